@@ -1,0 +1,1 @@
+-- job.lua: (being written)

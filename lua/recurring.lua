@@ -1,0 +1,1 @@
+-- recurring.lua: (being written)

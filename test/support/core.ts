@@ -1,0 +1,68 @@
+/**
+ * Calling the core script directly for core tests: `at(now).cmd(args)` style
+ * through the same gateway the library uses, plus a pub/sub recorder.
+ */
+import { Redis } from 'ioredis';
+import { ScriptGateway, type CoreArg, type CoreReply } from '../../src/gateway.js';
+import type { TestRedis } from './redis.js';
+
+export interface CoreHarness {
+  gateway: ScriptGateway;
+  /** Call the core with an explicit `now`. */
+  call(now: number, command: string, ...args: CoreArg[]): Promise<CoreReply>;
+  /** Call and JSON-decode the reply. */
+  json<T = unknown>(now: number, command: string, ...args: CoreArg[]): Promise<T>;
+  close(): void;
+}
+
+export function coreHarness(ctx: TestRedis): CoreHarness {
+  const connection = new Redis(ctx.url);
+  const gateway = new ScriptGateway(connection);
+  return {
+    gateway,
+    call: (now, command, ...args) => gateway.callAt(now, command, ...args),
+    json: async <T>(now: number, command: string, ...args: CoreArg[]) => {
+      const reply = await gateway.callAt(now, command, ...args);
+      if (typeof reply !== 'string') throw new Error(`expected JSON text from ${command}, got ${JSON.stringify(reply)}`);
+      return JSON.parse(reply) as T;
+    },
+    close: () => connection.disconnect(),
+  };
+}
+
+/** Records messages published on the given channels or patterns. */
+export class EventRecorder {
+  readonly messages: Array<{ channel: string; message: string }> = [];
+  private readonly subscriber: Redis;
+
+  private constructor(url: string) {
+    this.subscriber = new Redis(url);
+    this.subscriber.on('message', (channel: string, message: string) => this.messages.push({ channel, message }));
+    this.subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => this.messages.push({ channel, message }));
+  }
+
+  /** Subscribe to `ql:*` (every core channel) unless patterns are given. */
+  static async start(url: string, patterns: string[] = ['ql:*']): Promise<EventRecorder> {
+    const recorder = new EventRecorder(url);
+    await recorder.subscriber.psubscribe(...patterns);
+    return recorder;
+  }
+
+  /** Wait until nothing new has arrived for a moment (pub/sub is asynchronous). */
+  async settle(ms = 50): Promise<Array<{ channel: string; message: string }>> {
+    let seen = -1;
+    while (seen !== this.messages.length) {
+      seen = this.messages.length;
+      await new Promise((r) => setTimeout(r, ms));
+    }
+    return this.messages;
+  }
+
+  clear(): void {
+    this.messages.length = 0;
+  }
+
+  close(): void {
+    this.subscriber.disconnect();
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * `useRedis()` gives a test file its own Redis: a private redis-server (or
+ * the database named by QLESS_TEST_REDIS_URL), emptied before every test.
+ */
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { Redis } from 'ioredis';
+import { RedisServer, FORBIDDEN_PORT } from './redis-server.js';
+
+export interface TestRedis {
+  /** URL of the test database. */
+  url: string;
+  /** A plain connection for inspecting raw keys. */
+  redis: Redis;
+  /** The private server, when the suite started one (not with QLESS_TEST_REDIS_URL). */
+  server: RedisServer | undefined;
+}
+
+function assertSafe(url: string): void {
+  const port = new URL(url).port || '6379';
+  if (Number(port) === FORBIDDEN_PORT) {
+    throw new Error(`QLESS_TEST_REDIS_URL points at port ${FORBIDDEN_PORT}; tests flush their database, use another port`);
+  }
+}
+
+export function useRedis(): TestRedis {
+  const ctx = {} as TestRedis;
+  beforeAll(async () => {
+    const given = process.env['QLESS_TEST_REDIS_URL'];
+    if (given) {
+      assertSafe(given);
+      ctx.url = given;
+      ctx.server = undefined;
+    } else {
+      ctx.server = await RedisServer.start();
+      ctx.url = ctx.server.url;
+    }
+    ctx.redis = new Redis(ctx.url);
+  });
+  beforeEach(async () => {
+    await ctx.redis.flushdb();
+    await ctx.redis.script('FLUSH');
+  });
+  afterAll(async () => {
+    ctx.redis?.disconnect();
+    await ctx.server?.dispose();
+  });
+  return ctx;
+}
