@@ -20,8 +20,9 @@ if command == nil then
   error('Unknown command ' .. command_name)
 end
 
--- tonumber(nil) raises Lua's own "bad argument #1 to 'tonumber'" error, which
--- is what the reference reports when `now` is missing altogether.
+-- With `now` missing altogether the reference reports Lua's own error for a
+-- tonumber() call without a value; an explicit nil would not raise it.
+if ARGV[2] == nil then tonumber() end
 local now = tonumber(ARGV[2])
 if now == nil then
   error('Arg "now" missing or not a number: nil')

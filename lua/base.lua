@@ -22,7 +22,8 @@ local KEY_TRACKED = 'ql:tracked'
 local KEY_TAGS = 'ql:tags'
 
 -- Redis refuses commands with thousands of arguments spread from one table
--- (Lua's C stack overflows), so bulk operations go out in slices.
+-- (Lua's C stack overflows), so bulk operations go out in slices. Keep it
+-- even: ZADD callers pass score/member pairs through call_chunked.
 local CHUNK = 1000
 
 local function job_key(jid) return 'ql:j:' .. jid end
@@ -305,10 +306,14 @@ local JOB_FIELDS = {
 }
 
 -- The job as get/multiget/pop/peek/track return it (a Lua table ready for
--- cjson), or nil when the hash has no `jid` field.
-local function job_object(jid)
-  local f = redis.call('hmget', job_key(jid), unpack(JOB_FIELDS))
+-- cjson), or nil when the hash has no `jid` field. A caller that has just
+-- read the hash may pass `f` (HMGET of JOB_FIELDS, in order, with its own
+-- updates applied and `history` set to false once migrated) and `tracked`
+-- when it already knows it.
+local function job_object(jid, f, tracked)
+  f = f or redis.call('hmget', job_key(jid), unpack(JOB_FIELDS))
   if not f[1] then return nil end
+  if tracked == nil then tracked = is_tracked(jid) end
   local tags = f[11] and cjson.decode(f[11]) or {}
   local failure = f[12] and cjson.decode(f[12]) or {}
   return {
@@ -325,7 +330,7 @@ local function job_object(jid)
     tags = tags,
     failure = failure,
     spawned_from_jid = f[13],
-    tracked = is_tracked(jid),
+    tracked = tracked,
     dependents = redis.call('smembers', 'ql:j:' .. jid .. '-dependents'),
     dependencies = redis.call('smembers', 'ql:j:' .. jid .. '-dependencies'),
     history = history_read(jid, f[14]),

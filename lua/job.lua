@@ -1,1 +1,540 @@
--- job.lua: (being written)
+-- job.lua: commands that act on one job (or a list of jobs) by jid.
+--
+-- Owns: complete, fail, retry, heartbeat, cancel, timeout, priority, depends,
+-- log, get, multiget; and the job-level machinery queue.lua shares: removal
+-- from a queue's sets, dependency linking and release, failure records,
+-- retries-exhausted failures and completed-job retention.
+--
+-- Every command checks all of its arguments before its first write (the
+-- reference's own write-then-fail spots are rejected up front instead).
+
+local function require_jid(jid)
+  if jid == nil then error('Job(): no jid provided') end
+  return jid
+end
+
+-- ZREM the jid from a queue's work, locks and scheduled sets (and, when asked,
+-- its depends set).
+local function leave_queue(queue, jid, with_depends)
+  redis.call('zrem', queue_key(queue, 'work'), jid)
+  redis.call('zrem', queue_key(queue, 'locks'), jid)
+  redis.call('zrem', queue_key(queue, 'scheduled'), jid)
+  if with_depends then
+    redis.call('zrem', queue_key(queue, 'depends'), jid)
+  end
+end
+
+-- A decoded `depends`/`tags` list must hold only strings (or numbers, which
+-- the reference happens to accept): anything else would fail mid-write.
+local function check_list_items(list, message)
+  for _, item in ipairs(list) do
+    local t = type(item)
+    if t ~= 'string' and t ~= 'number' then error(message) end
+  end
+  return list
+end
+
+-- Link `jid` to every listed job that exists and is not complete, on both
+-- sides. Returns how many links were made (duplicates counted).
+local function link_dependencies(jid, list)
+  local linked = 0
+  for _, dep in ipairs(list) do
+    local state = redis.call('hget', job_key(dep), 'state')
+    if state and state ~= 'complete' then
+      linked = linked + 1
+      redis.call('sadd', job_key(dep) .. '-dependents', jid)
+      redis.call('sadd', job_key(jid) .. '-dependencies', dep)
+    end
+  end
+  return linked
+end
+
+-- The `failure` field. The constructor's key order matches the reference, so
+-- the stored text is the same byte for byte.
+local function failure_text(group, message, when, worker)
+  return cjson.encode({
+    ['group'] = group,
+    ['message'] = message,
+    ['when'] = when,
+    ['worker'] = worker,
+  })
+end
+
+-- Take a failed job out of its failure group's list (dropping the group when
+-- it empties). Returns the decoded failure so callers can adjust stats.
+local function leave_failure_group(jid, failure)
+  local decoded = cjson.decode(failure)
+  local list = 'ql:f:' .. decoded['group']
+  redis.call('lrem', list, 0, jid)
+  if redis.call('llen', list) == 0 then
+    redis.call('srem', KEY_FAILURES, decoded['group'])
+  end
+  return decoded
+end
+
+-- The writes shared by retry- and stall-exhaustion (events are the caller's):
+-- history, state, failure record, failure group and the day's counters.
+local function mark_exhausted(jid, now, group, failure, stats_queue, legacy)
+  history_append(jid, now, 'failed', {['group'] = group}, legacy)
+  redis.call('hmset', job_key(jid), 'state', 'failed', 'worker', '', 'expires', '',
+    'failure', failure)
+  redis.call('sadd', KEY_FAILURES, group)
+  redis.call('lpush', 'ql:f:' .. group, jid)
+  stats_incr(stats_queue, now, 'failures', 1)
+  stats_incr(stats_queue, now, 'failed', 1)
+end
+
+-- Move a job that no longer waits on anything into its queue's work set.
+local function depends_to_work(jid, now)
+  local key = job_key(jid)
+  local f = redis.call('hmget', key, 'queue', 'priority')
+  if f[1] then
+    redis.call('zrem', queue_key(f[1], 'depends'), jid)
+    redis.call('zadd', queue_key(f[1], 'work'), work_score(tonumber(f[2]) or 0, now), jid)
+    redis.call('hset', key, 'state', 'waiting')
+  end
+end
+
+-- Completed-job retention (§9): by age, then by count.
+local function purge_completed(jids)
+  for _, jid in ipairs(jids) do
+    local key = job_key(jid)
+    local tags = cjson.decode(redis.call('hget', key, 'tags') or '{}')
+    for _, tag in ipairs(tags) do tag_index_remove(jid, tag) end
+    redis.call('del', key, key .. '-history')
+  end
+end
+
+local function apply_retention(jid, now)
+  local max_age = config_value('jobs-history', 604800)
+  local max_count = config_value('jobs-history-count', 50000)
+  redis.call('zadd', KEY_COMPLETED, now, jid)
+  local cutoff = now - max_age
+  local old = redis.call('zrangebyscore', KEY_COMPLETED, 0, cutoff)
+  if #old > 0 then
+    purge_completed(old)
+    redis.call('zremrangebyscore', KEY_COMPLETED, 0, cutoff)
+  end
+  local last = -1 - max_count
+  old = redis.call('zrange', KEY_COMPLETED, 0, last)
+  if #old > 0 then
+    purge_completed(old)
+    redis.call('zremrangebyrank', KEY_COMPLETED, 0, last)
+  end
+end
+
+-- Release the jobs waiting on a job that just completed for good (§8.2).
+local function release_dependents(jid, now)
+  local dependents_key = job_key(jid) .. '-dependents'
+  local dependents = redis.call('smembers', dependents_key)
+  for _, dep in ipairs(dependents) do
+    local dep_key = job_key(dep)
+    redis.call('srem', dep_key .. '-dependencies', jid)
+    if redis.call('scard', dep_key .. '-dependencies') == 0 then
+      local f = redis.call('hmget', dep_key, 'queue', 'priority', 'scheduled')
+      local queue = f[1]
+      if queue then
+        redis.call('zrem', queue_key(queue, 'depends'), dep)
+        if f[3] then
+          redis.call('zadd', queue_key(queue, 'scheduled'), f[3], dep)
+          redis.call('hset', dep_key, 'state', 'scheduled')
+          redis.call('hdel', dep_key, 'scheduled')
+        else
+          redis.call('zadd', queue_key(queue, 'work'), work_score(tonumber(f[2]) or 0, now), dep)
+          redis.call('hset', dep_key, 'state', 'waiting')
+        end
+      end
+    end
+  end
+  if #dependents > 0 then redis.call('del', dependents_key) end
+end
+
+------------------------------------------------------------------------------
+-- complete
+------------------------------------------------------------------------------
+
+commands['complete'] = function(now, args)
+  local jid = require_jid(args[1])
+  local worker, queue, data = args[2], args[3], args[4]
+  if worker == nil then error('Complete(): Arg "worker" missing') end
+  if queue == nil then error('Complete(): Arg "queue" missing') end
+  decode_json_arg(data, 'Complete(): Arg "data" missing or not JSON: ')
+  local options = parse_pairs(args, 5)
+  local nextq = options['next']
+  local delay = assert(tonumber(options['delay'] or 0))
+  local depends = decode_json_arg(options['depends'] or '[]', 'Complete(): Arg "depends" not JSON: ')
+  if options['delay'] and nextq == nil then
+    error('Complete(): "delay" cannot be used without a "next".')
+  end
+  if options['depends'] and nextq == nil then
+    error('Complete(): "depends" cannot be used without a "next".')
+  end
+  local depends_message = 'Complete(): Arg "depends" not JSON: ' .. tostring(options['depends']) ..
+    ' (must be a JSON array of jids)'
+  check_list_items(as_list(depends, depends_message), depends_message)
+
+  local key = job_key(jid)
+  local f = redis.call('hmget', key, 'worker', 'state', 'priority', 'retries', 'queue', 'time', 'history')
+  local job_worker, state, current_queue = f[1], f[2], f[5]
+  if job_worker == false then
+    error('Complete(): Job ' .. jid .. ' does not exist')
+  elseif state ~= 'running' then
+    error('Complete(): Job ' .. jid .. ' is not currently running: ' .. tostring(state))
+  elseif job_worker ~= worker then
+    error('Complete(): Job ' .. jid .. ' has been handed out to another worker: ' .. job_worker)
+  elseif queue ~= current_queue then
+    error('Complete(): Job ' .. jid .. ' running in another queue: ' .. tostring(current_queue))
+  end
+
+  history_append(jid, now, 'done', nil, f[7])
+  leave_queue(queue, jid, false)
+  record_sample('run', queue, now, now - (tonumber(f[6]) or now))
+  redis.call('zrem', worker_jobs_key(worker), jid)
+  if is_tracked(jid) then publish('completed', jid) end
+  local remaining = tonumber(f[4])
+
+  if nextq then
+    publish('log', events.advanced(jid, nextq, queue))
+    history_append(jid, now, 'put', {q = nextq}, false)
+    remember_queue(nextq, now)
+    redis.call('hmset', key, 'data', data, 'time', format_time(now), 'state', 'waiting',
+      'worker', '', 'failure', '{}', 'queue', nextq, 'expires', 0, 'remaining', remaining)
+    if delay > 0 and #depends == 0 then
+      redis.call('zadd', queue_key(nextq, 'scheduled'), now + delay, jid)
+      return 'scheduled'
+    end
+    if link_dependencies(jid, depends) > 0 then
+      redis.call('zadd', queue_key(nextq, 'depends'), now, jid)
+      if delay > 0 then
+        redis.call('hmset', key, 'state', 'depends', 'scheduled', now + delay)
+      else
+        redis.call('hset', key, 'state', 'depends')
+      end
+      return 'depends'
+    end
+    redis.call('zadd', queue_key(nextq, 'work'), work_score(tonumber(f[3]) or 0, now), jid)
+    return 'waiting'
+  end
+
+  publish('log', events.completed(jid, queue))
+  redis.call('hmset', key, 'data', data, 'time', format_time(now), 'state', 'complete',
+    'worker', '', 'failure', '{}', 'queue', '', 'expires', 0, 'remaining', remaining)
+  apply_retention(jid, now)
+  release_dependents(jid, now)
+  return 'complete'
+end
+
+------------------------------------------------------------------------------
+-- fail
+------------------------------------------------------------------------------
+
+commands['fail'] = function(now, args)
+  local jid = require_jid(args[1])
+  local worker, group, message, data = args[2], args[3], args[4], args[5]
+  if worker == nil then error('Fail(): Arg "worker" missing') end
+  if group == nil then error('Fail(): Arg "group" missing') end
+  if message == nil then error('Fail(): Arg "message" missing') end
+  local decoded = false
+  if data ~= nil then decoded = cjson.decode(data) end
+
+  local key = job_key(jid)
+  local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'history')
+  local queue, state, job_worker = f[1], f[2], f[3]
+  if not state then
+    error('Fail(): Job ' .. jid .. 'does not exist')
+  elseif state ~= 'running' then
+    error('Fail(): Job ' .. jid .. 'not currently running: ' .. state)
+  elseif worker ~= job_worker then
+    error('Fail(): Job ' .. jid .. ' running with another worker: ' .. tostring(job_worker))
+  end
+
+  publish('log', events.failed(message, jid, group, worker))
+  if is_tracked(jid) then publish('failed', jid) end
+  redis.call('zrem', worker_jobs_key(worker), jid)
+  history_append(jid, now, 'failed', {worker = worker, group = group}, f[4])
+  stats_incr(queue, now, 'failures', 1)
+  stats_incr(queue, now, 'failed', 1)
+  leave_queue(queue, jid, false)
+  local failure = failure_text(group, message, math.floor(now), worker)
+  if decoded then
+    redis.call('hmset', key, 'data', cjson.encode(decoded), 'state', 'failed', 'worker', '',
+      'expires', '', 'failure', failure)
+  else
+    redis.call('hmset', key, 'state', 'failed', 'worker', '', 'expires', '', 'failure', failure)
+  end
+  redis.call('sadd', KEY_FAILURES, group)
+  redis.call('lpush', 'ql:f:' .. group, jid)
+  return jid
+end
+
+------------------------------------------------------------------------------
+-- retry
+------------------------------------------------------------------------------
+
+commands['retry'] = function(now, args)
+  local jid = require_jid(args[1])
+  local queue, worker, raw_delay, group, message = args[2], args[3], args[4], args[5], args[6]
+  if queue == nil then error('Retry(): Arg "queue" missing') end
+  if worker == nil then error('Retry(): Arg "worker" missing') end
+  local delay = tonumber(raw_delay or 0)
+  if delay == nil then
+    error('Retry(): Arg "delay" not a number: ' .. tostring(raw_delay))
+  end
+
+  local key = job_key(jid)
+  local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'priority', 'history')
+  local oldqueue, state, job_worker = f[1], f[2], f[3]
+  if job_worker == false then
+    error('Retry(): Job ' .. jid .. ' does not exist')
+  elseif state ~= 'running' then
+    error('Retry(): Job ' .. jid .. ' is not currently running: ' .. tostring(state))
+  elseif job_worker ~= worker then
+    error('Retry(): Job ' .. jid .. ' has been given to another worker: ' .. job_worker)
+  end
+
+  -- First write: Redis itself refuses a non-integer `remaining`.
+  local remaining = tonumber(redis.call('hincrby', key, 'remaining', -1))
+  redis.call('hdel', key, 'grace')
+  redis.call('zrem', queue_key(oldqueue, 'locks'), jid)
+  redis.call('zrem', worker_jobs_key(worker), jid)
+
+  if remaining < 0 then
+    local failure
+    group = group or ('failed-retries-' .. queue)
+    if message ~= nil then
+      failure = failure_text(group, message, math.floor(now), worker)
+    else
+      failure = failure_text(group, 'Job exhausted retries in queue "' .. oldqueue .. '"', now, '')
+    end
+    mark_exhausted(jid, now, group, failure, queue, f[5])
+    if is_tracked(jid) then publish('failed', jid) end
+  else
+    if delay > 0 then
+      redis.call('zadd', queue_key(queue, 'scheduled'), now + delay, jid)
+      redis.call('hset', key, 'state', 'scheduled')
+    else
+      redis.call('zadd', queue_key(queue, 'work'), work_score(tonumber(f[4]) or 0, now), jid)
+      redis.call('hset', key, 'state', 'waiting')
+    end
+    if group ~= nil and message ~= nil then
+      redis.call('hset', key, 'failure', failure_text(group, message, math.floor(now), worker))
+    end
+  end
+  return math.floor(remaining)
+end
+
+------------------------------------------------------------------------------
+-- heartbeat
+------------------------------------------------------------------------------
+
+commands['heartbeat'] = function(now, args)
+  local jid = require_jid(args[1])
+  local worker, data = args[2], args[3]
+  if worker == nil then error('Heatbeat(): Arg "worker" missing') end
+
+  local key = job_key(jid)
+  local f = redis.call('hmget', key, 'queue', 'worker', 'state')
+  local queue, job_worker, state = f[1], f[2], f[3]
+  local expires = now + heartbeat_for(queue or '')
+  local decoded = false
+  if data ~= nil then decoded = cjson.decode(data) end
+  if job_worker == false then
+    error('Heartbeat(): Job ' .. jid .. ' does not exist')
+  elseif state ~= 'running' then
+    error('Heartbeat(): Job ' .. jid .. ' not currently running: ' .. tostring(state))
+  elseif job_worker ~= worker or job_worker == '' then
+    error('Heartbeat(): Job ' .. jid .. ' given out to another worker: ' .. job_worker)
+  end
+
+  if decoded then
+    redis.call('hmset', key, 'expires', expires, 'worker', worker, 'data', cjson.encode(decoded))
+  else
+    redis.call('hmset', key, 'expires', expires, 'worker', worker)
+  end
+  redis.call('zadd', worker_jobs_key(worker), expires, jid)
+  redis.call('zadd', KEY_WORKERS, now, worker)
+  redis.call('zadd', queue_key(queue, 'locks'), expires, jid)
+  return expires
+end
+
+------------------------------------------------------------------------------
+-- cancel
+------------------------------------------------------------------------------
+
+commands['cancel'] = function(now, args)
+  -- Nothing is written unless every dependent of every job is canceled too.
+  local given, dependents = {}, {}
+  for i = 1, #args do given[args[i]] = true end
+  for i = 1, #args do
+    local jid = args[i]
+    dependents[i] = redis.call('smembers', job_key(jid) .. '-dependents')
+    for _, dep in ipairs(dependents[i]) do
+      if not given[dep] then
+        error('Cancel(): ' .. jid .. ' is a dependency of ' .. dep ..
+          ' but is not mentioned to be canceled')
+      end
+    end
+  end
+
+  for i = 1, #args do
+    local jid = args[i]
+    local key = job_key(jid)
+    local f = redis.call('hmget', key, 'state', 'queue', 'failure', 'worker', 'tags')
+    local state, queue, failure, worker = f[1], f[2], f[3], f[4]
+    if state ~= 'complete' then
+      local payload = events.canceled(jid, queue, worker)
+      publish('log', payload)
+      if worker and worker ~= '' then
+        redis.call('zrem', worker_jobs_key(worker), jid)
+        publish('w:' .. worker, payload)
+      end
+      if queue then leave_queue(queue, jid, true) end
+      local dependencies_key = key .. '-dependencies'
+      for _, dep in ipairs(redis.call('smembers', dependencies_key)) do
+        redis.call('srem', job_key(dep) .. '-dependents', jid)
+      end
+      redis.call('del', dependencies_key)
+      if state == 'failed' then
+        local decoded = leave_failure_group(jid, failure)
+        -- HINCRBY rather than the reference's read-modify-write, which
+        -- raises a Lua error when the counter is missing.
+        stats_incr(queue, decoded['when'], 'failed', -1)
+      end
+      for _, tag in ipairs(cjson.decode(f[5] or '{}')) do tag_index_remove(jid, tag) end
+      if is_tracked(jid) then publish('canceled', jid) end
+      redis.call('del', key, key .. '-history')
+    end
+  end
+  return args
+end
+
+------------------------------------------------------------------------------
+-- timeout
+------------------------------------------------------------------------------
+
+commands['timeout'] = function(now, args)
+  for i = 1, #args do
+    local jid = args[i]
+    local key = job_key(jid)
+    local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'history')
+    local queue, state, worker = f[1], f[2], f[3]
+    if not queue then
+      error('Timeout(): Job ' .. jid .. ' does not exist')
+    elseif state ~= 'running' then
+      error('Timeout(): Job ' .. jid .. ' not running')
+    end
+    history_append(jid, now, 'timed-out', nil, f[4])
+    redis.call('zrem', queue_key(queue, 'locks'), jid)
+    redis.call('zadd', queue_key(queue, 'work'), '+inf', jid)
+    redis.call('hmset', key, 'state', 'stalled', 'expires', 0)
+    local payload = events.lock_lost(jid, worker)
+    publish('w:' .. worker, payload)
+    publish('log', payload)
+  end
+  return nil
+end
+
+------------------------------------------------------------------------------
+-- priority
+------------------------------------------------------------------------------
+
+commands['priority'] = function(now, args)
+  local jid = require_jid(args[1])
+  local priority = tonumber(args[2])
+  if priority == nil then
+    error('Priority(): Arg "priority" missing or not a number: ' .. tostring(args[2]))
+  end
+  local key = job_key(jid)
+  local queue = redis.call('hget', key, 'queue')
+  if not queue then
+    error('Priority(): Job ' .. jid .. ' does not exist')
+  end
+  if queue ~= '' then
+    local work = queue_key(queue, 'work')
+    if redis.call('zscore', work, jid) then
+      redis.call('zadd', work, priority, jid)
+    end
+  end
+  redis.call('hset', key, 'priority', priority)
+  return priority
+end
+
+------------------------------------------------------------------------------
+-- depends
+------------------------------------------------------------------------------
+
+commands['depends'] = function(now, args)
+  local jid = require_jid(args[1])
+  local command = args[2]
+  if command == nil then error('Depends(): Arg "command" missing') end
+  local key = job_key(jid)
+  local state = redis.call('hget', key, 'state')
+  if state ~= 'depends' then
+    error('Depends(): Job ' .. jid .. ' not in the depends state: ' .. tostring(state))
+  end
+  if command ~= 'on' and command ~= 'off' then
+    error('Depends(): Argument "command" must be "on" or "off"')
+  end
+
+  local listed = {}
+  for i = 3, #args do listed[#listed + 1] = args[i] end
+  local dependencies_key = key .. '-dependencies'
+  if command == 'on' then
+    link_dependencies(jid, listed)
+  elseif listed[1] == 'all' then
+    for _, dep in ipairs(redis.call('smembers', dependencies_key)) do
+      redis.call('srem', job_key(dep) .. '-dependents', jid)
+    end
+    redis.call('del', dependencies_key)
+    depends_to_work(jid, now)
+  else
+    for _, dep in ipairs(listed) do
+      redis.call('srem', job_key(dep) .. '-dependents', jid)
+      redis.call('srem', dependencies_key, dep)
+      if redis.call('scard', dependencies_key) == 0 then
+        depends_to_work(jid, now)
+      end
+    end
+  end
+  return 1
+end
+
+------------------------------------------------------------------------------
+-- log
+------------------------------------------------------------------------------
+
+commands['log'] = function(now, args)
+  local jid, message, data = args[1], args[2], args[3]
+  if jid == nil then error("Log(): Argument 'jid' missing") end
+  if message == nil then error("Log(): Argument 'message' missing") end
+  local extra = nil
+  if data ~= nil then
+    extra = decode_json_arg(data, "Log(): Argument 'data' not cjson: ")
+    -- A scalar would make every later read of the job fail (§4.1).
+    as_list(extra, "Log(): Argument 'data' not cjson: " .. data .. ' (must be a JSON object)')
+  end
+  if redis.call('exists', job_key(jid)) == 0 then
+    error('Log(): Job ' .. jid .. ' does not exist')
+  end
+  history_append(jid, now, message, extra)
+  return nil
+end
+
+------------------------------------------------------------------------------
+-- get, multiget
+------------------------------------------------------------------------------
+
+commands['get'] = function(now, args)
+  local job = job_object(require_jid(args[1]))
+  if job == nil then return nil end
+  return cjson.encode(job)
+end
+
+commands['multiget'] = function(now, args)
+  local out = {}
+  for i = 1, #args do
+    local job = job_object(args[i])
+    if job ~= nil then out[#out + 1] = job end
+  end
+  return cjson.encode(out)
+end

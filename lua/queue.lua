@@ -1,1 +1,508 @@
--- queue.lua: (being written)
+-- queue.lua: commands that act on a queue or on queues as a whole.
+--
+-- Owns: put, requeue, pop, peek, jobs, length, queues, pause, unpause,
+-- queue.forget, unfail, failed, stats; and the queue-level machinery behind
+-- them: stalled-lock handling (grace period, retries), promotion of ready
+-- scheduled jobs and the queue counts.
+--
+-- Ordering (§5): the work set is read highest score first, so a larger
+-- priority pops sooner, equal priorities oldest first and exact ties in
+-- descending jid order. recur_spawn comes from recurring.lua.
+
+-- What pop reads of each job it hands out: the job-object fields (base's
+-- JOB_FIELDS, in order) plus `time` for the wait sample.
+-- POP_HISTORY is where the legacy `history` blob lands in that reply.
+local POP_FIELDS = { unpack(JOB_FIELDS) }
+local POP_HISTORY
+for i, name in ipairs(POP_FIELDS) do
+  if name == 'history' then POP_HISTORY = i end
+end
+POP_FIELDS[#POP_FIELDS + 1] = 'time'
+local POP_TIME = #POP_FIELDS
+
+-- Move up to `limit` ready scheduled jobs (score in [0, now]) to the work set.
+-- A nil limit means all of them; a negative one too (Redis LIMIT semantics).
+local function promote_scheduled(queue, now, limit)
+  if limit == 0 then return end
+  local scheduled = queue_key(queue, 'scheduled')
+  local ready
+  if limit == nil then
+    ready = redis.call('zrangebyscore', scheduled, 0, now)
+  else
+    ready = redis.call('zrangebyscore', scheduled, 0, now, 'LIMIT', 0, limit)
+  end
+  if #ready == 0 then return end
+  local scores = {}
+  for i, jid in ipairs(ready) do
+    local key = job_key(jid)
+    local priority = tonumber(redis.call('hget', key, 'priority') or 0)
+    scores[2 * i - 1] = work_score(priority, now)
+    scores[2 * i] = jid
+    redis.call('hset', key, 'state', 'waiting')
+  end
+  call_chunked('zadd', queue_key(queue, 'work'), scores)
+  call_chunked('zrem', scheduled, ready)
+end
+
+-- The top `count` jids of the work set, appended to `jids` (Redis rank
+-- arithmetic: a negative count leaves that many off the tail).
+local function take_work(queue, count, jids)
+  if count == 0 then return jids end
+  local top = redis.call('zrevrange', queue_key(queue, 'work'), 0, count - 1)
+  for i = 1, #top do jids[#jids + 1] = top[i] end
+  return jids
+end
+
+-- Stall handling for pop (§6.3): look at up to `count` expired locks, warn
+-- (courtesy step) and/or invalidate them. Returns the jids to hand out again.
+local function reclaim_expired(queue, now, count)
+  local locks = queue_key(queue, 'locks')
+  local expired = redis.call('zrangebyscore', locks, '-inf', now, 'LIMIT', 0, count)
+  local reclaimed = {}
+  if #expired == 0 then return reclaimed end
+  local grace_period = config_value('grace-period', 10)
+  for _, jid in ipairs(expired) do
+    local key = job_key(jid)
+    local f = redis.call('hmget', key, 'worker', 'grace', 'queue', 'history')
+    local worker = f[1]
+    local legacy = f[4]
+    redis.call('zrem', worker_jobs_key(worker), jid)
+    local warned = tonumber(f[2] or 0) == 1
+    local tracked = nil
+    if grace_period <= 0 or not warned then
+      tracked = is_tracked(jid)
+      if tracked then publish('stalled', jid) end
+      history_append(jid, now, 'timed-out', nil, legacy)
+      legacy = false
+      redis.call('hset', key, 'grace', 1)
+      local payload = events.lock_lost(jid, worker)
+      publish('w:' .. worker, payload)
+      publish('log', payload)
+      redis.call('zadd', locks, now + grace_period, jid)
+      stats_incr(queue, now, 'retries', 1)
+    end
+    if grace_period <= 0 or warned then
+      redis.call('hdel', key, 'grace')
+      local remaining = tonumber(redis.call('hincrby', key, 'remaining', -1))
+      if remaining < 0 then
+        leave_queue(queue, jid, false)
+        local group = 'failed-retries-' .. f[3]
+        local message = 'Job exhausted retries in queue "' .. queue .. '"'
+        mark_exhausted(jid, now, group, failure_text(group, message, now, ''), queue, legacy)
+        if tracked == nil then tracked = is_tracked(jid) end
+        if tracked then publish('failed', jid) end
+        publish('log', events.failed(message, jid, group, worker))
+      else
+        reclaimed[#reclaimed + 1] = jid
+      end
+    end
+  end
+  return reclaimed
+end
+
+local function encode_jobs(jids)
+  local out = {}
+  for _, jid in ipairs(jids) do
+    local job = job_object(jid)
+    if job ~= nil then out[#out + 1] = job end
+  end
+  return cjson.encode(out)
+end
+
+local function queue_counts(queue, now)
+  local locks = queue_key(queue, 'locks')
+  local stalled = redis.call('zcount', locks, 0, now)
+  promote_scheduled(queue, now, nil)
+  return {
+    name = queue,
+    waiting = redis.call('zcard', queue_key(queue, 'work')),
+    stalled = stalled,
+    running = redis.call('zcard', locks) - stalled,
+    scheduled = redis.call('zcard', queue_key(queue, 'scheduled')),
+    depends = redis.call('zcard', queue_key(queue, 'depends')),
+    recurring = redis.call('zcard', queue_key(queue, 'recur')),
+    paused = redis.call('sismember', KEY_PAUSED, queue) == 1,
+  }
+end
+
+local function require_queue(queue)
+  if queue == nil then error('Queue(): no queue name provided') end
+  return queue
+end
+
+-- A JSON option that must be a list of jids/tags: validated completely
+-- before put writes anything.
+local function list_option(text, message)
+  local value = decode_json_arg(text, message)
+  local strict = message .. tostring(text) .. ' (must be a JSON array)'
+  return check_list_items(as_list(value, strict), strict)
+end
+
+------------------------------------------------------------------------------
+-- put, requeue
+------------------------------------------------------------------------------
+
+commands['put'] = function(now, args)
+  local worker = args[1]
+  local queue = require_queue(args[2])
+  local jid, klass, data, raw_delay = args[3], args[4], args[5], args[6]
+  if jid == nil then error('Put(): Arg "jid" missing') end
+  if klass == nil then error('Put(): Arg "klass" missing') end
+  decode_json_arg(data, 'Put(): Arg "data" missing or not JSON: ')
+  local delay = tonumber(raw_delay)
+  if delay == nil then
+    error('Put(): Arg "delay" not a number: ' .. tostring(raw_delay))
+  end
+  local options = parse_options(args, 7)
+
+  local key = job_key(jid)
+  local f = redis.call('hmget', key, 'priority', 'tags', 'queue', 'state', 'failure',
+    'retries', 'worker', 'history')
+  local old_tags, oldqueue, state, oldworker = f[2], f[3], f[4], f[7]
+
+  local retries = tonumber(options['retries'] or f[6] or 5)
+  if retries == nil then
+    error('Put(): Arg "retries" not a number: ' .. tostring(options['retries']))
+  end
+  local tags
+  if options['tags'] ~= nil then
+    tags = list_option(options['tags'], 'Put(): Arg "tags" not JSON')
+  else
+    tags = cjson.decode(old_tags or '[]')
+  end
+  local priority = tonumber(options['priority'] or f[1] or 0)
+  if priority == nil then
+    error('Put(): Arg "priority" not a number' .. tostring(options['priority']))
+  end
+  local depends = {}
+  if options['depends'] ~= nil then
+    depends = list_option(options['depends'], 'Put(): Arg "depends" not JSON: ')
+  end
+
+  -- 1. Old tags out (re-added below with score `now`).
+  if old_tags then
+    for _, tag in ipairs(cjson.decode(old_tags)) do tag_index_remove(jid, tag) end
+  end
+  -- 2. A non-empty depends list replaces the old dependencies.
+  local dependencies_key = key .. '-dependencies'
+  if #depends > 0 then
+    local wanted = {}
+    for _, dep in ipairs(depends) do wanted[tostring(dep)] = true end
+    for _, dep in ipairs(redis.call('smembers', dependencies_key)) do
+      if not wanted[dep] then
+        redis.call('srem', job_key(dep) .. '-dependents', jid)
+        redis.call('srem', dependencies_key, dep)
+      end
+    end
+  end
+  -- 3-5. Announce, record, and take it away from wherever it was.
+  publish('log', events.put(jid, queue))
+  history_append(jid, now, 'put', {q = queue}, f[8])
+  if oldqueue then leave_queue(oldqueue, jid, true) end
+  if oldworker and oldworker ~= '' then
+    redis.call('zrem', worker_jobs_key(oldworker), jid)
+    if oldworker ~= worker then
+      local payload = events.lock_lost(jid, oldworker)
+      publish('w:' .. oldworker, payload)
+      publish('log', payload)
+    end
+  end
+  -- 6-7. Out of retention, new tags in, out of its failure group.
+  if state == 'complete' then
+    redis.call('zrem', KEY_COMPLETED, jid)
+  end
+  for _, tag in ipairs(tags) do tag_index_add(jid, tag, now) end
+  if state == 'failed' then
+    local failure = leave_failure_group(jid, f[5])
+    -- Reference behaviour: the target queue's counter, on the failure's day.
+    stats_incr(queue, failure['when'], 'failed', -1)
+  end
+  -- 8. The hash.
+  redis.call('hmset', key,
+    'jid', jid,
+    'klass', klass,
+    'data', data,
+    'priority', priority,
+    'tags', cjson.encode(tags),
+    'state', (delay > 0) and 'scheduled' or 'waiting',
+    'worker', '',
+    'expires', 0,
+    'queue', queue,
+    'retries', retries,
+    'remaining', retries,
+    'time', format_time(now))
+  -- 9-10. Dependencies, then placement.
+  link_dependencies(jid, depends)
+  local blocked = redis.call('scard', dependencies_key) > 0
+  if blocked then
+    redis.call('zadd', queue_key(queue, 'depends'), now, jid)
+    if delay > 0 then
+      redis.call('hmset', key, 'state', 'depends', 'scheduled', now + delay)
+    else
+      redis.call('hset', key, 'state', 'depends')
+    end
+  elseif delay > 0 then
+    redis.call('zadd', queue_key(queue, 'scheduled'), now + delay, jid)
+  else
+    redis.call('zadd', queue_key(queue, 'work'), work_score(priority, now), jid)
+  end
+  -- 11-12.
+  remember_queue(queue, now)
+  if is_tracked(jid) then publish('put', jid) end
+  return jid
+end
+
+commands['requeue'] = function(now, args)
+  local jid = require_jid(args[3])
+  if redis.call('exists', job_key(jid)) == 0 then
+    error('Requeue(): Job ' .. jid .. ' does not exist')
+  end
+  return commands['put'](now, args)
+end
+
+------------------------------------------------------------------------------
+-- pop, peek
+------------------------------------------------------------------------------
+
+commands['pop'] = function(now, args)
+  local queue = require_queue(args[1])
+  local worker, raw_count = args[2], args[3]
+  if worker == nil then error('Pop(): Arg "worker" missing') end
+  local count = tonumber(raw_count)
+  if count == nil then
+    error('Pop(): Arg "count" missing or not a number: ' .. tostring(raw_count))
+  end
+
+  local expires = now + heartbeat_for(queue)
+  if redis.call('sismember', KEY_PAUSED, queue) == 1 then return '{}' end
+  redis.call('zadd', KEY_WORKERS, now, worker)
+
+  local max_concurrency = config_value(queue .. '-max-concurrency', 0)
+  if max_concurrency > 0 then
+    local running = redis.call('zcount', queue_key(queue, 'locks'), now, '+inf')
+    count = math.min(math.max(0, max_concurrency - running), count)
+    if count == 0 then return '{}' end
+  end
+
+  local jids = reclaim_expired(queue, now, count)
+  recur_spawn(queue, now, count - #jids)
+  promote_scheduled(queue, now, count - #jids)
+  take_work(queue, count - #jids, jids)
+  if #jids == 0 then return '{}' end
+
+  local out, lock_scores = {}, {}
+  for i, jid in ipairs(jids) do
+    local key = job_key(jid)
+    local f = redis.call('hmget', key, unpack(POP_FIELDS))
+    history_append(jid, now, 'popped', {worker = worker}, f[POP_HISTORY])
+    f[POP_HISTORY] = false
+    record_sample('wait', queue, now, now - (tonumber(f[POP_TIME]) or now))
+    redis.call('hmset', key, 'time', format_time(now), 'worker', worker,
+      'expires', expires, 'state', 'running')
+    lock_scores[2 * i - 1] = expires
+    lock_scores[2 * i] = jid
+    local tracked = is_tracked(jid)
+    if tracked then publish('popped', jid) end
+    if f[1] then
+      f[3], f[5], f[7] = 'running', worker, expires
+      out[#out + 1] = job_object(jid, f, tracked)
+    end
+  end
+  call_chunked('zadd', worker_jobs_key(worker), lock_scores)
+  call_chunked('zadd', queue_key(queue, 'locks'), lock_scores)
+  call_chunked('zrem', queue_key(queue, 'work'), jids)
+  return cjson.encode(out)
+end
+
+commands['peek'] = function(now, args)
+  local queue = require_queue(args[1])
+  local raw_count = args[2]
+  local count = tonumber(raw_count)
+  if count == nil then
+    error('Peek(): Arg "count" missing or not a number: ' .. tostring(raw_count))
+  end
+  local jids = redis.call('zrangebyscore', queue_key(queue, 'locks'), '-inf', now,
+    'LIMIT', 0, count)
+  recur_spawn(queue, now, count - #jids)
+  promote_scheduled(queue, now, count - #jids)
+  take_work(queue, count - #jids, jids)
+  return encode_jobs(jids)
+end
+
+------------------------------------------------------------------------------
+-- jobs, length, queues
+------------------------------------------------------------------------------
+
+commands['jobs'] = function(now, args)
+  local state = args[1]
+  if state == nil then error('Jobs(): Arg "state" missing') end
+  local first = 2
+  local queue
+  if state ~= 'complete' then
+    queue = args[2]
+    if queue == nil then error('Jobs(): Arg "queue" missing') end
+    first = 3
+  end
+  local offset = tonumber(args[first] or 0)
+  if offset == nil then
+    error('Jobs(): Arg "offset" not a number: ' .. tostring(args[first]))
+  end
+  local count = tonumber(args[first + 1] or 25)
+  if count == nil then
+    error('Jobs(): Arg "count" not a number: ' .. tostring(args[first + 1]))
+  end
+
+  if state == 'complete' then
+    return redis.call('zrevrange', KEY_COMPLETED, offset, offset + count - 1)
+  elseif state == 'running' then
+    return redis.call('zrangebyscore', queue_key(queue, 'locks'), now, '+inf', 'LIMIT', offset, count)
+  elseif state == 'stalled' then
+    return redis.call('zrangebyscore', queue_key(queue, 'locks'), '-inf', now, 'LIMIT', offset, count)
+  elseif state == 'scheduled' then
+    promote_scheduled(queue, now, nil)
+    return redis.call('zrange', queue_key(queue, 'scheduled'), offset, offset + count - 1)
+  elseif state == 'depends' then
+    return redis.call('zrange', queue_key(queue, 'depends'), offset, offset + count - 1)
+  elseif state == 'recurring' then
+    return redis.call('zrangebyscore', queue_key(queue, 'recur'), 0, '+inf', 'LIMIT', offset, count)
+  end
+  error('Jobs(): Unknown type "' .. state .. '"')
+end
+
+commands['length'] = function(now, args)
+  local queue = require_queue(args[1])
+  return redis.call('zcard', queue_key(queue, 'locks')) +
+    redis.call('zcard', queue_key(queue, 'work')) +
+    redis.call('zcard', queue_key(queue, 'scheduled'))
+end
+
+commands['queues'] = function(now, args)
+  if args[1] ~= nil then
+    return cjson.encode(queue_counts(args[1], now))
+  end
+  local out = {}
+  for i, queue in ipairs(redis.call('zrange', KEY_QUEUES, 0, -1)) do
+    out[i] = queue_counts(queue, now)
+  end
+  return cjson.encode(out)
+end
+
+------------------------------------------------------------------------------
+-- pause, unpause, queue.forget
+------------------------------------------------------------------------------
+
+-- With no names Redis itself refuses the command ("Wrong number of args"),
+-- which is the reference's error; otherwise the names go out in slices.
+local function bulk_members(command, key, names)
+  if #names == 0 then redis.call(command, key) end
+  call_chunked(command, key, names)
+  return nil
+end
+
+commands['pause'] = function(now, args) return bulk_members('sadd', KEY_PAUSED, args) end
+commands['unpause'] = function(now, args) return bulk_members('srem', KEY_PAUSED, args) end
+commands['queue.forget'] = function(now, args) return bulk_members('zrem', KEY_QUEUES, args) end
+
+------------------------------------------------------------------------------
+-- failed, unfail
+------------------------------------------------------------------------------
+
+commands['failed'] = function(now, args)
+  local group = args[1]
+  local start = tonumber(args[2] or 0)
+  if start == nil then
+    error('Failed(): Arg "start" is not a number: ' .. tostring(args[2]))
+  end
+  local limit = tonumber(args[3] or 25)
+  if limit == nil then
+    error('Failed(): Arg "limit" is not a number: ' .. tostring(args[3]))
+  end
+  if group ~= nil then
+    local list = 'ql:f:' .. group
+    return cjson.encode({
+      total = redis.call('llen', list),
+      jobs = redis.call('lrange', list, start, start + limit - 1),
+    })
+  end
+  local out = {}
+  for _, name in ipairs(redis.call('smembers', KEY_FAILURES)) do
+    out[name] = redis.call('llen', 'ql:f:' .. name)
+  end
+  return cjson.encode(out)
+end
+
+commands['unfail'] = function(now, args)
+  local queue = require_queue(args[1])
+  local group, raw_count = args[2], args[3]
+  if group == nil then error('Unfail(): Arg "group" missing') end
+  local count = tonumber(raw_count or 25)
+  if count == nil then
+    error('Unfail(): Arg "count" not a number: ' .. tostring(raw_count))
+  end
+
+  local list = 'ql:f:' .. group
+  -- `-count` stays a Lua number so that count 0 reaches Redis as "-0",
+  -- which it rejects, as with the reference.
+  local jids = redis.call('lrange', list, -count, -1)
+  local found = {}
+  for i, jid in ipairs(jids) do
+    local f = redis.call('hmget', job_key(jid), 'jid', 'retries', 'priority', 'history')
+    if not f[1] then
+      error('Unfail(): Job ' .. jid .. ' does not exist')
+    end
+    found[i] = f
+  end
+  local work = queue_key(queue, 'work')
+  for i, jid in ipairs(jids) do
+    local f = found[i]
+    history_append(jid, now, 'put', {q = queue}, f[4])
+    redis.call('hmset', job_key(jid), 'state', 'waiting', 'worker', '', 'expires', 0,
+      'queue', queue, 'remaining', tonumber(f[2]) or 5)
+    redis.call('zadd', work, work_score(tonumber(f[3]) or 0, now), jid)
+  end
+  redis.call('ltrim', list, 0, -count - 1)
+  if redis.call('llen', list) == 0 then
+    redis.call('srem', KEY_FAILURES, group)
+  end
+  return #jids
+end
+
+------------------------------------------------------------------------------
+-- stats
+------------------------------------------------------------------------------
+
+-- The 148 histogram fields, in report order: s0..s59, m1..m59, h1..h23, d1..d6.
+local HISTOGRAM_FIELDS = {}
+for i = 0, 59 do HISTOGRAM_FIELDS[#HISTOGRAM_FIELDS + 1] = 's' .. i end
+for i = 1, 59 do HISTOGRAM_FIELDS[#HISTOGRAM_FIELDS + 1] = 'm' .. i end
+for i = 1, 23 do HISTOGRAM_FIELDS[#HISTOGRAM_FIELDS + 1] = 'h' .. i end
+for i = 1, 6 do HISTOGRAM_FIELDS[#HISTOGRAM_FIELDS + 1] = 'd' .. i end
+
+local function timing_stats(kind, bin, queue)
+  local key = 'ql:s:' .. kind .. ':' .. bin .. ':' .. queue
+  local s = redis.call('hmget', key, 'total', 'mean', 'vk')
+  local count = tonumber(s[1]) or 0
+  local std = 0
+  if count > 1 then std = math.sqrt(tonumber(s[3]) / (count - 1)) end
+  local raw = redis.call('hmget', key, unpack(HISTOGRAM_FIELDS))
+  local histogram = {}
+  for i = 1, #HISTOGRAM_FIELDS do histogram[i] = tonumber(raw[i]) or 0 end
+  return { count = count, mean = tonumber(s[2]) or 0, std = std, histogram = histogram }
+end
+
+commands['stats'] = function(now, args)
+  local queue = require_queue(args[1])
+  local date = tonumber(args[2])
+  if date == nil then
+    error('Stats(): Arg "date" missing or not a number: ' .. tostring(args[2]))
+  end
+  local bin = day_bin(date)
+  local c = redis.call('hmget', 'ql:s:stats:' .. bin .. ':' .. queue, 'retries', 'failed', 'failures')
+  return cjson.encode({
+    retries = tonumber(c[1] or 0),
+    failed = tonumber(c[2] or 0),
+    failures = tonumber(c[3] or 0),
+    wait = timing_stats('wait', bin, queue),
+    run = timing_stats('run', bin, queue),
+  })
+end

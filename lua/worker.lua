@@ -1,1 +1,52 @@
--- worker.lua: (being written)
+-- worker.lua: the worker listing (`workers`) and `worker.deregister`.
+--
+-- ql:workers maps a worker name to the `now` of its latest pop or heartbeat;
+-- ql:w:<worker>:jobs maps the jids it holds (or held) to their lock expiry.
+-- Workers expire only here: every `workers` call first prunes those last seen
+-- in [0, now - max-worker-age], deleting their job sets too.
+
+-- How far ahead a lock may be and still count as a held job (100 days).
+local WORKER_LOCK_HORIZON = 8640000
+
+commands['workers'] = function(now, args)
+  local worker = args[1]
+  local cutoff = now - config_value('max-worker-age', 86400)
+  local stale = redis.call('zrangebyscore', KEY_WORKERS, 0, cutoff)
+  if #stale > 0 then
+    local keys = {}
+    for i = 1, #stale do keys[i] = worker_jobs_key(stale[i]) end
+    for first = 1, #keys, CHUNK do
+      redis.call('del', unpack(keys, first, math.min(first + CHUNK - 1, #keys)))
+    end
+    redis.call('zremrangebyscore', KEY_WORKERS, 0, cutoff)
+  end
+
+  local horizon = now + WORKER_LOCK_HORIZON
+  if worker ~= nil then
+    local key = worker_jobs_key(worker)
+    return encode({
+      jobs = redis.call('zrevrangebyscore', key, horizon, now),
+      stalled = redis.call('zrevrangebyscore', key, now, 0),
+    })
+  end
+  local names = redis.call('zrevrange', KEY_WORKERS, 0, -1)
+  local listing = {}
+  for i = 1, #names do
+    local key = worker_jobs_key(names[i])
+    listing[i] = {
+      name = names[i],
+      jobs = redis.call('zcount', key, now, horizon),
+      stalled = redis.call('zcount', key, 0, now),
+    }
+  end
+  return encode(listing)
+end
+
+-- worker.deregister <now> <worker>...: only ql:workers changes; the job sets
+-- stay. With no names Redis itself rejects the ZREM, as in the reference.
+commands['worker.deregister'] = function(now, args)
+  if #args == 0 then
+    redis.call('zrem', KEY_WORKERS)
+  end
+  call_chunked('zrem', KEY_WORKERS, args)
+end

@@ -13,7 +13,8 @@ export type QlessErrorCode =
   | 'LOST_LOCK'
   | 'WRONG_STATE'
   | 'INVALID_ARGUMENT'
-  | 'CONNECTION';
+  | 'CONNECTION'
+  | 'UNEXPECTED_REPLY';
 
 /** Base class of every error raised by qless-ts. */
 export class QlessError extends Error {
@@ -26,21 +27,34 @@ export class QlessError extends Error {
   }
 }
 
-/** The core script refused a call; `scriptMessage` is its message text. */
+/** Options of a {@link ScriptError}: the underlying error and the job concerned. */
+export interface ScriptErrorOptions {
+  cause?: unknown;
+  /** The job the refused call was about, when there was one. */
+  jid?: string;
+}
+
+/**
+ * The core script refused a call; `scriptMessage` is its message text. When
+ * the call concerned one job, `jid` names it and so does the message.
+ */
 export class ScriptError extends QlessError {
   readonly command: string;
   readonly scriptMessage: string;
+  readonly jid: string | undefined;
 
-  constructor(command: string, scriptMessage: string, code: QlessErrorCode = 'SCRIPT_ERROR', options?: { cause?: unknown }) {
-    super(`${command}: ${scriptMessage}`, code, options);
+  constructor(command: string, scriptMessage: string, code: QlessErrorCode = 'SCRIPT_ERROR', options?: ScriptErrorOptions) {
+    const subject = options?.jid === undefined ? command : `${command} of job ${options.jid}`;
+    super(`${subject}: ${scriptMessage}`, code, options);
     this.command = command;
     this.scriptMessage = scriptMessage;
+    this.jid = options?.jid;
   }
 }
 
 /** The job (or recurring job) named in the call does not exist. */
 export class JobNotFoundError extends ScriptError {
-  constructor(command: string, scriptMessage: string, options?: { cause?: unknown }) {
+  constructor(command: string, scriptMessage: string, options?: ScriptErrorOptions) {
     super(command, scriptMessage, 'JOB_NOT_FOUND', options);
   }
 }
@@ -51,14 +65,14 @@ export class JobNotFoundError extends ScriptError {
  * failure was refused.
  */
 export class LostLockError extends ScriptError {
-  constructor(command: string, scriptMessage: string, options?: { cause?: unknown }) {
+  constructor(command: string, scriptMessage: string, options?: ScriptErrorOptions) {
     super(command, scriptMessage, 'LOST_LOCK', options);
   }
 }
 
 /** The job exists but is in a state that does not allow the operation. */
 export class WrongStateError extends ScriptError {
-  constructor(command: string, scriptMessage: string, options?: { cause?: unknown }) {
+  constructor(command: string, scriptMessage: string, options?: ScriptErrorOptions) {
     super(command, scriptMessage, 'WRONG_STATE', options);
   }
 }
@@ -105,9 +119,11 @@ const LOST_LOCK_PATTERNS = [
 ];
 
 /** Classify a script error from the command that raised it and its message. */
-export function classifyScriptError(command: string, redisMessage: string, cause?: unknown): ScriptError {
+export function classifyScriptError(command: string, redisMessage: string, cause?: unknown, jid?: string): ScriptError {
   const message = scriptMessageOf(redisMessage);
-  const options = cause === undefined ? undefined : { cause };
+  const options: ScriptErrorOptions = {};
+  if (cause !== undefined) options.cause = cause;
+  if (jid !== undefined) options.jid = jid;
   if (/does not exist|No recurring job/.test(message)) {
     return new JobNotFoundError(command, message, options);
   }
@@ -118,4 +134,18 @@ export function classifyScriptError(command: string, redisMessage: string, cause
     return new WrongStateError(command, message, options);
   }
   return new ScriptError(command, message, 'SCRIPT_ERROR', options);
+}
+
+/**
+ * The same error, but naming the job it was about: core messages name the
+ * jid inconsistently (`Fail(): Job <jid>does not exist`), so every job
+ * method passes its errors through here.
+ */
+export function aboutJob(error: unknown, jid: string): unknown {
+  if (!(error instanceof ScriptError) || error.jid !== undefined) return error;
+  const options: ScriptErrorOptions = { cause: error.cause ?? error, jid };
+  if (error instanceof JobNotFoundError) return new JobNotFoundError(error.command, error.scriptMessage, options);
+  if (error instanceof LostLockError) return new LostLockError(error.command, error.scriptMessage, options);
+  if (error instanceof WrongStateError) return new WrongStateError(error.command, error.scriptMessage, options);
+  return new ScriptError(error.command, error.scriptMessage, error.code, options);
 }

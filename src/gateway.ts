@@ -18,8 +18,19 @@ export type CoreReply = string | number | null | CoreReply[];
 /** Seconds since the epoch, fractional. */
 export type Clock = () => number;
 
-/** Wall-clock seconds with millisecond precision. */
-export const systemClock: Clock = () => Date.now() / 1000;
+let lastTick = 0;
+
+/**
+ * Wall-clock seconds, strictly increasing within this process: two calls in
+ * the same millisecond are told apart by a microsecond. The core orders
+ * equal-priority jobs by put time, so without this, jobs put in one
+ * millisecond would pop in jid order instead of first-in first-out.
+ */
+export const systemClock: Clock = () => {
+  const now = Date.now() / 1000;
+  lastTick = now > lastTick ? now : lastTick + 1e-6;
+  return lastTick;
+};
 
 /** One call of a batch sent with {@link ScriptGateway.callMany}. */
 export interface CoreCall {

@@ -1,0 +1,194 @@
+/**
+ * The client: one Redis connection, the one script gateway every core call
+ * goes through, the worker name it acts as, and the accessors (`queue()`,
+ * `jobs`, `queues`, `workers`, `config`, `events`).
+ */
+import { hostname } from 'node:os';
+import { Redis, type RedisOptions } from 'ioredis';
+import * as args from './args.js';
+import { InvalidArgumentError } from './errors.js';
+import { Config } from './config.js';
+import { Events } from './events.js';
+import { ScriptGateway, systemClock, type Clock, type CoreArg, type CoreCall, type CoreOutcome, type CoreReply } from './gateway.js';
+import { Jobs } from './jobs.js';
+import { Queue } from './queue.js';
+import * as wire from './wire.js';
+import { Queues, Workers } from './workers.js';
+
+/** Where {@link client} connects when given no URL and no host. */
+export const DEFAULT_URL = 'redis://127.0.0.1:6379';
+
+/**
+ * Options of {@link client}: every ioredis option (host, port, password, db,
+ * tls, …) plus the ones below.
+ */
+export interface ClientOptions extends RedisOptions {
+  /** A Redis URL (`redis://`, `rediss://` for TLS, with password and db). */
+  url?: string;
+  /** The name this client pops, heartbeats and completes jobs as. Default `<hostname>-<pid>`. */
+  workerName?: string;
+  /** Seconds since the epoch, sent as `now` with every call. Default the system clock. */
+  clock?: Clock;
+  /**
+   * Use this ioredis connection instead of opening one. The client does not
+   * close it; the events subscriber is a `duplicate()` of it.
+   */
+  connection?: Redis;
+}
+
+/** The default worker name: `<hostname>-<pid>`, unique per process. */
+export function defaultWorkerName(): string {
+  return `${hostname()}-${process.pid}`;
+}
+
+function defaultUrl(): string {
+  return process.env['QLESS_REDIS_URL'] || DEFAULT_URL;
+}
+
+/**
+ * A connection to qless, acting as one worker name. Create it with
+ * {@link client}; close it with {@link Client.close}.
+ */
+export class Client {
+  /** The Redis connection (for reading raw keys; core calls go through {@link Client.call}). */
+  readonly redis: Redis;
+  /** Every core call goes through this gateway. */
+  readonly gateway: ScriptGateway;
+  /** Jobs across queues: get, tagged, failed, tracked, complete. */
+  readonly jobs: Jobs;
+  /** All queues' counts. */
+  readonly queues: Queues;
+  /** Known workers and their jobs. */
+  readonly workers: Workers;
+  /** The core's configuration. */
+  readonly config: Config;
+  #workerName: string;
+  #events: Events | undefined;
+  readonly #owned: boolean;
+  readonly #queues = new Map<string, Queue>();
+
+  /** @internal Use {@link client}. */
+  constructor(options: ClientOptions) {
+    const { url, workerName, clock, connection, ...redisOptions } = options;
+    this.#workerName = args.name(workerName ?? defaultWorkerName(), 'workerName');
+    if (connection) {
+      this.redis = connection;
+      this.#owned = false;
+    } else {
+      this.redis = url === undefined ? new Redis(redisOptions) : new Redis(url, redisOptions);
+      this.#owned = true;
+      // Errors reach the caller of each command; without a listener ioredis
+      // would also print every failed reconnection attempt.
+      this.redis.on('error', () => undefined);
+    }
+    this.gateway = new ScriptGateway(this.redis, clock ?? systemClock);
+    this.jobs = new Jobs(this);
+    this.queues = new Queues(this);
+    this.workers = new Workers(this);
+    this.config = new Config(this);
+  }
+
+  /** The name this client pops, heartbeats and completes jobs as. */
+  get workerName(): string {
+    return this.#workerName;
+  }
+
+  set workerName(name: string) {
+    this.#workerName = args.name(name, 'workerName');
+  }
+
+  /** The clock `now` is taken from (settable, e.g. in tests). */
+  get clock(): Clock {
+    return this.gateway.clock;
+  }
+
+  set clock(clock: Clock) {
+    this.gateway.clock = clock;
+  }
+
+  /** The clock's current time in seconds since the epoch. */
+  now(): number {
+    return this.gateway.clock();
+  }
+
+  /** Pub/sub events, on a connection of their own opened by `listen()`. */
+  get events(): Events {
+    this.#events ??= new Events(this);
+    return this.#events;
+  }
+
+  /**
+   * Call a core command directly: `EVALSHA <sha> 0 <command> <now> <args…>`.
+   * The raw reply is returned; errors are typed (see errors).
+   */
+  call(command: string, ...args: CoreArg[]): Promise<CoreReply> {
+    return this.gateway.call(command, ...args);
+  }
+
+  /** Several core calls in one round trip, all at the same `now`. */
+  callMany(calls: readonly CoreCall[], now?: number): Promise<CoreOutcome[]> {
+    return this.gateway.callMany(calls, now);
+  }
+
+  /** A handle on a queue; no I/O. */
+  queue(name: string): Queue {
+    if (typeof name !== 'string') throw new InvalidArgumentError('queue name must be a string');
+    let queue = this.#queues.get(name);
+    if (!queue) this.#queues.set(name, (queue = new Queue(this, name)));
+    return queue;
+  }
+
+  /** Track a job: its events are published. True if it was not tracked before. */
+  async track(jid: string): Promise<boolean> {
+    return String(await this.call('track', 'track', args.name(jid, 'jid'))) === '1';
+  }
+
+  /** Stop tracking a job. True if it was tracked. */
+  async untrack(jid: string): Promise<boolean> {
+    return String(await this.call('track', 'untrack', args.name(jid, 'jid'))) === '1';
+  }
+
+  /** The most used tags (those on at least two jobs), most used first. */
+  async tags(offset = 0, count = 100): Promise<string[]> {
+    const reply = await this.call('tag', 'top', args.integer(offset, 'offset'), args.integer(count, 'count'));
+    return wire.stringList('tag', wire.json('tag', reply));
+  }
+
+  /**
+   * Put up to `count` failed jobs of `group` back into `queue`, oldest
+   * failure first. Returns how many were moved.
+   */
+  async unfail(group: string, queue: string, count = 500): Promise<number> {
+    const reply = await this.call('unfail', args.name(queue, 'queue'), args.name(group, 'group'), args.integer(count, 'count', 1));
+    return wire.integer('unfail', reply);
+  }
+
+  /** Close the events subscriber and the connection (unless it was given). */
+  async close(): Promise<void> {
+    await this.#events?.close();
+    if (!this.#owned) return;
+    if (this.redis.status === 'end') return;
+    try {
+      if (this.redis.status === 'ready') await this.redis.quit();
+      else this.redis.disconnect();
+    } catch {
+      this.redis.disconnect();
+    }
+  }
+}
+
+/**
+ * Connect to qless. With no argument: `$QLESS_REDIS_URL`, else
+ * `redis://127.0.0.1:6379`. Accepts a URL (`redis://:secret@host:6380/2`,
+ * `rediss://…` for TLS), ioredis options (`{ host, port, … }`), or both.
+ */
+export function client(): Client;
+export function client(url: string, options?: ClientOptions): Client;
+export function client(options: ClientOptions): Client;
+export function client(a?: string | ClientOptions, b?: ClientOptions): Client {
+  if (typeof a === 'string') return new Client({ ...b, url: a });
+  const options = a ?? {};
+  const direct = options.url !== undefined || options.host !== undefined || options.port !== undefined || options.path !== undefined || options.connection !== undefined;
+  if (direct) return new Client({ host: '127.0.0.1', ...options });
+  return new Client({ ...options, url: defaultUrl() });
+}

@@ -1,0 +1,87 @@
+/**
+ * qless-ts: a Redis-backed job queue whose logic runs in one Lua script
+ * inside Redis, wire-compatible with qless-core.
+ *
+ * ```ts
+ * import * as qless from 'qless-ts';
+ * const client = qless.client();
+ * const jid = await client.queue('underpants').put('gnomes.GnomesJob', { address: '123 Brief St.' });
+ * ```
+ */
+export { client, Client, DEFAULT_URL, defaultWorkerName, type ClientOptions } from './client.js';
+export { Queue, newJid, type PutOptions, type RecurOptions, type QueueJobs } from './queue.js';
+export {
+  Job,
+  heartbeatJobs,
+  type JobOutcome,
+  type JobSnapshot,
+  type CompleteOptions,
+  type RequeueOptions,
+  type HeartbeatOutcome,
+} from './job.js';
+export { RecurringJob, type RecurringUpdate } from './recurring.js';
+export { Jobs, type FailedJobs, type TrackedJobs } from './jobs.js';
+export { Config, configValue } from './config.js';
+export { Workers, Queues } from './workers.js';
+export {
+  Events,
+  TRACKED_EVENTS,
+  parseLogEvent,
+  type EventHandlers,
+  type EventName,
+  type TrackedEventName,
+  type LogEvent,
+  type WorkerEvent,
+  type PutEvent,
+  type LockLostEvent,
+  type FailedEvent,
+  type CompletedEvent,
+  type AdvancedEvent,
+  type CanceledEvent,
+  type ConfigSetEvent,
+  type ConfigUnsetEvent,
+} from './events.js';
+export {
+  parseKlass,
+  klassCandidates,
+  findKlassFile,
+  klassOf,
+  defineKlass,
+  KLASS,
+  KLASS_EXTENSIONS,
+  type KlassParts,
+  type KlassRef,
+  type KlassCarrier,
+  type JobConstructor,
+} from './klass.js';
+export {
+  QlessError,
+  ScriptError,
+  JobNotFoundError,
+  LostLockError,
+  WrongStateError,
+  InvalidArgumentError,
+  ConnectionError,
+  type QlessErrorCode,
+  type ScriptErrorOptions,
+} from './errors.js';
+export { UnexpectedReplyError, type JobRecord, type RecurringRecord } from './wire.js';
+export { ScriptGateway, systemClock, type Clock, type CoreArg, type CoreReply, type CoreCall, type CoreOutcome } from './gateway.js';
+export type {
+  JsonPrimitive,
+  JsonValue,
+  JsonObject,
+  JobState,
+  CompleteResult,
+  HistoryEntry,
+  Failure,
+  QueueCounts,
+  TimingStats,
+  QueueStats,
+  WorkerCounts,
+  WorkerJobs,
+  TaggedJids,
+  ConfigValue,
+  ConfigOption,
+  KnownConfigOption,
+} from './types.js';

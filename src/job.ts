@@ -1,0 +1,503 @@
+/**
+ * A job as read from the core, with the calls that act on it. A Job is a
+ * snapshot: its fields are what the core said when it was read, updated by
+ * the calls made through this object, never by other clients. Its methods
+ * know nothing about workers; the worker daemon only reads {@link Job.outcome}
+ * and sets {@link Job.signal} and {@link Job.sandbox}.
+ */
+import * as args from './args.js';
+import { lockSeconds } from './config.js';
+import { aboutJob, InvalidArgumentError, LostLockError, ScriptError } from './errors.js';
+import { checkStrings, encodeObject, encodeStrings, parseData } from './json.js';
+import * as wire from './wire.js';
+import type { Client } from './client.js';
+import type { CoreArg, CoreCall, CoreReply } from './gateway.js';
+import type { Queue } from './queue.js';
+import type { CompleteResult, Failure, HistoryEntry, JobState, JsonObject } from './types.js';
+import type { JobRecord } from './wire.js';
+
+/**
+ * What this object's own calls did to the job, once one of them has taken it
+ * out of this worker's hands: `completed` (final), `advanced` (completed into
+ * a next queue), `failed`, `retried`, `requeued` (moved), `canceled` or
+ * `timed-out`.
+ */
+export type JobOutcome = 'completed' | 'advanced' | 'failed' | 'retried' | 'requeued' | 'canceled' | 'timed-out';
+
+/** Options of {@link Job.complete} when advancing to a next queue. */
+export interface CompleteOptions {
+  /** Seconds before the job becomes ready in the next queue. */
+  delay?: number;
+  /** Jids that must complete before the job runs in the next queue. */
+  depends?: readonly string[];
+}
+
+/** Options of {@link Job.requeue}; omitted ones keep the job's current values. */
+export interface RequeueOptions {
+  /** Seconds before the job becomes ready in its new queue. */
+  delay?: number;
+  /** Jids it must wait for (a non-empty list replaces the current dependencies). */
+  depends?: readonly string[];
+  priority?: number;
+  tags?: readonly string[];
+  retries?: number;
+}
+
+/** A job's fields as plain data. */
+export type JobSnapshot = Omit<JobRecord, 'data'> & { data: JsonObject };
+
+// An AbortSignal that never fires, distinct per job so that listeners added
+// by one job's code do not pile up on a shared object.
+function quietSignal(): AbortSignal {
+  return new AbortController().signal;
+}
+
+/**
+ * One job: its fields as last read from the core, and the calls that act on
+ * it (heartbeat, complete, fail, retry, requeue, cancel, tags, dependencies…).
+ */
+export class Job {
+  /** The job's id. */
+  readonly jid: string;
+  /** Names the code that runs the job (see the klass rule in the README). */
+  klass: string;
+  /** The queue the job is in; `''` once it is complete. */
+  queue: string;
+  state: JobState;
+  /** Larger numbers are popped sooner; equal priorities pop first-in first-out. */
+  priority: number;
+  tags: string[];
+  /** The worker holding (or last holding) the job's lock; `''` for none. */
+  worker: string;
+  /** When the lock expires, in seconds since the epoch; `0` when not running. */
+  expires: number;
+  /** Retries allowed each time the job is put. */
+  retries: number;
+  /** Retries left before a lost lock or a {@link Job.retry} fails the job. */
+  remaining: number;
+  /** What happened to the job, oldest first. */
+  history: HistoryEntry[];
+  /** Jids this job waits for. */
+  dependencies: string[];
+  /** Jids waiting for this job. */
+  dependents: string[];
+  /** Why the job failed, or `null`. Not cleared by a re-put, only by completion. */
+  failure: Failure | null;
+  /** Whether the job is tracked (its events are published, see Events). */
+  tracked: boolean;
+  /** The recurring job that spawned this one, or `null`. */
+  spawnedFromJid: string | null;
+  /**
+   * The user's data. Change it freely: {@link Job.heartbeat}, {@link Job.complete},
+   * {@link Job.fail} and {@link Job.requeue} save it.
+   */
+  data: JsonObject;
+  /**
+   * Aborted when the job should stop (the worker daemon replaces this with a
+   * signal it aborts on a lost lock, a cancellation or a shutdown). Job code
+   * passes it to fetch() and friends. By default it never aborts.
+   */
+  signal: AbortSignal = quietSignal();
+  /** A scratch directory the worker daemon gives the job; `undefined` outside a worker. */
+  sandbox: string | undefined = undefined;
+
+  readonly #client: Client;
+  #outcome: JobOutcome | undefined;
+  // Data from another client that is not a JSON object: kept as text and sent
+  // back untouched unless the code replaced `data`.
+  #foreignData: string | undefined;
+  #placeholder: JsonObject | undefined;
+
+  /** @internal Jobs come from {@link Queue.pop}, {@link Queue.peek} and {@link Jobs.get}. */
+  constructor(client: Client, record: JobRecord) {
+    this.#client = client;
+    this.jid = record.jid;
+    this.klass = record.klass;
+    this.queue = record.queue;
+    this.state = record.state;
+    this.priority = record.priority;
+    this.tags = record.tags;
+    this.worker = record.worker;
+    this.expires = record.expires;
+    this.retries = record.retries;
+    this.remaining = record.remaining;
+    this.history = record.history;
+    this.dependencies = record.dependencies;
+    this.dependents = record.dependents;
+    this.failure = record.failure;
+    this.tracked = record.tracked;
+    this.spawnedFromJid = record.spawnedFromJid;
+    const { data, foreign } = parseData(record.data);
+    this.data = data;
+    if (foreign) {
+      this.#foreignData = record.data;
+      this.#placeholder = data;
+    }
+  }
+
+  /** Seconds left on the lock (negative once expired, or when not running). */
+  get ttl(): number {
+    return this.expires - this.#client.now();
+  }
+
+  /**
+   * What this object's calls did with the job, once it left this worker's
+   * hands; `undefined` while it is still ours to finish.
+   */
+  get outcome(): JobOutcome | undefined {
+    return this.#outcome;
+  }
+
+  /** True once {@link Job.outcome} is set: a worker must not complete or fail the job again. */
+  get settled(): boolean {
+    return this.#outcome !== undefined;
+  }
+
+  /** The client this job was read through. */
+  get client(): Client {
+    return this.#client;
+  }
+
+  /** A handle on the job's queue (no I/O). */
+  queueHandle(): Queue {
+    return this.#client.queue(this.queue);
+  }
+
+  /** `<klass jid>`, as other qless clients print jobs. */
+  toString(): string {
+    return `<${this.klass} ${this.jid}>`;
+  }
+
+  /** The job's fields, without the client (what `JSON.stringify(job)` shows). */
+  toJSON(): JobSnapshot {
+    return {
+      jid: this.jid,
+      klass: this.klass,
+      queue: this.queue,
+      state: this.state,
+      priority: this.priority,
+      tags: this.tags,
+      worker: this.worker,
+      expires: this.expires,
+      retries: this.retries,
+      remaining: this.remaining,
+      history: this.history,
+      dependencies: this.dependencies,
+      dependents: this.dependents,
+      failure: this.failure,
+      tracked: this.tracked,
+      spawnedFromJid: this.spawnedFromJid,
+      data: this.data,
+    };
+  }
+
+  /** @internal The data as JSON text, refusing anything that is not plain JSON. */
+  dataText(): string {
+    if (this.#foreignData !== undefined && this.data === this.#placeholder && Object.keys(this.data).length === 0) {
+      return this.#foreignData;
+    }
+    return encodeObject(this.data, `data of job ${this.jid}`);
+  }
+
+  private async call(command: string, ...rest: CoreArg[]): Promise<CoreReply> {
+    try {
+      return await this.#client.call(command, ...rest);
+    } catch (error) {
+      throw aboutJob(error, this.jid);
+    }
+  }
+
+  /**
+   * Extend the lock and save `data`. Returns the new expiry (seconds since
+   * the epoch, with its fraction). Any refusal by the core means this worker
+   * no longer owns the job and is raised as {@link LostLockError}; a
+   * ConnectionError says nothing about the lock and is raised as such.
+   */
+  async heartbeat(): Promise<number> {
+    const [outcome] = await heartbeatJobs(this.#client, [this]);
+    if (!outcome!.ok) throw outcome!.error;
+    return outcome!.expires;
+  }
+
+  /**
+   * Complete the job, or with `next` advance it to that queue (optionally
+   * delayed or waiting for other jobs). Saves `data`. Raises
+   * {@link LostLockError} when this worker no longer owns the job.
+   */
+  async complete(next?: string, options: CompleteOptions = {}): Promise<CompleteResult> {
+    const rest: CoreArg[] = [this.jid, this.#client.workerName, this.queue, this.dataText()];
+    if (next === undefined) {
+      if (options.delay !== undefined || options.depends !== undefined) {
+        throw new InvalidArgumentError(`complete of job ${this.jid}: delay and depends need a next queue`);
+      }
+    } else {
+      rest.push('next', args.name(next, 'next queue'));
+      rest.push('delay', args.finite(options.delay ?? 0, 'delay'));
+      rest.push('depends', encodeStrings(options.depends, 'depends'));
+    }
+    const result = wire.text('complete', await this.call('complete', ...rest)) as CompleteResult;
+    this.#outcome = next === undefined ? 'completed' : 'advanced';
+    this.state = result === 'complete' ? 'complete' : result === 'depends' ? 'depends' : result === 'scheduled' ? 'scheduled' : 'waiting';
+    this.queue = next ?? '';
+    this.worker = '';
+    this.expires = 0;
+    this.failure = null;
+    this.remaining = this.retries;
+    return result;
+  }
+
+  /**
+   * Fail the job into `group` with `message` (a traceback, say). Failed jobs
+   * wait for {@link Client.unfail}, a requeue or a cancel. Saves `data`.
+   */
+  async fail(group: string, message: string): Promise<string> {
+    args.name(group, 'failure group');
+    if (typeof message !== 'string') throw new InvalidArgumentError(`fail of job ${this.jid}: message must be a string`);
+    const reply = await this.call('fail', this.jid, this.#client.workerName, group, message, this.dataText());
+    this.#outcome = 'failed';
+    const now = this.#client.now();
+    this.state = 'failed';
+    this.failure = { group, message, when: Math.floor(now), worker: this.#client.workerName };
+    this.worker = '';
+    this.expires = 0;
+    return wire.text('fail', reply);
+  }
+
+  /**
+   * Give the job back to its queue (after `delay` seconds) using up one retry.
+   * With `group` and `message` the failure is recorded, and used if that
+   * was the last retry. Returns the retries left; a negative number means
+   * the job has now failed.
+   */
+  async retry(delay = 0, group?: string, message?: string): Promise<number> {
+    const rest: CoreArg[] = [this.jid, this.queue, this.worker, args.finite(delay, 'delay')];
+    if (group !== undefined || message !== undefined) {
+      rest.push(args.name(group, 'failure group'), args.name(message, 'failure message'));
+    }
+    const remaining = wire.integer('retry', await this.call('retry', ...rest));
+    this.#outcome = 'retried';
+    this.remaining = remaining;
+    this.state = remaining < 0 ? 'failed' : delay > 0 ? 'scheduled' : 'waiting';
+    return remaining;
+  }
+
+  /**
+   * Delete the job. A job that others depend on cannot be canceled alone
+   * (cancel it together with its dependents through {@link Jobs.cancel}).
+   * Returns the canceled jids.
+   */
+  async cancel(): Promise<string[]> {
+    const jids = wire.strings('cancel', await this.call('cancel', this.jid));
+    this.#outcome = 'canceled';
+    return jids;
+  }
+
+  /** Track the job: its events are published (see Events). True if it was not tracked before. */
+  async track(): Promise<boolean> {
+    const reply = await this.call('track', 'track', this.jid);
+    this.tracked = true;
+    return String(reply) === '1';
+  }
+
+  /** Stop tracking the job. True if it was tracked. */
+  async untrack(): Promise<boolean> {
+    const reply = await this.call('track', 'untrack', this.jid);
+    this.tracked = false;
+    return String(reply) === '1';
+  }
+
+  /** Add tags; returns the job's tags. */
+  async tag(...tags: string[]): Promise<string[]> {
+    const list = checkStrings(tags, 'tags');
+    this.tags = wire.stringList('tag', wire.json('tag', await this.call('tag', 'add', this.jid, ...list)));
+    return this.tags;
+  }
+
+  /** Remove tags; returns the job's tags. */
+  async untag(...tags: string[]): Promise<string[]> {
+    const list = checkStrings(tags, 'tags');
+    this.tags = wire.stringList('tag', wire.json('tag', await this.call('tag', 'remove', this.jid, ...list)));
+    return this.tags;
+  }
+
+  /**
+   * Make the job (which must be in the `depends` state) also wait for these
+   * jobs. Jobs that do not exist or are complete are ignored.
+   */
+  async depend(...jids: string[]): Promise<void> {
+    const list = checkStrings(jids, 'jids');
+    await this.call('depends', this.jid, 'on', ...list);
+    for (const jid of list) if (!this.dependencies.includes(jid)) this.dependencies.push(jid);
+  }
+
+  /**
+   * Stop waiting for these jobs, or for all of them with `{ all: true }`.
+   * A job left with no dependencies becomes ready at once.
+   */
+  async undepend(...jids: string[] | [{ all: true }]): Promise<void> {
+    const first = jids[0];
+    if (typeof first === 'object' && first !== null) {
+      if (first.all !== true) throw new InvalidArgumentError('undepend takes jids or { all: true }');
+      await this.call('depends', this.jid, 'off', 'all');
+      this.dependencies = [];
+    } else {
+      const list = checkStrings(jids as string[], 'jids');
+      await this.call('depends', this.jid, 'off', ...list);
+      this.dependencies = this.dependencies.filter((jid) => !list.includes(jid));
+    }
+    if (this.dependencies.length === 0 && this.state === 'depends') this.state = 'waiting';
+  }
+
+  /** Change the priority (larger pops sooner). */
+  async setPriority(priority: number): Promise<void> {
+    args.finite(priority, 'priority');
+    await this.call('priority', this.jid, priority);
+    this.priority = priority;
+  }
+
+  /**
+   * Move the job to `queue` (the same queue is fine: it starts over there),
+   * keeping its priority, tags and retries unless given. Saves `data`. A
+   * worker other than this client that holds the job is told it lost it.
+   */
+  async requeue(queue: string, options: RequeueOptions = {}): Promise<string> {
+    const rest: CoreArg[] = [
+      this.#client.workerName,
+      args.name(queue, 'queue'),
+      this.jid,
+      this.klass,
+      this.dataText(),
+      args.finite(options.delay ?? 0, 'delay'),
+    ];
+    if (options.priority !== undefined) rest.push('priority', args.finite(options.priority, 'priority'));
+    if (options.tags !== undefined) rest.push('tags', encodeStrings(options.tags, 'tags'));
+    if (options.retries !== undefined) rest.push('retries', args.integer(options.retries, 'retries'));
+    if (options.depends !== undefined) rest.push('depends', encodeStrings(options.depends, 'depends'));
+    const jid = wire.text('requeue', await this.call('requeue', ...rest));
+    this.#outcome = 'requeued';
+    this.queue = queue;
+    this.worker = '';
+    this.expires = 0;
+    this.state = (options.delay ?? 0) > 0 ? 'scheduled' : 'waiting';
+    if (options.priority !== undefined) this.priority = options.priority;
+    if (options.tags !== undefined) this.tags = [...options.tags];
+    if (options.retries !== undefined) this.retries = this.remaining = options.retries;
+    return jid;
+  }
+
+  /**
+   * Take the job away from its worker now, as if its lock had expired: it
+   * goes back to the front of its queue and the worker is told.
+   */
+  async timeout(): Promise<void> {
+    await this.call('timeout', this.jid);
+    this.#outcome = 'timed-out';
+    this.state = 'stalled';
+    this.expires = 0;
+  }
+
+  /** Add an entry to the job's history; `data` (a JSON object) is merged into it. */
+  async log(message: string, data?: JsonObject): Promise<void> {
+    args.name(message, 'log message');
+    const rest: CoreArg[] = [this.jid, message];
+    if (data !== undefined) rest.push(encodeObject(data, 'log data'));
+    await this.call('log', ...rest);
+  }
+
+  /**
+   * Read the job again and update every field from the core. Returns false
+   * (fields unchanged) when the job no longer exists.
+   */
+  async refresh(): Promise<boolean> {
+    const reply = await this.call('get', this.jid);
+    if (reply === null) return false;
+    const record = wire.jobRecord('get', wire.json('get', reply));
+    this.klass = record.klass;
+    this.queue = record.queue;
+    this.state = record.state;
+    this.priority = record.priority;
+    this.tags = record.tags;
+    this.worker = record.worker;
+    this.expires = record.expires;
+    this.retries = record.retries;
+    this.remaining = record.remaining;
+    this.history = record.history;
+    this.dependencies = record.dependencies;
+    this.dependents = record.dependents;
+    this.failure = record.failure;
+    this.tracked = record.tracked;
+    this.spawnedFromJid = record.spawnedFromJid;
+    const { data, foreign } = parseData(record.data);
+    this.data = data;
+    this.#foreignData = foreign ? record.data : undefined;
+    this.#placeholder = foreign ? data : undefined;
+    return true;
+  }
+}
+
+/** Outcome of one heartbeat in {@link heartbeatJobs}. */
+export type HeartbeatOutcome = { job: Job; ok: true; expires: number } | { job: Job; ok: false; error: Error };
+
+/**
+ * Heartbeat many jobs in one round trip (a pipeline; each heartbeat is
+ * atomic on its own). The core replies with the expiry truncated to whole
+ * seconds, so the configuration is read in the same trip and the expiry
+ * recomputed exactly as the core did (`now + heartbeat`). Data that is not
+ * JSON fails that job only; a core refusal becomes {@link LostLockError}.
+ */
+export async function heartbeatJobs(client: Client, jobs: readonly Job[]): Promise<HeartbeatOutcome[]> {
+  const outcomes: HeartbeatOutcome[] = new Array(jobs.length);
+  const calls: CoreCall[] = [];
+  const index: number[] = [];
+  jobs.forEach((job, i) => {
+    try {
+      calls.push({ command: 'heartbeat', args: [job.jid, client.workerName, job.dataText()] });
+      index.push(i);
+    } catch (error) {
+      outcomes[i] = { job, ok: false, error: error as Error };
+    }
+  });
+  if (calls.length === 0) return outcomes;
+  calls.push({ command: 'config.get', args: [] });
+  const now = client.now();
+  const results = await client.callMany(calls, now);
+  const configResult = results[results.length - 1]!;
+  let config: { [key: string]: unknown } | undefined;
+  if (configResult.ok) {
+    try {
+      config = wire.configAll('config.get', configResult.reply);
+    } catch {
+      config = undefined;
+    }
+  }
+  index.forEach((i, k) => {
+    const job = jobs[i]!;
+    const result = results[k]!;
+    if (!result.ok) {
+      const error = result.error;
+      outcomes[i] = {
+        job,
+        ok: false,
+        error:
+          error instanceof ScriptError
+            ? new LostLockError('heartbeat', error.scriptMessage, { cause: error, jid: job.jid })
+            : aboutJob(error, job.jid) as Error,
+      };
+      return;
+    }
+    const truncated = wire.integer('heartbeat', result.reply);
+    const length = config === undefined ? undefined : lockSeconds(config, job.queue);
+    // Trust the recomputation only if it agrees with what the core said.
+    const exact = length === undefined ? undefined : now + length;
+    const expires = exact !== undefined && Math.trunc(exact) === truncated ? exact : truncated + (now - Math.trunc(now));
+    job.expires = expires;
+    job.worker = client.workerName;
+    outcomes[i] = { job, ok: true, expires };
+  });
+  return outcomes;
+}
+
+/** Build a Job from a decoded job object. */
+export function jobFromValue(client: Client, command: string, value: unknown): Job {
+  return new Job(client, wire.jobRecord(command, value));
+}

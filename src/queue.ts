@@ -1,0 +1,233 @@
+/**
+ * A queue handle: a name bound to a client. Creating one does no I/O; any
+ * name is fine and the queue appears in listings once a job is put into it.
+ */
+import { randomUUID } from 'node:crypto';
+import * as args from './args.js';
+import { lockSeconds } from './config.js';
+import { InvalidArgumentError, QlessError } from './errors.js';
+import { encodeObject, encodeStrings } from './json.js';
+import { Job, jobFromValue } from './job.js';
+import { klassOf, type KlassRef } from './klass.js';
+import * as wire from './wire.js';
+import type { Client } from './client.js';
+import type { CoreArg } from './gateway.js';
+import type { QueueCounts, QueueStats } from './types.js';
+
+/** Options of {@link Queue.put}. */
+export interface PutOptions {
+  /**
+   * Larger numbers are popped sooner (priority 10 before 0 before -10);
+   * equal priorities pop first-in first-out. Default 0.
+   */
+  priority?: number;
+  /** Tags to find the job by ({@link Jobs.tagged}). Default none. */
+  tags?: readonly string[];
+  /** Seconds before the job can be popped. Default 0. */
+  delay?: number;
+  /** How many lost locks or {@link Job.retry} calls it survives before failing. Default 5. */
+  retries?: number;
+  /** Jids that must complete before this job can run. */
+  depends?: readonly string[];
+  /** The job's id; default a random 32-hex-digit id. Putting an existing jid replaces that job. */
+  jid?: string;
+}
+
+/** Options of {@link Queue.recur}. */
+export interface RecurOptions {
+  /** Seconds between occurrences (required, > 0). */
+  interval: number;
+  /** Seconds from now until the first occurrence. Default 0 (now). */
+  offset?: number;
+  /** Priority of each child. Default 0. */
+  priority?: number;
+  /** Tags of each child. */
+  tags?: readonly string[];
+  /** Retries of each child. Default 5. */
+  retries?: number;
+  /** After a pause, spawn at most this many overdue occurrences at once; 0 (default) spawns all. */
+  backlog?: number;
+  /** The template's id; default a random one. Re-using one replaces that template. */
+  jid?: string;
+}
+
+/** Paginated jid listings of one queue. */
+export interface QueueJobs {
+  /** Jobs holding a live lock, soonest expiry first. */
+  running(offset?: number, count?: number): Promise<string[]>;
+  /** Jobs whose lock expired without a pop noticing yet. */
+  stalled(offset?: number, count?: number): Promise<string[]>;
+  /** Delayed jobs, soonest first (ready ones are moved to waiting first). */
+  scheduled(offset?: number, count?: number): Promise<string[]>;
+  /** Jobs waiting for other jobs, oldest first. */
+  depends(offset?: number, count?: number): Promise<string[]>;
+  /** Recurring templates, next occurrence first. */
+  recurring(offset?: number, count?: number): Promise<string[]>;
+}
+
+/** A new jid: a UUID4 as 32 lowercase hex digits, as every qless client makes them. */
+export function newJid(): string {
+  return randomUUID().replace(/-/g, '');
+}
+
+function page(offset: number, count: number): [number, number] {
+  return [args.integer(offset, 'offset'), args.integer(count, 'count')];
+}
+
+/** A queue by name: put, pop, peek, recur, and what it holds. No I/O until a method is called. */
+export class Queue {
+  readonly name: string;
+  /** Paginated listings: `queue.jobs.running(0, 25)` and so on. */
+  readonly jobs: QueueJobs;
+  readonly #client: Client;
+
+  /** @internal Use {@link Client.queue}. */
+  constructor(client: Client, name: string) {
+    this.#client = client;
+    this.name = name;
+    const listing = (state: string) => async (offset = 0, count = 25) =>
+      wire.strings('jobs', await client.call('jobs', state, name, ...page(offset, count)));
+    this.jobs = {
+      running: listing('running'),
+      stalled: listing('stalled'),
+      scheduled: listing('scheduled'),
+      depends: listing('depends'),
+      recurring: listing('recurring'),
+    };
+  }
+
+  /** The client this handle belongs to. */
+  get client(): Client {
+    return this.#client;
+  }
+
+  private putArgs(klass: KlassRef, data: object, options: PutOptions): CoreArg[] {
+    const jid = options.jid === undefined ? newJid() : args.name(options.jid, 'jid');
+    const klassName = klassOf(klass);
+    const dataText = encodeObject(data, 'data');
+    const delay = args.finite(options.delay ?? 0, 'delay');
+    const priority = args.finite(options.priority ?? 0, 'priority');
+    const tags = encodeStrings(options.tags, 'tags');
+    const retries = args.integer(options.retries ?? 5, 'retries');
+    const depends = encodeStrings(options.depends, 'depends');
+    return [
+      this.#client.workerName, this.name, jid, klassName, dataText, delay,
+      'priority', priority, 'tags', tags, 'retries', retries, 'depends', depends,
+    ];
+  }
+
+  /**
+   * Put a job into the queue and return its jid. `klass` names the code that
+   * runs it: a string such as `'gnomes.GnomesJob'`, or a class carrying its
+   * klass (`static klass = 'gnomes.GnomesJob'`). `data` must be a plain JSON
+   * object; anything else is refused before Redis is touched.
+   */
+  async put(klass: KlassRef, data: object = {}, options: PutOptions = {}): Promise<string> {
+    const argv = this.putArgs(klass, data, options);
+    return wire.text('put', await this.#client.call('put', ...argv));
+  }
+
+  /**
+   * Like {@link Queue.put}, but for a job that must already exist (its jid is
+   * required): fails with JobNotFoundError instead of creating it.
+   */
+  async requeue(klass: KlassRef, data: object, options: PutOptions & { jid: string }): Promise<string> {
+    if (options?.jid === undefined) throw new InvalidArgumentError('requeue needs the jid of an existing job');
+    const argv = this.putArgs(klass, data, options);
+    return wire.text('requeue', await this.#client.call('requeue', ...argv));
+  }
+
+  /**
+   * Take the next job (highest priority first, first-in first-out among
+   * equals) and hold its lock as this client's worker. With a count, take up
+   * to that many.
+   */
+  pop(): Promise<Job | null>;
+  pop(count: number): Promise<Job[]>;
+  async pop(count?: number): Promise<Job | Job[] | null> {
+    const n = count === undefined ? 1 : args.integer(count, 'count');
+    const reply = await this.#client.call('pop', this.name, this.#client.workerName, n);
+    const jobs = wire.jsonList('pop', reply).map((value) => jobFromValue(this.#client, 'pop', value));
+    return count === undefined ? jobs[0] ?? null : jobs;
+  }
+
+  /** Look at the job(s) pop would return, without taking them. */
+  peek(): Promise<Job | null>;
+  peek(count: number): Promise<Job[]>;
+  async peek(count?: number): Promise<Job | Job[] | null> {
+    const n = count === undefined ? 1 : args.integer(count, 'count');
+    const reply = await this.#client.call('peek', this.name, n);
+    const jobs = wire.jsonList('peek', reply).map((value) => jobFromValue(this.#client, 'peek', value));
+    return count === undefined ? jobs[0] ?? null : jobs;
+  }
+
+  /**
+   * Recur a job: every `interval` seconds, starting `offset` seconds from
+   * now, a child job `<jid>-<n>` is put into this queue. Returns the
+   * template's jid; read it back with {@link Jobs.get}.
+   */
+  async recur(klass: KlassRef, data: object, options: RecurOptions): Promise<string> {
+    const jid = options.jid === undefined ? newJid() : args.name(options.jid, 'jid');
+    const klassName = klassOf(klass);
+    const dataText = encodeObject(data, 'data');
+    const interval = args.finite(options?.interval, 'interval');
+    if (interval <= 0) throw new InvalidArgumentError(`interval must be greater than 0, got ${interval}`);
+    const argv: CoreArg[] = [
+      this.name, jid, klassName, dataText, 'interval', interval, args.finite(options.offset ?? 0, 'offset'),
+      'priority', args.finite(options.priority ?? 0, 'priority'),
+      'tags', encodeStrings(options.tags, 'tags'),
+      'retries', args.integer(options.retries ?? 5, 'retries'),
+      'backlog', args.integer(options.backlog ?? 0, 'backlog'),
+    ];
+    return wire.text('recur', await this.#client.call('recur', ...argv));
+  }
+
+  /** How many jobs the queue holds in each state. */
+  async counts(): Promise<QueueCounts> {
+    return wire.queueCounts('queues', wire.json('queues', await this.#client.call('queues', this.name)));
+  }
+
+  /** Statistics for the UTC day of `date` (a Date or seconds since the epoch; default today). */
+  async stats(date?: Date | number): Promise<QueueStats> {
+    const when = date === undefined ? this.#client.now() : date instanceof Date ? date.getTime() / 1000 : args.finite(date, 'date');
+    return wire.queueStats('stats', await this.#client.call('stats', this.name, when));
+  }
+
+  /** Stop handing out jobs from this queue (puts and peeks still work). */
+  async pause(): Promise<void> {
+    await this.#client.call('pause', this.name);
+  }
+
+  /** Hand out jobs again. */
+  async unpause(): Promise<void> {
+    await this.#client.call('unpause', this.name);
+  }
+
+  /** Jobs waiting, scheduled or running (not those waiting on dependencies). */
+  async length(): Promise<number> {
+    return wire.integer('length', await this.#client.call('length', this.name));
+  }
+
+  /** Seconds a popped job's lock lasts: the queue's own setting, else the global one, else 60. */
+  async getHeartbeat(): Promise<number> {
+    const all = wire.configAll('config.get', await this.#client.call('config.get'));
+    const seconds = lockSeconds(all, this.name);
+    if (seconds === undefined) throw new QlessError(`the heartbeat configured for queue ${this.name} is not a number`);
+    return seconds;
+  }
+
+  /** Set this queue's lock length in seconds (config option `<queue>-heartbeat`). */
+  async setHeartbeat(seconds: number): Promise<void> {
+    await this.#client.config.set(`${this.name}-heartbeat`, args.finite(seconds, 'heartbeat'));
+  }
+
+  /** Drop this queue's own lock length; the global `heartbeat` applies again. */
+  async unsetHeartbeat(): Promise<void> {
+    await this.#client.config.unset(`${this.name}-heartbeat`);
+  }
+
+  /** Remove the queue from listings (its jobs stay; a later put brings it back). */
+  async forget(): Promise<void> {
+    await this.#client.call('queue.forget', this.name);
+  }
+}

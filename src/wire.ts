@@ -1,0 +1,291 @@
+/**
+ * Decoding the core's replies. The core answers in four shapes (JSON text,
+ * integers, plain Redis arrays and nil) and encodes every empty list as `{}`
+ * (lua-cjson cannot tell an empty array from an empty object). This module is
+ * the one place that knows both facts: callers get typed records with real
+ * arrays.
+ */
+import { QlessError } from './errors.js';
+import type { CoreReply } from './gateway.js';
+import type {
+  Failure,
+  HistoryEntry,
+  JobState,
+  JsonValue,
+  QueueCounts,
+  QueueStats,
+  TimingStats,
+  WorkerCounts,
+  WorkerJobs,
+} from './types.js';
+
+/** Raised when a reply does not have the shape the core specification promises. */
+export class UnexpectedReplyError extends QlessError {
+  constructor(command: string, detail: string) {
+    super(`${command}: unexpected reply from the core: ${detail}`, 'UNEXPECTED_REPLY');
+  }
+}
+
+type Json = JsonValue;
+
+/** A job as the core describes it, with empty lists normalised. */
+export interface JobRecord {
+  jid: string;
+  klass: string;
+  queue: string;
+  state: JobState;
+  priority: number;
+  tags: string[];
+  worker: string;
+  expires: number;
+  retries: number;
+  remaining: number;
+  history: HistoryEntry[];
+  dependencies: string[];
+  dependents: string[];
+  failure: Failure | null;
+  tracked: boolean;
+  spawnedFromJid: string | null;
+  /** The data exactly as stored (JSON text). */
+  data: string;
+}
+
+/** A recurring template as the core describes it. */
+export interface RecurringRecord {
+  jid: string;
+  klass: string;
+  queue: string;
+  priority: number;
+  tags: string[];
+  retries: number;
+  interval: number;
+  count: number;
+  backlog: number;
+  data: string;
+}
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+function isObject(value: unknown): value is { [key: string]: Json } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A list field as an array: the core writes an empty list as `{}`. Anything
+ * else that is not an array (a missing field, or an object stored by another
+ * client where a list belongs) also reads as empty.
+ */
+export function list(value: unknown): Json[] {
+  return Array.isArray(value) ? (value as Json[]) : [];
+}
+
+/** Parse a JSON-text reply. */
+export function json(command: string, reply: CoreReply): Json {
+  if (typeof reply !== 'string') throw new UnexpectedReplyError(command, `expected JSON text, got ${describe(reply)}`);
+  try {
+    return JSON.parse(reply) as Json;
+  } catch {
+    throw new UnexpectedReplyError(command, `not JSON: ${describe(reply)}`);
+  }
+}
+
+/** Parse a JSON-text reply that holds an object. */
+export function jsonObject(command: string, reply: CoreReply): { [key: string]: Json } {
+  const value = json(command, reply);
+  if (!isObject(value)) throw new UnexpectedReplyError(command, `expected a JSON object, got ${describe(value)}`);
+  return value;
+}
+
+/** Parse a JSON-text reply that holds a list (`{}` when empty). */
+export function jsonList(command: string, reply: CoreReply): Json[] {
+  const value = json(command, reply);
+  if (Array.isArray(value)) return value;
+  if (isObject(value) && Object.keys(value).length === 0) return [];
+  throw new UnexpectedReplyError(command, `expected a JSON list, got ${describe(value)}`);
+}
+
+/** A plain Redis array of strings (`jobs`, `cancel`). */
+export function strings(command: string, reply: CoreReply): string[] {
+  if (!Array.isArray(reply)) throw new UnexpectedReplyError(command, `expected an array, got ${describe(reply)}`);
+  return reply.map((item) => {
+    if (typeof item !== 'string') throw new UnexpectedReplyError(command, `expected strings, got ${describe(item)}`);
+    return item;
+  });
+}
+
+/** A list of strings inside a decoded JSON value (`{}` when empty). */
+export function stringList(command: string, value: unknown): string[] {
+  return list(value).map((item) => {
+    if (typeof item === 'string') return item;
+    if (typeof item === 'number') return String(item);
+    throw new UnexpectedReplyError(command, `expected a list of strings, got ${describe(value)}`);
+  });
+}
+
+/** An integer reply. */
+export function integer(command: string, reply: CoreReply): number {
+  if (typeof reply === 'number') return reply;
+  if (typeof reply === 'string' && reply.trim() !== '' && Number.isFinite(Number(reply))) return Number(reply);
+  throw new UnexpectedReplyError(command, `expected an integer, got ${describe(reply)}`);
+}
+
+/** A bulk-string reply. */
+export function text(command: string, reply: CoreReply): string {
+  if (typeof reply === 'string') return reply;
+  throw new UnexpectedReplyError(command, `expected a string, got ${describe(reply)}`);
+}
+
+function num(value: unknown, fallback = 0): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.trim() !== '') {
+    const n = Number(value);
+    if (Number.isFinite(n)) return n;
+  }
+  return fallback;
+}
+
+function str(value: unknown): string {
+  return typeof value === 'string' ? value : value === undefined || value === null || value === false ? '' : String(value);
+}
+
+const STATES: ReadonlySet<string> = new Set(['waiting', 'scheduled', 'depends', 'running', 'stalled', 'failed', 'complete']);
+
+function history(command: string, value: unknown): HistoryEntry[] {
+  return list(value).map((entry) => {
+    if (!isObject(entry)) throw new UnexpectedReplyError(command, `history entry is not an object: ${describe(entry)}`);
+    return { ...entry, when: num(entry['when']), what: str(entry['what']) } as HistoryEntry;
+  });
+}
+
+function failure(value: unknown): Failure | null {
+  if (!isObject(value) || Object.keys(value).length === 0) return null;
+  return {
+    group: str(value['group']),
+    message: str(value['message']),
+    when: num(value['when']),
+    worker: str(value['worker']),
+  };
+}
+
+/** A decoded job object (from get, multiget, pop, peek or the track listing). */
+export function jobRecord(command: string, value: unknown): JobRecord {
+  if (!isObject(value) || typeof value['jid'] !== 'string') {
+    throw new UnexpectedReplyError(command, `expected a job object, got ${describe(value)}`);
+  }
+  const state = str(value['state']);
+  if (!STATES.has(state)) throw new UnexpectedReplyError(command, `job ${value['jid']} has an unknown state ${describe(state)}`);
+  const spawned = value['spawned_from_jid'];
+  const data = value['data'];
+  return {
+    jid: value['jid'],
+    klass: str(value['klass']),
+    queue: str(value['queue']),
+    state: state as JobState,
+    priority: num(value['priority']),
+    tags: stringList(command, value['tags']),
+    worker: str(value['worker']),
+    expires: num(value['expires']),
+    retries: num(value['retries']),
+    remaining: num(value['remaining']),
+    history: history(command, value['history']),
+    dependencies: stringList(command, value['dependencies']),
+    dependents: stringList(command, value['dependents']),
+    failure: failure(value['failure']),
+    tracked: value['tracked'] === true,
+    spawnedFromJid: typeof spawned === 'string' && spawned !== '' ? spawned : null,
+    data: typeof data === 'string' ? data : JSON.stringify(data ?? {}),
+  };
+}
+
+/** A decoded recurring template (from recur.get). */
+export function recurringRecord(command: string, value: unknown): RecurringRecord {
+  if (!isObject(value) || typeof value['jid'] !== 'string') {
+    throw new UnexpectedReplyError(command, `expected a recurring job object, got ${describe(value)}`);
+  }
+  const data = value['data'];
+  return {
+    jid: value['jid'],
+    klass: str(value['klass']),
+    queue: str(value['queue']),
+    priority: num(value['priority']),
+    tags: stringList(command, value['tags']),
+    retries: num(value['retries']),
+    interval: num(value['interval']),
+    count: num(value['count']),
+    backlog: num(value['backlog']),
+    data: typeof data === 'string' ? data : JSON.stringify(data ?? {}),
+  };
+}
+
+/** Per-queue counts (from `queues`). */
+export function queueCounts(command: string, value: unknown): QueueCounts {
+  if (!isObject(value)) throw new UnexpectedReplyError(command, `expected queue counts, got ${describe(value)}`);
+  return {
+    name: str(value['name']),
+    waiting: num(value['waiting']),
+    running: num(value['running']),
+    stalled: num(value['stalled']),
+    scheduled: num(value['scheduled']),
+    depends: num(value['depends']),
+    recurring: num(value['recurring']),
+    paused: value['paused'] === true,
+  };
+}
+
+function timing(value: unknown): TimingStats {
+  const v = isObject(value) ? value : {};
+  return {
+    count: num(v['count']),
+    mean: num(v['mean']),
+    std: num(v['std']),
+    histogram: list(v['histogram']).map((n) => num(n)),
+  };
+}
+
+/** A queue's statistics (from `stats`). */
+export function queueStats(command: string, reply: CoreReply): QueueStats {
+  const value = jsonObject(command, reply);
+  return {
+    retries: num(value['retries']),
+    failed: num(value['failed']),
+    failures: num(value['failures']),
+    wait: timing(value['wait']),
+    run: timing(value['run']),
+  };
+}
+
+/** Worker listing (from `workers`). */
+export function workerCounts(command: string, reply: CoreReply): WorkerCounts[] {
+  return jsonList(command, reply).map((value) => {
+    if (!isObject(value)) throw new UnexpectedReplyError(command, `expected a worker, got ${describe(value)}`);
+    return { name: str(value['name']), jobs: num(value['jobs']), stalled: num(value['stalled']) };
+  });
+}
+
+/** One worker's jobs (from `workers <name>`). */
+export function workerJobs(command: string, reply: CoreReply): WorkerJobs {
+  const value = jsonObject(command, reply);
+  return { jobs: stringList(command, value['jobs']), stalled: stringList(command, value['stalled']) };
+}
+
+/** Failure groups and their sizes (from `failed`), groups in name order (the core's order means nothing). */
+export function failedCounts(command: string, reply: CoreReply): Record<string, number> {
+  const value = jsonObject(command, reply);
+  const result: Record<string, number> = {};
+  for (const group of Object.keys(value).sort()) result[group] = num(value[group]);
+  return result;
+}
+
+/** A `{total, jobs}` page of jids (from `failed <group>` and `tag get`). */
+export function jidPage(command: string, reply: CoreReply): { total: number; jids: string[] } {
+  const value = jsonObject(command, reply);
+  return { total: num(value['total']), jids: stringList(command, value['jobs']) };
+}
+
+/** The config listing (from `config.get` without an option). */
+export function configAll(command: string, reply: CoreReply): { [key: string]: Json } {
+  return jsonObject(command, reply);
+}

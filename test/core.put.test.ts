@@ -1,0 +1,256 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useRedis } from './support/redis.js';
+import { coreHarness, type CoreHarness } from './support/core.js';
+import { snapshot, zsetWithScores } from './support/raw.js';
+
+const ctx = useRedis();
+let core: CoreHarness;
+beforeAll(() => { core = coreHarness(ctx); });
+afterAll(() => core.close());
+
+type Arg = string | number;
+const put = (now: number, jid: string, ...rest: Arg[]) => core.call(now, 'put', 'w', 'q', jid, 'k', '{}', 0, ...rest);
+const hash = (jid: string) => ctx.redis.hgetall(`ql:j:${jid}`);
+const history = (jid: string) => ctx.redis.lrange(`ql:j:${jid}-history`, 0, -1);
+
+/** Expect the call to fail with `message` and leave the database untouched. */
+async function rejects(call: () => Promise<unknown>, message: string | RegExp): Promise<void> {
+  const before = await snapshot(ctx.redis);
+  await expect(call()).rejects.toThrow(message);
+  expect(await snapshot(ctx.redis)).toEqual(before);
+}
+
+describe('put: validation (nothing is written)', () => {
+  // An existing tagged job, so that a late check would show up as removed tags.
+  const seed = () => core.call(0, 'put', 'w', 'q', 'jid', 'k', '{}', 0, 'tags', '["t"]');
+
+  it('requires a queue, a jid and a klass, in that order', async () => {
+    await seed();
+    await rejects(() => core.call(1, 'put'), 'Queue(): no queue name provided');
+    await rejects(() => core.call(1, 'put', 'w'), 'Queue(): no queue name provided');
+    await rejects(() => core.call(1, 'put', 'w', 'q'), 'Put(): Arg "jid" missing');
+    await rejects(() => core.call(1, 'put', 'w', 'q', 'jid'), 'Put(): Arg "klass" missing');
+  });
+
+  it('requires data that is JSON and not false', async () => {
+    await seed();
+    await rejects(() => core.call(1, 'put', 'w', 'q', 'jid', 'k'), "bad argument #1 to 'decode' (string expected, got nil)");
+    await rejects(() => core.call(1, 'put', 'w', 'q', 'jid', 'k', '{]', 0), 'Expected object key string but found T_ARR_END at character 2');
+    await rejects(() => core.call(1, 'put', 'w', 'q', 'jid', 'k', '', 0), /Expected value but found T_END/);
+    await rejects(() => core.call(1, 'put', 'w', 'q', 'jid', 'k', 'false', 0), 'Put(): Arg "data" missing or not JSON: false');
+  });
+
+  it('requires a Lua-numeric delay', async () => {
+    await seed();
+    await rejects(() => core.call(1, 'put', 'w', 'q', 'jid', 'k', '{}'), 'Put(): Arg "delay" not a number: nil');
+    await rejects(() => core.call(1, 'put', 'w', 'q', 'jid', 'k', '{}', 'abc'), 'Put(): Arg "delay" not a number: abc');
+    await rejects(() => core.call(1, 'put', 'w', 'q', 'jid', 'k', '{}', ''), 'Put(): Arg "delay" not a number: ');
+  });
+
+  it('rejects an odd number of option arguments', async () => {
+    await seed();
+    await rejects(() => put(1, 'jid', 'priority'), /^put: Odd number of additional args: table: 0x/);
+    await rejects(() => put(1, 'jid', 'priority', 1, 'tags'), 'Odd number of additional args: ');
+  });
+
+  it('checks retries, tags, priority and depends before touching the old job', async () => {
+    await seed();
+    await rejects(() => put(1, 'jid', 'retries', 'x'), 'Put(): Arg "retries" not a number: x');
+    await rejects(() => put(1, 'jid', 'tags', '[1,'), /Expected value but found T_END/);
+    await rejects(() => put(1, 'jid', 'tags', 'false'), 'Put(): Arg "tags" not JSONfalse');
+    await rejects(() => put(1, 'jid', 'priority', 'high'), 'Put(): Arg "priority" not a numberhigh');
+    await rejects(() => put(1, 'jid', 'depends', '[}'), 'Expected value but found T_OBJ_END at character 2');
+    await rejects(() => put(1, 'jid', 'depends', 'false'), 'Put(): Arg "depends" not JSON: false');
+    // The same texts as written by the reference are kept for the false literal;
+    // the tags check comes before priority, priority before depends.
+    await rejects(() => put(1, 'jid', 'tags', 'false', 'priority', 'x'), 'Put(): Arg "tags" not JSONfalse');
+    await rejects(() => put(1, 'jid', 'priority', 'x', 'depends', 'false'), 'Put(): Arg "priority" not a numberx');
+    await rejects(() => put(1, 'jid', 'retries', 'x', 'tags', 'false'), 'Put(): Arg "retries" not a number: x');
+    expect(await ctx.redis.zscore('ql:t:t', 'jid')).toBe('0');
+  });
+
+  it('rejects tags and depends that are JSON scalars (the reference fails half-way)', async () => {
+    await seed();
+    for (const bad of ['"s"', '5', 'true', 'null', '""']) {
+      await rejects(() => put(1, 'jid', 'tags', bad), `Put(): Arg "tags" not JSON${bad}`);
+      await rejects(() => put(1, 'jid', 'depends', bad), `Put(): Arg "depends" not JSON: ${bad}`);
+    }
+    await rejects(() => put(1, 'jid', 'tags', '[["nested"]]'), 'Put(): Arg "tags" not JSON');
+    await rejects(() => put(1, 'jid', 'depends', '[{"a":1}]'), 'Put(): Arg "depends" not JSON: ');
+  });
+});
+
+describe('put: a new job', () => {
+  it('writes the hash, history, work set and queue list exactly', async () => {
+    const now = 1700000000.123456;
+    expect(await core.call(now, 'put', 'w', 'q', 'jid', 'klass', '{"foo": "bar"}', 0, 'priority', 5)).toBe('jid');
+    expect(await hash('jid')).toEqual({
+      jid: 'jid', klass: 'klass', data: '{"foo": "bar"}', priority: '5', tags: '{}', state: 'waiting',
+      worker: '', expires: '0', queue: 'q', retries: '5', remaining: '5',
+      time: '1700000000.12345600128173828125',
+    });
+    expect(await history('jid')).toEqual(['[1700000000,"put",{"q":"q"}]']);
+    expect(await zsetWithScores(ctx.redis, 'ql:q:q-work')).toEqual([['jid', '4.8299999999876544']]);
+    expect(await zsetWithScores(ctx.redis, 'ql:queues')).toEqual([['q', '1700000000.123456']]);
+    expect(await ctx.redis.exists('ql:workers')).toBe(0);
+  });
+
+  it('uses retries 5, priority 0 and no tags by default, and scores work as -now/1e10', async () => {
+    await put(100, 'jid');
+    const job = await hash('jid');
+    expect([job.retries, job.remaining, job.priority, job.tags, job.time]).toEqual(['5', '5', '0', '{}', '100.00000000000000000000']);
+    expect(await zsetWithScores(ctx.redis, 'ql:q:q-work')).toEqual([['jid', '-1e-08']]);
+  });
+
+  it('accepts any JSON data except false and stores it verbatim', async () => {
+    for (const [jid, data] of [['a', 'null'], ['b', '5'], ['c', '"s"'], ['d', '[]'], ['e', '{ "x" : [ 1 ] }']] as const) {
+      await core.call(0, 'put', 'w', 'q', jid, 'k', data, 0);
+      expect(await ctx.redis.hget(`ql:j:${jid}`, 'data')).toBe(data);
+    }
+  });
+
+  it('stores options in normalised numeric form; last duplicate wins; unknown names are ignored', async () => {
+    await put(0, 'jid', 'priority', '0x10', 'retries', ' 2 ', 'color', 'blue', 'priority', '1e1');
+    const job = await hash('jid');
+    expect([job.priority, job.retries, job.remaining]).toEqual(['10', '2', '2']);
+    expect(job).not.toHaveProperty('color');
+    expect(await ctx.redis.zscore('ql:q:q-work', 'jid')).toBe('10');
+  });
+
+  it('indexes tags (duplicates counted twice) and stores them re-encoded', async () => {
+    await put(7, 'jid', 'tags', '["a", "a/b", "a"]');
+    expect(await ctx.redis.hget('ql:j:jid', 'tags')).toBe('["a","a\\/b","a"]');
+    expect(await zsetWithScores(ctx.redis, 'ql:t:a')).toEqual([['jid', '7']]);
+    expect(await zsetWithScores(ctx.redis, 'ql:t:a/b')).toEqual([['jid', '7']]);
+    expect(await zsetWithScores(ctx.redis, 'ql:tags')).toEqual([['a/b', '1'], ['a', '2']]);
+  });
+
+  it('treats a tags object as an empty list but stores it', async () => {
+    await put(0, 'jid', 'tags', '{"a":1}');
+    expect(await ctx.redis.hget('ql:j:jid', 'tags')).toBe('{"a":1}');
+    expect(await ctx.redis.exists('ql:tags')).toBe(0);
+    expect(await ctx.redis.hget('ql:j:jid', 'tags')).toBe('{"a":1}');
+  });
+
+  it('stores tags [] as {}', async () => {
+    await put(0, 'jid', 'tags', '[]');
+    expect(await ctx.redis.hget('ql:j:jid', 'tags')).toBe('{}');
+  });
+
+  it('schedules a positive delay (hex and exponent too) and ignores a negative one', async () => {
+    await put(10, 'a', 'priority', 1);
+    await core.call(10, 'put', 'w', 'q', 's', 'k', '{}', '0x10');
+    await core.call(10, 'put', 'w', 'q', 'e', 'k', '{}', '1.5e1');
+    await core.call(10, 'put', 'w', 'q', 'n', 'k', '{}', -5);
+    expect(await ctx.redis.hget('ql:j:s', 'state')).toBe('scheduled');
+    expect(await zsetWithScores(ctx.redis, 'ql:q:q-scheduled')).toEqual([['e', '25'], ['s', '26']]);
+    expect(await ctx.redis.hget('ql:j:n', 'state')).toBe('waiting');
+    expect(await ctx.redis.zrevrange('ql:q:q-work', 0, -1)).toEqual(['a', 'n']);
+  });
+
+  it('accepts the empty string as a queue name', async () => {
+    await core.call(3, 'put', 'w', '', 'jid', 'k', '{}', 0);
+    expect(await ctx.redis.hget('ql:j:jid', 'queue')).toBe('');
+    expect(await ctx.redis.zrange('ql:q:-work', 0, -1)).toEqual(['jid']);
+    expect(await ctx.redis.zrange('ql:queues', 0, -1)).toEqual(['']);
+  });
+
+  it('keeps the first-seen score of a queue', async () => {
+    await put(5, 'a');
+    await put(9, 'b');
+    await core.call(7, 'put', 'w', 'other', 'c', 'k', '{}', 0);
+    expect(await zsetWithScores(ctx.redis, 'ql:queues')).toEqual([['q', '5'], ['other', '7']]);
+  });
+});
+
+describe('put: an existing job', () => {
+  it('keeps retries, priority and tags when not given, and resets remaining and time', async () => {
+    await put(0, 'jid', 'retries', 3, 'priority', 4, 'tags', '["x"]');
+    await ctx.redis.hset('ql:j:jid', 'remaining', '1');
+    await core.call(20, 'put', 'w', 'q', 'jid', 'k2', '{"v":2}', 0);
+    const job = await hash('jid');
+    expect([job.klass, job.data, job.retries, job.remaining, job.priority, job.tags]).toEqual(['k2', '{"v":2}', '3', '3', '4', '["x"]']);
+    expect(job.time).toBe('20.00000000000000000000');
+    // A plain re-put is neutral for the tag counters but refreshes the score.
+    expect(await ctx.redis.zscore('ql:tags', 'x')).toBe('1');
+    expect(await ctx.redis.zscore('ql:t:x', 'jid')).toBe('20');
+    expect(await history('jid')).toEqual(['[0,"put",{"q":"q"}]', '[20,"put",{"q":"q"}]']);
+  });
+
+  it('replaces tags: old ones are un-indexed, new ones indexed', async () => {
+    await put(0, 'jid', 'tags', '["old","both"]');
+    await put(5, 'jid', 'tags', '["both","new"]');
+    expect(await ctx.redis.zscore('ql:t:old', 'jid')).toBeNull();
+    expect(await zsetWithScores(ctx.redis, 'ql:tags')).toEqual([['old', '0'], ['both', '1'], ['new', '1']]);
+    expect(await ctx.redis.hget('ql:j:jid', 'tags')).toBe('["both","new"]');
+  });
+
+  it('moves the job out of every set of its old queue', async () => {
+    await core.call(0, 'put', 'w', 'old', 'jid', 'k', '{}', 0);
+    await core.call(1, 'pop', 'old', 'w1', 1);
+    await core.call(2, 'put', 'w2', 'new', 'jid', 'k', '{}', 30);
+    for (const set of ['work', 'locks', 'scheduled', 'depends']) {
+      expect(await ctx.redis.exists(`ql:q:old-${set}`)).toBe(0);
+    }
+    expect(await ctx.redis.exists('ql:w:w1:jobs')).toBe(0);
+    const job = await hash('jid');
+    expect([job.state, job.queue, job.worker, job.expires]).toEqual(['scheduled', 'new', '', '0']);
+    expect(await zsetWithScores(ctx.redis, 'ql:q:new-scheduled')).toEqual([['jid', '32']]);
+  });
+
+  it('takes a completed job out of retention', async () => {
+    await put(0, 'jid');
+    await core.call(1, 'pop', 'q', 'w', 1);
+    await core.call(2, 'complete', 'jid', 'w', 'q', '{}');
+    expect(await ctx.redis.zrange('ql:completed', 0, -1)).toEqual(['jid']);
+    await put(3, 'jid');
+    expect(await ctx.redis.exists('ql:completed')).toBe(0);
+    expect(await ctx.redis.hget('ql:j:jid', 'state')).toBe('waiting');
+  });
+
+  it('takes a failed job out of its group, decrements failed in the TARGET queue and keeps failure', async () => {
+    const failDay = 2 * 86400;
+    await put(0, 'jid');
+    await put(0, 'other');
+    await core.call(1, 'pop', 'q', 'w', 2);
+    await core.call(failDay + 5, 'fail', 'jid', 'w', 'grp', 'boom');
+    await core.call(failDay + 6, 'fail', 'other', 'w', 'grp', 'boom');
+    await core.call(5 * 86400, 'put', 'w', 'q2', 'jid', 'k', '{}', 0);
+    expect(await ctx.redis.lrange('ql:f:grp', 0, -1)).toEqual(['other']);
+    expect(await ctx.redis.smembers('ql:failures')).toEqual(['grp']);
+    expect(await ctx.redis.hgetall(`ql:s:stats:${failDay}:q2`)).toEqual({ failed: '-1' });
+    expect(await ctx.redis.hgetall(`ql:s:stats:${failDay}:q`)).toEqual({ failures: '2', failed: '2' });
+    expect(JSON.parse((await ctx.redis.hget('ql:j:jid', 'failure'))!)).toEqual({ group: 'grp', message: 'boom', when: failDay + 5, worker: 'w' });
+    await core.call(5 * 86400, 'put', 'w', 'q', 'other', 'k', '{}', 0);
+    expect(await ctx.redis.exists('ql:f:grp')).toBe(0);
+    expect(await ctx.redis.exists('ql:failures')).toBe(0);
+  });
+
+  it('leaves grace, scheduled and spawned_from_jid fields alone', async () => {
+    await put(0, 'jid');
+    await ctx.redis.hset('ql:j:jid', 'grace', '1', 'spawned_from_jid', 'tmpl', 'scheduled', '99');
+    await put(1, 'jid');
+    const job = await hash('jid');
+    expect([job.grace, job.spawned_from_jid, job.scheduled]).toEqual(['1', 'tmpl', '99']);
+  });
+});
+
+describe('requeue', () => {
+  it('requires a jid, then an existing job', async () => {
+    await rejects(() => core.call(0, 'requeue', 'w', 'q'), 'Job(): no jid provided');
+    await rejects(() => core.call(0, 'requeue'), 'Job(): no jid provided');
+    await rejects(() => core.call(0, 'requeue', 'w', 'q', 'nope', 'k', '{}', 0), 'Requeue(): Job nope does not exist');
+  });
+
+  it('behaves like put for an existing job, validation included', async () => {
+    await put(0, 'jid', 'priority', 3);
+    await core.call(1, 'pop', 'q', 'w', 1);
+    await rejects(() => core.call(2, 'requeue', 'w', 'q', 'jid', 'k', 'false', 0), 'Put(): Arg "data" missing or not JSON: false');
+    await rejects(() => core.call(2, 'requeue', 'w', 'q', 'jid', 'k', '{}', 0, 'x'), 'Odd number of additional args');
+    expect(await core.call(2, 'requeue', 'w', 'q2', 'jid', 'k', '{}', 0)).toBe('jid');
+    const job = await hash('jid');
+    expect([job.state, job.queue, job.priority, job.worker]).toEqual(['waiting', 'q2', '3', '']);
+    expect(await ctx.redis.exists('ql:q:q-locks')).toBe(0);
+    expect(await history('jid')).toEqual(['[0,"put",{"q":"q"}]', '[1,"popped",{"worker":"w"}]', '[2,"put",{"q":"q2"}]']);
+  });
+});
