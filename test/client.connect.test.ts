@@ -63,29 +63,29 @@ describe('qless.client()', () => {
     void c.close();
   });
 
-  it('uses $QLESS_URL when given nothing', async () => {
-    const saved = process.env['QLESS_URL'];
-    process.env['QLESS_URL'] = ctx.url;
+  it('uses $QLESS_REDIS_URL when given nothing', async () => {
+    const saved = process.env['QLESS_REDIS_URL'];
+    process.env['QLESS_REDIS_URL'] = ctx.url;
     try {
       const c = qless.client();
       expect(await c.config.get('heartbeat')).toBe(60);
       await c.close();
     } finally {
-      if (saved === undefined) delete process.env['QLESS_URL'];
-      else process.env['QLESS_URL'] = saved;
+      if (saved === undefined) delete process.env['QLESS_REDIS_URL'];
+      else process.env['QLESS_REDIS_URL'] = saved;
     }
   });
 
-  it('defaults to redis://127.0.0.1:6379 without $QLESS_URL (not connecting here)', async () => {
-    const saved = process.env['QLESS_URL'];
-    delete process.env['QLESS_URL'];
+  it('defaults to redis://127.0.0.1:6379 without $QLESS_REDIS_URL (not connecting here)', async () => {
+    const saved = process.env['QLESS_REDIS_URL'];
+    delete process.env['QLESS_REDIS_URL'];
     try {
       const c = qless.client({ lazyConnect: true });
       expect([c.redis.options.host, c.redis.options.port]).toEqual(['127.0.0.1', 6379]);
       expect(qless.DEFAULT_URL).toBe('redis://127.0.0.1:6379');
       await c.close();
     } finally {
-      if (saved !== undefined) process.env['QLESS_URL'] = saved;
+      if (saved !== undefined) process.env['QLESS_REDIS_URL'] = saved;
     }
   });
 

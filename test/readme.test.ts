@@ -2,7 +2,7 @@
  * Docs that run. Every ```ts block of README.md is type-checked (strict)
  * against the built package as a consumer sees it (`import * as qless from
  * 'qless-ts'` resolves to dist/); every ```ts run block is also executed as
- * a standalone ES module with `QLESS_URL` pointing at this file's private
+ * a standalone ES module with `QLESS_REDIS_URL` pointing at this file's private
  * redis-server (emptied before each block), and its output must equal the
  * ```text block that follows it.
  *
@@ -110,7 +110,7 @@ describe('README.md', () => {
     it(`runs the block at README.md line ${snippet.line}`, async () => {
       const { code, stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', `block-${snippet.index}.mts`], {
         cwd: dir,
-        env: { ...process.env, QLESS_URL: ctx.url, NODE_OPTIONS: '' },
+        env: { ...process.env, QLESS_REDIS_URL: ctx.url, NODE_OPTIONS: '' },
         timeout: 30_000,
       });
       expect(stderr).toBe('');
