@@ -11,5 +11,11 @@ export default defineConfig({
     hookTimeout: 30_000,
     fileParallelism: !shared,
     pool: 'forks',
+    env: {
+      // Anything that falls back to the default Redis URL (code under test, a
+      // spawned example or worker) must fail loudly rather than reach a real
+      // Redis on 6379: tests pass their private server's URL explicitly.
+      QLESS_REDIS_URL: 'redis://127.0.0.1:1',
+    },
   },
 });
