@@ -1,0 +1,179 @@
+#!/usr/bin/env node
+/**
+ * `qless-ts-web`: serves the dashboard (src/web) over HTTP on its own.
+ * Loopback only unless `--bind` says otherwise; a non-loopback address
+ * without authentication gets a warning, since anyone who reaches it can
+ * cancel jobs.
+ */
+import { createServer, type Server } from 'node:http';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { client as connect, DEFAULT_URL } from '../client.js';
+import { createDashboard, type DashboardAuth } from '../web/index.js';
+
+interface WebOptions {
+  host: string;
+  port: number;
+  bind: string;
+  prefix: string;
+  readOnly: boolean;
+  user?: string;
+  password?: string;
+  token?: string;
+  secret?: string;
+  refresh: number;
+  pageSize: number;
+}
+
+function integer(min: number, max: number): (text: string) => number {
+  return (text) => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function seconds(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
+  return n;
+}
+
+/** The command line. */
+function program(): Command {
+  return new Command('qless-ts-web')
+    .description('Serve the qless dashboard: queues, jobs, failures, workers, tags, config.')
+    .addOption(new Option('--host <url|host>', 'Redis holding the qless data: a URL, or a host[:port]').env('QLESS_REDIS_URL').default(DEFAULT_URL))
+    .addOption(new Option('-p, --port <port>', 'HTTP port (0 picks a free one)').argParser(integer(0, 65535)).default(5678))
+    .addOption(new Option('-b, --bind <address>', 'address to listen on').default('127.0.0.1'))
+    .addOption(new Option('--prefix <path>', 'serve under this path, e.g. /qless').default(''))
+    .addOption(new Option('--read-only', 'hide every action and refuse every POST').default(false))
+    .addOption(new Option('--user <name>', 'require HTTP basic auth with this user name (with --password)'))
+    .addOption(new Option('--password <password>', 'password of --user').env('QLESS_WEB_PASSWORD'))
+    .addOption(new Option('--token <token>', 'require this access token (Bearer header or sign-in form)').env('QLESS_WEB_TOKEN'))
+    .addOption(new Option('--secret <secret>', 'CSRF key shared by several instances behind one address').env('QLESS_WEB_SECRET'))
+    .addOption(new Option('--refresh <seconds>', 'overview refresh interval when no event arrives').argParser(seconds).default(5))
+    .addOption(new Option('--page-size <n>', 'rows per page of every list').argParser(integer(1, 1000)).default(25))
+    .showHelpAfterError();
+}
+
+function authOf(options: WebOptions): DashboardAuth | undefined {
+  if (options.token !== undefined && (options.user !== undefined || options.password !== undefined)) {
+    throw new InvalidArgumentError('choose either --user/--password or --token, not both');
+  }
+  if (options.token !== undefined) return { token: options.token };
+  if (options.user !== undefined || options.password !== undefined) {
+    if (!options.user || !options.password) throw new InvalidArgumentError('basic auth needs both --user and --password');
+    return { user: options.user, password: options.password };
+  }
+  return undefined;
+}
+
+/** `--host` as a Redis URL: a URL is taken as is, a bare `host[:port]` gets `redis://`. */
+function redisUrl(host: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(host) ? host : `redis://${host}`;
+}
+
+/** A Redis URL fit for printing: the password is hidden. */
+function printable(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || address.startsWith('127.');
+}
+
+function listen(server: Server, port: number, bind: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, bind, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : port);
+    });
+  });
+}
+
+/** Parse `argv`, serve until SIGINT or SIGTERM. */
+async function main(argv: readonly string[]): Promise<void> {
+  const command = program();
+  command.parse([...argv]);
+  const options = command.opts<WebOptions>();
+  let auth: DashboardAuth | undefined;
+  try {
+    auth = authOf(options);
+  } catch (error) {
+    command.error(`error: ${(error as Error).message}`);
+  }
+  const url = redisUrl(options.host);
+  // A page should say "Redis is unreachable" within a second or two rather
+  // than hang while ioredis retries each command twenty times.
+  const client = connect(url, { maxRetriesPerRequest: 1 });
+  const dashboard = createDashboard({
+    client,
+    prefix: options.prefix,
+    readOnly: options.readOnly,
+    auth,
+    secret: options.secret,
+    refreshSeconds: options.refresh,
+    pageSize: options.pageSize,
+    onError: (error) => console.error('qless-ts-web:', error),
+  });
+  const prefix = options.prefix.replace(/\/+$/, '');
+  const server = createServer((req, res) =>
+    dashboard(req, res, () => {
+      // Outside the prefix: send visitors of the bare host to the dashboard.
+      if (req.url === '/' || req.url === '') {
+        res.statusCode = 302;
+        res.setHeader('Location', `${prefix}/`);
+      } else {
+        res.statusCode = 404;
+      }
+      res.end();
+    }),
+  );
+  const port = await listen(server, options.port, options.bind);
+  const host = options.bind.includes(':') ? `[${options.bind}]` : options.bind;
+  console.log(
+    `qless-ts-web: serving http://${host}:${port}${prefix}/ for ${printable(url)}` +
+      `${options.readOnly ? ' (read-only)' : ''}${auth ? ` (${'token' in auth ? 'token' : 'basic'} auth)` : ''}`,
+  );
+  if (!isLoopback(options.bind) && !auth) {
+    console.error('qless-ts-web: warning: listening beyond this machine without --user/--password or --token; anyone who reaches it can change jobs');
+  }
+
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await dashboard.close();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    await client.close();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error('qless-ts-web:', error);
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+try {
+  await main(process.argv);
+} catch (error) {
+  // A port in use, a bad --prefix…: one line, not a stack trace.
+  console.error(`qless-ts-web: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}

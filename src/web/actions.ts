@@ -1,0 +1,226 @@
+/**
+ * What every POST does to Redis, through the client library. Each action
+ * returns where to go next and a message for the page that follows (the
+ * browser is redirected: POST-redirect-GET). Authentication, the read-only
+ * switch and the CSRF check have all passed before anything here runs.
+ *
+ * "Retry" of a failed job does what qless's own web app does: the job is put
+ * back into the queue it failed in, with its klass, data, priority, tags
+ * and retries (its history is kept and its failure stays on record until it
+ * completes).
+ */
+import { QlessError } from '../errors.js';
+import { Job } from '../job.js';
+import { RecurringJob } from '../recurring.js';
+import { failedJids } from './data.js';
+import { HttpError } from './http.js';
+import type { Client } from '../client.js';
+import type { Flash } from './views/layout.js';
+
+export interface ActionRequest {
+  client: Client;
+  /** Decoded path parameters (the queue, jid, group…). */
+  params: readonly string[];
+  form: URLSearchParams;
+  /** Builds a dashboard URL from path segments. */
+  link: (...segments: string[]) => string;
+}
+
+export interface ActionResult {
+  location: string;
+  flash: Flash;
+}
+
+export type Action = (r: ActionRequest) => Promise<ActionResult>;
+
+/** Jobs handled per round trip by "retry all" / "cancel all". */
+const BATCH = 100;
+
+function ok(location: string, text: string): ActionResult {
+  return { location, flash: { kind: 'ok', text } };
+}
+
+function refused(location: string, text: string): ActionResult {
+  return { location, flash: { kind: 'error', text } };
+}
+
+function field(form: URLSearchParams, name: string): string {
+  const value = (form.get(name) ?? '').trim();
+  if (value === '') throw new HttpError(400, `the form field "${name}" is missing`);
+  return value;
+}
+
+async function jobOf(r: ActionRequest): Promise<Job> {
+  const jid = r.params[0]!;
+  const found = await r.client.jobs.get(jid);
+  if (!(found instanceof Job)) throw new HttpError(404, `job ${jid} does not exist`);
+  return found;
+}
+
+/** Run a job action; a refusal by the core comes back as a message on the job's page. */
+function jobAction(run: (job: Job, r: ActionRequest) => Promise<ActionResult>): Action {
+  return async (r) => {
+    const job = await jobOf(r);
+    try {
+      return await run(job, r);
+    } catch (error) {
+      if (error instanceof QlessError && error.code !== 'CONNECTION') return refused(r.link('jobs', job.jid), error.message);
+      throw error;
+    }
+  };
+}
+
+/** Put a failed job back into its queue as it was (see the module comment). */
+async function retryFailed(job: Job): Promise<void> {
+  await job.requeue(job.queue, { priority: job.priority, tags: job.tags, retries: job.retries });
+}
+
+export const pauseQueue: Action = async (r) => {
+  const name = r.params[0]!;
+  await r.client.queue(name).pause();
+  return ok(r.link('queues', name), `Paused queue ${name}.`);
+};
+
+export const unpauseQueue: Action = async (r) => {
+  const name = r.params[0]!;
+  await r.client.queue(name).unpause();
+  return ok(r.link('queues', name), `Unpaused queue ${name}.`);
+};
+
+export const retryJob = jobAction(async (job, r) => {
+  if (job.state !== 'failed') return refused(r.link('jobs', job.jid), `Job ${job.jid} is ${job.state}, not failed: move it to a queue instead.`);
+  await retryFailed(job);
+  return ok(r.link('jobs', job.jid), `Retried job ${job.jid} in queue ${job.queue}.`);
+});
+
+export const cancelJob = jobAction(async (job, r) => {
+  await job.cancel();
+  return ok(job.queue === '' ? r.link('') : r.link('queues', job.queue), `Canceled job ${job.jid}.`);
+});
+
+export const moveJob = jobAction(async (job, r) => {
+  const queue = field(r.form, 'queue');
+  await job.requeue(queue);
+  return ok(r.link('jobs', job.jid), `Moved job ${job.jid} to queue ${queue}.`);
+});
+
+export const setPriority = jobAction(async (job, r) => {
+  const text = field(r.form, 'priority');
+  const priority = Number(text);
+  if (!Number.isFinite(priority)) return refused(r.link('jobs', job.jid), `Priority must be a number, not ${text}.`);
+  await job.setPriority(priority);
+  return ok(r.link('jobs', job.jid), `Job ${job.jid} now has priority ${priority}.`);
+});
+
+export const tagJob = jobAction(async (job, r) => {
+  const tag = field(r.form, 'tag');
+  await job.tag(tag);
+  return ok(r.link('jobs', job.jid), `Tagged job ${job.jid} with ${tag}.`);
+});
+
+export const untagJob = jobAction(async (job, r) => {
+  const tag = field(r.form, 'tag');
+  await job.untag(tag);
+  return ok(r.link('jobs', job.jid), `Removed tag ${tag} from job ${job.jid}.`);
+});
+
+export const trackJob = jobAction(async (job, r) => {
+  await job.track();
+  return ok(r.link('jobs', job.jid), `Tracking job ${job.jid}.`);
+});
+
+export const untrackJob = jobAction(async (job, r) => {
+  await job.untrack();
+  return ok(r.link('jobs', job.jid), `Stopped tracking job ${job.jid}.`);
+});
+
+export const unrecur: Action = async (r) => {
+  const jid = r.params[0]!;
+  const found = await r.client.jobs.get(jid);
+  if (!(found instanceof RecurringJob)) throw new HttpError(404, `recurring job ${jid} does not exist`);
+  await found.cancel();
+  return ok(r.link('recurring'), `Stopped recurring job ${jid}.`);
+};
+
+/**
+ * Retry every job of a failure group, each into the queue it failed in.
+ * Pages are read from the head again after each batch, since retried jobs
+ * leave the list; jobs that cannot be retried are stepped over.
+ */
+export const retryGroup: Action = async (r) => {
+  const group = r.params[0]!;
+  let offset = 0;
+  let retried = 0;
+  const problems: string[] = [];
+  for (;;) {
+    const { jids } = await failedJids(r.client, group, offset, BATCH);
+    if (jids.length === 0) break;
+    const jobs = await r.client.jobs.multiget(jids);
+    let done = 0;
+    for (const job of jobs) {
+      try {
+        await retryFailed(job);
+        done++;
+      } catch (error) {
+        if (!(error instanceof QlessError) || error.code === 'CONNECTION') throw error;
+        problems.push(`${job.jid}: ${error.message}`);
+      }
+    }
+    retried += done;
+    offset += jids.length - done;
+  }
+  const text = `Retried ${retried} job${retried === 1 ? '' : 's'} of ${group}.`;
+  if (problems.length > 0) return refused(r.link('failed', group), `${text} ${problems.length} could not be retried: ${problems.slice(0, 3).join('; ')}`);
+  return ok(r.link('failed'), text);
+};
+
+/**
+ * Cancel every job of a failure group. A job other jobs depend on can only
+ * be canceled together with them, so a batch the core refuses is retried
+ * job by job and those jobs are left in place.
+ */
+export const cancelGroup: Action = async (r) => {
+  const group = r.params[0]!;
+  let offset = 0;
+  let canceled = 0;
+  let kept = 0;
+  for (;;) {
+    const { jids } = await failedJids(r.client, group, offset, BATCH);
+    if (jids.length === 0) break;
+    const existing = (await r.client.jobs.multiget(jids)).map((job) => job.jid);
+    // A jid whose job is gone stays in the list (cancel only removes jobs it finds).
+    offset += jids.length - existing.length;
+    try {
+      await r.client.jobs.cancel(...existing);
+      canceled += existing.length;
+    } catch (error) {
+      if (!(error instanceof QlessError) || error.code === 'CONNECTION') throw error;
+      for (const jid of existing) {
+        try {
+          await r.client.jobs.cancel(jid);
+          canceled++;
+        } catch (inner) {
+          if (!(inner instanceof QlessError) || inner.code === 'CONNECTION') throw inner;
+          kept++;
+          offset++;
+        }
+      }
+    }
+  }
+  const text = `Canceled ${canceled} job${canceled === 1 ? '' : 's'} of ${group}.`;
+  if (kept > 0) return refused(r.link('failed', group), `${text} ${kept} could not be canceled because other jobs depend on them.`);
+  return ok(r.link('failed'), text);
+};
+
+export const setConfig: Action = async (r) => {
+  const option = field(r.form, 'option');
+  const value = r.form.get('value') ?? '';
+  await r.client.config.set(option, value);
+  return ok(r.link('config'), `Set ${option} to ${value}.`);
+};
+
+export const unsetConfig: Action = async (r) => {
+  const option = field(r.form, 'option');
+  await r.client.config.unset(option);
+  return ok(r.link('config'), `Unset ${option}.`);
+};

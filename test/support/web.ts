@@ -1,0 +1,134 @@
+/**
+ * Dashboard tests' helpers: a dashboard served by node:http on a free
+ * loopback port against the file's private Redis, one headless Chromium per
+ * test file (Debian's /usr/bin/chromium driven by playwright-core), and
+ * fetch with a cookie jar for the raw-HTTP checks.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions } from 'playwright-core';
+import * as qless from '../../src/index.js';
+import { createDashboard, type Dashboard, type DashboardOptions } from '../../src/web/index.js';
+import type { TestRedis } from './redis.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+// Without the networking switches Chromium keeps trying to reach Google's
+// services, and the machine has no outside network.
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/** One browser for the whole file; `context()` opens a fresh profile (cookies) closed after the file. */
+export function useBrowser(): { browser: () => Browser; context: (options?: BrowserContextOptions) => Promise<BrowserContext> } {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return {
+    browser: () => browser!,
+    context: async (options) => {
+      const context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+      // Fail fast: a missing element should not eat the whole test timeout.
+      context.setDefaultTimeout(5000);
+      // Destructive actions ask for confirmation; the tests say yes.
+      context.on('page', (page) => page.on('dialog', (dialog) => void dialog.accept()));
+      return context;
+    },
+  };
+}
+
+export interface ServedDashboard {
+  /** URL of the dashboard's root (with the prefix, and a trailing slash). */
+  url: string;
+  /** Origin of the server, e.g. `http://127.0.0.1:40123`. */
+  origin: string;
+  dashboard: Dashboard;
+  client: qless.Client;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Serve a dashboard on its own node:http server (optionally under a prefix, like the CLI). */
+export async function serveDashboard(ctx: TestRedis, options: Omit<DashboardOptions, 'client'> = {}): Promise<ServedDashboard> {
+  const client = qless.client(ctx.url, { workerName: 'dashboard' });
+  const dashboard = createDashboard({ client, ...options });
+  const server = createServer((req, res) =>
+    dashboard(req, res, () => {
+      res.statusCode = 418;
+      res.end('outside the dashboard');
+    }),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: `${origin}${options.prefix ?? ''}/`,
+    origin,
+    dashboard,
+    client,
+    server,
+    close: async () => {
+      await dashboard.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await client.close();
+    },
+  };
+}
+
+/** A minimal fetch session: keeps cookies between requests, never follows redirects. */
+export class Session {
+  readonly cookies = new Map<string, string>();
+
+  constructor(readonly origin: string) {}
+
+  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.cookies.size > 0 && !headers.has('cookie')) {
+      headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    }
+    const res = await fetch(new URL(path, this.origin), { ...init, headers, redirect: 'manual' });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq);
+      const value = pair!.slice(eq + 1);
+      if (/max-age=0/i.test(line)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return res;
+  }
+
+  /** GET a page and return its HTML and the CSRF token of its forms. */
+  async page(path: string, init: RequestInit = {}): Promise<{ res: Response; html: string; csrf: string | undefined }> {
+    const res = await this.fetch(path, init);
+    const html = await res.text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+    return { res, html, csrf };
+  }
+
+  /** POST a form. */
+  post(path: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+    return this.fetch(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(form).toString(),
+    });
+  }
+}
