@@ -1,0 +1,89 @@
+/**
+ * Exit codes of `qless-ts`, written down once (the README's table is copied
+ * from here), and the errors the commands raise to choose one of them.
+ */
+import { ConnectionError, InvalidArgumentError, QlessError } from '../../errors.js';
+
+/** What each exit status means. */
+export const EXIT = {
+  /** The command did what it was asked. */
+  OK: 0,
+  /** The command ran but failed: no such job, the core refused, nothing to confirm, declined. */
+  FAILED: 1,
+  /** The command line was wrong: unknown command or option, bad value, bad input file, missing `--yes`. */
+  USAGE: 2,
+  /** Redis could not be reached (refused, timed out, authentication failed, connection lost). */
+  UNREACHABLE: 3,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Rows of the exit-code table, in order, for `--help` and the README. */
+export const EXIT_TABLE: ReadonlyArray<readonly [ExitCode, string]> = [
+  [EXIT.OK, 'success (also `watch` stopped with Ctrl-C)'],
+  [EXIT.FAILED, 'operation failed: no such job/option, refused by the core, confirmation declined'],
+  [EXIT.USAGE, 'usage error: unknown command or option, invalid value, bad ndjson line, no --yes without a terminal'],
+  [EXIT.UNREACHABLE, 'cannot reach Redis'],
+];
+
+/** An error that carries its own exit status and a message for stderr. */
+export class CliError extends Error {
+  readonly exitCode: ExitCode;
+
+  constructor(message: string, exitCode: ExitCode = EXIT.FAILED) {
+    super(message);
+    this.name = 'CliError';
+    this.exitCode = exitCode;
+  }
+}
+
+/** The command line itself was wrong (exit 2). */
+export class UsageError extends CliError {
+  constructor(message: string) {
+    super(message, EXIT.USAGE);
+    this.name = 'UsageError';
+  }
+}
+
+/** Something asked for does not exist (exit 1). */
+export class NotFoundError extends CliError {
+  constructor(message: string) {
+    super(message, EXIT.FAILED);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** Redis is out of reach (exit 3). */
+export class UnreachableError extends CliError {
+  constructor(message: string) {
+    super(message, EXIT.UNREACHABLE);
+    this.name = 'UnreachableError';
+  }
+}
+
+const NETWORK_ERROR = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|Connection is closed|Stream isn't writeable/;
+
+/**
+ * Whether an error raised by ioredis itself (calls that do not go through
+ * the core gateway, such as reading a raw key) means the connection is gone.
+ */
+export function isNetworkError(error: unknown): boolean {
+  return error instanceof Error && NETWORK_ERROR.test(error.message);
+}
+
+/** The exit status an error thrown by a command maps to. */
+export function exitCodeOf(error: unknown): ExitCode {
+  if (error instanceof CliError) return error.exitCode;
+  // The library refuses bad arguments before sending anything: a usage error.
+  if (error instanceof InvalidArgumentError) return EXIT.USAGE;
+  if (error instanceof ConnectionError) return EXIT.UNREACHABLE;
+  if (error instanceof QlessError) return EXIT.FAILED;
+  if (isNetworkError(error)) return EXIT.UNREACHABLE;
+  return EXIT.FAILED;
+}
+
+/** The one-line message printed on stderr for an error. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,84 @@
+/**
+ * The `qless-ts` program: global options, the subcommands, and commander
+ * set up so that every failure comes back as an exit code from the table in
+ * exit.ts instead of commander exiting on its own.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option, type OutputConfiguration } from 'commander';
+import { EXIT, EXIT_TABLE, exitCodeOf, messageOf, type ExitCode } from './exit.js';
+import * as parse from './parse.js';
+import * as config from './commands/config.js';
+import * as failed from './commands/failed.js';
+import * as jobs from './commands/jobs.js';
+import * as put from './commands/put.js';
+import * as queues from './commands/queues.js';
+import * as recurring from './commands/recurring.js';
+import * as tags from './commands/tags.js';
+import * as watch from './commands/watch.js';
+import * as workers from './commands/workers.js';
+
+function version(): string {
+  // dist/cli/qless/program.js → package.json three levels up (same from src/).
+  const text = readFileSync(new URL('../../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
+const EPILOG = [
+  '',
+  'Connection: --url, or --host (a host name or a redis:// URL) and --port; default $QLESS_REDIS_URL, else redis://127.0.0.1:6379.',
+  '',
+  'Exit codes:',
+  ...EXIT_TABLE.map(([code, meaning]) => `  ${code}  ${meaning}`),
+].join('\n');
+
+/**
+ * The program, ready to parse. Settings are made before the subcommands are
+ * added, so they inherit them (`output` lets tests capture help text).
+ */
+export function buildProgram(output?: OutputConfiguration): Command {
+  const program = new Command('qless-ts');
+  if (output) program.configureOutput(output);
+  program
+    .description('manage qless queues, jobs, workers and configuration')
+    .version(version(), '-V, --version')
+    .exitOverride()
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .showSuggestionAfterError(true)
+    .addOption(new Option('--host <host>', 'Redis host, or a redis:// / rediss:// URL'))
+    .addOption(new Option('--port <port>', 'Redis port (default 6379)').argParser(parse.port))
+    .addOption(new Option('--url <url>', 'Redis URL, e.g. redis://:secret@host:6380/2'))
+    .option('--json', 'machine-readable JSON on stdout')
+    .addHelpText('after', EPILOG);
+  queues.register(program);
+  put.register(program);
+  jobs.register(program);
+  failed.register(program);
+  workers.register(program);
+  tags.register(program);
+  recurring.register(program);
+  config.register(program);
+  watch.register(program);
+  return program;
+}
+
+/**
+ * Run the program on `argv` (without node and the script) and return the
+ * exit code. Errors of commander itself were already printed by commander;
+ * errors of commands are printed here, on stderr.
+ */
+export async function run(argv: readonly string[], stderr: NodeJS.WritableStream = process.stderr): Promise<ExitCode> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end with code 0; a bare `qless-ts` (help shown
+      // because no command was given) and every parse error are usage errors.
+      return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    stderr.write(`error: ${messageOf(error)}\n`);
+    if (process.env['QLESS_DEBUG'] && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
+    return exitCodeOf(error);
+  }
+}

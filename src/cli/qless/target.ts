@@ -1,0 +1,75 @@
+/**
+ * Where `qless-ts` connects: flags, then `$QLESS_REDIS_URL`, then the
+ * default. Kept apart from connect.ts so that `--help` and usage errors
+ * never load the Redis client (a good part of the start-up time).
+ */
+import { UsageError } from './exit.js';
+
+/** The library's DEFAULT_URL (client.ts), repeated so this module does not load ioredis; a test keeps them equal. */
+export const DEFAULT_URL = 'redis://127.0.0.1:6379';
+
+/** The connection options every subcommand accepts. */
+export interface ConnectionFlags {
+  host?: string;
+  port?: number;
+  url?: string;
+}
+
+/** A resolved connection target: a URL, or a host and port. */
+export type Target = { kind: 'url'; url: string; label: string } | { kind: 'host'; host: string; port: number; label: string };
+
+const DEFAULT_HOST = '127.0.0.1';
+const DEFAULT_PORT = 6379;
+
+function checkUrl(url: string, from: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`${from} is not a valid Redis URL: ${url}`);
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new UsageError(`${from} must be a redis:// or rediss:// URL, got ${url}`);
+  }
+  return url;
+}
+
+/** The URL without its password, for messages. */
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Precedence: `--url`, else `--host` holding a URL, else `--host`/`--port`
+ * (either may be left out: 127.0.0.1, 6379), else `$QLESS_REDIS_URL`, else
+ * redis://127.0.0.1:6379. Mixing a URL with `--port` is refused rather than
+ * silently resolved.
+ */
+export function resolveTarget(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Target {
+  const hostIsUrl = flags.host !== undefined && flags.host.includes('://');
+  if (flags.url !== undefined) {
+    if (flags.host !== undefined || flags.port !== undefined) throw new UsageError('give either --url or --host/--port, not both');
+    const url = checkUrl(flags.url, '--url');
+    return { kind: 'url', url, label: redact(url) };
+  }
+  if (hostIsUrl) {
+    if (flags.port !== undefined) throw new UsageError('--port cannot be combined with a URL given as --host; put the port in the URL');
+    const url = checkUrl(flags.host!, '--host');
+    return { kind: 'url', url, label: redact(url) };
+  }
+  if (flags.host !== undefined || flags.port !== undefined) {
+    const host = flags.host ?? DEFAULT_HOST;
+    if (host === '') throw new UsageError('--host must not be empty');
+    const port = flags.port ?? DEFAULT_PORT;
+    return { kind: 'host', host, port, label: `${host}:${port}` };
+  }
+  const fromEnv = env['QLESS_REDIS_URL'];
+  const url = fromEnv ? checkUrl(fromEnv, 'QLESS_REDIS_URL') : DEFAULT_URL;
+  return { kind: 'url', url, label: redact(url) };
+}
