@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * `qless-ts-worker`: the worker daemon's command line. It parses and checks
+ * the options (src/worker/options.ts), then runs the supervisor
+ * (src/worker/supervisor.ts) until it shuts down. A bad command line is
+ * reported on stderr with exit status 2 before anything starts.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT } from '../worker/signals.js';
+import { UsageError, workerOptions, type RawOptions } from '../worker/options.js';
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** The commander program. */
+function program(): Command {
+  return new Command('qless-ts-worker')
+    .description('Run qless jobs: a supervisor forks worker processes that pop jobs from the given queues and run them.')
+    .addOption(new Option('-q, --queue <name>', 'queue to pop from (repeat for more; earlier queues are popped first)').argParser(collect))
+    .addOption(new Option('-p, --path <dir>', 'root directory of job modules, searched by the klass rule (repeatable; default: the current directory)').argParser(collect))
+    .option('-w, --workers <n>', 'child processes (0: one per CPU)', '0')
+    .option('-c, --concurrency <n>', 'jobs each child runs at once', '1')
+    .option('-i, --interval <seconds>', 'sleep when no queue has work (a put wakes the worker sooner)', '5')
+    .option('-n, --name <name>', 'worker name; each child reports as <name>-<pid> (default: the host name)')
+    .option('--host <url|host>', 'Redis: a redis:// or rediss:// URL, or a host name (default: $QLESS_REDIS_URL, else redis://127.0.0.1:6379)')
+    .option('--port <port>', 'Redis port, with --host <host>')
+    .option('-d, --workdir <dir>', 'work directory; sandboxes live in <dir>/qless-ts-workers/', '.')
+    .option('-r, --resume', 'first take back the jobs still locked under this worker name')
+    .addOption(new Option('-m, --import <module>', 'module to import before forking (repeatable; each child imports it too)').argParser(collect))
+    .option('-t, --timeout <seconds>', 'hard time limit per job: fail it as <queue>-timeout and stop it (0: none)', '0')
+    .option('--grace <seconds>', 'on SIGTERM/SIGINT, how long running jobs get to finish', '30')
+    .option('--max-jobs <n>', 'replace a child after this many jobs (0: never)', '0')
+    .option('--max-memory <MB>', 'replace a child, between jobs, once it uses more memory than this (0: never)', '0')
+    .option('--no-reload', 'do not reload job modules that change on disk')
+    .option('-v, --verbose', 'log at debug level')
+    .option('-l, --logger <file>', 'also append the log to this file')
+    .showHelpAfterError('(run qless-ts-worker --help for every option)')
+    .allowExcessArguments(false);
+}
+
+/** Parse `argv` (without node and the script) and run; resolves with the exit status. */
+async function main(argv: readonly string[]): Promise<number> {
+  const command = program().exitOverride();
+  let raw: RawOptions;
+  try {
+    command.parse([...argv], { from: 'user' });
+    raw = command.opts<RawOptions>();
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    throw error;
+  }
+  let options;
+  try {
+    options = workerOptions(raw);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`qless-ts-worker: ${error.message}\n(run qless-ts-worker --help for every option)\n`);
+      return EXIT.USAGE;
+    }
+    throw error;
+  }
+  // Loaded only now, so that a bad command line is answered without loading the worker.
+  const { runWorker } = await import('../worker/supervisor.js');
+  return runWorker(options);
+}
+
+const code = await main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`qless-ts-worker: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  return EXIT.FAILURE;
+});
+process.exit(code);

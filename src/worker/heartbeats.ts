@@ -1,0 +1,156 @@
+/**
+ * The supervisor heartbeats every job its children run.
+ *
+ * Why the parent: a job whose code is CPU-bound never yields its child's
+ * event loop, so a child cannot be trusted to heartbeat its own jobs. The
+ * core only checks that the heartbeat names the lock's holder, so the
+ * supervisor heartbeats as the child (`<name>-<pid>`, or a resumed job's
+ * recorded holder), without the data argument so the job's data is left as
+ * the job's code keeps it. All jobs due are sent in one pipeline, together
+ * with `config.get` to compute each new expiry exactly (the core's reply is
+ * truncated to whole seconds). Each job is renewed after a third of its
+ * lock length.
+ *
+ * A refusal means the lock is gone (moved, canceled, timed out, given to
+ * another worker): `lost` is called and the job is no longer tracked. A
+ * Redis outage is not a refusal: the heartbeat is tried again.
+ */
+import type { Client } from '../client.js';
+import { lockSeconds } from '../config.js';
+import { ScriptError } from '../errors.js';
+import type { CoreCall } from '../gateway.js';
+import * as wire from '../wire.js';
+import type { Logger } from './logger.js';
+
+/** A job to keep alive. */
+export interface Beat {
+  key: string;
+  jid: string;
+  /** The lock holder's name. */
+  worker: string;
+  queue: string;
+  /** Current expiry (seconds since the epoch). */
+  expires: number;
+}
+
+interface Entry extends Beat {
+  /** Lock length in seconds. */
+  length: number;
+  /** When to heartbeat next (ms since the epoch). */
+  due: number;
+}
+
+export interface HeartbeatHandlers {
+  /** The core refused the heartbeat: the lock is gone. */
+  lost(key: string, error: Error): void;
+  /** The lock now runs until `expires`. */
+  renewed(key: string, expires: number): void;
+}
+
+/** Renew a job after this fraction of its lock length. */
+const FRACTION = 1 / 3;
+/** Jobs due within this many ms join the current pipeline. */
+const BATCH_SLACK_MS = 250;
+/** Retry after a failed round trip. */
+const RETRY_MS = 500;
+
+export class Heartbeater {
+  readonly #client: Client;
+  readonly #log: Logger;
+  readonly #handlers: HeartbeatHandlers;
+  readonly #entries = new Map<string, Entry>();
+  #timer: NodeJS.Timeout | undefined;
+  #inFlight = false;
+  #closed = false;
+
+  constructor(client: Client, log: Logger, handlers: HeartbeatHandlers) {
+    this.#client = client;
+    this.#log = log;
+    this.#handlers = handlers;
+  }
+
+  /** Jobs currently kept alive. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  track(beat: Beat): void {
+    const length = Math.max(1, beat.expires - this.#client.now());
+    this.#entries.set(beat.key, { ...beat, length, due: Date.now() + length * 1000 * FRACTION });
+    this.#schedule();
+  }
+
+  untrack(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#entries.clear();
+  }
+
+  #schedule(): void {
+    if (this.#closed || this.#inFlight) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    let next = Number.POSITIVE_INFINITY;
+    for (const entry of this.#entries.values()) next = Math.min(next, entry.due);
+    if (next === Number.POSITIVE_INFINITY) return;
+    this.#timer = setTimeout(() => void this.#beat(), Math.max(0, next - Date.now()));
+  }
+
+  async #beat(): Promise<void> {
+    this.#timer = undefined;
+    if (this.#closed || this.#inFlight) return;
+    const cutoff = Date.now() + BATCH_SLACK_MS;
+    const due = [...this.#entries.values()].filter((entry) => entry.due <= cutoff);
+    if (due.length === 0) return this.#schedule();
+    this.#inFlight = true;
+    try {
+      const calls: CoreCall[] = due.map((entry) => ({ command: 'heartbeat', args: [entry.jid, entry.worker] }));
+      calls.push({ command: 'config.get', args: [] });
+      const now = this.#client.now();
+      let results;
+      try {
+        results = await this.#client.callMany(calls, now);
+      } catch (error) {
+        this.#log.debug({ error: (error as Error).message, jobs: due.length }, 'heartbeat round trip failed; retrying');
+        for (const entry of due) entry.due = Date.now() + RETRY_MS;
+        return;
+      }
+      const configResult = results[results.length - 1];
+      let config: { [key: string]: unknown } | undefined;
+      if (configResult?.ok) {
+        try {
+          config = wire.configAll('config.get', configResult.reply);
+        } catch {
+          config = undefined;
+        }
+      }
+      due.forEach((entry, i) => {
+        const result = results[i]!;
+        if (this.#entries.get(entry.key) !== entry) return;
+        if (!result.ok) {
+          if (result.error instanceof ScriptError) {
+            this.#entries.delete(entry.key);
+            this.#handlers.lost(entry.key, result.error);
+          } else {
+            entry.due = Date.now() + RETRY_MS;
+          }
+          return;
+        }
+        const truncated = Number(result.reply);
+        const length = config === undefined ? undefined : lockSeconds(config, entry.queue);
+        const exact = length === undefined ? undefined : now + length;
+        entry.expires = exact !== undefined && Math.trunc(exact) === truncated ? exact : truncated + (now - Math.trunc(now));
+        entry.length = Math.max(1, entry.expires - now);
+        entry.due = Date.now() + entry.length * 1000 * FRACTION;
+        this.#handlers.renewed(entry.key, entry.expires);
+      });
+    } finally {
+      this.#inFlight = false;
+      this.#schedule();
+    }
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * The loader: from a job's klass to the function that runs it, by the
+ * client library's klass rule (`findKlassFile`), for `.ts`, `.mts`, `.cts`,
+ * `.js`, `.mjs` and `.cjs` modules alike (TypeScript through tsx, without a
+ * build step).
+ *
+ * Reloading. Node cannot unload a module, and importing a changed file under
+ * a new URL keeps the old copy alive, so a long-lived process that reloads
+ * that way grows without end. The loader therefore reports every file it
+ * loads (job modules and what they import) to the supervisor, which watches
+ * them and replaces a child whose files changed once its running jobs are
+ * done: the new child imports the new code. To close the race between a
+ * file changing and its child being replaced, the loader also compares the
+ * job module's modification time before each job; when it changed, that one
+ * job gets a fresh import of the module and the child asks to be recycled
+ * (`onStale`). At most one such extra copy is made per change, and it dies
+ * with the child.
+ */
+import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { findKlassFile, klassCandidates, parseKlass, type KlassParts } from '../klass.js';
+import { isLocalModule } from './options.js';
+import type { LoadedFile } from './protocol.js';
+
+/** A job's code, found. */
+export interface JobCode {
+  ok: true;
+  /** The klass's export (usually a class with static methods). */
+  target: object;
+  /** The method to call with the job. */
+  method: (job: never) => unknown;
+  methodName: string;
+  file: string;
+}
+
+/** Why a job's code could not be found: the failure it is recorded with. */
+export interface MissingCode {
+  ok: false;
+  group: string;
+  message: string;
+}
+
+interface Loaded {
+  namespace: Record<string, unknown>;
+  mtimeMs: number;
+}
+
+const require = createRequire(import.meta.url);
+let registering: Promise<void> | undefined;
+const importedUrls: string[] = [];
+
+/**
+ * Make `.ts` (and `.mts`, `.cts`) modules importable in this process, for
+ * both ES modules and CommonJS, and record every module imported from now
+ * on. Idempotent; a child starts it early so that it overlaps connecting to
+ * Redis (the ES module hooks start a thread of their own).
+ */
+export function registerTypeScript(): Promise<void> {
+  registering ??= (async () => {
+    const esm = await import('tsx/esm/api');
+    const cjs = await import('tsx/cjs/api');
+    cjs.register();
+    esm.register({ onImport: (url: string) => importedUrls.push(url) });
+  })();
+  return registering;
+}
+
+/** A file name from an import URL (`undefined` for node:, data: and packages in node_modules). */
+function sourceFile(url: string): string | undefined {
+  if (!url.startsWith('file:')) return undefined;
+  const file = fileURLToPath(url.replace(/[?#].*$/, ''));
+  return file.includes('/node_modules/') || file.includes('\\node_modules\\') ? undefined : file;
+}
+
+function mtime(file: string): number | undefined {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Import a module by file name through the registered loader. `fresh` reads
+ * the file again even if it was imported before (a cache-busting URL for ES
+ * modules; CommonJS modules are dropped from require's cache first).
+ */
+export async function importFile(file: string, fresh?: number): Promise<Record<string, unknown>> {
+  await registerTypeScript();
+  let url = pathToFileURL(file).href;
+  if (fresh !== undefined) {
+    delete require.cache[file];
+    url += `?qless-reload=${fresh}`;
+  }
+  return (await import(url)) as Record<string, unknown>;
+}
+
+/**
+ * Import an `--import` module: a file (see {@link isLocalModule}; relative
+ * ones against `from`) or a package name resolved from `from`.
+ */
+export async function importPreload(specifier: string, from: string): Promise<void> {
+  await registerTypeScript();
+  const { tsImport } = await import('tsx/esm/api');
+  const parent = pathToFileURL(from.endsWith('/') ? from : `${from}/`).href;
+  await tsImport(isLocalModule(specifier) ? new URL(specifier, parent).href : specifier, parent);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'an array';
+  return `${/^[aeiou]/.test(typeof value) ? 'an' : 'a'} ${typeof value}`;
+}
+
+// Properties every function or object inherits are not job methods: a
+// queue called `call` or `toString` must not run Function.prototype.call.
+function ownMethod(target: object, name: string): unknown {
+  const value = (target as Record<string, unknown>)[name];
+  if (value === undefined) return undefined;
+  if (value === (Function.prototype as unknown as Record<string, unknown>)[name]) return undefined;
+  if (value === (Object.prototype as unknown as Record<string, unknown>)[name]) return undefined;
+  return value;
+}
+
+/** Finds and loads job code; one per child. */
+export class Loader {
+  readonly #roots: readonly string[];
+  readonly #reload: boolean;
+  readonly #onLoaded: (files: LoadedFile[]) => void;
+  readonly #onStale: (file: string) => void;
+  readonly #modules = new Map<string, Loaded>();
+  readonly #pending = new Map<string, Promise<Loaded>>();
+  readonly #failed = new Map<string, { mtimeMs: number; error: unknown }>();
+  readonly #reported = new Set<string>();
+  #cacheSize = -1;
+  #reloads = 0;
+
+  constructor(options: {
+    roots: readonly string[];
+    reload: boolean;
+    /** New files imported (for the supervisor's watcher). */
+    onLoaded: (files: LoadedFile[]) => void;
+    /** A loaded job module changed on disk: this child should be replaced. */
+    onStale: (file: string) => void;
+  }) {
+    this.#roots = options.roots;
+    this.#reload = options.reload;
+    this.#onLoaded = options.onLoaded;
+    this.#onStale = options.onStale;
+  }
+
+  /** Extra copies of modules imported because they changed (at most one per change). */
+  get reloads(): number {
+    return this.#reloads;
+  }
+
+  /** Report the files imported since the last report (also catches CommonJS requires). */
+  reportLoaded(): void {
+    const files: LoadedFile[] = [];
+    const add = (file: string | undefined): void => {
+      if (file === undefined || this.#reported.has(file)) return;
+      this.#reported.add(file);
+      const mtimeMs = mtime(file);
+      if (mtimeMs !== undefined) files.push({ file, mtimeMs });
+    };
+    for (const url of importedUrls.splice(0)) add(sourceFile(url));
+    // Called after every job: only look at require's cache when it grew.
+    const cached = Object.keys(require.cache);
+    if (cached.length !== this.#cacheSize) {
+      this.#cacheSize = cached.length;
+      for (const file of cached) if (!this.#reported.has(file) && !/[\\/]node_modules[\\/]/.test(file)) add(file);
+    }
+    if (files.length > 0) this.#onLoaded(files);
+  }
+
+  /** The code that runs `job`, or why there is none. */
+  async resolve(job: { klass: string; queue: string }): Promise<JobCode | MissingCode> {
+    const { klass, queue } = job;
+    const importError = (why: string): MissingCode => ({ ok: false, group: `${queue}-import-error`, message: `Failed to import ${klass}: ${why}` });
+    let parts: KlassParts;
+    try {
+      parts = parseKlass(klass);
+    } catch (error) {
+      return importError((error as Error).message);
+    }
+    const file = findKlassFile(klass, this.#roots);
+    if (file === undefined) {
+      const tried = klassCandidates(klass, this.#roots);
+      return importError(`no module file for it under --path ${this.#roots.join(', ')} (looked for ${tried.join(', ')})`);
+    }
+    let loaded: Loaded;
+    try {
+      loaded = await this.#load(file);
+    } catch (error) {
+      const text = error instanceof Error ? error.stack ?? error.message : String(error);
+      return importError(`${file} could not be loaded:\n${text}`);
+    } finally {
+      this.reportLoaded();
+    }
+    const { namespace } = loaded;
+    let target: unknown = namespace[parts.exportName];
+    // A CommonJS module (or TypeScript compiled as one) may only expose a
+    // default export holding everything.
+    if (target === undefined && parts.exportName !== 'default') {
+      const fallback = namespace['default'];
+      if ((typeof fallback === 'object' && fallback !== null) || typeof fallback === 'function') {
+        target = (fallback as Record<string, unknown>)[parts.exportName];
+      }
+    }
+    if (target === undefined) {
+      const names = Object.keys(namespace).filter((name) => name !== 'default' || namespace['default'] !== undefined);
+      return importError(`${file} has no export "${parts.exportName}" (it exports: ${names.length > 0 ? names.join(', ') : 'nothing'})`);
+    }
+    if ((typeof target !== 'object' && typeof target !== 'function') || target === null) {
+      return { ok: false, group: `${queue}-method-missing`, message: `${klass} is ${describe(target)}, not a class or object with a static "${queue}" or "process" method` };
+    }
+    for (const name of [queue, 'process']) {
+      const method = ownMethod(target, name);
+      if (method === undefined) continue;
+      if (typeof method !== 'function') {
+        return { ok: false, group: `${queue}-method-type`, message: `${klass}.${name} is ${describe(method)}, not a function` };
+      }
+      return { ok: true, target, method: method as (job: never) => unknown, methodName: name, file };
+    }
+    const prototype = (target as { prototype?: Record<string, unknown> }).prototype;
+    for (const name of [queue, 'process']) {
+      if (typeof prototype?.[name] === 'function') {
+        return {
+          ok: false,
+          group: `${queue}-method-type`,
+          message: `${klass}.prototype.${name} is an instance method; the worker calls static methods: declare it \`static ${name}(job)\``,
+        };
+      }
+    }
+    return { ok: false, group: `${queue}-method-missing`, message: `${klass} is missing a method "${queue}" or "process"` };
+  }
+
+  async #load(file: string): Promise<Loaded> {
+    const known = this.#modules.get(file);
+    if (known) {
+      if (!this.#reload) return known;
+      const now = mtime(file);
+      if (now === undefined || now === known.mtimeMs) return known;
+      // Changed since loaded: this job gets the new code now, and the child
+      // asks to be replaced so that no more copies pile up.
+      this.#onStale(file);
+      return this.#import(file, now, ++this.#reloads);
+    }
+    // Node remembers a failed import under its URL for good, so a module
+    // fixed on disk needs a fresh URL (and this child a replacement).
+    const failed = this.#failed.get(file);
+    if (failed) {
+      const now = mtime(file);
+      if (!this.#reload || now === undefined || now === failed.mtimeMs) throw failed.error;
+      this.#failed.delete(file);
+      this.#onStale(file);
+      return this.#import(file, now, ++this.#reloads);
+    }
+    let pending = this.#pending.get(file);
+    if (!pending) {
+      pending = this.#import(file, mtime(file) ?? 0);
+      this.#pending.set(file, pending);
+    }
+    try {
+      return await pending;
+    } finally {
+      this.#pending.delete(file);
+    }
+  }
+
+  async #import(file: string, mtimeMs: number, fresh?: number): Promise<Loaded> {
+    try {
+      const loaded: Loaded = { namespace: await importFile(file, fresh), mtimeMs };
+      this.#modules.set(file, loaded);
+      return loaded;
+    } catch (error) {
+      this.#modules.delete(file);
+      this.#failed.set(file, { mtimeMs, error });
+      throw error;
+    }
+  }
+}

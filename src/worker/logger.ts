@@ -1,0 +1,43 @@
+/**
+ * Logging and process titles. Every process (the supervisor and each child)
+ * logs pino JSON lines to stdout, and with `--logger FILE` appends the same
+ * lines to that file, at the same level: info, or debug with `--verbose`.
+ * Writes are synchronous so that nothing is lost when a child exits right
+ * after logging, and each line is one write, so lines from several processes
+ * sharing stdout or the file never interleave.
+ */
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/** How a process logs. */
+export interface LogSettings {
+  verbose: boolean;
+  logFile: string | undefined;
+}
+
+/** A logger for one process; `bindings` are added to every line (role, child index). */
+export function createLogger(settings: LogSettings, bindings: Record<string, string | number>): Logger {
+  const level = settings.verbose ? 'debug' : 'info';
+  const streams: Array<{ level: 'debug' | 'info'; stream: pino.DestinationStream }> = [
+    { level, stream: pino.destination({ dest: 1, sync: true }) },
+  ];
+  if (settings.logFile !== undefined) {
+    streams.push({ level, stream: pino.destination({ dest: settings.logFile, sync: true, append: true, mkdir: true }) });
+  }
+  return pino({ level, base: { pid: process.pid, ...bindings } }, pino.multistream(streams));
+}
+
+/** Set the process title (what `ps` shows): `qless-ts-worker: <what>`. */
+export function setTitle(what: string): void {
+  try {
+    process.title = `qless-ts-worker: ${what}`;
+  } catch {
+    // Some platforms refuse; the title is a convenience only.
+  }
+}
+
+/** An error as loggable fields. */
+export function errorFields(error: unknown): { err: Error } {
+  return { err: error instanceof Error ? error : new Error(String(error)) };
+}

@@ -1,0 +1,198 @@
+/**
+ * The worker's settings: their defaults, their checks, and the Redis target
+ * built from `--host`/`--port`/`QLESS_REDIS_URL`. Everything that can be
+ * wrong with a command line is found here, before any process is forked.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { availableParallelism, hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { DEFAULT_URL } from '../client.js';
+
+/** A command line the worker refuses; the CLI prints the message and exits with EXIT.USAGE. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Validated settings shared by the supervisor and every child. */
+export interface WorkerOptions {
+  /** Queues to pop from, earlier ones first. */
+  queues: string[];
+  /** Absolute roots under which klass modules are looked up, in order. */
+  paths: string[];
+  /** Number of child processes. */
+  workers: number;
+  /** Jobs one child runs at once. */
+  concurrency: number;
+  /** Seconds to sleep when no queue had work (a `put` wakes the worker sooner). */
+  interval: number;
+  /** Worker name; each child reports to the core as `<name>-<pid>`. */
+  name: string;
+  /** Redis URL (redis:// or rediss://). */
+  url: string;
+  /** Absolute work directory; sandboxes live in `<workdir>/qless-ts-workers/`. */
+  workdir: string;
+  /** Take back the jobs still locked under this worker name first. */
+  resume: boolean;
+  /**
+   * Modules imported by the supervisor before forking (and by each child
+   * before its first job): absolute file names, or package names resolved
+   * from `launchDir`.
+   */
+  imports: string[];
+  /** The directory the worker was started in. */
+  launchDir: string;
+  /** Hard limit in seconds for one job; 0 = none. */
+  timeout: number;
+  /** Seconds running jobs get to finish on SIGTERM/SIGINT. */
+  grace: number;
+  /** Replace a child after this many jobs; 0 = never. */
+  maxJobs: number;
+  /** Replace a child, between jobs, once its resident memory passes this many MB; 0 = never. */
+  maxMemory: number;
+  /** Log at debug level. */
+  verbose: boolean;
+  /** Also append the log to this file (absolute). */
+  logFile: string | undefined;
+  /** Reload changed job modules (watch them, recycle children). */
+  reload: boolean;
+}
+
+/** What the command line gives, before checks (strings straight from commander). */
+export interface RawOptions {
+  queue?: string[];
+  path?: string[];
+  workers?: string;
+  concurrency?: string;
+  interval?: string;
+  name?: string;
+  host?: string;
+  port?: string;
+  workdir?: string;
+  resume?: boolean;
+  import?: string[];
+  timeout?: string;
+  grace?: string;
+  maxJobs?: string;
+  maxMemory?: string;
+  verbose?: boolean;
+  logger?: string;
+  reload?: boolean;
+}
+
+function number(text: string | undefined, flag: string, fallback: number, check: { integer?: boolean; min: number; above?: boolean }): number {
+  if (text === undefined) return fallback;
+  const trimmed = text.trim();
+  const value = trimmed === '' ? Number.NaN : Number(trimmed);
+  const kind = check.integer ? 'a whole number' : 'a number';
+  const bound = check.above ? `greater than ${check.min}` : `at least ${check.min}`;
+  if (!Number.isFinite(value) || (check.integer && !Number.isInteger(value)) || (check.above ? value <= check.min : value < check.min)) {
+    throw new UsageError(`${flag} must be ${kind} ${bound}, got "${text}"`);
+  }
+  return value;
+}
+
+/**
+ * The Redis URL from `--host` (a redis:// or rediss:// URL, or a host name
+ * with `--port`, or `host:port`), else `$QLESS_REDIS_URL`, else the default.
+ */
+export function redisUrl(host: string | undefined, port: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const portNumber = port === undefined ? undefined : number(port, '--port', 0, { integer: true, min: 1 });
+  if (portNumber !== undefined && portNumber > 65535) throw new UsageError(`--port must be at most 65535, got "${port}"`);
+  if (host === undefined || host === '') {
+    const fromEnv = env['QLESS_REDIS_URL'] || DEFAULT_URL;
+    if (portNumber === undefined) return checkUrl(fromEnv, 'QLESS_REDIS_URL');
+    const url = new URL(checkUrl(fromEnv, 'QLESS_REDIS_URL'));
+    url.port = String(portNumber);
+    return url.toString();
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(host)) {
+    if (portNumber !== undefined) throw new UsageError(`--host ${host} is a URL: put the port in it instead of giving --port`);
+    return checkUrl(host, '--host');
+  }
+  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host);
+  if (!match) throw new UsageError(`--host must be a redis:// or rediss:// URL or a host name, got "${host}"`);
+  if (match[2] !== undefined && portNumber !== undefined) throw new UsageError(`--host ${host} already names a port; drop --port`);
+  const finalPort = portNumber ?? (match[2] === undefined ? 6379 : Number(match[2]));
+  return checkUrl(`redis://${match[1]}:${finalPort}`, '--host');
+}
+
+function checkUrl(text: string, source: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`${source} is not a valid URL: "${text}"`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new UsageError(`${source} must be a redis:// or rediss:// URL, got "${text}"`);
+  }
+  return text;
+}
+
+/** Whether an `--import` names a file (a path, or a name with a script extension) rather than a package. */
+export function isLocalModule(specifier: string): boolean {
+  return /^\.{0,2}[\\/]/.test(specifier) || /\.[cm]?[jt]sx?$/.test(specifier);
+}
+
+/** The URL with any password replaced, for logs. */
+export function redactUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Check the raw command line and fill in defaults. Relative paths are
+ * resolved against `cwd` (the directory the worker was started in).
+ */
+export function workerOptions(raw: RawOptions, cwd: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): WorkerOptions {
+  const queues = (raw.queue ?? []).map((q) => q.trim());
+  if (queues.length === 0) throw new UsageError('no queue given: name at least one with --queue <name> (repeat it for more, earlier ones are popped first)');
+  const empty = queues.find((q) => q === '');
+  if (empty !== undefined) throw new UsageError('--queue needs a non-empty name');
+
+  const paths = (raw.path && raw.path.length > 0 ? raw.path : ['.']).map((p) => resolve(cwd, p));
+  for (const [i, path] of paths.entries()) {
+    const given = raw.path?.[i] ?? '.';
+    if (!existsSync(path)) throw new UsageError(`--path ${given}: no such directory (${path})`);
+    if (!statSync(path).isDirectory()) throw new UsageError(`--path ${given}: not a directory (${path})`);
+  }
+
+  const workdir = resolve(cwd, raw.workdir ?? '.');
+  if (existsSync(workdir) && !statSync(workdir).isDirectory()) throw new UsageError(`--workdir ${raw.workdir}: not a directory (${workdir})`);
+
+  const name = raw.name ?? hostname();
+  if (name.trim() === '') throw new UsageError('--name needs a non-empty name');
+
+  const workers = number(raw.workers, '--workers', 0, { integer: true, min: 0 });
+  const logFile = raw.logger === undefined ? undefined : resolve(cwd, raw.logger);
+  if (raw.logger !== undefined && raw.logger.trim() === '') throw new UsageError('--logger needs a file name');
+
+  return {
+    queues: [...new Set(queues)],
+    paths,
+    workers: workers === 0 ? availableParallelism() : workers,
+    concurrency: number(raw.concurrency, '--concurrency', 1, { integer: true, min: 1 }),
+    interval: number(raw.interval, '--interval', 5, { min: 0, above: true }),
+    name,
+    url: redisUrl(raw.host, raw.port, env),
+    workdir,
+    resume: raw.resume ?? false,
+    imports: (raw.import ?? []).map((spec) => (isLocalModule(spec) ? resolve(cwd, spec) : spec)),
+    launchDir: cwd,
+    timeout: number(raw.timeout, '--timeout', 0, { min: 0 }),
+    grace: number(raw.grace, '--grace', 30, { min: 0 }),
+    maxJobs: number(raw.maxJobs, '--max-jobs', 0, { integer: true, min: 0 }),
+    maxMemory: number(raw.maxMemory, '--max-memory', 0, { min: 0 }),
+    verbose: raw.verbose ?? false,
+    logFile,
+    reload: raw.reload ?? true,
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * Sandboxes: child k owns `<workdir>/qless-ts-workers/sandbox-<k>/` and runs
+ * with it as its working directory, so files a job writes with relative
+ * paths land there. A job's sandbox is emptied before and after it runs.
+ *
+ * With `--concurrency` 1 the job's sandbox is the child's directory itself.
+ * With more, each running job gets a slot directory of its own,
+ * `sandbox-<k>/slot-<i>/` (its `job.sandbox`), so emptying one job's sandbox
+ * never deletes a neighbour's files. Jobs sharing a child also share its
+ * working directory: what they write with relative paths lands in
+ * `sandbox-<k>/` and is removed whenever no job of that child is running.
+ */
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Where child `index` keeps its sandbox. */
+export function sandboxDir(workdir: string, index: number): string {
+  return join(workdir, 'qless-ts-workers', `sandbox-${index}`);
+}
+
+const SLOT = /^slot-\d+$/;
+
+/** Create `dir` if missing (an existing non-directory is an error), then empty it, keeping `keep` entries. */
+export async function emptyDir(dir: string, keep: (name: string) => boolean = () => false): Promise<void> {
+  // Metadata calls are synchronous: on an empty sandbox (the usual case)
+  // they cost microseconds, where a trip through the thread pool costs more.
+  mkdirSync(dir, { recursive: true });
+  if (!statSync(dir).isDirectory()) throw new Error(`sandbox ${dir} exists and is not a directory`);
+  const entries = readdirSync(dir).filter((name) => !keep(name));
+  if (entries.length === 0) return;
+  await Promise.all(entries.map((name) => rm(join(dir, name), { recursive: true, force: true, maxRetries: 2 })));
+}
+
+/** One child's sandbox and its slots. */
+export class Sandbox {
+  readonly root: string;
+  readonly #slots: boolean;
+  readonly #free: number[];
+  #busy = 0;
+  // Taking a slot and tidying the shared directory never interleave, so a
+  // tidy-up cannot delete what a job that just started wrote.
+  #gate: Promise<void> = Promise.resolve();
+
+  constructor(root: string, concurrency: number) {
+    this.root = root;
+    this.#slots = concurrency > 1;
+    this.#free = Array.from({ length: concurrency }, (_, i) => concurrency - 1 - i);
+  }
+
+  /** Create and empty the whole sandbox (at child start). */
+  async prepare(): Promise<void> {
+    await emptyDir(this.root);
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#gate.then(fn);
+    this.#gate = result.then(() => undefined, () => undefined);
+    return result;
+  }
+
+  /** Take a free slot; its directory is created and emptied. */
+  acquire(): Promise<{ slot: number; dir: string }> {
+    return this.#exclusive(async () => {
+      const slot = this.#free.pop();
+      if (slot === undefined) throw new Error('no free sandbox slot (more jobs than --concurrency)');
+      this.#busy++;
+      const dir = this.#slots ? join(this.root, `slot-${slot}`) : this.root;
+      try {
+        if (this.#slots && this.#busy === 1) await emptyDir(this.root, (name) => SLOT.test(name));
+        await emptyDir(dir);
+      } catch (error) {
+        this.#busy--;
+        this.#free.push(slot);
+        throw error;
+      }
+      return { slot, dir };
+    });
+  }
+
+  /**
+   * Empty a slot and give it back; once no job of the child runs, loose
+   * files in the child's directory are removed too.
+   */
+  release(slot: { slot: number; dir: string }): Promise<void> {
+    return this.#exclusive(async () => {
+      this.#busy--;
+      try {
+        await emptyDir(slot.dir);
+        if (this.#slots && this.#busy === 0) await emptyDir(this.root, (name) => SLOT.test(name));
+      } finally {
+        this.#free.push(slot.slot);
+      }
+    });
+  }
+}

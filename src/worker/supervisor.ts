@@ -1,0 +1,567 @@
+/**
+ * The supervisor (the parent process of `qless-ts-worker`).
+ *
+ * It forks `--workers` children (src/worker/child-main.ts), each in its own
+ * sandbox directory, and keeps them at that number: a child that dies is
+ * replaced after a back-off (src/worker/backoff.ts), a child that asks to be
+ * recycled (reload, `--max-jobs`, `--max-memory`) at once. From the children's
+ * `claim`/`release` messages it knows which jobs each one runs, and it:
+ *
+ * - heartbeats them (src/worker/heartbeats.ts), so locks survive jobs that
+ *   block their child's event loop; a refused heartbeat aborts the job;
+ * - enforces `--timeout`: the job is failed with group `<queue>-timeout`
+ *   and aborted;
+ * - kills a child whose job was aborted but keeps its event loop blocked
+ *   (no answer to pings), and replaces it;
+ * - recycles children whose job modules changed on disk (src/worker/reload.ts);
+ * - with `--resume`, hands the jobs still held under this worker's name to
+ *   its first children (src/worker/resume.ts).
+ *
+ * Shutdown (see src/worker/signals.ts for the whole table): SIGTERM/SIGINT
+ * tell the children to stop popping and finish their jobs within `--grace`
+ * seconds; a second signal, or the end of the grace period, tells them to
+ * stop at once and kills those that do not. The supervisor exits 0 once
+ * every child is gone.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as qless from '../index.js';
+import type { Client } from '../client.js';
+import { ScriptError } from '../errors.js';
+import { Backoff } from './backoff.js';
+import { Heartbeater } from './heartbeats.js';
+import { importPreload } from './loader.js';
+import { createLogger, errorFields, setTitle, type Logger } from './logger.js';
+import { redactUrl, type WorkerOptions } from './options.js';
+import {
+  PING_EVERY_MS,
+  UNRESPONSIVE_KILL_MS,
+  isChildMessage,
+  type AbortKind,
+  type ChildMessage,
+  type ClaimedRun,
+  type ParentMessage,
+  type ResumeJob,
+} from './protocol.js';
+import { ReloadWatcher } from './reload.js';
+import { WAITING_REDIS_OPTIONS, watchRedis, type RedisHealth } from './redis-health.js';
+import { findResumable, splitAmong } from './resume.js';
+import { sandboxDir } from './sandbox.js';
+import { EXIT } from './signals.js';
+
+/** A job a child runs, as the supervisor tracks it. */
+interface RunInfo extends ClaimedRun {
+  key: string;
+  startedAt: number;
+  timer: NodeJS.Timeout | undefined;
+  /** When an abort was sent for it. */
+  abortedAt: number | undefined;
+}
+
+/** One child position (its sandbox index) and the process holding it. */
+interface Slot {
+  index: number;
+  child: ChildProcess | undefined;
+  pid: number | undefined;
+  worker: string | undefined;
+  startedAt: number;
+  runs: Map<number, RunInfo>;
+  /** Files the child imported, with their modification time then. */
+  loaded: Map<string, number>;
+  recycling: string | undefined;
+  lastPong: number;
+  lastPing: number;
+  rss: number | undefined;
+  stopNowAt: number | undefined;
+  backoff: Backoff;
+  restartTimer: NodeJS.Timeout | undefined;
+  /** Resume share for the child about to be forked (first children only). */
+  resume: ResumeJob[];
+}
+
+/** Stop-now: children still there after this long are killed. */
+const STOP_NOW_KILL_MS = 2000;
+/** A recycled child that lived less than this is replaced with back-off. */
+const YOUNG_RECYCLE_MS = 1000;
+/** Room for the process title (Linux limits it to the length of the original command line). */
+const TITLE_ROOM = ' '.repeat(120);
+
+function childEntry(): string {
+  const self = import.meta.url;
+  return fileURLToPath(new URL(self.endsWith('.ts') ? './child-main.ts' : './child-main.js', self));
+}
+
+// Children must not inherit a debugger port.
+function childExecArgv(): string[] {
+  return process.execArgv.filter((arg) => !/^--(inspect|debug)/.test(arg));
+}
+
+export class Supervisor {
+  readonly #options: WorkerOptions;
+  readonly #log: Logger;
+  readonly #slots: Slot[];
+  #client!: Client;
+  #health: RedisHealth | undefined;
+  #heartbeats!: Heartbeater;
+  #watcher: ReloadWatcher | undefined;
+  #pinger: NodeJS.Timeout | undefined;
+  #pingSeq = 0;
+  #stopping: 'graceful' | 'now' | undefined;
+  #graceTimer: NodeJS.Timeout | undefined;
+  #killTimer: NodeJS.Timeout | undefined;
+  #done!: () => void;
+  readonly #finished: Promise<void>;
+  readonly #signalHandlers = new Map<NodeJS.Signals, () => void>();
+  readonly #cleanups: Array<() => void> = [];
+
+  constructor(options: WorkerOptions, log?: Logger) {
+    this.#options = options;
+    this.#log = log ?? createLogger(options, { role: 'supervisor' });
+    this.#slots = Array.from({ length: options.workers }, (_, index) => ({
+      index,
+      child: undefined,
+      pid: undefined,
+      worker: undefined,
+      startedAt: 0,
+      runs: new Map(),
+      loaded: new Map(),
+      recycling: undefined,
+      lastPong: 0,
+      lastPing: 0,
+      rss: undefined,
+      stopNowAt: undefined,
+      backoff: new Backoff(),
+      restartTimer: undefined,
+      resume: [],
+    }));
+    this.#finished = new Promise((resolve) => {
+      this.#done = resolve;
+    });
+  }
+
+  get log(): Logger {
+    return this.#log;
+  }
+
+  /** Run until shut down; resolves with the exit status. */
+  async run(): Promise<number> {
+    const options = this.#options;
+    this.#title();
+    this.#installSignals();
+    for (const specifier of options.imports) {
+      try {
+        await importPreload(specifier, options.launchDir);
+        this.#log.debug({ module: specifier }, 'preloaded');
+      } catch (error) {
+        this.#log.fatal({ module: specifier, ...errorFields(error) }, `--import ${specifier} failed`);
+        this.#removeSignals();
+        return EXIT.FAILURE;
+      }
+    }
+    try {
+      mkdirSync(options.workdir, { recursive: true });
+    } catch (error) {
+      this.#log.fatal({ workdir: options.workdir, ...errorFields(error) }, 'cannot create the work directory');
+      this.#removeSignals();
+      return EXIT.FAILURE;
+    }
+
+    this.#client = qless.client(options.url, { workerName: `${options.name}-${process.pid}`, ...WAITING_REDIS_OPTIONS });
+    this.#health = watchRedis(this.#client.redis, this.#log, redactUrl(options.url));
+    this.#heartbeats = new Heartbeater(this.#client, this.#log, {
+      lost: (key, error) => this.#onLost(key, error),
+      renewed: (key, expires) => this.#onRenewed(key, expires),
+    });
+    if (options.reload) this.#watcher = new ReloadWatcher(this.#log, (file, mtimeMs) => this.#onFileChanged(file, mtimeMs));
+
+    this.#log.info(
+      {
+        queues: options.queues, workers: options.workers, concurrency: options.concurrency, name: options.name,
+        url: redactUrl(options.url), paths: options.paths, workdir: options.workdir, interval: options.interval,
+        timeout: options.timeout || undefined, grace: options.grace, maxJobs: options.maxJobs || undefined,
+        maxMemory: options.maxMemory || undefined, reload: options.reload, resume: options.resume,
+      },
+      'supervisor started',
+    );
+
+    if (options.resume) {
+      try {
+        // Waits for Redis if it is away; a shutdown meanwhile wins.
+        const jobs = await Promise.race([findResumable(this.#client, options.name, options.queues, new Set()), this.#finished.then(() => [])]);
+        splitAmong(jobs, this.#slots.length).forEach((share, k) => {
+          this.#slots[k]!.resume = share;
+        });
+        if (!this.#stopping) this.#log.info({ jobs: jobs.length }, jobs.length > 0 ? 'resuming jobs still held under this worker name' : 'nothing to resume');
+      } catch (error) {
+        this.#log.error({ ...errorFields(error) }, 'could not look for jobs to resume');
+      }
+    }
+
+    for (const slot of this.#slots) if (!this.#stopping) this.#fork(slot);
+    this.#pinger = setInterval(() => this.#tick(), PING_EVERY_MS);
+    this.#checkDone();
+    await this.#finished;
+
+    clearInterval(this.#pinger);
+    if (this.#graceTimer) clearTimeout(this.#graceTimer);
+    if (this.#killTimer) clearTimeout(this.#killTimer);
+    this.#heartbeats.close();
+    await this.#watcher?.close();
+    this.#health.stop();
+    await Promise.race([this.#client.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    this.#removeSignals();
+    this.#log.info('supervisor exiting');
+    return EXIT.OK;
+  }
+
+  /** Graceful stop: `deadline` seconds for running jobs (undefined: no deadline). */
+  stop(deadline: number | undefined, why: string): void {
+    if (this.#stopping) {
+      this.stopNow(`${why} again`);
+      return;
+    }
+    this.#stopping = 'graceful';
+    const running = this.#slots.reduce((n, slot) => n + slot.runs.size, 0);
+    this.#log.info({ reason: why, running, grace: deadline }, deadline === undefined ? 'shutting down: waiting for running jobs to finish' : `shutting down: running jobs have ${deadline} s to finish`);
+    for (const slot of this.#slots) {
+      if (slot.restartTimer) clearTimeout(slot.restartTimer);
+      slot.restartTimer = undefined;
+      this.#send(slot, { type: 'stop', now: false });
+    }
+    if (deadline !== undefined) {
+      this.#graceTimer = setTimeout(() => this.stopNow(`the --grace period of ${deadline} s is over`), deadline * 1000);
+    }
+    this.#title();
+    this.#checkDone();
+  }
+
+  /** Stop at once: children abort their jobs and exit; those that cannot are killed. */
+  stopNow(why: string): void {
+    if (this.#stopping === 'now') return;
+    this.#stopping = 'now';
+    if (this.#graceTimer) clearTimeout(this.#graceTimer);
+    const left = this.#slots.filter((slot) => slot.child).flatMap((slot) => [...slot.runs.values()].map((run) => run.jid));
+    this.#log.warn({ reason: why, abandoned: left }, 'stopping now: unfinished jobs are handed out again when their locks expire');
+    const now = Date.now();
+    for (const slot of this.#slots) {
+      if (slot.restartTimer) clearTimeout(slot.restartTimer);
+      slot.restartTimer = undefined;
+      slot.stopNowAt = now;
+      this.#send(slot, { type: 'stop', now: true });
+    }
+    this.#killTimer = setTimeout(() => {
+      for (const slot of this.#slots) this.#kill(slot, 'did not stop in time');
+    }, STOP_NOW_KILL_MS);
+    this.#title();
+    this.#checkDone();
+  }
+
+  /** Replace every child once its running jobs are done (SIGHUP). */
+  recycleAll(why: string): void {
+    if (this.#stopping) return;
+    this.#log.info({ reason: why }, 'recycling every child');
+    for (const slot of this.#slots) this.#recycle(slot, why);
+  }
+
+  /** Log each child and its jobs (SIGUSR2). */
+  logStatus(): void {
+    const now = Date.now();
+    this.#log.info(
+      {
+        stopping: this.#stopping,
+        heartbeating: this.#heartbeats?.size ?? 0,
+        watching: this.#watcher?.size ?? 0,
+        children: this.#slots.map((slot) => ({
+          index: slot.index,
+          pid: slot.pid,
+          worker: slot.worker,
+          recycling: slot.recycling,
+          rss: slot.rss,
+          running: [...slot.runs.values()].map((run) => ({ jid: run.jid, klass: run.klass, queue: run.queue, seconds: (now - run.startedAt) / 1000 })),
+        })),
+      },
+      'supervisor status',
+    );
+    for (const slot of this.#slots) this.#send(slot, { type: 'status' });
+  }
+
+  #installSignals(): void {
+    const on = (signal: NodeJS.Signals, handler: () => void): void => {
+      this.#signalHandlers.set(signal, handler);
+      process.on(signal, handler);
+    };
+    on('SIGTERM', () => this.stop(this.#options.grace, 'SIGTERM'));
+    on('SIGINT', () => this.stop(this.#options.grace, 'SIGINT'));
+    on('SIGQUIT', () => this.stop(undefined, 'SIGQUIT'));
+    on('SIGHUP', () => this.recycleAll('SIGHUP'));
+    on('SIGUSR2', () => this.logStatus());
+    // A bug in the supervisor: say so and go. The children notice that
+    // their supervisor is gone and stop by themselves within --grace.
+    const fatal = (error: unknown): void => {
+      this.#log.fatal({ ...errorFields(error) }, 'supervisor failed');
+      process.exit(EXIT.FAILURE);
+    };
+    process.on('uncaughtException', fatal);
+    this.#cleanups.push(() => process.off('uncaughtException', fatal));
+  }
+
+  #removeSignals(): void {
+    for (const [signal, handler] of this.#signalHandlers) process.off(signal, handler);
+    this.#signalHandlers.clear();
+    for (const cleanup of this.#cleanups.splice(0)) cleanup();
+  }
+
+  #title(): void {
+    const alive = this.#slots.filter((slot) => slot.child).length;
+    if (this.#stopping) setTitle(`supervisor stopping${this.#stopping === 'now' ? ' now' : ''}, ${alive} child(ren) left`);
+    else setTitle(`supervisor of ${this.#slots.length} child(ren) (${this.#options.name}), queues ${this.#options.queues.join(', ')}`);
+  }
+
+  #send(slot: Slot, message: ParentMessage): void {
+    const child = slot.child;
+    if (!child || !child.connected) return;
+    try {
+      child.send(message, (error) => {
+        if (error) this.#log.debug({ child: slot.index, error: error.message }, 'could not message a child');
+      });
+    } catch (error) {
+      this.#log.debug({ child: slot.index, error: (error as Error).message }, 'could not message a child');
+    }
+  }
+
+  #fork(slot: Slot): void {
+    slot.restartTimer = undefined;
+    if (this.#stopping) return;
+    const dir = sandboxDir(this.#options.workdir, slot.index);
+    let child: ChildProcess;
+    try {
+      mkdirSync(dir, { recursive: true });
+      child = fork(childEntry(), ['qless-ts-worker-child', String(slot.index), TITLE_ROOM], {
+        cwd: dir,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        execArgv: childExecArgv(),
+        env: { ...process.env, QLESS_TS_WORKER_CHILD: String(slot.index) },
+        serialization: 'json',
+      });
+    } catch (error) {
+      this.#log.error({ child: slot.index, ...errorFields(error) }, 'could not start a child');
+      this.#scheduleRestart(slot, slot.backoff.delay(0));
+      return;
+    }
+    const resume = slot.resume;
+    slot.resume = [];
+    slot.child = child;
+    slot.pid = child.pid;
+    slot.worker = undefined;
+    slot.startedAt = Date.now();
+    slot.runs = new Map();
+    slot.loaded = new Map();
+    slot.recycling = undefined;
+    slot.lastPong = Date.now();
+    slot.lastPing = 0;
+    slot.rss = undefined;
+    slot.stopNowAt = undefined;
+    this.#log.info({ child: slot.index, childPid: child.pid }, 'child forked');
+    child.on('message', (message: unknown) => {
+      if (isChildMessage(message)) this.#onMessage(slot, child, message, resume);
+    });
+    child.once('exit', (code, signal) => this.#onExit(slot, child, code, signal));
+    child.on('error', (error) => this.#log.warn({ child: slot.index, ...errorFields(error) }, 'child process error'));
+    this.#title();
+  }
+
+  #onMessage(slot: Slot, child: ChildProcess, message: ChildMessage, resume: ResumeJob[]): void {
+    if (slot.child !== child) return;
+    switch (message.type) {
+      case 'hello':
+        this.#send(slot, { type: 'init', init: { index: slot.index, options: this.#options, resume } });
+        if (this.#stopping) this.#send(slot, { type: 'stop', now: this.#stopping === 'now' });
+        break;
+      case 'ready':
+        slot.worker = message.worker;
+        break;
+      case 'claim':
+        for (const runId of message.released) this.#untrack(slot, runId);
+        for (const claimed of message.runs) this.#track(slot, claimed);
+        break;
+      case 'release':
+        for (const runId of message.runs) this.#untrack(slot, runId);
+        break;
+      case 'aborted': {
+        const run = slot.runs.get(message.runId);
+        if (!run) break;
+        if (run.timer) clearTimeout(run.timer);
+        run.timer = undefined;
+        this.#heartbeats.untrack(run.key);
+        run.abortedAt ??= Date.now();
+        break;
+      }
+      case 'loaded':
+        for (const { file, mtimeMs } of message.files) slot.loaded.set(file, mtimeMs);
+        this.#watcher?.add(message.files);
+        break;
+      case 'recycling':
+        slot.recycling = message.reason;
+        break;
+      case 'pong':
+        slot.lastPong = Date.now();
+        slot.rss = message.rss;
+        break;
+    }
+  }
+
+  #track(slot: Slot, claimed: ClaimedRun): void {
+    const key = `${slot.pid}:${claimed.runId}`;
+    const run: RunInfo = { ...claimed, key, startedAt: Date.now(), timer: undefined, abortedAt: undefined };
+    slot.runs.set(claimed.runId, run);
+    this.#heartbeats.track({ key, jid: run.jid, worker: run.worker, queue: run.queue, expires: run.expires });
+    const { timeout } = this.#options;
+    if (timeout > 0) run.timer = setTimeout(() => void this.#onTimeout(slot, run), timeout * 1000);
+  }
+
+  #untrack(slot: Slot, runId: number): void {
+    const run = slot.runs.get(runId);
+    if (!run) return;
+    if (run.timer) clearTimeout(run.timer);
+    this.#heartbeats.untrack(run.key);
+    slot.runs.delete(runId);
+  }
+
+  #find(key: string): { slot: Slot; run: RunInfo } | undefined {
+    for (const slot of this.#slots) {
+      for (const run of slot.runs.values()) if (run.key === key) return { slot, run };
+    }
+    return undefined;
+  }
+
+  #abort(slot: Slot, run: RunInfo, kind: AbortKind, reason: string): void {
+    if (run.timer) clearTimeout(run.timer);
+    run.timer = undefined;
+    this.#heartbeats.untrack(run.key);
+    run.abortedAt ??= Date.now();
+    this.#send(slot, { type: 'abort', runId: run.runId, jid: run.jid, kind, reason });
+  }
+
+  #onLost(key: string, error: Error): void {
+    const found = this.#find(key);
+    if (!found) return;
+    const { slot, run } = found;
+    const message = error instanceof ScriptError ? error.scriptMessage : error.message;
+    this.#log.info({ child: slot.index, jid: run.jid, klass: run.klass, error: message }, 'heartbeat refused: the job is not this worker\'s any more; aborting it');
+    this.#abort(slot, run, 'lock_lost', message);
+  }
+
+  #onRenewed(key: string, expires: number): void {
+    const found = this.#find(key);
+    if (found) this.#send(found.slot, { type: 'expires', runId: found.run.runId, expires });
+  }
+
+  async #onTimeout(slot: Slot, run: RunInfo): Promise<void> {
+    run.timer = undefined;
+    if (slot.runs.get(run.runId) !== run) return;
+    const { timeout } = this.#options;
+    const group = `${run.queue}-timeout`;
+    const message = `Job ${run.jid} (${run.klass}) ran longer than the worker's --timeout of ${timeout} s and was stopped (worker ${run.worker}, child ${slot.index})`;
+    this.#log.warn({ child: slot.index, jid: run.jid, klass: run.klass, timeout, group }, 'job timed out; failing and aborting it');
+    this.#heartbeats.untrack(run.key);
+    try {
+      await this.#client.call('fail', run.jid, run.worker, group, message);
+    } catch (error) {
+      this.#log.info({ jid: run.jid, error: (error as Error).message }, 'could not fail the timed-out job (it finished or moved meanwhile)');
+    }
+    if (slot.runs.get(run.runId) === run) this.#abort(slot, run, 'timeout', `ran longer than --timeout ${timeout} s`);
+  }
+
+  #onFileChanged(file: string, mtimeMs: number | undefined): void {
+    for (const slot of this.#slots) {
+      const loadedAt = slot.loaded.get(file);
+      if (loadedAt === undefined || loadedAt === mtimeMs) continue;
+      this.#recycle(slot, `${file} changed`);
+    }
+  }
+
+  #recycle(slot: Slot, why: string): void {
+    if (!slot.child || slot.recycling || this.#stopping) return;
+    slot.recycling = why;
+    this.#log.info({ child: slot.index, childPid: slot.pid, reason: why }, 'recycling child');
+    this.#send(slot, { type: 'recycle', reason: why });
+  }
+
+  /** Ping children; kill those blocked by a job that will not stop. */
+  #tick(): void {
+    const now = Date.now();
+    const seq = ++this.#pingSeq;
+    for (const slot of this.#slots) {
+      if (!slot.child) continue;
+      // A child whose event loop is blocked cannot answer: do not pile up
+      // pings in its channel meanwhile.
+      if (slot.lastPong >= slot.lastPing || now - slot.lastPing > 10 * PING_EVERY_MS) {
+        slot.lastPing = now;
+        this.#send(slot, { type: 'ping', seq });
+      }
+      const silent = now - slot.lastPong;
+      for (const run of slot.runs.values()) {
+        if (run.abortedAt !== undefined && now - run.abortedAt > UNRESPONSIVE_KILL_MS && silent > 2.5 * PING_EVERY_MS) {
+          this.#kill(slot, `job ${run.jid} was aborted ${Math.round((now - run.abortedAt) / 1000)} s ago but its child has not answered for ${Math.round(silent / 1000)} s (event loop blocked)`);
+          break;
+        }
+      }
+    }
+  }
+
+  #kill(slot: Slot, why: string): void {
+    const child = slot.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    this.#log.warn({ child: slot.index, childPid: child.pid, reason: why }, 'killing child');
+    child.kill('SIGKILL');
+  }
+
+  #onExit(slot: Slot, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (slot.child !== child) return;
+    slot.child = undefined;
+    const lived = Date.now() - slot.startedAt;
+    const left = [...slot.runs.values()];
+    for (const run of left) {
+      if (run.timer) clearTimeout(run.timer);
+      this.#heartbeats.untrack(run.key);
+    }
+    slot.runs = new Map();
+    const fields = { child: slot.index, childPid: child.pid, code, signal, livedMs: lived };
+    if (left.length > 0) {
+      this.#log.warn({ ...fields, jobs: left.map((run) => run.jid) }, 'child left jobs unfinished; they are handed out again when their locks expire');
+    }
+    this.#title();
+    if (this.#stopping) {
+      this.#log.info(fields, 'child exited');
+      this.#checkDone();
+      return;
+    }
+    let delay: number;
+    if (code === EXIT.RECYCLE) {
+      this.#log.info({ ...fields, reason: slot.recycling }, 'child recycled; starting a fresh one');
+      delay = lived < YOUNG_RECYCLE_MS ? slot.backoff.delay(lived) : 0;
+    } else {
+      const level = code === EXIT.OK ? 'info' : 'error';
+      delay = slot.backoff.delay(lived);
+      this.#log[level]({ ...fields, restartInMs: delay }, code === EXIT.OK ? 'child stopped; replacing it' : 'child died; replacing it');
+    }
+    this.#scheduleRestart(slot, delay);
+  }
+
+  #scheduleRestart(slot: Slot, delay: number): void {
+    if (this.#stopping) return;
+    slot.restartTimer = setTimeout(() => this.#fork(slot), delay);
+  }
+
+  #checkDone(): void {
+    if (!this.#stopping) return;
+    if (this.#slots.some((slot) => slot.child)) return;
+    this.#done();
+  }
+}
+
+/** Start a supervisor with these options and run it until it shuts down. */
+export function runWorker(options: WorkerOptions): Promise<number> {
+  return new Supervisor(options).run();
+}

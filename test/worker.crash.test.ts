@@ -1,0 +1,74 @@
+/**
+ * Children that die: killed with SIGKILL mid-job, crashing on an uncaught
+ * error, or unable to start at all. The supervisor replaces them (with a
+ * back-off), and their jobs come back once their locks expire.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as qless from '../src/index.js';
+import { useRedis } from './support/redis.js';
+import { alive, FIXTURES, ROOT, until, useWorkers } from './worker.harness.js';
+
+const ctx = useRedis();
+const workers = useWorkers();
+
+async function state(client: qless.Client, jid: string): Promise<qless.Job> {
+  const job = await client.jobs.get(jid);
+  if (!(job instanceof qless.Job)) throw new Error(`job ${jid} is gone`);
+  return job;
+}
+
+describe('qless-ts-worker children that die', { timeout: 60_000 }, () => {
+  it('replaces a child killed with SIGKILL mid-job; its job is retried after the lock expires and completes', async () => {
+    const client = qless.client(ctx.url);
+    await client.config.set('victim-heartbeat', 1);
+    await client.config.set('grace-period', 0);
+    const jid = await client.queue('victim').put('timing.FirstRunHangs', {});
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'victim', '-w', '1', '-i', '0.2']);
+    await until(async () => (await client.redis.llen('fixture:runs')) === 1, 30_000, 'the first run');
+    const [, pid] = (await client.redis.lindex('fixture:runs', 0))!.split(' ');
+    process.kill(Number(pid), 'SIGKILL');
+
+    const died = await worker.waitFor('child died; replacing it');
+    expect(died).toMatchObject({ childPid: Number(pid), signal: 'SIGKILL' });
+    const [, replacement] = await worker.started(2);
+    expect(replacement).not.toBe(Number(pid));
+    await until(async () => (await state(client, jid)).state === 'complete', 30_000, 'the retried job to complete');
+    const job = await state(client, jid);
+    expect(job.data['pops']).toBe(2);
+    expect(job.history.map((h) => h.what)).toEqual(['put', 'popped', 'timed-out', 'popped', 'done']);
+    expect(job.history.filter((h) => h.what === 'popped').map((h) => h['worker'])).toEqual([expect.stringMatching(`-${pid}$`), expect.stringMatching(`-${replacement}$`)]);
+    expect(alive(worker.pid)).toBe(true);
+    await client.close();
+  });
+
+  it('replaces a child that crashes on an uncaught error; the job fails once its retries are used up', async () => {
+    const client = qless.client(ctx.url);
+    await client.config.set('crash-heartbeat', 1);
+    await client.config.set('grace-period', 0);
+    const jid = await client.queue('crash').put('timing.Crash', {}, { retries: 0 });
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'crash', '-w', '1', '-i', '0.2']);
+    const died = await worker.waitFor('child died; replacing it');
+    expect(died.code).toBe(1);
+    expect(worker.lines('uncaught error in a job (or the worker); the child exits')[0]?.['err']).toMatchObject({ message: 'crash from a timer' });
+    await until(async () => (await state(client, jid)).state === 'failed', 30_000, 'the job to fail');
+    expect((await state(client, jid)).failure?.group).toBe('failed-retries-crash');
+    const next = await client.queue('crash').put('timing.WhoAmI', {});
+    await until(async () => (await state(client, next)).state === 'complete', 20_000, 'the next job');
+    await client.close();
+  });
+
+  it('backs off when children die at start, and still shuts down promptly', async () => {
+    const worker = workers.start([
+      '--host', ctx.url, '-p', FIXTURES, '-q', 'never', '-w', '1', '-i', '0.2',
+      '--import', join(ROOT, 'test/fixtures/preload/crash-in-child.mjs'),
+    ]);
+    await until(() => worker.lines('child died; replacing it').length >= 4, 30_000, 'four failed starts');
+    const delays = worker.lines('child died; replacing it').map((line) => line['restartInMs']);
+    expect(delays.slice(0, 4)).toEqual([100, 200, 400, 800]);
+    expect(worker.lines('child died; replacing it').every((line) => line.code === 4)).toBe(true);
+    expect(worker.lines('child could not start')[0]?.['err']).toMatchObject({ message: 'this child cannot start' });
+    worker.signal('SIGTERM');
+    expect(await worker.waitExit(5000)).toEqual({ code: 0, signal: null });
+  });
+});

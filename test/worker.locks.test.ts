@@ -1,0 +1,108 @@
+/**
+ * Locks: long jobs (also CPU-bound ones) keep theirs; cancelled or moved
+ * jobs see their AbortSignal fire and their late completion refused
+ * cleanly; `--timeout` fails and stops a job, even one that ignores its
+ * signal or blocks its child.
+ */
+import { describe, expect, it } from 'vitest';
+import * as qless from '../src/index.js';
+import { useRedis } from './support/redis.js';
+import { FIXTURES, until, useWorkers } from './worker.harness.js';
+
+const ctx = useRedis();
+const workers = useWorkers();
+
+/** Short locks, and a stalled job is handed out again on the first pop after it expired. */
+async function shortLocks(client: qless.Client, queue: string, seconds = 2): Promise<void> {
+  await client.config.set(`${queue}-heartbeat`, seconds);
+  await client.config.set('grace-period', 0);
+}
+
+async function state(client: qless.Client, jid: string): Promise<qless.Job> {
+  const job = await client.jobs.get(jid);
+  if (!(job instanceof qless.Job)) throw new Error(`job ${jid} is gone`);
+  return job;
+}
+
+describe('qless-ts-worker locks', { timeout: 60_000 }, () => {
+  it('keeps the lock of jobs longer than the heartbeat, also CPU-bound ones, so no other worker gets them', async () => {
+    const client = qless.client(ctx.url);
+    await shortLocks(client, 'long');
+    const busy = await client.queue('long').put('timing.Busy', { ms: 5000 });
+    const sleepy = await client.queue('long').put('timing.Sleep', { ms: 5000 });
+    workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'long', '-w', '3', '-i', '0.2']);
+    await until(async () => (await state(client, busy)).state === 'complete' && (await state(client, sleepy)).state === 'complete', 20_000, 'both jobs to complete');
+    for (const jid of [busy, sleepy]) {
+      const job = await state(client, jid);
+      expect(job.history.map((h) => h.what)).toEqual(['put', 'popped', 'done']);
+    }
+    const runs = await client.redis.lrange('fixture:runs', 0, -1);
+    expect(runs.filter((r) => r.startsWith(busy))).toHaveLength(1);
+    expect(runs.filter((r) => r.startsWith(sleepy))).toHaveLength(1);
+    expect((await state(client, busy)).data['busy']).toBe(true);
+    await client.close();
+  });
+
+  it('fires the AbortSignal of a cancelled or moved job, refuses its completion cleanly and carries on', async () => {
+    const client = qless.client(ctx.url);
+    const canceled = await client.queue('abortable').put('timing.WaitForAbort', {});
+    const moved = await client.queue('abortable').put('timing.WaitForAbort', {});
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'abortable', '-w', '1', '-c', '2', '-i', '0.2']);
+    await until(async () => (await client.redis.llen('fixture:started')) === 2, 30_000, 'both jobs to start');
+
+    await client.jobs.cancel(canceled);
+    const job = await state(client, moved);
+    await job.requeue('elsewhere');
+
+    await until(async () => (await client.redis.llen('fixture:after-abort')) === 2, 20_000, 'both jobs to see their abort');
+    const aborts = (await client.redis.lrange('fixture:aborts', 0, -1)).map((text) => JSON.parse(text) as { jid: string; name: string; kind: string });
+    expect(aborts.find((a) => a.jid === canceled)).toMatchObject({ name: 'AbortError', kind: 'canceled' });
+    expect(aborts.find((a) => a.jid === moved)).toMatchObject({ name: 'AbortError', kind: 'lock_lost' });
+    const after = await client.redis.lrange('fixture:after-abort', 0, -1);
+    expect(after).toContain(`${canceled} JobNotFoundError`);
+    expect(after).toContain(`${moved} LostLockError`);
+    expect((await state(client, moved)).state).toBe('waiting');
+
+    // Same child, still working.
+    const next = await client.queue('abortable').put('timing.WhoAmI', {});
+    await until(async () => (await state(client, next)).state === 'complete', 20_000, 'the next job');
+    expect(worker.lines('child started')).toHaveLength(1);
+    expect(worker.lines('child died; replacing it')).toEqual([]);
+    await client.close();
+  });
+
+  it('--timeout fails a job that runs too long; a child whose job ignores the abort is replaced', async () => {
+    const client = qless.client(ctx.url);
+    const stuck = await client.queue('slow').put('timing.IgnoreAbort', {});
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'slow', '-w', '1', '-i', '0.2', '--timeout', '1']);
+    const [first] = await worker.started(1);
+    await until(async () => (await state(client, stuck)).state === 'failed', 20_000, 'the job to time out');
+    const failed = await state(client, stuck);
+    expect(failed.failure?.group).toBe('slow-timeout');
+    expect(failed.failure?.message).toContain('--timeout of 1 s');
+    // The job ignores its signal but leaves the event loop free: its child
+    // stops taking work and is replaced.
+    await worker.waitFor('child recycled; starting a fresh one', () => true, 15_000);
+    const [, second] = await worker.started(2);
+    expect(second).not.toBe(first);
+    const next = await client.queue('slow').put('timing.WhoAmI', {});
+    await until(async () => (await state(client, next)).state === 'complete', 20_000, 'a job on the new child');
+    expect((await state(client, next)).data['pid']).toBe(second);
+    await client.close();
+  });
+
+  it('--timeout kills a child whose job blocks its event loop and will not stop', async () => {
+    const client = qless.client(ctx.url);
+    const spinning = await client.queue('spin').put('timing.SpinForever', {});
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'spin', '-w', '1', '-i', '0.2', '--timeout', '1']);
+    const [first] = await worker.started(1);
+    await until(async () => (await state(client, spinning)).state === 'failed', 20_000, 'the job to time out');
+    expect((await state(client, spinning)).failure?.group).toBe('spin-timeout');
+    await worker.waitFor('killing child', () => true, 15_000);
+    const [, second] = await worker.started(2);
+    expect(second).not.toBe(first);
+    const next = await client.queue('spin').put('timing.WhoAmI', {});
+    await until(async () => (await state(client, next)).state === 'complete', 20_000, 'a job on the new child');
+    await client.close();
+  });
+});
