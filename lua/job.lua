@@ -108,19 +108,47 @@ end
 local function apply_retention(jid, now)
   local max_age = config_value('jobs-history', 604800)
   local max_count = config_value('jobs-history-count', 50000)
-  redis.call('zadd', KEY_COMPLETED, now, jid)
+  local added = redis.call('zadd', KEY_COMPLETED, score_text(now), jid)
   local cutoff = now - max_age
-  local old = redis.call('zrangebyscore', KEY_COMPLETED, 0, cutoff)
-  if #old > 0 then
-    purge_completed(old)
-    redis.call('zremrangebyscore', KEY_COMPLETED, 0, cutoff)
+  local known = completed_known
+  completed_known = nil
+  -- By age. Skipped when this call already found nothing in [0, c] for a
+  -- cutoff c at least this one, the only new member being this job, scored
+  -- `now`, which is above the cutoff when max-age is positive.
+  if not (known and max_age > 0 and cutoff <= known.cutoff) then
+    local old = redis.call('zrangebyscore', KEY_COMPLETED, '0', cutoff)
+    if #old > 0 then
+      purge_completed(old)
+      redis.call('zremrangebyscore', KEY_COMPLETED, '0', cutoff)
+      known = nil
+    end
   end
-  local last = -1 - max_count
-  old = redis.call('zrange', KEY_COMPLETED, 0, last)
-  if #old > 0 then
-    purge_completed(old)
-    redis.call('zremrangebyrank', KEY_COMPLETED, 0, last)
+  -- By count: everything but the max_count highest. For a whole, non-negative
+  -- count, the set's size tells whether anything goes (ZCARD, or what this
+  -- call knows of it plus the member just added).
+  if type(max_count) ~= 'number' or max_count < 0 or max_count % 1 ~= 0 then
+    local last = -1 - max_count
+    local old = redis.call('zrange', KEY_COMPLETED, '0', int_text(last))
+    if #old > 0 then
+      purge_completed(old)
+      redis.call('zremrangebyrank', KEY_COMPLETED, '0', int_text(last))
+    end
+    return
   end
+  local size
+  if known and known.size then
+    size = known.size + added
+  else
+    size = redis.call('zcard', KEY_COMPLETED)
+  end
+  if size > max_count then
+    local last = -1 - max_count
+    local old = redis.call('zrange', KEY_COMPLETED, '0', int_text(last))
+    purge_completed(old)
+    redis.call('zremrangebyrank', KEY_COMPLETED, '0', int_text(last))
+    size = max_count
+  end
+  completed_known = { cutoff = cutoff, size = size }
 end
 
 -- Release the jobs waiting on a job that just completed for good (§8.2).
@@ -162,16 +190,21 @@ commands['complete'] = function(now, args)
   local options = parse_pairs(args, 5)
   local nextq = options['next']
   local delay = assert(tonumber(options['delay'] or 0))
-  local depends = decode_json_arg(options['depends'] or '[]', 'Complete(): Arg "depends" not JSON: ')
+  local depends = {}
+  if options['depends'] ~= nil then
+    depends = decode_json_arg(options['depends'], 'Complete(): Arg "depends" not JSON: ')
+  end
   if options['delay'] and nextq == nil then
     error('Complete(): "delay" cannot be used without a "next".')
   end
   if options['depends'] and nextq == nil then
     error('Complete(): "depends" cannot be used without a "next".')
   end
-  local depends_message = 'Complete(): Arg "depends" not JSON: ' .. tostring(options['depends']) ..
-    ' (must be a JSON array of jids)'
-  check_list_items(as_list(depends, depends_message), depends_message)
+  if options['depends'] ~= nil then
+    local depends_message = 'Complete(): Arg "depends" not JSON: ' .. options['depends'] ..
+      ' (must be a JSON array of jids)'
+    check_list_items(as_list(depends, depends_message), depends_message)
+  end
 
   local key = job_key(jid)
   local f = redis.call('hmget', key, 'worker', 'state', 'priority', 'retries', 'queue', 'time', 'history')
@@ -185,12 +218,20 @@ commands['complete'] = function(now, args)
   elseif queue ~= current_queue then
     error('Complete(): Job ' .. jid .. ' running in another queue: ' .. tostring(current_queue))
   end
+  -- Every option complete may need, in one read, with those of the pop a
+  -- worker usually sends next in the same call (see `multi`).
+  config_prefetch({'max-job-history', 'jobs-history', 'jobs-history-count', queue .. '-heartbeat',
+    'heartbeat', queue .. '-max-concurrency', 'grace-period'})
 
   history_append(jid, now, 'done', nil, f[7])
   leave_queue(queue, jid, false)
   record_sample('run', queue, now, now - (tonumber(f[6]) or now))
   redis.call('zrem', worker_jobs_key(worker), jid)
-  if is_tracked(jid) then publish('completed', jid) end
+  -- Tracking and dependents are the exception: one EXISTS tells when the
+  -- tracked lookup and the release of dependents would find nothing.
+  local linked = redis.call('exists', KEY_TRACKED, key .. '-dependents') > 0
+  if not linked then tracking = false end
+  if linked and is_tracked(jid) then publish('completed', jid) end
   local remaining = tonumber(f[4])
 
   if nextq then
@@ -198,7 +239,7 @@ commands['complete'] = function(now, args)
     history_append(jid, now, 'put', {q = nextq}, false)
     remember_queue(nextq, now)
     redis.call('hmset', key, 'data', data, 'time', format_time(now), 'state', 'waiting',
-      'worker', '', 'failure', '{}', 'queue', nextq, 'expires', 0, 'remaining', remaining)
+      'worker', '', 'failure', '{}', 'queue', nextq, 'expires', '0', 'remaining', int_text(remaining))
     if delay > 0 and #depends == 0 then
       redis.call('zadd', queue_key(nextq, 'scheduled'), now + delay, jid)
       return 'scheduled'
@@ -218,9 +259,9 @@ commands['complete'] = function(now, args)
 
   publish('log', events.completed(jid, queue))
   redis.call('hmset', key, 'data', data, 'time', format_time(now), 'state', 'complete',
-    'worker', '', 'failure', '{}', 'queue', '', 'expires', 0, 'remaining', remaining)
+    'worker', '', 'failure', '{}', 'queue', '', 'expires', '0', 'remaining', int_text(remaining))
   apply_retention(jid, now)
-  release_dependents(jid, now)
+  if linked then release_dependents(jid, now) end
   return 'complete'
 end
 
@@ -346,14 +387,15 @@ commands['heartbeat'] = function(now, args)
     error('Heartbeat(): Job ' .. jid .. ' given out to another worker: ' .. job_worker)
   end
 
+  local expires_text = score_text(expires)
   if decoded then
-    redis.call('hmset', key, 'expires', expires, 'worker', worker, 'data', cjson.encode(decoded))
+    redis.call('hmset', key, 'expires', expires_text, 'worker', worker, 'data', cjson.encode(decoded))
   else
-    redis.call('hmset', key, 'expires', expires, 'worker', worker)
+    redis.call('hmset', key, 'expires', expires_text, 'worker', worker)
   end
-  redis.call('zadd', worker_jobs_key(worker), expires, jid)
-  redis.call('zadd', KEY_WORKERS, now, worker)
-  redis.call('zadd', queue_key(queue, 'locks'), expires, jid)
+  redis.call('zadd', worker_jobs_key(worker), expires_text, jid)
+  redis.call('zadd', KEY_WORKERS, score_text(now), worker)
+  redis.call('zadd', queue_key(queue, 'locks'), expires_text, jid)
   return expires
 end
 

@@ -10,15 +10,15 @@
 -- descending jid order. recur_spawn comes from recurring.lua.
 
 -- What pop reads of each job it hands out: the job-object fields (base's
--- JOB_FIELDS, in order) plus `time` for the wait sample.
--- POP_HISTORY is where the legacy `history` blob lands in that reply.
-local POP_FIELDS = { unpack(JOB_FIELDS) }
-local POP_HISTORY
-for i, name in ipairs(POP_FIELDS) do
-  if name == 'history' then POP_HISTORY = i end
-end
-POP_FIELDS[#POP_FIELDS + 1] = 'time'
-local POP_TIME = #POP_FIELDS
+-- JOB_FIELDS, in that order, so that the reply can be passed to job_object)
+-- plus `time` for the wait sample. POP_HISTORY is where the legacy `history`
+-- blob lands in that reply.
+local POP_FIELDS = {
+  'jid', 'klass', 'state', 'queue', 'worker', 'priority', 'expires', 'retries',
+  'remaining', 'data', 'tags', 'failure', 'spawned_from_jid', 'history', 'time',
+}
+local POP_HISTORY = 14
+local POP_TIME = 15
 
 -- Move up to `limit` ready scheduled jobs (score in [0, now]) to the work set.
 -- A nil limit means all of them; a negative one too (Redis LIMIT semantics).
@@ -27,9 +27,9 @@ local function promote_scheduled(queue, now, limit)
   local scheduled = queue_key(queue, 'scheduled')
   local ready
   if limit == nil then
-    ready = redis.call('zrangebyscore', scheduled, 0, now)
+    ready = redis.call('zrangebyscore', scheduled, '0', score_text(now))
   else
-    ready = redis.call('zrangebyscore', scheduled, 0, now, 'LIMIT', 0, limit)
+    ready = redis.call('zrangebyscore', scheduled, '0', score_text(now), 'LIMIT', '0', int_text(limit))
   end
   if #ready == 0 then return end
   local scores = {}
@@ -48,7 +48,7 @@ end
 -- arithmetic: a negative count leaves that many off the tail).
 local function take_work(queue, count, jids)
   if count == 0 then return jids end
-  local top = redis.call('zrevrange', queue_key(queue, 'work'), 0, count - 1)
+  local top = redis.call('zrevrange', queue_key(queue, 'work'), '0', int_text(count - 1))
   for i = 1, #top do jids[#jids + 1] = top[i] end
   return jids
 end
@@ -57,7 +57,7 @@ end
 -- (courtesy step) and/or invalidate them. Returns the jids to hand out again.
 local function reclaim_expired(queue, now, count)
   local locks = queue_key(queue, 'locks')
-  local expired = redis.call('zrangebyscore', locks, '-inf', now, 'LIMIT', 0, count)
+  local expired = redis.call('zrangebyscore', locks, '-inf', score_text(now), 'LIMIT', '0', int_text(count))
   local reclaimed = {}
   if #expired == 0 then return reclaimed end
   local grace_period = config_value('grace-period', 10)
@@ -156,8 +156,16 @@ commands['put'] = function(now, args)
   local options = parse_options(args, 7)
 
   local key = job_key(jid)
-  local f = redis.call('hmget', key, 'priority', 'tags', 'queue', 'state', 'failure',
-    'retries', 'worker', 'history')
+  local dependencies_key = key .. '-dependencies'
+  -- Most puts make a new job: when neither its hash nor its dependencies
+  -- exist, one EXISTS stands in for reading the (absent) old fields and
+  -- counting the (absent) old dependencies.
+  local existing = redis.call('exists', key, dependencies_key) > 0
+  local f = {false, false, false, false, false, false, false, false}
+  if existing then
+    f = redis.call('hmget', key, 'priority', 'tags', 'queue', 'state', 'failure',
+      'retries', 'worker', 'history')
+  end
   local old_tags, oldqueue, state, oldworker = f[2], f[3], f[4], f[7]
 
   local retries = tonumber(options['retries'] or f[6] or 5)
@@ -184,7 +192,6 @@ commands['put'] = function(now, args)
     for _, tag in ipairs(cjson.decode(old_tags)) do tag_index_remove(jid, tag) end
   end
   -- 2. A non-empty depends list replaces the old dependencies.
-  local dependencies_key = key .. '-dependencies'
   if #depends > 0 then
     local wanted = {}
     for _, dep in ipairs(depends) do wanted[tostring(dep)] = true end
@@ -210,6 +217,7 @@ commands['put'] = function(now, args)
   -- 6-7. Out of retention, new tags in, out of its failure group.
   if state == 'complete' then
     redis.call('zrem', KEY_COMPLETED, jid)
+    completed_known = nil
   end
   for _, tag in ipairs(tags) do tag_index_add(jid, tag, now) end
   if state == 'failed' then
@@ -222,18 +230,19 @@ commands['put'] = function(now, args)
     'jid', jid,
     'klass', klass,
     'data', data,
-    'priority', priority,
+    'priority', int_text(priority),
     'tags', cjson.encode(tags),
     'state', (delay > 0) and 'scheduled' or 'waiting',
     'worker', '',
-    'expires', 0,
+    'expires', '0',
     'queue', queue,
-    'retries', retries,
-    'remaining', retries,
+    'retries', int_text(retries),
+    'remaining', int_text(retries),
     'time', format_time(now))
   -- 9-10. Dependencies, then placement.
   link_dependencies(jid, depends)
-  local blocked = redis.call('scard', dependencies_key) > 0
+  local blocked = false
+  if existing or #depends > 0 then blocked = redis.call('scard', dependencies_key) > 0 end
   if blocked then
     redis.call('zadd', queue_key(queue, 'depends'), now, jid)
     if delay > 0 then
@@ -264,7 +273,11 @@ end
 -- pop, peek
 ------------------------------------------------------------------------------
 
-commands['pop'] = function(now, args)
+-- pop and pop.raw: the same checks, writes and events; `raw` only changes
+-- the reply (job_record instead of job_object; nothing is an empty array
+-- instead of `{}`).
+local function pop_jobs(now, args, raw)
+  local nothing = raw and {} or '{}'
   local queue = require_queue(args[1])
   local worker, raw_count = args[2], args[3]
   if worker == nil then error('Pop(): Arg "worker" missing') end
@@ -273,46 +286,86 @@ commands['pop'] = function(now, args)
     error('Pop(): Arg "count" missing or not a number: ' .. tostring(raw_count))
   end
 
+  -- Every option pop may need, in one read.
+  config_prefetch({queue .. '-heartbeat', 'heartbeat', queue .. '-max-concurrency',
+    'max-job-history', 'grace-period'})
   local expires = now + heartbeat_for(queue)
-  if redis.call('sismember', KEY_PAUSED, queue) == 1 then return '{}' end
-  redis.call('zadd', KEY_WORKERS, now, worker)
+  -- Paused queues, recurring templates, scheduled jobs and tracked jobs are
+  -- the exception: when none of their keys exists, one EXISTS stands in for
+  -- the pause check, both scans and the tracked lookups (on missing keys
+  -- they would find nothing).
+  local exceptions = redis.call('exists', KEY_PAUSED, queue_key(queue, 'recur'),
+    queue_key(queue, 'scheduled'), KEY_TRACKED) > 0
+  if not exceptions then tracking = false end
+  if exceptions and redis.call('sismember', KEY_PAUSED, queue) == 1 then return nothing end
+  redis.call('zadd', KEY_WORKERS, score_text(now), worker)
 
   local max_concurrency = config_value(queue .. '-max-concurrency', 0)
   if max_concurrency > 0 then
-    local running = redis.call('zcount', queue_key(queue, 'locks'), now, '+inf')
+    local running = redis.call('zcount', queue_key(queue, 'locks'), score_text(now), '+inf')
     count = math.min(math.max(0, max_concurrency - running), count)
-    if count == 0 then return '{}' end
+    if count == 0 then return nothing end
   end
 
   local jids = reclaim_expired(queue, now, count)
-  recur_spawn(queue, now, count - #jids)
-  promote_scheduled(queue, now, count - #jids)
+  if exceptions then
+    recur_spawn(queue, now, count - #jids)
+    promote_scheduled(queue, now, count - #jids)
+  end
   take_work(queue, count - #jids, jids)
-  if #jids == 0 then return '{}' end
+  if #jids == 0 then return nothing end
 
-  local out, lock_scores = {}, {}
+  -- Per job: read it, append `popped`, lock it; the wait samples, the
+  -- tracked lookups and the set updates are done once for the whole batch.
+  local tracked = {}
+  if exceptions then tracked = tracked_flags(jids) end
+  local waits = samples_for('wait', queue, now)
+  local time_text = format_time(now)
+  local expires_text = score_text(expires)
+  local out = {}
   for i, jid in ipairs(jids) do
     local key = job_key(jid)
     local f = redis.call('hmget', key, unpack(POP_FIELDS))
     history_append(jid, now, 'popped', {worker = worker}, f[POP_HISTORY])
     f[POP_HISTORY] = false
-    record_sample('wait', queue, now, now - (tonumber(f[POP_TIME]) or now))
-    redis.call('hmset', key, 'time', format_time(now), 'worker', worker,
-      'expires', expires, 'state', 'running')
-    lock_scores[2 * i - 1] = expires
-    lock_scores[2 * i] = jid
-    local tracked = is_tracked(jid)
-    if tracked then publish('popped', jid) end
+    samples_add(waits, now - (tonumber(f[POP_TIME]) or now))
+    redis.call('hmset', key, 'time', time_text, 'worker', worker,
+      'expires', expires_text, 'state', 'running')
+    if tracked[i] then publish('popped', jid) end
     if f[1] then
-      f[3], f[5], f[7] = 'running', worker, expires
-      out[#out + 1] = job_object(jid, f, tracked)
+      f[3], f[5], f[7] = 'running', worker, expires_text
+      if raw then
+        out[#out + 1] = job_record(jid, f, tracked[i] or false)
+      else
+        out[#out + 1] = job_object(jid, f, tracked[i] or false)
+      end
     end
+  end
+  samples_done(waits)
+  -- Every lock has the same expiry. Small sorted sets are listpacks, where
+  -- each insert scans (and parses the score of) every member before its
+  -- place; equal scores are ordered by member, so adding the members in
+  -- descending order puts each at the front of its equals.
+  local sorted = {}
+  for i = 1, #jids do sorted[i] = jids[i] end
+  table.sort(sorted, function(a, b) return a > b end)
+  local lock_scores = {}
+  for i = 1, #sorted do
+    lock_scores[2 * i - 1] = expires_text
+    lock_scores[2 * i] = sorted[i]
   end
   call_chunked('zadd', worker_jobs_key(worker), lock_scores)
   call_chunked('zadd', queue_key(queue, 'locks'), lock_scores)
   call_chunked('zrem', queue_key(queue, 'work'), jids)
+  if raw then return out end
   return cjson.encode(out)
 end
+
+commands['pop'] = function(now, args) return pop_jobs(now, args, false) end
+
+-- pop.raw <now> <queue> <worker> <count>: pop for clients that read the
+-- stored fields themselves (see job_record); qless-ts pops this way.
+commands['pop.raw'] = function(now, args) return pop_jobs(now, args, true) end
 
 commands['peek'] = function(now, args)
   local queue = require_queue(args[1])
@@ -321,8 +374,8 @@ commands['peek'] = function(now, args)
   if count == nil then
     error('Peek(): Arg "count" missing or not a number: ' .. tostring(raw_count))
   end
-  local jids = redis.call('zrangebyscore', queue_key(queue, 'locks'), '-inf', now,
-    'LIMIT', 0, count)
+  local jids = redis.call('zrangebyscore', queue_key(queue, 'locks'), '-inf', score_text(now),
+    'LIMIT', '0', int_text(count))
   recur_spawn(queue, now, count - #jids)
   promote_scheduled(queue, now, count - #jids)
   take_work(queue, count - #jids, jids)
@@ -401,7 +454,10 @@ end
 
 commands['pause'] = function(now, args) return bulk_members('sadd', KEY_PAUSED, args) end
 commands['unpause'] = function(now, args) return bulk_members('srem', KEY_PAUSED, args) end
-commands['queue.forget'] = function(now, args) return bulk_members('zrem', KEY_QUEUES, args) end
+commands['queue.forget'] = function(now, args)
+  remembered_queues = {}
+  return bulk_members('zrem', KEY_QUEUES, args)
+end
 
 ------------------------------------------------------------------------------
 -- failed, unfail
@@ -471,22 +527,26 @@ end
 -- stats
 ------------------------------------------------------------------------------
 
--- The 148 histogram fields, in report order: s0..s59, m1..m59, h1..h23, d1..d6.
-local HISTOGRAM_FIELDS = {}
-for i = 0, 59 do HISTOGRAM_FIELDS[#HISTOGRAM_FIELDS + 1] = 's' .. i end
-for i = 1, 59 do HISTOGRAM_FIELDS[#HISTOGRAM_FIELDS + 1] = 'm' .. i end
-for i = 1, 23 do HISTOGRAM_FIELDS[#HISTOGRAM_FIELDS + 1] = 'h' .. i end
-for i = 1, 6 do HISTOGRAM_FIELDS[#HISTOGRAM_FIELDS + 1] = 'd' .. i end
+-- The 148 histogram fields, in report order: s0..s59, m1..m59, h1..h23,
+-- d1..d6. Built when `stats` needs them, not on every call of the script.
+local function histogram_fields()
+  local fields = {}
+  for i = 0, 59 do fields[#fields + 1] = 's' .. i end
+  for i = 1, 59 do fields[#fields + 1] = 'm' .. i end
+  for i = 1, 23 do fields[#fields + 1] = 'h' .. i end
+  for i = 1, 6 do fields[#fields + 1] = 'd' .. i end
+  return fields
+end
 
-local function timing_stats(kind, bin, queue)
+local function timing_stats(kind, bin, queue, fields)
   local key = 'ql:s:' .. kind .. ':' .. bin .. ':' .. queue
   local s = redis.call('hmget', key, 'total', 'mean', 'vk')
   local count = tonumber(s[1]) or 0
   local std = 0
   if count > 1 then std = math.sqrt(tonumber(s[3]) / (count - 1)) end
-  local raw = redis.call('hmget', key, unpack(HISTOGRAM_FIELDS))
+  local raw = redis.call('hmget', key, unpack(fields))
   local histogram = {}
-  for i = 1, #HISTOGRAM_FIELDS do histogram[i] = tonumber(raw[i]) or 0 end
+  for i = 1, #fields do histogram[i] = tonumber(raw[i]) or 0 end
   return { count = count, mean = tonumber(s[2]) or 0, std = std, histogram = histogram }
 end
 
@@ -497,12 +557,13 @@ commands['stats'] = function(now, args)
     error('Stats(): Arg "date" missing or not a number: ' .. tostring(args[2]))
   end
   local bin = day_bin(date)
+  local fields = histogram_fields()
   local c = redis.call('hmget', 'ql:s:stats:' .. bin .. ':' .. queue, 'retries', 'failed', 'failures')
   return cjson.encode({
     retries = tonumber(c[1] or 0),
     failed = tonumber(c[2] or 0),
     failures = tonumber(c[3] or 0),
-    wait = timing_stats('wait', bin, queue),
-    run = timing_stats('run', bin, queue),
+    wait = timing_stats('wait', bin, queue, fields),
+    run = timing_stats('run', bin, queue, fields),
   })
 end

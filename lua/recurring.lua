@@ -221,7 +221,8 @@ end
 local function recur_spawn(queue, now, budget)
   if budget <= 0 then return 0 end
   local recur_set = queue_key(queue, 'recur')
-  local due = redis.call('zrangebyscore', recur_set, 0, now, 'WITHSCORES', 'LIMIT', 0, budget)
+  local due = redis.call('zrangebyscore', recur_set, '0', score_text(now), 'WITHSCORES', 'LIMIT', '0',
+    int_text(budget))
   local moved = 0
   for i = 1, #due, 2 do
     local jid = due[i]

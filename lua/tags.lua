@@ -113,6 +113,7 @@ commands['track'] = function(now, args)
     if jid == nil then error('Track(): Arg "jid" missing') end
     if redis.call('exists', job_key(jid)) ~= 1 then error('Track(): Job does not exist') end
     local word = string.lower(action)
+    tracking = nil
     if word == 'track' then
       publish('track', jid)
       return encode(redis.call('zadd', KEY_TRACKED, now, jid))

@@ -9,7 +9,7 @@ import * as args from './args.js';
 import { InvalidArgumentError } from './errors.js';
 import { Config } from './config.js';
 import { Events } from './events.js';
-import { ScriptGateway, systemClock, type Clock, type CoreArg, type CoreCall, type CoreOutcome, type CoreReply } from './gateway.js';
+import { ScriptGateway, systemClock, type Clock, type CoreArg, type CoreCall, type CoreMode, type CoreOutcome, type CoreReply } from './gateway.js';
 import { Jobs } from './jobs.js';
 import { Queue } from './queue.js';
 import * as wire from './wire.js';
@@ -34,6 +34,13 @@ export interface ClientOptions extends RedisOptions {
    * close it; the events subscriber is a `duplicate()` of it.
    */
   connection?: Redis;
+  /**
+   * How core calls go out. `auto` (default): as FCALL of the core loaded as
+   * a Redis 7 function library, falling back to EVALSHA of `qless.lua` when
+   * the server cannot load functions. `function`: FCALL only. `script`:
+   * EVALSHA only, exactly as other qless-core clients call it.
+   */
+  core?: CoreMode;
 }
 
 /** The default worker name: `<hostname>-<pid>`, unique per process. */
@@ -69,7 +76,7 @@ export class Client {
 
   /** @internal Use {@link client}. */
   constructor(options: ClientOptions) {
-    const { url, workerName, clock, connection, ...redisOptions } = options;
+    const { url, workerName, clock, connection, core, ...redisOptions } = options;
     this.#workerName = args.name(workerName ?? defaultWorkerName(), 'workerName');
     if (connection) {
       this.redis = connection;
@@ -81,7 +88,7 @@ export class Client {
       // would also print every failed reconnection attempt.
       this.redis.on('error', () => undefined);
     }
-    this.gateway = new ScriptGateway(this.redis, clock ?? systemClock);
+    this.gateway = new ScriptGateway(this.redis, clock ?? systemClock, core ?? 'auto');
     this.jobs = new Jobs(this);
     this.queues = new Queues(this);
     this.workers = new Workers(this);
@@ -118,8 +125,9 @@ export class Client {
   }
 
   /**
-   * Call a core command directly: `EVALSHA <sha> 0 <command> <now> <args…>`.
-   * The raw reply is returned; errors are typed (see errors).
+   * Call a core command directly: `FCALL qless_<sha> 0 <command> <now> <args…>`
+   * (or `EVALSHA <sha> 0 …`, see {@link ClientOptions.core}). The raw reply
+   * is returned; errors are typed (see errors).
    */
   call(command: string, ...args: CoreArg[]): Promise<CoreReply> {
     return this.gateway.call(command, ...args);

@@ -94,15 +94,17 @@ export class ConnectionError extends QlessError {
 /**
  * Pull the script's own message out of a Redis error reply. Redis 7 wraps it
  * as `ERR user_script:<line>: <message> script: <sha>, on @user_script:<line>.`
- * and other versions differently, so only the wrapper is stripped.
+ * (EVALSHA) or `ERR user_function:<line>: <message> script: <function>, on
+ * @user_function:<line>.` (FCALL), and other versions differently, so only
+ * the wrapper is stripped.
  */
 export function scriptMessageOf(redisMessage: string): string {
   let message = redisMessage;
-  const wrapped = /^(?:ERR )?(?:user_script|f_[0-9a-f]+):\d+: ([\s\S]*?)(?: script: [0-9a-f]{40}, on @user_script:\d+\.)?$/.exec(message);
+  const wrapped = /^(?:ERR )?(?:user_script|user_function|f_[0-9a-f]+):\d+: ([\s\S]*?)(?: script: [0-9a-z_]+, on @user_(?:script|function):\d+\.)?$/.exec(message);
   if (wrapped?.[1] !== undefined) {
     message = wrapped[1];
   } else {
-    message = message.replace(/ script: [0-9a-f]{40}, on @user_script:\d+\.$/, '').replace(/^ERR /, '');
+    message = message.replace(/ script: [0-9a-z_]+, on @user_(?:script|function):\d+\.$/, '').replace(/^ERR /, '');
   }
   return message;
 }

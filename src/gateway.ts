@@ -1,13 +1,24 @@
 /**
  * The one path into the core: every command goes through {@link ScriptGateway}
- * as `EVALSHA <sha> 0 <command> <now> <args...>`, with `now` taken from one
- * injectable clock. If Redis has forgotten the script (a restart or SCRIPT
- * FLUSH) it is loaded again and the call retried, so a long-running client
- * survives both.
+ * with `now` taken from one injectable clock.
+ *
+ * Two ways of calling the same core body:
+ * - `FCALL qless_<sha> 0 <command> <now> <args...>` — the core loaded once as
+ *   a Redis 7 function library. Its chunk runs at load time, so a call pays
+ *   only for the command it runs; this is the default when the server has
+ *   functions.
+ * - `EVALSHA <sha> 0 <command> <now> <args...>` — `dist/qless.lua`, the
+ *   contract every qless-core client uses. Redis runs the whole chunk on
+ *   every call. Used when functions are unavailable (Redis < 7, ACLs that
+ *   forbid FUNCTION, …) or when asked for.
+ *
+ * If Redis has forgotten the code (a restart, SCRIPT FLUSH or FUNCTION FLUSH)
+ * it is loaded again and the call retried, so a long-running client survives
+ * all of these.
  */
 import type { Redis, ChainableCommander } from 'ioredis';
 import { classifyScriptError, ConnectionError, QlessError } from './errors.js';
-import { coreScript } from './script.js';
+import { coreLibrary, coreScript } from './script.js';
 
 /** A value the core accepts as an argument. */
 export type CoreArg = string | number;
@@ -17,6 +28,13 @@ export type CoreReply = string | number | null | CoreReply[];
 
 /** Seconds since the epoch, fractional. */
 export type Clock = () => number;
+
+/**
+ * How the gateway calls the core: `auto` (FCALL when the server allows
+ * function libraries, else EVALSHA), `function` (FCALL only) or `script`
+ * (EVALSHA only, as other qless clients do).
+ */
+export type CoreMode = 'auto' | 'function' | 'script';
 
 let lastTick = 0;
 
@@ -38,11 +56,35 @@ export interface CoreCall {
   args: readonly CoreArg[];
 }
 
+/** At most this many calls go into one `multi` script call of {@link ScriptGateway.callMany}. */
+export const MULTI_SIZE = 200;
+
 /** Outcome of one call in a batch: its reply, or the error it raised. */
 export type CoreOutcome = { ok: true; reply: CoreReply } | { ok: false; error: QlessError };
 
-function isNoScript(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+interface TimedCall {
+  now: number;
+  command: string;
+  args: readonly CoreArg[];
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : '';
+}
+
+/** Redis no longer has the code the call named: load it and call again. */
+function isMissingCode(error: unknown): boolean {
+  const message = messageOf(error);
+  return message.startsWith('NOSCRIPT') || message.startsWith('ERR Function not found');
+}
+
+/**
+ * The server cannot run functions at all: it does not know FCALL/FUNCTION
+ * (before Redis 7) or the user may not call them. Matched on the start of
+ * Redis's own replies; the core's errors always start `ERR user_…`.
+ */
+function isFunctionUnsupported(error: unknown): boolean {
+  return /^(?:ERR unknown command|NOPERM)/.test(messageOf(error));
 }
 
 function toQlessError(command: string, error: unknown): QlessError {
@@ -57,15 +99,35 @@ function toQlessError(command: string, error: unknown): QlessError {
 export class ScriptGateway {
   readonly redis: Redis;
   clock: Clock;
+  /** The mode asked for at construction. */
+  readonly mode: CoreMode;
   private readonly source: string;
   private readonly sha: string;
+  private readonly library: { name: string; source: string };
+  // Whether calls go out as FCALL; in `auto` mode this turns false for good
+  // once the server shows it cannot load or run the library.
+  private functions: boolean;
+  private loading: Promise<void> | undefined;
+  // The first call, and whether it has been answered (see enqueue).
+  private first: Promise<unknown> | undefined;
+  private answered = false;
+  // Calls made while one is already going out in this tick; sent on the next.
+  private gathering: Array<TimedCall & { resolve: (outcome: CoreOutcome) => void }> | undefined;
 
-  constructor(redis: Redis, clock: Clock = systemClock) {
+  constructor(redis: Redis, clock: Clock = systemClock, mode: CoreMode = 'auto') {
     this.redis = redis;
     this.clock = clock;
+    this.mode = mode;
     const script = coreScript();
     this.source = script.source;
     this.sha = script.sha;
+    this.library = coreLibrary();
+    this.functions = mode !== 'script';
+  }
+
+  /** How calls currently go out: `function` (FCALL) or `script` (EVALSHA). */
+  get via(): 'function' | 'script' {
+    return this.functions ? 'function' : 'script';
   }
 
   /** Run one core command at the clock's `now`. */
@@ -73,55 +135,145 @@ export class ScriptGateway {
     return this.callAt(this.clock(), command, ...args);
   }
 
-  /** Run one core command with an explicit `now` (tests, replays). */
+  /**
+   * Run one core command with an explicit `now` (tests, replays).
+   *
+   * A call made while nothing else is waiting goes out at once. Further
+   * calls made in the same tick (50 puts in flight, a worker's completions)
+   * are gathered and sent together, as one `multi` script call, on the next
+   * tick: each keeps its own `now`, runs exactly as it would alone, and
+   * fails alone.
+   */
   async callAt(now: number, command: string, ...args: CoreArg[]): Promise<CoreReply> {
-    const argv = [command, String(now), ...args.map(String)];
-    try {
-      return await this.evalsha(argv);
-    } catch (error) {
-      if (!isNoScript(error)) throw toQlessError(command, error);
-    }
-    await this.load();
-    try {
-      return await this.evalsha(argv);
-    } catch (error) {
-      throw toQlessError(command, error);
-    }
+    const outcome = await this.enqueue({ now, command, args });
+    if (outcome.ok) return outcome.reply;
+    throw outcome.error;
   }
 
   /**
-   * Send many calls in one round trip (a pipeline, not a transaction: each
-   * call is atomic on its own). Every call gets the same `now`.
+   * Send many calls in one round trip, all at the same `now`, as the core's
+   * `multi` command (up to {@link MULTI_SIZE} calls per script call, the
+   * script calls pipelined): each call runs exactly as it would on its own
+   * and has its own outcome, an error in one stops only that one, and Redis
+   * pays the cost of entering the core once per batch instead of once per call.
    */
-  async callMany(calls: readonly CoreCall[], now: number = this.clock()): Promise<CoreOutcome[]> {
-    const outcomes: CoreOutcome[] = new Array(calls.length);
-    let pending = calls.map((_, i) => i);
-    for (let attempt = 0; attempt < 2 && pending.length > 0; attempt++) {
-      const pipeline: ChainableCommander = this.redis.pipeline();
-      for (const i of pending) {
-        const call = calls[i]!;
-        pipeline.evalsha(this.sha, 0, call.command, String(now), ...call.args.map(String));
-      }
-      const results = (await pipeline.exec()) ?? [];
-      const retry: number[] = [];
-      pending.forEach((index, k) => {
-        const [error, reply] = results[k] ?? [new Error('pipeline returned no result'), null];
-        if (error && isNoScript(error) && attempt === 0) {
-          retry.push(index);
-        } else if (error) {
-          outcomes[index] = { ok: false, error: toQlessError(calls[index]!.command, error) };
-        } else {
-          outcomes[index] = { ok: true, reply: reply as CoreReply };
-        }
-      });
-      pending = retry;
-      if (pending.length > 0) await this.load();
+  callMany(calls: readonly CoreCall[], now: number = this.clock()): Promise<CoreOutcome[]> {
+    if (calls.length === 0) return Promise.resolve([]);
+    if (!this.answered && this.first) return this.first.then(() => this.callMany(calls, now));
+    const timed = calls.map((call) => ({ now, command: call.command, args: call.args }));
+    if (!this.answered) {
+      const outcomes = this.sendBatch(timed);
+      this.first = outcomes.finally(() => (this.answered = true));
+      return outcomes;
     }
+    const gathering = this.gathering;
+    if (gathering) {
+      // Calls are already being gathered in this tick: join them, in order.
+      return Promise.all(timed.map((call) => new Promise<CoreOutcome>((resolve) => gathering.push({ ...call, resolve }))));
+    }
+    this.gathering = [];
+    process.nextTick(() => this.flush());
+    return this.sendBatch(timed);
+  }
+
+  private enqueue(call: TimedCall): Promise<CoreOutcome> {
+    if (!this.answered) {
+      // Until a first call has been answered, the core may still have to be
+      // loaded (and that call retried): later calls wait, so that none of
+      // them can overtake it.
+      if (this.first) return this.first.then(() => this.enqueue(call));
+      const outcome = this.sendOne(call);
+      this.first = outcome.finally(() => (this.answered = true));
+      return outcome;
+    }
+    if (!this.gathering) {
+      // Nothing waiting: send it now, and gather what follows in this tick.
+      this.gathering = [];
+      process.nextTick(() => this.flush());
+      return this.sendOne(call);
+    }
+    return new Promise((resolve) => this.gathering!.push({ ...call, resolve }));
+  }
+
+  private flush(): void {
+    const gathered = this.gathering ?? [];
+    this.gathering = undefined;
+    if (gathered.length === 0) return;
+    void this.sendBatch(gathered).then(
+      (outcomes) => gathered.forEach((call, i) => call.resolve(outcomes[i]!)),
+      (error: unknown) => gathered.forEach((call) => call.resolve({ ok: false, error: toQlessError(call.command, error) })),
+    );
+  }
+
+  private async sendOne(call: TimedCall): Promise<CoreOutcome> {
+    const argv = [call.command, String(call.now), ...call.args.map(String)];
+    for (let attempt = 0; ; attempt++) {
+      const functions = this.functions;
+      try {
+        return { ok: true, reply: await this.send(functions, argv) };
+      } catch (error) {
+        if (attempt >= 2 || !(await this.recover(functions, error))) return { ok: false, error: toQlessError(call.command, error) };
+      }
+    }
+  }
+
+  private async sendBatch(calls: readonly TimedCall[]): Promise<CoreOutcome[]> {
+    if (calls.length === 1) return [await this.sendOne(calls[0]!)];
+    const batches: TimedCall[][] = [];
+    for (let first = 0; first < calls.length; first += MULTI_SIZE) batches.push(calls.slice(first, first + MULTI_SIZE));
+    const argvs = batches.map((batch) => {
+      const argv = ['multi', String(batch[0]!.now)];
+      for (const call of batch) argv.push(call.command, String(call.now), String(call.args.length), ...call.args.map(String));
+      return argv;
+    });
+    let replies: Array<[Error | null, unknown]> = [];
+    for (let attempt = 0; ; attempt++) {
+      const functions = this.functions;
+      const pipeline: ChainableCommander = this.redis.pipeline();
+      for (const argv of argvs) {
+        if (functions) pipeline.fcall(this.library.name, 0, ...argv);
+        else pipeline.evalsha(this.sha, 0, ...argv);
+      }
+      try {
+        replies = ((await pipeline.exec()) ?? []) as Array<[Error | null, unknown]>;
+      } catch (error) {
+        replies = argvs.map(() => [error as Error, null]);
+      }
+      // A missing script fails every batch before it runs anything.
+      const failure = replies.find(([error]) => error !== null)?.[0];
+      if (failure && attempt < 2 && (isMissingCode(failure) || (functions && isFunctionUnsupported(failure)))) {
+        if (await this.recover(functions, failure)) continue;
+      }
+      break;
+    }
+    const outcomes: CoreOutcome[] = [];
+    batches.forEach((batch, b) => {
+      const [error, reply] = replies[b] ?? [new Error('pipeline returned no result'), null];
+      batch.forEach((call, k) => {
+        if (error) {
+          outcomes.push({ ok: false, error: toQlessError(call.command, error) });
+          return;
+        }
+        const item = Array.isArray(reply) ? (reply[k] as unknown) : new Error('multi: unexpected reply');
+        if (item instanceof Error) outcomes.push({ ok: false, error: toQlessError(call.command, item) });
+        else outcomes.push({ ok: true, reply: item as CoreReply });
+      });
+    });
     return outcomes;
   }
 
-  /** Make sure Redis knows the script (SCRIPT LOAD is idempotent). */
+  /**
+   * Make sure Redis has the core in the form this gateway calls it by:
+   * FUNCTION LOAD of the library (already loaded is fine), or SCRIPT LOAD.
+   */
   async load(): Promise<void> {
+    if (this.functions) {
+      this.loading ??= this.loadLibrary().finally(() => {
+        this.loading = undefined;
+      });
+      await this.loading;
+      if (this.functions) return;
+    }
     try {
       await this.redis.script('LOAD', this.source);
     } catch (error) {
@@ -129,7 +281,40 @@ export class ScriptGateway {
     }
   }
 
-  private evalsha(argv: string[]): Promise<CoreReply> {
+  private async loadLibrary(): Promise<void> {
+    try {
+      await this.redis.function('LOAD', this.library.source);
+    } catch (error) {
+      // Another client (or an earlier connection of ours) loaded it first.
+      if (/already exists/.test(messageOf(error))) return;
+      if (this.mode === 'auto' && error instanceof Error && error.name === 'ReplyError') {
+        this.functions = false;
+        return;
+      }
+      throw toQlessError('FUNCTION LOAD', error);
+    }
+  }
+
+  /**
+   * After a failed call: true when it is worth sending again (the code was
+   * reloaded, or the gateway fell back from FCALL to EVALSHA).
+   */
+  private async recover(usedFunctions: boolean, error: unknown): Promise<boolean> {
+    if (usedFunctions && isFunctionUnsupported(error) && this.mode === 'auto') {
+      this.functions = false;
+      return true;
+    }
+    if (!isMissingCode(error)) return false;
+    try {
+      await this.load();
+    } catch {
+      return false; // the call then fails with its own error
+    }
+    return true;
+  }
+
+  private send(functions: boolean, argv: string[]): Promise<CoreReply> {
+    if (functions) return this.redis.fcall(this.library.name, 0, ...argv) as Promise<CoreReply>;
     return this.redis.evalsha(this.sha, 0, ...argv) as Promise<CoreReply>;
   }
 }

@@ -13,6 +13,9 @@ export { Queue, newJid, type PutOptions, type RecurOptions, type QueueJobs } fro
 export {
   Job,
   heartbeatJobs,
+  completeJobs,
+  type CompleteOutcome,
+  type CompleteBatch,
   type JobOutcome,
   type JobSnapshot,
   type CompleteOptions,
@@ -66,7 +69,7 @@ export {
   type ScriptErrorOptions,
 } from './errors.js';
 export { UnexpectedReplyError, type JobRecord, type RecurringRecord } from './wire.js';
-export { ScriptGateway, systemClock, type Clock, type CoreArg, type CoreReply, type CoreCall, type CoreOutcome } from './gateway.js';
+export { ScriptGateway, systemClock, type Clock, type CoreArg, type CoreReply, type CoreCall, type CoreOutcome, type CoreMode } from './gateway.js';
 export type {
   JsonPrimitive,
   JsonValue,

@@ -11,7 +11,7 @@ import { aboutJob, InvalidArgumentError, LostLockError, ScriptError } from './er
 import { checkStrings, encodeObject, encodeStrings, parseData } from './json.js';
 import * as wire from './wire.js';
 import type { Client } from './client.js';
-import type { CoreArg, CoreCall, CoreReply } from './gateway.js';
+import type { CoreArg, CoreCall, CoreOutcome, CoreReply } from './gateway.js';
 import type { Queue } from './queue.js';
 import type { CompleteResult, Failure, HistoryEntry, JobState, JsonObject } from './types.js';
 import type { JobRecord } from './wire.js';
@@ -51,6 +51,11 @@ export type JobSnapshot = Omit<JobRecord, 'data'> & { data: JsonObject };
 function quietSignal(): AbortSignal {
   return new AbortController().signal;
 }
+
+// Keys of the two halves of Job.complete, shared with completeJobs in this
+// module and invisible outside it.
+const COMPLETE_CALL = Symbol('completeCall');
+const COMPLETED = Symbol('completed');
 
 /**
  * One job: its fields as last read from the core, and the calls that act on
@@ -97,11 +102,21 @@ export class Job {
    * signal it aborts on a lost lock, a cancellation or a shutdown). Job code
    * passes it to fetch() and friends. By default it never aborts.
    */
-  signal: AbortSignal = quietSignal();
+  get signal(): AbortSignal {
+    // Made on first use: most jobs never look at it.
+    this.#signal ??= quietSignal();
+    return this.#signal;
+  }
+
+  set signal(signal: AbortSignal) {
+    this.#signal = signal;
+  }
+
   /** A scratch directory the worker daemon gives the job; `undefined` outside a worker. */
   sandbox: string | undefined = undefined;
 
   readonly #client: Client;
+  #signal: AbortSignal | undefined;
   #outcome: JobOutcome | undefined;
   // Data from another client that is not a JSON object: kept as text and sent
   // back untouched unless the code replaced `data`.
@@ -225,6 +240,12 @@ export class Job {
    * {@link LostLockError} when this worker no longer owns the job.
    */
   async complete(next?: string, options: CompleteOptions = {}): Promise<CompleteResult> {
+    const call = this[COMPLETE_CALL](next, options);
+    return this[COMPLETED](await this.call('complete', ...call.args), next);
+  }
+
+  /** The core call {@link Job.complete} sends (arguments checked, nothing sent yet). */
+  [COMPLETE_CALL](next?: string, options: CompleteOptions = {}): CoreCall {
     const rest: CoreArg[] = [this.jid, this.#client.workerName, this.queue, this.dataText()];
     if (next === undefined) {
       if (options.delay !== undefined || options.depends !== undefined) {
@@ -235,7 +256,12 @@ export class Job {
       rest.push('delay', args.finite(options.delay ?? 0, 'delay'));
       rest.push('depends', encodeStrings(options.depends, 'depends'));
     }
-    const result = wire.text('complete', await this.call('complete', ...rest)) as CompleteResult;
+    return { command: 'complete', args: rest };
+  }
+
+  /** Apply the core's reply to a completion to this object's fields. */
+  [COMPLETED](reply: CoreReply, next?: string): CompleteResult {
+    const result = wire.text('complete', reply) as CompleteResult;
     this.#outcome = next === undefined ? 'completed' : 'advanced';
     this.state = result === 'complete' ? 'complete' : result === 'depends' ? 'depends' : result === 'scheduled' ? 'scheduled' : 'waiting';
     this.queue = next ?? '';
@@ -495,6 +521,52 @@ export async function heartbeatJobs(client: Client, jobs: readonly Job[]): Promi
     outcomes[i] = { job, ok: true, expires };
   });
   return outcomes;
+}
+
+/** Outcome of one completion in {@link completeJobs}. */
+export type CompleteOutcome = { job: Job; ok: true; result: CompleteResult } | { job: Job; ok: false; error: Error };
+
+/** What {@link completeJobs} returns: one outcome per job, then the outcomes of the calls sent after them. */
+export interface CompleteBatch {
+  completed: CompleteOutcome[];
+  after: CoreOutcome[];
+}
+
+/**
+ * Complete many jobs held by this client in one round trip (a pipeline: each
+ * completion is atomic on its own, and each job's object is updated as by
+ * {@link Job.complete}), optionally followed in the same trip by further core
+ * calls, such as the pop of the next jobs. A job whose data cannot be sent
+ * fails alone; a core refusal is a {@link LostLockError} (or another typed
+ * error) in that job's outcome, never thrown.
+ */
+export async function completeJobs(client: Client, jobs: readonly Job[], after: readonly CoreCall[] = []): Promise<CompleteBatch> {
+  const completed: CompleteOutcome[] = new Array(jobs.length);
+  const calls: CoreCall[] = [];
+  const index: number[] = [];
+  jobs.forEach((job, i) => {
+    try {
+      calls.push(job[COMPLETE_CALL]());
+      index.push(i);
+    } catch (error) {
+      completed[i] = { job, ok: false, error: error as Error };
+    }
+  });
+  const results = calls.length + after.length === 0 ? [] : await client.callMany([...calls, ...after]);
+  index.forEach((i, k) => {
+    const job = jobs[i]!;
+    const result = results[k]!;
+    if (!result.ok) {
+      completed[i] = { job, ok: false, error: aboutJob(result.error, job.jid) as Error };
+      return;
+    }
+    try {
+      completed[i] = { job, ok: true, result: job[COMPLETED](result.reply) };
+    } catch (error) {
+      completed[i] = { job, ok: false, error: error as Error };
+    }
+  });
+  return { completed, after: results.slice(calls.length) };
 }
 
 /** Build a Job from a decoded job object. */

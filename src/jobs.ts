@@ -4,7 +4,7 @@
  */
 import * as args from './args.js';
 import { checkStrings } from './json.js';
-import { heartbeatJobs, jobFromValue, type HeartbeatOutcome, type Job } from './job.js';
+import { completeJobs, heartbeatJobs, jobFromValue, type CompleteOutcome, type HeartbeatOutcome, type Job } from './job.js';
 import { RecurringJob } from './recurring.js';
 import * as wire from './wire.js';
 import type { Client } from './client.js';
@@ -100,6 +100,17 @@ export class Jobs {
     const list = checkStrings(jids, 'jids');
     if (list.length === 0) return [];
     return wire.strings('cancel', await this.#client.call('cancel', ...list));
+  }
+
+  /**
+   * Complete many jobs held by this client in one round trip (a pipeline;
+   * each completion is atomic on its own). Each outcome carries the core's
+   * answer (`complete`, or where an advanced job went) or the error
+   * (LostLockError when the core refused); each job's object is updated as
+   * by {@link Job.complete}. Nothing is thrown for a single job's failure.
+   */
+  async completeMany(jobs: readonly Job[]): Promise<CompleteOutcome[]> {
+    return (await completeJobs(this.#client, jobs)).completed;
   }
 
   /**

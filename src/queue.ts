@@ -7,11 +7,11 @@ import * as args from './args.js';
 import { lockSeconds } from './config.js';
 import { InvalidArgumentError, QlessError } from './errors.js';
 import { encodeObject, encodeStrings } from './json.js';
-import { Job, jobFromValue } from './job.js';
+import { completeJobs, Job, jobFromValue, type CompleteOutcome } from './job.js';
 import { klassOf, type KlassRef } from './klass.js';
 import * as wire from './wire.js';
 import type { Client } from './client.js';
-import type { CoreArg } from './gateway.js';
+import type { CoreArg, CoreCall, CoreReply } from './gateway.js';
 import type { QueueCounts, QueueStats } from './types.js';
 
 /** Options of {@link Queue.put}. */
@@ -63,6 +63,13 @@ export interface QueueJobs {
   depends(offset?: number, count?: number): Promise<string[]>;
   /** Recurring templates, next occurrence first. */
   recurring(offset?: number, count?: number): Promise<string[]>;
+  /**
+   * Jobs ready to pop, in pop order (timed-out jobs first, then by priority,
+   * first-in first-out). Read straight from the queue's work set: unlike
+   * {@link Queue.peek} it pages, and it neither promotes scheduled jobs nor
+   * spawns recurring ones, so looking never changes the queue.
+   */
+  waiting(offset?: number, count?: number): Promise<string[]>;
 }
 
 /** A new jid: a UUID4 as 32 lowercase hex digits, as every qless client makes them. */
@@ -93,6 +100,12 @@ export class Queue {
       scheduled: listing('scheduled'),
       depends: listing('depends'),
       recurring: listing('recurring'),
+      waiting: async (offset = 0, count = 25) => {
+        const [start, n] = page(offset, count);
+        if (n === 0) return [];
+        // The core has no `jobs waiting`; pop takes the highest score first.
+        return client.redis.zrevrange(`ql:q:${name}-work`, start, start + n - 1);
+      },
     };
   }
 
@@ -102,7 +115,8 @@ export class Queue {
   }
 
   private putArgs(klass: KlassRef, data: object, options: PutOptions): CoreArg[] {
-    const jid = options.jid === undefined ? newJid() : args.name(options.jid, 'jid');
+    const fresh = options.jid === undefined;
+    const jid = fresh ? newJid() : args.name(options.jid, 'jid');
     const klassName = klassOf(klass);
     const dataText = encodeObject(data, 'data');
     const delay = args.finite(options.delay ?? 0, 'delay');
@@ -110,10 +124,15 @@ export class Queue {
     const tags = encodeStrings(options.tags, 'tags');
     const retries = args.integer(options.retries ?? 5, 'retries');
     const depends = encodeStrings(options.depends, 'depends');
-    return [
-      this.#client.workerName, this.name, jid, klassName, dataText, delay,
-      'priority', priority, 'tags', tags, 'retries', retries, 'depends', depends,
-    ];
+    const argv: CoreArg[] = [this.#client.workerName, this.name, jid, klassName, dataText, delay];
+    // For a job that cannot exist yet (a new random jid) the core's own
+    // defaults are these values, so they need not be sent (nor parsed);
+    // an existing jid gets every option, so that a re-put resets them.
+    if (!fresh || priority !== 0) argv.push('priority', priority);
+    if (!fresh || tags !== '[]') argv.push('tags', tags);
+    if (!fresh || retries !== 5) argv.push('retries', retries);
+    if (!fresh || depends !== '[]') argv.push('depends', depends);
+    return argv;
   }
 
   /**
@@ -146,9 +165,39 @@ export class Queue {
   pop(count: number): Promise<Job[]>;
   async pop(count?: number): Promise<Job | Job[] | null> {
     const n = count === undefined ? 1 : args.integer(count, 'count');
-    const reply = await this.#client.call('pop', this.name, this.#client.workerName, n);
-    const jobs = wire.jsonList('pop', reply).map((value) => jobFromValue(this.#client, 'pop', value));
+    // `pop.raw`: the core's pop with the stored fields as the reply, which
+    // costs Redis far less than encoding job objects (see wire.jobRecordFromFields).
+    const reply = await this.#client.call('pop.raw', this.name, this.#client.workerName, n);
+    const jobs = this.#popped(reply);
     return count === undefined ? jobs[0] ?? null : jobs;
+  }
+
+  #popped(reply: CoreReply): Job[] {
+    return wire.jobRecordsFromFields('pop', reply).map((record) => new Job(this.#client, record));
+  }
+
+  /**
+   * Complete `done` (jobs this client holds, from any queue) and pop up to
+   * `count` jobs from this queue, all in one round trip: the loop of a
+   * worker that finishes jobs and wants the next ones. `count` defaults to
+   * as many as were completed (at least 1). The completions are reported
+   * per job, as by {@link Jobs.completeMany}; an error of the pop itself is
+   * thrown (the completions have then still been applied).
+   *
+   * @example
+   * let jobs = await queue.pop(50);
+   * while (jobs.length > 0) {
+   *   for (const job of jobs) await handle(job);
+   *   ({ jobs } = await queue.completeAndPop(jobs));
+   * }
+   */
+  async completeAndPop(done: readonly Job[], count?: number): Promise<{ completed: CompleteOutcome[]; jobs: Job[] }> {
+    const n = count === undefined ? Math.max(1, done.length) : args.integer(count, 'count');
+    const pop: CoreCall = { command: 'pop.raw', args: [this.name, this.#client.workerName, n] };
+    const { completed, after } = await completeJobs(this.#client, done, [pop]);
+    const popped = after[0]!;
+    if (!popped.ok) throw popped.error;
+    return { completed, jobs: this.#popped(popped.reply) };
   }
 
   /** Look at the job(s) pop would return, without taking them. */

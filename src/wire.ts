@@ -200,6 +200,111 @@ export function jobRecord(command: string, value: unknown): JobRecord {
   };
 }
 
+// What the core does to stored text on its way into a job object, done
+// here for `pop.raw`, which hands over the stored text itself (see
+// jobRecordFromFields).
+
+/** Lua's tonumber() of stored text: decimal or hex, blanks around; anything else is nil. */
+function luaNumber(value: Json | undefined): number | undefined {
+  if (typeof value !== 'string' || value.trim() === '' || /^\s*[-+]?0[bBoO]/.test(value)) return undefined;
+  const n = Number(value);
+  return Number.isNaN(n) ? undefined : n;
+}
+
+/**
+ * A number as it reads after cjson wrote it: 14 significant digits (%.14g).
+ * Exact halfway cases, which need a binary fraction ending exactly at the
+ * 15th digit, round up here where C rounds to even.
+ */
+function cjsonNumber(n: number): number {
+  if (!Number.isFinite(n) || n === 0) return n;
+  if (Number.isInteger(n) && n < 1e14 && n > -1e14) return n;
+  // Numbers written with at most 14 significant digits read back unchanged
+  // (String() is much cheaper than toPrecision()).
+  const text = String(n);
+  if (!text.includes('e') && text.replace(/^-?0*\.?0*/, '').replace('.', '').length <= 14) return n;
+  return Number(n.toPrecision(14));
+}
+
+/** A decoded value as it reads after a trip through cjson: numbers as above, every empty list or object `{}`. */
+function cjsonValue(value: Json): Json {
+  if (typeof value === 'number') return cjsonNumber(value);
+  if (Array.isArray(value)) return value.length === 0 ? {} : value.map(cjsonValue);
+  if (isObject(value)) {
+    const out: { [key: string]: Json } = {};
+    for (const [key, item] of Object.entries(value)) out[key] = cjsonValue(item);
+    return out;
+  }
+  return value;
+}
+
+function parseStored(command: string, text: string): Json {
+  try {
+    return JSON.parse(text) as Json;
+  } catch {
+    throw new UnexpectedReplyError(command, `stored text is not JSON: ${describe(text)}`);
+  }
+}
+
+/** A stored history entry `[when, what, extra?]` as the object a job object shows. */
+function historyItem(command: string, text: Json): Json {
+  const entry = typeof text === 'string' ? parseStored(command, text) : null;
+  if (!Array.isArray(entry)) throw new UnexpectedReplyError(command, `history entry is not a list: ${describe(text)}`);
+  const item: { [key: string]: Json } = {};
+  const extra = entry[2];
+  if (Array.isArray(extra)) extra.forEach((v, i) => (item[String(i + 1)] = v));
+  else if (isObject(extra)) Object.assign(item, extra);
+  if (entry[0] !== undefined) item['when'] = entry[0];
+  if (entry[1] !== undefined) item['what'] = entry[1];
+  return cjsonValue(item);
+}
+
+/**
+ * A job from `pop.raw`: the stored fields (jid … spawned_from_jid), tracked,
+ * dependents, dependencies and the stored history entries. They are turned
+ * into the job object the core would have encoded (same conversions, same
+ * rounding of numbers), then read like any job object, so a popped job
+ * looks the same whichever way it was fetched.
+ */
+export function jobRecordFromFields(command: string, value: unknown): JobRecord {
+  if (!Array.isArray(value) || value.length < 17) {
+    throw new UnexpectedReplyError(command, `expected the fields of a job, got ${describe(value)}`);
+  }
+  const f = value as Array<Json | undefined>;
+  const text = (i: number): Json => (typeof f[i] === 'string' ? (f[i] as string) : false);
+  const object: { [key: string]: Json } = {
+    jid: text(0),
+    klass: text(1),
+    state: text(2),
+    queue: text(3),
+    worker: text(4),
+    expires: cjsonNumber(luaNumber(f[6]) ?? 0),
+    remaining: cjsonNumber(Math.floor(luaNumber(f[8]) ?? 0)),
+    data: text(9),
+    spawned_from_jid: text(12),
+    tracked: f[13] === 1,
+  };
+  const priority = luaNumber(f[5]);
+  if (priority !== undefined) object['priority'] = cjsonNumber(priority);
+  const retries = luaNumber(f[7]);
+  if (retries !== undefined) object['retries'] = cjsonNumber(retries);
+  for (const [key, i] of [['tags', 10], ['failure', 11]] as const) {
+    const stored = f[i];
+    const decoded = typeof stored === 'string' ? parseStored(command, stored) : false;
+    object[key] = decoded === false ? {} : cjsonValue(decoded);
+  }
+  object['dependents'] = cjsonValue(list(f[14]));
+  object['dependencies'] = cjsonValue(list(f[15]));
+  object['history'] = cjsonValue(list(f[16]).map((entry) => historyItem(command, entry)));
+  return jobRecord(command, object);
+}
+
+/** A `pop.raw` reply: a list of jobs as {@link jobRecordFromFields} reads them. */
+export function jobRecordsFromFields(command: string, reply: CoreReply): JobRecord[] {
+  if (!Array.isArray(reply)) throw new UnexpectedReplyError(command, `expected a list of jobs, got ${describe(reply)}`);
+  return reply.map((value) => jobRecordFromFields(command, value));
+}
+
 /** A decoded recurring template (from recur.get). */
 export function recurringRecord(command: string, value: unknown): RecurringRecord {
   if (!isObject(value) || typeof value['jid'] !== 'string') {

@@ -4,18 +4,35 @@ import { defineConfig } from 'vitest/config';
 // pub/sub is server-wide), so files must not run side by side.
 const shared = Boolean(process.env['QLESS_TEST_REDIS_URL']);
 
+// Anything that falls back to the default Redis URL (code under test, a
+// spawned example or worker) must fail loudly rather than reach a real
+// Redis on 6379: tests pass their private server's URL explicitly.
+const env = { QLESS_REDIS_URL: 'redis://127.0.0.1:1' };
+
+const common = {
+  testTimeout: 30_000,
+  hookTimeout: 30_000,
+  fileParallelism: !shared,
+  pool: 'forks' as const,
+};
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
-    fileParallelism: !shared,
-    pool: 'forks',
-    env: {
-      // Anything that falls back to the default Redis URL (code under test, a
-      // spawned example or worker) must fail loudly rather than reach a real
-      // Redis on 6379: tests pass their private server's URL explicitly.
-      QLESS_REDIS_URL: 'redis://127.0.0.1:1',
-    },
+    ...common,
+    env,
+    // The core tests run twice: through the FCALL function library the
+    // client uses by default, and through EVALSHA of dist/qless.lua, the
+    // form other qless clients load (see test/support/core.ts).
+    projects: [
+      { test: { ...common, name: 'default', include: ['test/**/*.test.ts'], env } },
+      {
+        test: {
+          ...common,
+          name: 'core-evalsha',
+          include: ['test/core.*.test.ts'],
+          env: { ...env, QLESS_CORE_MODE: 'script' },
+        },
+      },
+    ],
   },
 });

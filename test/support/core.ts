@@ -3,7 +3,7 @@
  * through the same gateway the library uses, plus a pub/sub recorder.
  */
 import { Redis } from 'ioredis';
-import { ScriptGateway, type CoreArg, type CoreReply } from '../../src/gateway.js';
+import { ScriptGateway, type CoreArg, type CoreMode, type CoreReply } from '../../src/gateway.js';
 import type { TestRedis } from './redis.js';
 
 export interface CoreHarness {
@@ -15,9 +15,21 @@ export interface CoreHarness {
   close(): void;
 }
 
+/**
+ * How the core tests call the core: QLESS_CORE_MODE=script runs them through
+ * EVALSHA of dist/qless.lua (the form other clients use), otherwise they go
+ * through the FCALL library the client uses by default. `npm test` runs the
+ * core tests both ways (see vitest.config.ts).
+ */
+export function coreMode(): CoreMode {
+  const mode = process.env['QLESS_CORE_MODE'];
+  if (mode === 'script' || mode === 'function') return mode;
+  return 'function';
+}
+
 export function coreHarness(ctx: TestRedis): CoreHarness {
   const connection = new Redis(ctx.url);
-  const gateway = new ScriptGateway(connection);
+  const gateway = new ScriptGateway(connection, undefined, coreMode());
   return {
     gateway,
     call: (now, command, ...args) => gateway.callAt(now, command, ...args),

@@ -39,6 +39,7 @@ export function useRedis(): TestRedis {
   beforeEach(async () => {
     await ctx.redis.flushdb();
     await ctx.redis.script('FLUSH');
+    await ctx.redis.function('FLUSH');
   });
   afterAll(async () => {
     ctx.redis?.disconnect();

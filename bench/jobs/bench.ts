@@ -1,0 +1,24 @@
+/**
+ * Job code the qless-ts worker daemon runs in the benchmark: klass
+ * `bench.Noop` (W5) and `bench.Latency` (L), found under `--path bench/jobs`
+ * by the klass rule. Both return without settling the job, so the worker
+ * completes it.
+ */
+import type { Job } from '../../src/index.js';
+
+/** Does nothing. */
+export class Noop {
+  static process(): void {}
+}
+
+/**
+ * Reports how long after its put (the job's `sentAt`, wall-clock ms) its
+ * method started, on the list `bench:latency` the harness waits on.
+ */
+export class Latency {
+  static async process(job: Job): Promise<void> {
+    const started = performance.timeOrigin + performance.now();
+    const sentAt = Number(job.data['sentAt']);
+    await job.client.redis.rpush('bench:latency', String(started - sentAt));
+  }
+}

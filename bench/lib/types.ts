@@ -1,0 +1,86 @@
+/**
+ * The shapes shared by the benchmark's harness and the two systems it runs.
+ */
+import type { Redis } from 'ioredis';
+import type { WindowResult } from './redis-stats.js';
+
+/** A throughput workload's outcome: what was done in the window and what Redis spent. */
+export interface Throughput {
+  kind: 'throughput';
+  /** Jobs handled inside the window. */
+  jobs: number;
+  window: WindowResult;
+}
+
+/** A latency workload's outcome: put → job method start, in milliseconds. */
+export interface Latency {
+  kind: 'latency';
+  samples: number[];
+}
+
+export type Measurement = Throughput | Latency;
+
+/** Everything a workload needs from the harness. */
+export interface BenchContext {
+  /** URL of the private Redis. */
+  url: string;
+  host: string;
+  port: number;
+  /** The harness's own connection (window statistics, polling). */
+  stats: Redis;
+  /** Jobs per run of W1–W4. */
+  n: number;
+  /** Jobs the W5 daemons work through. */
+  daemonJobs: number;
+  /** Measured samples of L (after a few unmeasured warm-up ones). */
+  latencySamples: number;
+  /** Report progress: `done` of `total` jobs. Cheap to call often. */
+  progress(done: number, total: number): void;
+}
+
+/** The workloads, as the issue defines them. */
+export const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'L'] as const;
+export type WorkloadId = (typeof WORKLOADS)[number];
+
+export const WORKLOAD_TITLES: Record<WorkloadId, string> = {
+  W1: 'W1 put, one at a time',
+  W2: 'W2 put, 50 in flight',
+  W3: 'W3 pop + complete, one at a time',
+  W4: 'W4 drain, 50 at a time',
+  W5: 'W5 worker daemons, 2 processes',
+  L: 'L put → job start, idle worker',
+};
+
+/** One system under test: qless-ts or BullMQ. */
+export interface System {
+  readonly name: string;
+  /** Why W5/L cannot run (e.g. the worker daemon is missing), or undefined when they can. */
+  readonly daemonsMissing: string | undefined;
+  run(workload: WorkloadId, ctx: BenchContext): Promise<Measurement>;
+}
+
+/** The small JSON payload both systems carry. */
+export function payload(i: number): { i: number } {
+  return { i };
+}
+
+/** Wall-clock milliseconds with sub-millisecond precision, comparable across processes on one machine. */
+export function wallMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Run `count` tasks with at most `lanes` in flight. */
+export async function inFlight(count: number, lanes: number, task: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      const i = next++;
+      await task(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, count) }, lane));
+}

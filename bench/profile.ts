@@ -1,0 +1,258 @@
+/**
+ * Redis-side cost measured in instructions, which (unlike CPU time on a
+ * shared 2-vCPU machine) does not depend on what else runs: redis-server is
+ * started under valgrind's callgrind, and for each phase the counters are
+ * zeroed, the phase runs, and the instructions Redis executed are read back.
+ *
+ *   node --import tsx bench/profile.ts [--n 400] [--script FILE] [--only core,systems]
+ *
+ * `core` phases call the core directly (FCALL and EVALSHA) and report
+ * instructions per call; `systems` phases run the benchmark's W2/W3/W4 loops
+ * of qless-ts and BullMQ on a small scale and report instructions per job.
+ * `--script FILE` or `--git REVISION` measure another version of the core
+ * (in EVALSHA form; `--git` builds it from lua/*.lua at that revision) for
+ * before/after comparisons.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue, Worker } from 'bullmq';
+import { Command } from 'commander';
+import { Redis } from 'ioredis';
+import * as qless from '../src/index.js';
+import { coreLibraryFrom, coreScript } from '../src/script.js';
+import { inFlight, payload, sleep } from './lib/types.js';
+
+interface Options {
+  n: string;
+  script?: string;
+  git?: string;
+  only: string;
+}
+
+/** The core script as the build made it at a git revision (read with `git show`; nothing is checked out). */
+function scriptAt(revision: string): string {
+  // The module order is the one lua/build.mjs has at that revision.
+  const build = execFileSync('git', ['show', `${revision}:lua/build.mjs`], { encoding: 'utf8' });
+  const list = /MODULES = \[([\s\S]*?)\]/.exec(build)?.[1] ?? '';
+  const modules = [...list.matchAll(/'([^']+\.lua)'/g)].map((m) => m[1]!);
+  const parts = modules.map((name) => {
+    const body = execFileSync('git', ['show', `${revision}:lua/${name}`], { encoding: 'utf8' });
+    return `-- ==== ${name} ====\n${body.trimEnd()}\n`;
+  });
+  return `-- qless-ts core: generated from lua/*.lua by lua/build.mjs; do not edit.\n${parts.join('\n')}`;
+}
+
+class CallgrindRedis {
+  readonly port: number;
+  readonly dir: string;
+  readonly pid: number;
+  #dumps = 0;
+
+  private constructor(port: number, dir: string, pid: number) {
+    this.port = port;
+    this.dir = dir;
+    this.pid = pid;
+  }
+
+  static async start(): Promise<CallgrindRedis> {
+    const dir = mkdtempSync(join(tmpdir(), 'qless-ts-callgrind-'));
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const child = spawn(
+      'valgrind',
+      ['--tool=callgrind', `--callgrind-out-file=${join(dir, 'cg.out')}`, 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      { stdio: 'ignore' },
+    );
+    for (let i = 0; i < 600; i++) {
+      const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        await probe.ping();
+        probe.disconnect();
+        return new CallgrindRedis(port, dir, child.pid!);
+      } catch {
+        probe.disconnect();
+        await sleep(100);
+      }
+    }
+    throw new Error('redis-server under callgrind did not start');
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  zero(): void {
+    execFileSync('callgrind_control', ['--zero', String(this.pid)], { stdio: 'ignore' });
+  }
+
+  /** Dump the counters and return the instructions executed since the last zero. */
+  dump(): number {
+    this.#dumps++;
+    execFileSync('callgrind_control', [`--dump=phase${this.#dumps}`, String(this.pid)], { stdio: 'ignore' });
+    const files = readdirSync(this.dir)
+      .filter((name) => name.startsWith('cg.out.'))
+      .map((name) => join(this.dir, name))
+      .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+    const text = readFileSync(files[0]!, 'utf8');
+    const match = /^(?:summary|totals):\s+(\d+)/m.exec(text);
+    if (!match) throw new Error('no totals in the callgrind dump');
+    for (const file of files) rmSync(file);
+    return Number(match[1]);
+  }
+
+  async stop(redis: Redis): Promise<void> {
+    await redis.shutdown('NOSAVE').catch(() => undefined);
+    await sleep(500);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+type Phase = { name: string; units: number; unit: string; run: () => Promise<unknown>; setup?: () => Promise<unknown> };
+
+async function measure(server: CallgrindRedis, redis: Redis, phases: Phase[]): Promise<void> {
+  console.log('| phase | Redis instructions per unit (thousands) |');
+  console.log('|---|---:|');
+  for (const phase of phases) {
+    if (phase.setup) await phase.setup();
+    await redis.ping();
+    server.zero();
+    await phase.run();
+    await redis.ping();
+    const instructions = server.dump();
+    console.log(`| ${phase.name} | ${(instructions / phase.units / 1000).toFixed(1)} k per ${phase.unit} |`);
+  }
+}
+
+function corePhases(redis: Redis, source: string, mode: 'eval' | 'fcall', n: number): Phase[] {
+  let call: (argv: string[]) => Promise<unknown>;
+  let ready: () => Promise<unknown>;
+  if (mode === 'eval') {
+    let sha = '';
+    ready = async () => (sha = String(await redis.script('LOAD', source)));
+    call = (argv) => redis.evalsha(sha, 0, ...argv);
+  } else {
+    const library = coreLibraryFrom(source);
+    ready = () => redis.function('LOAD', 'REPLACE', library.source);
+    call = (argv) => redis.fcall(library.name, 0, ...argv);
+  }
+  let now = 1_700_000_000;
+  const tick = (): string => String((now += 0.001));
+  const jid = (i: number): string => `job-${i}`;
+  const data = '{"i":1}';
+  const each = (count: number, lanes: number, argv: (i: number) => string[]) => () => inFlight(count, lanes, (i) => call(argv(i)));
+  const label = mode === 'eval' ? 'EVALSHA' : 'FCALL';
+  return [
+    { name: `${label} config.get heartbeat`, units: n, unit: 'call', setup: async () => { await redis.flushall(); await ready(); }, run: each(n, 20, () => ['config.get', tick(), 'heartbeat']) },
+    { name: `${label} put`, units: 2 * n, unit: 'call', run: each(2 * n, 20, (i) => ['put', tick(), 'w', 'q', jid(i), 'bench.Noop', data, '0', 'priority', '0', 'tags', '[]', 'retries', '5', 'depends', '[]']) },
+    { name: `${label} pop 1`, units: n, unit: 'call', run: each(n, 1, () => ['pop', tick(), 'q', 'w', '1']) },
+    { name: `${label} complete (after pop 1)`, units: n, unit: 'call', run: each(n, 20, (i) => ['complete', tick(), jid(i), 'w', 'q', data]) },
+    { name: `${label} pop 50, per job`, units: n, unit: 'job', run: each(n / 50, 1, () => ['pop', tick(), 'q', 'w', '50']) },
+    { name: `${label} heartbeat`, units: n, unit: 'call', run: each(n, 20, (i) => ['heartbeat', tick(), jid(n + i), 'w', data]) },
+    { name: `${label} complete (after pop 50)`, units: n, unit: 'call', run: each(n, 20, (i) => ['complete', tick(), jid(n + i), 'w', 'q', data]) },
+  ];
+}
+
+function systemPhases(url: string, redis: Redis, port: number, n: number): Phase[] {
+  const connection = { host: '127.0.0.1', port };
+  let client: qless.Client;
+  let bull: Queue;
+  // Both systems keep completed jobs in a sorted set; seeded past the 128
+  // members below which Redis stores it as a listpack (whose inserts cost
+  // more), so that a short phase costs what a long run does.
+  const seed = async (key: string, score: number) => {
+    const args: Array<string | number> = [];
+    for (let i = 0; i < 200; i++) args.push(score, `seed-${i}`);
+    await redis.zadd(key, ...args);
+  };
+  const qlessFill = async () => {
+    await redis.flushall();
+    await seed('ql:completed', Date.now() / 1000 - 1000);
+    await inFlight(n, 100, (i) => client.queue('bench').put('bench.Noop', payload(i)));
+  };
+  const qlessDrain = (batch: number) => async () => {
+    const queue = client.queue('bench');
+    let jobs = await queue.pop(batch);
+    while (jobs.length > 0) ({ jobs } = await queue.completeAndPop(jobs, batch));
+  };
+  const bullFill = async () => {
+    await redis.flushall();
+    await seed('bull:bench:completed', Date.now() - 1000);
+    const jobs = Array.from({ length: n }, (_, i) => ({ name: 'noop', data: payload(i) }));
+    await bull.addBulk(jobs);
+  };
+  let worker: Worker | undefined;
+  let finished: Promise<void> = Promise.resolve();
+  const bullWorker = (concurrency: number) => async () => {
+    await bullFill();
+    worker = new Worker('bench', async () => undefined, { connection, concurrency, autorun: false });
+    await worker.waitUntilReady();
+    let done = 0;
+    finished = new Promise<void>((resolveAll) => worker!.on('completed', () => { if (++done === n) resolveAll(); }));
+  };
+  const bullDrain = async () => {
+    void worker!.run();
+    await finished;
+    await worker!.close();
+  };
+  return [
+    {
+      name: 'qless-ts W2 put, 50 in flight',
+      units: n,
+      unit: 'job',
+      setup: async () => {
+        client = qless.client(url, { workerName: 'w' });
+        await client.config.get('heartbeat');
+        bull = new Queue('bench', { connection });
+        await bull.waitUntilReady();
+        await bull.add('warm', {});
+        await redis.flushall();
+      },
+      run: () => inFlight(n, 50, (i) => client.queue('bench').put('bench.Noop', payload(i))),
+    },
+    { name: 'qless-ts W3 pop + complete, one at a time', units: n, unit: 'job', setup: qlessFill, run: qlessDrain(1) },
+    { name: 'qless-ts W4 drain, 50 at a time', units: n, unit: 'job', setup: qlessFill, run: qlessDrain(50) },
+    { name: 'BullMQ W2 add, 50 in flight', units: n, unit: 'job', setup: () => redis.flushall(), run: () => inFlight(n, 50, (i) => bull.add('noop', payload(i))) },
+    { name: 'BullMQ W3 worker, concurrency 1', units: n, unit: 'job', setup: bullWorker(1), run: bullDrain },
+    { name: 'BullMQ W4 worker, concurrency 50', units: n, unit: 'job', setup: bullWorker(50), run: bullDrain },
+    { name: '(closing)', units: 1, unit: 'call', run: async () => { await bull.close(); await client.close(); } },
+  ];
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name('profile')
+    .description('Redis instructions per core call and per job, under callgrind')
+    .option('--n <count>', 'calls or jobs per phase (a multiple of 50)', '400')
+    .option('--script <file>', 'core script in EVALSHA form (default: dist/qless.lua)')
+    .option('--git <revision>', 'build the core from lua/*.lua at this git revision instead')
+    .option('--only <parts>', 'core, systems, or both', 'core,systems');
+  program.parse();
+  const options = program.opts<Options>();
+  const n = Math.max(50, Math.round(Number(options.n) / 50) * 50);
+  const source = options.git ? scriptAt(options.git) : options.script ? readFileSync(options.script, 'utf8') : coreScript().source;
+  const server = await CallgrindRedis.start();
+  const redis = new Redis(server.url);
+  try {
+    const parts = options.only.split(',');
+    if (parts.includes('core')) {
+      let library = true;
+      try {
+        coreLibraryFrom(source);
+      } catch {
+        library = false; // an older core without the function entry point: EVALSHA only
+      }
+      if (library) await measure(server, redis, corePhases(redis, source, 'fcall', n));
+      await measure(server, redis, corePhases(redis, source, 'eval', n));
+    }
+    if (parts.includes('systems')) await measure(server, redis, systemPhases(server.url, redis, server.port, n));
+  } finally {
+    await server.stop(redis);
+    redis.disconnect();
+  }
+  process.exit(0);
+}
+
+await main();

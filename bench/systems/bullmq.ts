@@ -1,0 +1,174 @@
+/**
+ * BullMQ under the benchmark, used the way its documentation recommends:
+ * Queue.add for puts, a Worker (which completes a job and fetches the next
+ * one in one script call) for W3 (concurrency 1) and W4 (concurrency 50),
+ * two processes running a Worker with its default concurrency for W5, and
+ * one such process for L. Jobs keep BullMQ's defaults (completed jobs are
+ * kept, as qless keeps them).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { RedisWindow } from '../lib/redis-stats.js';
+import { inFlight, payload, sleep, wallMs, type BenchContext, type Measurement, type System, type WorkloadId } from '../lib/types.js';
+import { watchCompletions } from './daemons.js';
+
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const CHILD = join(ROOT, 'bench', 'bullmq-worker.ts');
+const QUEUE = 'bench';
+const LATENCY_QUEUE = 'latency';
+
+function connection(ctx: BenchContext): { host: string; port: number } {
+  return { host: ctx.host, port: ctx.port };
+}
+
+async function openQueue(ctx: BenchContext, name = QUEUE): Promise<Queue> {
+  const queue = new Queue(name, { connection: connection(ctx) });
+  await queue.waitUntilReady();
+  // Loads the script Queue.add uses before any window opens.
+  await queue.getJobCounts();
+  return queue;
+}
+
+async function fill(queue: Queue, count: number): Promise<void> {
+  for (let first = 0; first < count; first += 500) {
+    const jobs = [];
+    for (let i = first; i < Math.min(count, first + 500); i++) jobs.push({ name: 'noop', data: payload(i) });
+    await queue.addBulk(jobs);
+  }
+}
+
+async function putOneAtATime(ctx: BenchContext): Promise<Measurement> {
+  const queue = await openQueue(ctx);
+  const window = await RedisWindow.open(ctx.stats);
+  for (let i = 0; i < ctx.n; i++) {
+    await queue.add('noop', payload(i));
+    ctx.progress(i + 1, ctx.n);
+  }
+  const result = await window.close();
+  await queue.close();
+  return { kind: 'throughput', jobs: ctx.n, window: result };
+}
+
+async function putInFlight(ctx: BenchContext): Promise<Measurement> {
+  const queue = await openQueue(ctx);
+  let done = 0;
+  const window = await RedisWindow.open(ctx.stats);
+  await inFlight(ctx.n, 50, async (i) => {
+    await queue.add('noop', payload(i));
+    ctx.progress(++done, ctx.n);
+  });
+  const result = await window.close();
+  await queue.close();
+  return { kind: 'throughput', jobs: ctx.n, window: result };
+}
+
+async function drain(ctx: BenchContext, concurrency: number): Promise<Measurement> {
+  const queue = await openQueue(ctx);
+  await fill(queue, ctx.n);
+  const worker = new Worker(QUEUE, async () => undefined, { connection: connection(ctx), concurrency, autorun: false });
+  await worker.waitUntilReady();
+  let done = 0;
+  let failed: Error | undefined;
+  const finished = new Promise<void>((resolveAll) => {
+    worker.on('completed', () => {
+      ctx.progress(++done, ctx.n);
+      if (done === ctx.n) resolveAll();
+    });
+    worker.on('failed', (_job, error) => {
+      failed = error;
+      resolveAll();
+    });
+  });
+  const window = await RedisWindow.open(ctx.stats);
+  void worker.run();
+  await finished;
+  const result = await window.close();
+  await worker.close();
+  await queue.close();
+  if (failed) throw failed;
+  return { kind: 'throughput', jobs: done, window: result };
+}
+
+function startChild(ctx: BenchContext, queue: string, mode: 'noop' | 'latency'): { child: ChildProcess; ready: Promise<void> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ctx.host, String(ctx.port), queue, mode], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const ready = new Promise<void>((resolveReady, reject) => {
+    child.once('message', () => resolveReady());
+    child.once('exit', (code) => reject(new Error(`bullmq worker process exited with code ${code}`)));
+  });
+  return { child, ready };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function daemons(ctx: BenchContext): Promise<Measurement> {
+  const queue = await openQueue(ctx);
+  await fill(queue, ctx.daemonJobs);
+  await queue.close();
+  const children = [startChild(ctx, QUEUE, 'noop'), startChild(ctx, QUEUE, 'noop')];
+  try {
+    const died = (): boolean => children.some(({ child }) => child.exitCode !== null);
+    const { jobs, window } = await watchCompletions(ctx, `bull:${QUEUE}:completed`, ctx.daemonJobs, died);
+    return { kind: 'throughput', jobs, window };
+  } finally {
+    await Promise.all(children.map(({ child }) => stopChild(child)));
+  }
+}
+
+async function latency(ctx: BenchContext): Promise<Measurement> {
+  const queue = await openQueue(ctx, LATENCY_QUEUE);
+  const blocking = new Redis(ctx.url);
+  const { child, ready } = startChild(ctx, LATENCY_QUEUE, 'latency');
+  const samples: number[] = [];
+  try {
+    await ready;
+    await sleep(500);
+    const warmup = 5;
+    for (let i = 0; i < ctx.latencySamples + warmup; i++) {
+      await sleep(10 + Math.random() * 10);
+      await queue.add('latency', { sentAt: wallMs() });
+      const reply = await blocking.blpop('bench:latency', 10);
+      if (!reply) throw new Error('the BullMQ worker did not run the latency job within 10 s');
+      if (i >= warmup) samples.push(Number(reply[1]));
+      ctx.progress(i + 1, ctx.latencySamples + warmup);
+    }
+  } finally {
+    await stopChild(child);
+    blocking.disconnect();
+    await queue.close();
+  }
+  return { kind: 'latency', samples };
+}
+
+export class BullMQSystem implements System {
+  readonly name = 'BullMQ';
+  readonly daemonsMissing = undefined;
+
+  run(workload: WorkloadId, ctx: BenchContext): Promise<Measurement> {
+    switch (workload) {
+      case 'W1':
+        return putOneAtATime(ctx);
+      case 'W2':
+        return putInFlight(ctx);
+      case 'W3':
+        return drain(ctx, 1);
+      case 'W4':
+        return drain(ctx, 50);
+      case 'W5':
+        return daemons(ctx);
+      case 'L':
+        return latency(ctx);
+    }
+  }
+}
