@@ -65,38 +65,38 @@ export class Job {
   /** The job's id. */
   readonly jid: string;
   /** Names the code that runs the job (see the klass rule in the README). */
-  klass: string;
+  klass!: string;
   /** The queue the job is in; `''` once it is complete. */
-  queue: string;
-  state: JobState;
+  queue!: string;
+  state!: JobState;
   /** Larger numbers are popped sooner; equal priorities pop first-in first-out. */
-  priority: number;
-  tags: string[];
+  priority!: number;
+  tags!: string[];
   /** The worker holding (or last holding) the job's lock; `''` for none. */
-  worker: string;
+  worker!: string;
   /** When the lock expires, in seconds since the epoch; `0` when not running. */
-  expires: number;
+  expires!: number;
   /** Retries allowed each time the job is put. */
-  retries: number;
+  retries!: number;
   /** Retries left before a lost lock or a {@link Job.retry} fails the job. */
-  remaining: number;
+  remaining!: number;
   /** What happened to the job, oldest first. */
-  history: HistoryEntry[];
+  history!: HistoryEntry[];
   /** Jids this job waits for. */
-  dependencies: string[];
+  dependencies!: string[];
   /** Jids waiting for this job. */
-  dependents: string[];
+  dependents!: string[];
   /** Why the job failed, or `null`. Not cleared by a re-put, only by completion. */
-  failure: Failure | null;
+  failure!: Failure | null;
   /** Whether the job is tracked (its events are published, see Events). */
-  tracked: boolean;
+  tracked!: boolean;
   /** The recurring job that spawned this one, or `null`. */
-  spawnedFromJid: string | null;
+  spawnedFromJid!: string | null;
   /**
    * The user's data. Change it freely: {@link Job.heartbeat}, {@link Job.complete},
    * {@link Job.fail} and {@link Job.requeue} save it.
    */
-  data: JsonObject;
+  data!: JsonObject;
   /**
    * Aborted when the job should stop (the worker daemon replaces this with a
    * signal it aborts on a lost lock, a cancellation or a shutdown). Job code
@@ -127,27 +127,7 @@ export class Job {
   constructor(client: Client, record: JobRecord) {
     this.#client = client;
     this.jid = record.jid;
-    this.klass = record.klass;
-    this.queue = record.queue;
-    this.state = record.state;
-    this.priority = record.priority;
-    this.tags = record.tags;
-    this.worker = record.worker;
-    this.expires = record.expires;
-    this.retries = record.retries;
-    this.remaining = record.remaining;
-    this.history = record.history;
-    this.dependencies = record.dependencies;
-    this.dependents = record.dependents;
-    this.failure = record.failure;
-    this.tracked = record.tracked;
-    this.spawnedFromJid = record.spawnedFromJid;
-    const { data, foreign } = parseData(record.data);
-    this.data = data;
-    if (foreign) {
-      this.#foreignData = record.data;
-      this.#placeholder = data;
-    }
+    this.#apply(record);
   }
 
   /** Seconds left on the lock (negative once expired, or when not running). */
@@ -437,7 +417,12 @@ export class Job {
   async refresh(): Promise<boolean> {
     const reply = await this.call('get', this.jid);
     if (reply === null) return false;
-    const record = wire.jobRecord('get', wire.json('get', reply));
+    this.#apply(wire.jobRecord('get', wire.json('get', reply)));
+    return true;
+  }
+
+  // Every field but the jid, from what the core said.
+  #apply(record: JobRecord): void {
     this.klass = record.klass;
     this.queue = record.queue;
     this.state = record.state;
@@ -457,7 +442,6 @@ export class Job {
     this.data = data;
     this.#foreignData = foreign ? record.data : undefined;
     this.#placeholder = foreign ? data : undefined;
-    return true;
   }
 }
 

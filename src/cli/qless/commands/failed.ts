@@ -126,41 +126,45 @@ export function register(program: Command): void {
       }),
     );
 
-  program
-    .command('retry-group <group>')
-    .description('retry every job of a failure group in the queue it failed in (asks first unless --yes)')
-    .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
-    .action(
-      action(async (ctx, opts: { yes?: boolean }, group: string) => {
-        const client = await ctx.client();
-        const jobs = await wholeGroup(client, group);
-        if (jobs.length === 0) {
-          ctx.emit({ group, retried: 0, skipped: [], errors: [] }, () => [`no failed jobs in group ${group}; nothing to retry`]);
-          return;
-        }
-        await confirm(ctx.streams, `Retry ${jobs.length} failed ${jobs.length === 1 ? 'job' : 'jobs'} of group "${group}"?`, opts.yes);
-        const meter = await bar(ctx, jobs.length, 'retry');
-        const outcome = await eachFailed(client, group, jobs.map((job) => job.jid), meter, (job) => job.requeue(job.queue));
-        report(ctx, 'retried', group, outcome);
-      }),
-    );
+  groupCommand(program, {
+    name: 'retry-group',
+    description: 'retry every job of a failure group in the queue it failed in (asks first unless --yes)',
+    verb: 'retry',
+    done: 'retried',
+    act: (job) => job.requeue(job.queue),
+  });
+  groupCommand(program, {
+    name: 'cancel-group',
+    description: 'cancel (delete) every job of a failure group (asks first unless --yes)',
+    verb: 'cancel',
+    done: 'canceled',
+    act: (job, client) => client.jobs.cancel(job.jid),
+  });
+}
 
+// retry-group and cancel-group: the same confirmation, progress and report
+// around a different action per job.
+function groupCommand(
+  program: Command,
+  spec: { name: string; description: string; verb: 'retry' | 'cancel'; done: 'retried' | 'canceled'; act: (job: Job, client: Client) => Promise<unknown> },
+): void {
   program
-    .command('cancel-group <group>')
-    .description('cancel (delete) every job of a failure group (asks first unless --yes)')
+    .command(`${spec.name} <group>`)
+    .description(spec.description)
     .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
     .action(
       action(async (ctx, opts: { yes?: boolean }, group: string) => {
         const client = await ctx.client();
         const jobs = await wholeGroup(client, group);
         if (jobs.length === 0) {
-          ctx.emit({ group, canceled: 0, skipped: [], errors: [] }, () => [`no failed jobs in group ${group}; nothing to cancel`]);
+          ctx.emit({ group, [spec.done]: 0, skipped: [], errors: [] }, () => [`no failed jobs in group ${group}; nothing to ${spec.verb}`]);
           return;
         }
-        await confirm(ctx.streams, `Cancel ${jobs.length} failed ${jobs.length === 1 ? 'job' : 'jobs'} of group "${group}"?`, opts.yes);
-        const meter = await bar(ctx, jobs.length, 'cancel');
-        const outcome = await eachFailed(client, group, jobs.map((job) => job.jid), meter, (job) => client.jobs.cancel(job.jid));
-        report(ctx, 'canceled', group, outcome);
+        const verb = spec.verb === 'retry' ? 'Retry' : 'Cancel';
+        await confirm(ctx.streams, `${verb} ${jobs.length} failed ${jobs.length === 1 ? 'job' : 'jobs'} of group "${group}"?`, opts.yes);
+        const meter = await bar(ctx, jobs.length, spec.verb);
+        const outcome = await eachFailed(client, group, jobs.map((job) => job.jid), meter, (job) => spec.act(job, client));
+        report(ctx, spec.done, group, outcome);
       }),
     );
 }
