@@ -8,575 +8,592 @@
 -- Every command checks all of its arguments before its first write (the
 -- reference's own write-then-fail spots are rejected up front instead).
 
-local function require_jid(jid)
-  if jid == nil then error('Job(): no jid provided') end
-  return jid
-end
-
--- ZREM the jid from a queue's work, locks and scheduled sets (and, when asked,
--- its depends set).
-local function leave_queue(queue, jid, with_depends)
-  redis.call('zrem', queue_key(queue, 'work'), jid)
-  redis.call('zrem', queue_key(queue, 'locks'), jid)
-  redis.call('zrem', queue_key(queue, 'scheduled'), jid)
-  if with_depends then
-    redis.call('zrem', queue_key(queue, 'depends'), jid)
+local function load_job_util()
+  function H.require_jid(jid)
+    if jid == nil then error('Job(): no jid provided') end
+    return jid
   end
-end
 
--- A decoded `depends`/`tags` list must hold only strings (or numbers, which
--- the reference happens to accept): anything else would fail mid-write.
-local function check_list_items(list, message)
-  for _, item in ipairs(list) do
-    local t = type(item)
-    if t ~= 'string' and t ~= 'number' then error(message) end
-  end
-  return list
-end
-
--- Link `jid` to every listed job that exists and is not complete, on both
--- sides. Returns how many links were made (duplicates counted).
-local function link_dependencies(jid, list)
-  local linked = 0
-  for _, dep in ipairs(list) do
-    local state = redis.call('hget', job_key(dep), 'state')
-    if state and state ~= 'complete' then
-      linked = linked + 1
-      redis.call('sadd', job_key(dep) .. '-dependents', jid)
-      redis.call('sadd', job_key(jid) .. '-dependencies', dep)
+  -- ZREM the jid from a queue's work, locks and scheduled sets (and, when asked,
+  -- its depends set).
+  function H.leave_queue(queue, jid, with_depends)
+    redis.call('zrem', H.queue_key(queue, 'work'), jid)
+    redis.call('zrem', H.queue_key(queue, 'locks'), jid)
+    redis.call('zrem', H.queue_key(queue, 'scheduled'), jid)
+    if with_depends then
+      redis.call('zrem', H.queue_key(queue, 'depends'), jid)
     end
   end
-  return linked
-end
 
--- The `failure` field. The constructor's key order matches the reference, so
--- the stored text is the same byte for byte.
-local function failure_text(group, message, when, worker)
-  return cjson.encode({
-    ['group'] = group,
-    ['message'] = message,
-    ['when'] = when,
-    ['worker'] = worker,
-  })
-end
-
--- Take a failed job out of its failure group's list (dropping the group when
--- it empties). Returns the decoded failure so callers can adjust stats.
-local function leave_failure_group(jid, failure)
-  local decoded = cjson.decode(failure)
-  local list = 'ql:f:' .. decoded['group']
-  redis.call('lrem', list, 0, jid)
-  if redis.call('llen', list) == 0 then
-    redis.call('srem', KEY_FAILURES, decoded['group'])
-  end
-  return decoded
-end
-
--- The writes shared by retry- and stall-exhaustion (events are the caller's):
--- history, state, failure record, failure group and the day's counters.
-local function mark_exhausted(jid, now, group, failure, stats_queue, legacy)
-  history_append(jid, now, 'failed', {['group'] = group}, legacy)
-  redis.call('hmset', job_key(jid), 'state', 'failed', 'worker', '', 'expires', '',
-    'failure', failure)
-  redis.call('sadd', KEY_FAILURES, group)
-  redis.call('lpush', 'ql:f:' .. group, jid)
-  stats_incr(stats_queue, now, 'failures', 1)
-  stats_incr(stats_queue, now, 'failed', 1)
-end
-
--- Move a job that no longer waits on anything into its queue's work set.
-local function depends_to_work(jid, now)
-  local key = job_key(jid)
-  local f = redis.call('hmget', key, 'queue', 'priority')
-  if f[1] then
-    redis.call('zrem', queue_key(f[1], 'depends'), jid)
-    redis.call('zadd', queue_key(f[1], 'work'), work_score(tonumber(f[2]) or 0, now), jid)
-    redis.call('hset', key, 'state', 'waiting')
-  end
-end
-
--- Completed-job retention (§9): by age, then by count.
-local function purge_completed(jids)
-  for _, jid in ipairs(jids) do
-    local key = job_key(jid)
-    local tags = cjson.decode(redis.call('hget', key, 'tags') or '{}')
-    for _, tag in ipairs(tags) do tag_index_remove(jid, tag) end
-    redis.call('del', key, key .. '-history')
-  end
-end
-
-local function apply_retention(jid, now)
-  local max_age = config_value('jobs-history', 604800)
-  local max_count = config_value('jobs-history-count', 50000)
-  local added = redis.call('zadd', KEY_COMPLETED, score_text(now), jid)
-  local cutoff = now - max_age
-  local known = completed_known
-  completed_known = nil
-  -- By age. Skipped when this call already found nothing in [0, c] for a
-  -- cutoff c at least this one, the only new member being this job, scored
-  -- `now`, which is above the cutoff when max-age is positive.
-  if not (known and max_age > 0 and cutoff <= known.cutoff) then
-    local old = redis.call('zrangebyscore', KEY_COMPLETED, '0', cutoff)
-    if #old > 0 then
-      purge_completed(old)
-      redis.call('zremrangebyscore', KEY_COMPLETED, '0', cutoff)
-      known = nil
+  -- A decoded `depends`/`tags` list must hold only strings (or numbers, which
+  -- the reference happens to accept): anything else would fail mid-write.
+  function H.check_list_items(list, message)
+    for _, item in ipairs(list) do
+      local t = type(item)
+      if t ~= 'string' and t ~= 'number' then error(message) end
     end
+    return list
   end
-  -- By count: everything but the max_count highest. For a whole, non-negative
-  -- count, the set's size tells whether anything goes (ZCARD, or what this
-  -- call knows of it plus the member just added).
-  if type(max_count) ~= 'number' or max_count < 0 or max_count % 1 ~= 0 then
-    local last = -1 - max_count
-    local old = redis.call('zrange', KEY_COMPLETED, '0', int_text(last))
-    if #old > 0 then
-      purge_completed(old)
-      redis.call('zremrangebyrank', KEY_COMPLETED, '0', int_text(last))
-    end
-    return
-  end
-  local size
-  if known and known.size then
-    size = known.size + added
-  else
-    size = redis.call('zcard', KEY_COMPLETED)
-  end
-  if size > max_count then
-    local last = -1 - max_count
-    local old = redis.call('zrange', KEY_COMPLETED, '0', int_text(last))
-    purge_completed(old)
-    redis.call('zremrangebyrank', KEY_COMPLETED, '0', int_text(last))
-    size = max_count
-  end
-  completed_known = { cutoff = cutoff, size = size }
-end
 
--- Release the jobs waiting on a job that just completed for good (§8.2).
-local function release_dependents(jid, now)
-  local dependents_key = job_key(jid) .. '-dependents'
-  local dependents = redis.call('smembers', dependents_key)
-  for _, dep in ipairs(dependents) do
-    local dep_key = job_key(dep)
-    redis.call('srem', dep_key .. '-dependencies', jid)
-    if redis.call('scard', dep_key .. '-dependencies') == 0 then
-      local f = redis.call('hmget', dep_key, 'queue', 'priority', 'scheduled')
-      local queue = f[1]
-      if queue then
-        redis.call('zrem', queue_key(queue, 'depends'), dep)
-        if f[3] then
-          redis.call('zadd', queue_key(queue, 'scheduled'), f[3], dep)
-          redis.call('hset', dep_key, 'state', 'scheduled')
-          redis.call('hdel', dep_key, 'scheduled')
-        else
-          redis.call('zadd', queue_key(queue, 'work'), work_score(tonumber(f[2]) or 0, now), dep)
-          redis.call('hset', dep_key, 'state', 'waiting')
-        end
+  -- Link `jid` to every listed job that exists and is not complete, on both
+  -- sides. Returns how many links were made (duplicates counted).
+  function H.link_dependencies(jid, list)
+    local linked = 0
+    for _, dep in ipairs(list) do
+      local state = redis.call('hget', H.job_key(dep), 'state')
+      if state and state ~= 'complete' then
+        linked = linked + 1
+        redis.call('sadd', H.job_key(dep) .. '-dependents', jid)
+        redis.call('sadd', H.job_key(jid) .. '-dependencies', dep)
       end
     end
+    return linked
   end
-  if #dependents > 0 then redis.call('del', dependents_key) end
 end
 
-------------------------------------------------------------------------------
--- complete
-------------------------------------------------------------------------------
-
-commands['complete'] = function(now, args)
-  local jid = require_jid(args[1])
-  local worker, queue, data = args[2], args[3], args[4]
-  if worker == nil then error('Complete(): Arg "worker" missing') end
-  if queue == nil then error('Complete(): Arg "queue" missing') end
-  decode_json_arg(data, 'Complete(): Arg "data" missing or not JSON: ')
-  local options = parse_pairs(args, 5)
-  local nextq = options['next']
-  local delay = assert(tonumber(options['delay'] or 0))
-  local depends = {}
-  if options['depends'] ~= nil then
-    depends = decode_json_arg(options['depends'], 'Complete(): Arg "depends" not JSON: ')
-  end
-  if options['delay'] and nextq == nil then
-    error('Complete(): "delay" cannot be used without a "next".')
-  end
-  if options['depends'] and nextq == nil then
-    error('Complete(): "depends" cannot be used without a "next".')
-  end
-  if options['depends'] ~= nil then
-    local depends_message = 'Complete(): Arg "depends" not JSON: ' .. options['depends'] ..
-      ' (must be a JSON array of jids)'
-    check_list_items(as_list(depends, depends_message), depends_message)
-  end
-
-  local key = job_key(jid)
-  local f = redis.call('hmget', key, 'worker', 'state', 'priority', 'retries', 'queue', 'time', 'history')
-  local job_worker, state, current_queue = f[1], f[2], f[5]
-  if job_worker == false then
-    error('Complete(): Job ' .. jid .. ' does not exist')
-  elseif state ~= 'running' then
-    error('Complete(): Job ' .. jid .. ' is not currently running: ' .. tostring(state))
-  elseif job_worker ~= worker then
-    error('Complete(): Job ' .. jid .. ' has been handed out to another worker: ' .. job_worker)
-  elseif queue ~= current_queue then
-    error('Complete(): Job ' .. jid .. ' running in another queue: ' .. tostring(current_queue))
-  end
-  -- Every option complete may need, in one read, with those of the pop a
-  -- worker usually sends next in the same call (see `multi`).
-  config_prefetch({'max-job-history', 'jobs-history', 'jobs-history-count', queue .. '-heartbeat',
-    'heartbeat', queue .. '-max-concurrency', 'grace-period'})
-
-  history_append(jid, now, 'done', nil, f[7])
-  leave_queue(queue, jid, false)
-  record_sample('run', queue, now, now - (tonumber(f[6]) or now))
-  redis.call('zrem', worker_jobs_key(worker), jid)
-  -- Tracking and dependents are the exception: one EXISTS tells when the
-  -- tracked lookup and the release of dependents would find nothing.
-  local linked = redis.call('exists', KEY_TRACKED, key .. '-dependents') > 0
-  if not linked then tracking = false end
-  if linked and is_tracked(jid) then publish('completed', jid) end
-  local remaining = tonumber(f[4])
-
-  if nextq then
-    publish('log', events.advanced(jid, nextq, queue))
-    history_append(jid, now, 'put', {q = nextq}, false)
-    remember_queue(nextq, now)
-    redis.call('hmset', key, 'data', data, 'time', format_time(now), 'state', 'waiting',
-      'worker', '', 'failure', '{}', 'queue', nextq, 'expires', '0', 'remaining', int_text(remaining))
-    if delay > 0 and #depends == 0 then
-      redis.call('zadd', queue_key(nextq, 'scheduled'), now + delay, jid)
-      return 'scheduled'
-    end
-    if link_dependencies(jid, depends) > 0 then
-      redis.call('zadd', queue_key(nextq, 'depends'), now, jid)
-      if delay > 0 then
-        redis.call('hmset', key, 'state', 'depends', 'scheduled', now + delay)
-      else
-        redis.call('hset', key, 'state', 'depends')
-      end
-      return 'depends'
-    end
-    redis.call('zadd', queue_key(nextq, 'work'), work_score(tonumber(f[3]) or 0, now), jid)
-    return 'waiting'
-  end
-
-  publish('log', events.completed(jid, queue))
-  redis.call('hmset', key, 'data', data, 'time', format_time(now), 'state', 'complete',
-    'worker', '', 'failure', '{}', 'queue', '', 'expires', '0', 'remaining', int_text(remaining))
-  apply_retention(jid, now)
-  if linked then release_dependents(jid, now) end
-  return 'complete'
-end
-
-------------------------------------------------------------------------------
--- fail
-------------------------------------------------------------------------------
-
-commands['fail'] = function(now, args)
-  local jid = require_jid(args[1])
-  local worker, group, message, data = args[2], args[3], args[4], args[5]
-  if worker == nil then error('Fail(): Arg "worker" missing') end
-  if group == nil then error('Fail(): Arg "group" missing') end
-  if message == nil then error('Fail(): Arg "message" missing') end
-  local decoded = false
-  if data ~= nil then decoded = cjson.decode(data) end
-
-  local key = job_key(jid)
-  local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'history')
-  local queue, state, job_worker = f[1], f[2], f[3]
-  if not state then
-    error('Fail(): Job ' .. jid .. 'does not exist')
-  elseif state ~= 'running' then
-    error('Fail(): Job ' .. jid .. 'not currently running: ' .. state)
-  elseif worker ~= job_worker then
-    error('Fail(): Job ' .. jid .. ' running with another worker: ' .. tostring(job_worker))
-  end
-
-  publish('log', events.failed(message, jid, group, worker))
-  if is_tracked(jid) then publish('failed', jid) end
-  redis.call('zrem', worker_jobs_key(worker), jid)
-  history_append(jid, now, 'failed', {worker = worker, group = group}, f[4])
-  stats_incr(queue, now, 'failures', 1)
-  stats_incr(queue, now, 'failed', 1)
-  leave_queue(queue, jid, false)
-  local failure = failure_text(group, message, math.floor(now), worker)
-  if decoded then
-    redis.call('hmset', key, 'data', cjson.encode(decoded), 'state', 'failed', 'worker', '',
-      'expires', '', 'failure', failure)
-  else
-    redis.call('hmset', key, 'state', 'failed', 'worker', '', 'expires', '', 'failure', failure)
-  end
-  redis.call('sadd', KEY_FAILURES, group)
-  redis.call('lpush', 'ql:f:' .. group, jid)
-  return jid
-end
-
-------------------------------------------------------------------------------
--- retry
-------------------------------------------------------------------------------
-
-commands['retry'] = function(now, args)
-  local jid = require_jid(args[1])
-  local queue, worker, raw_delay, group, message = args[2], args[3], args[4], args[5], args[6]
-  if queue == nil then error('Retry(): Arg "queue" missing') end
-  if worker == nil then error('Retry(): Arg "worker" missing') end
-  local delay = tonumber(raw_delay or 0)
-  if delay == nil then
-    error('Retry(): Arg "delay" not a number: ' .. tostring(raw_delay))
-  end
-
-  local key = job_key(jid)
-  local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'priority', 'history')
-  local oldqueue, state, job_worker = f[1], f[2], f[3]
-  if job_worker == false then
-    error('Retry(): Job ' .. jid .. ' does not exist')
-  elseif state ~= 'running' then
-    error('Retry(): Job ' .. jid .. ' is not currently running: ' .. tostring(state))
-  elseif job_worker ~= worker then
-    error('Retry(): Job ' .. jid .. ' has been given to another worker: ' .. job_worker)
-  end
-
-  -- First write: Redis itself refuses a non-integer `remaining`.
-  local remaining = tonumber(redis.call('hincrby', key, 'remaining', -1))
-  redis.call('hdel', key, 'grace')
-  redis.call('zrem', queue_key(oldqueue, 'locks'), jid)
-  redis.call('zrem', worker_jobs_key(worker), jid)
-
-  if remaining < 0 then
-    local failure
-    group = group or ('failed-retries-' .. queue)
-    if message ~= nil then
-      failure = failure_text(group, message, math.floor(now), worker)
-    else
-      failure = failure_text(group, 'Job exhausted retries in queue "' .. oldqueue .. '"', now, '')
-    end
-    mark_exhausted(jid, now, group, failure, queue, f[5])
-    if is_tracked(jid) then publish('failed', jid) end
-  else
-    if delay > 0 then
-      redis.call('zadd', queue_key(queue, 'scheduled'), now + delay, jid)
-      redis.call('hset', key, 'state', 'scheduled')
-    else
-      redis.call('zadd', queue_key(queue, 'work'), work_score(tonumber(f[4]) or 0, now), jid)
+local function load_depends()
+  -- Move a job that no longer waits on anything into its queue's work set.
+  function H.depends_to_work(jid, now)
+    local key = H.job_key(jid)
+    local f = redis.call('hmget', key, 'queue', 'priority')
+    if f[1] then
+      redis.call('zrem', H.queue_key(f[1], 'depends'), jid)
+      redis.call('zadd', H.queue_key(f[1], 'work'), H.work_score(tonumber(f[2]) or 0, now), jid)
       redis.call('hset', key, 'state', 'waiting')
     end
-    if group ~= nil and message ~= nil then
-      redis.call('hset', key, 'failure', failure_text(group, message, math.floor(now), worker))
-    end
   end
-  return math.floor(remaining)
 end
 
-------------------------------------------------------------------------------
--- heartbeat
-------------------------------------------------------------------------------
-
-commands['heartbeat'] = function(now, args)
-  local jid = require_jid(args[1])
-  local worker, data = args[2], args[3]
-  if worker == nil then error('Heatbeat(): Arg "worker" missing') end
-
-  local key = job_key(jid)
-  local f = redis.call('hmget', key, 'queue', 'worker', 'state')
-  local queue, job_worker, state = f[1], f[2], f[3]
-  local expires = now + heartbeat_for(queue or '')
-  local decoded = false
-  if data ~= nil then decoded = cjson.decode(data) end
-  if job_worker == false then
-    error('Heartbeat(): Job ' .. jid .. ' does not exist')
-  elseif state ~= 'running' then
-    error('Heartbeat(): Job ' .. jid .. ' not currently running: ' .. tostring(state))
-  elseif job_worker ~= worker or job_worker == '' then
-    error('Heartbeat(): Job ' .. jid .. ' given out to another worker: ' .. job_worker)
+local function load_failures()
+  -- The `failure` field. The constructor's key order matches the reference, so
+  -- the stored text is the same byte for byte.
+  function H.failure_text(group, message, when, worker)
+    return cjson.encode({
+      ['group'] = group,
+      ['message'] = message,
+      ['when'] = when,
+      ['worker'] = worker,
+    })
   end
 
-  local expires_text = score_text(expires)
-  if decoded then
-    redis.call('hmset', key, 'expires', expires_text, 'worker', worker, 'data', cjson.encode(decoded))
-  else
-    redis.call('hmset', key, 'expires', expires_text, 'worker', worker)
+  -- Take a failed job out of its failure group's list (dropping the group when
+  -- it empties). Returns the decoded failure so callers can adjust stats.
+  function H.leave_failure_group(jid, failure)
+    local decoded = cjson.decode(failure)
+    local list = 'ql:f:' .. decoded['group']
+    redis.call('lrem', list, 0, jid)
+    if redis.call('llen', list) == 0 then
+      redis.call('srem', 'ql:failures', decoded['group'])
+    end
+    return decoded
   end
-  redis.call('zadd', worker_jobs_key(worker), expires_text, jid)
-  redis.call('zadd', KEY_WORKERS, score_text(now), worker)
-  redis.call('zadd', queue_key(queue, 'locks'), expires_text, jid)
-  return expires
+
+  -- The writes shared by retry- and stall-exhaustion (events are the caller's):
+  -- history, state, failure record, failure group and the day's counters.
+  function H.mark_exhausted(jid, now, group, failure, stats_queue, legacy)
+    H.history_append(jid, now, 'failed', {['group'] = group}, legacy)
+    redis.call('hmset', H.job_key(jid), 'state', 'failed', 'worker', '', 'expires', '',
+      'failure', failure)
+    redis.call('sadd', 'ql:failures', group)
+    redis.call('lpush', 'ql:f:' .. group, jid)
+    H.stats_incr(stats_queue, now, 'failures', 1)
+    H.stats_incr(stats_queue, now, 'failed', 1)
+  end
 end
 
-------------------------------------------------------------------------------
--- cancel
-------------------------------------------------------------------------------
-
-commands['cancel'] = function(now, args)
-  -- Nothing is written unless every dependent of every job is canceled too.
-  local given, dependents = {}, {}
-  for i = 1, #args do given[args[i]] = true end
-  for i = 1, #args do
-    local jid = args[i]
-    dependents[i] = redis.call('smembers', job_key(jid) .. '-dependents')
-    for _, dep in ipairs(dependents[i]) do
-      if not given[dep] then
-        error('Cancel(): ' .. jid .. ' is a dependency of ' .. dep ..
-          ' but is not mentioned to be canceled')
-      end
-    end
-  end
-
-  for i = 1, #args do
-    local jid = args[i]
-    local key = job_key(jid)
-    local f = redis.call('hmget', key, 'state', 'queue', 'failure', 'worker', 'tags')
-    local state, queue, failure, worker = f[1], f[2], f[3], f[4]
-    if state ~= 'complete' then
-      local payload = events.canceled(jid, queue, worker)
-      publish('log', payload)
-      if worker and worker ~= '' then
-        redis.call('zrem', worker_jobs_key(worker), jid)
-        publish('w:' .. worker, payload)
-      end
-      if queue then leave_queue(queue, jid, true) end
-      local dependencies_key = key .. '-dependencies'
-      for _, dep in ipairs(redis.call('smembers', dependencies_key)) do
-        redis.call('srem', job_key(dep) .. '-dependents', jid)
-      end
-      redis.call('del', dependencies_key)
-      if state == 'failed' then
-        local decoded = leave_failure_group(jid, failure)
-        -- HINCRBY rather than the reference's read-modify-write, which
-        -- raises a Lua error when the counter is missing.
-        stats_incr(queue, decoded['when'], 'failed', -1)
-      end
-      for _, tag in ipairs(cjson.decode(f[5] or '{}')) do tag_index_remove(jid, tag) end
-      if is_tracked(jid) then publish('canceled', jid) end
+local function load_retention()
+  -- Completed-job retention (§9): by age, then by count.
+  function H.purge_completed(jids)
+    for _, jid in ipairs(jids) do
+      local key = H.job_key(jid)
+      local tags = cjson.decode(redis.call('hget', key, 'tags') or '{}')
+      for _, tag in ipairs(tags) do H.tag_index_remove(jid, tag) end
       redis.call('del', key, key .. '-history')
     end
   end
-  return args
-end
 
-------------------------------------------------------------------------------
--- timeout
-------------------------------------------------------------------------------
-
-commands['timeout'] = function(now, args)
-  for i = 1, #args do
-    local jid = args[i]
-    local key = job_key(jid)
-    local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'history')
-    local queue, state, worker = f[1], f[2], f[3]
-    if not queue then
-      error('Timeout(): Job ' .. jid .. ' does not exist')
-    elseif state ~= 'running' then
-      error('Timeout(): Job ' .. jid .. ' not running')
-    end
-    history_append(jid, now, 'timed-out', nil, f[4])
-    redis.call('zrem', queue_key(queue, 'locks'), jid)
-    redis.call('zadd', queue_key(queue, 'work'), '+inf', jid)
-    redis.call('hmset', key, 'state', 'stalled', 'expires', 0)
-    local payload = events.lock_lost(jid, worker)
-    publish('w:' .. worker, payload)
-    publish('log', payload)
-  end
-  return nil
-end
-
-------------------------------------------------------------------------------
--- priority
-------------------------------------------------------------------------------
-
-commands['priority'] = function(now, args)
-  local jid = require_jid(args[1])
-  local priority = tonumber(args[2])
-  if priority == nil then
-    error('Priority(): Arg "priority" missing or not a number: ' .. tostring(args[2]))
-  end
-  local key = job_key(jid)
-  local queue = redis.call('hget', key, 'queue')
-  if not queue then
-    error('Priority(): Job ' .. jid .. ' does not exist')
-  end
-  if queue ~= '' then
-    local work = queue_key(queue, 'work')
-    if redis.call('zscore', work, jid) then
-      redis.call('zadd', work, priority, jid)
-    end
-  end
-  redis.call('hset', key, 'priority', priority)
-  return priority
-end
-
-------------------------------------------------------------------------------
--- depends
-------------------------------------------------------------------------------
-
-commands['depends'] = function(now, args)
-  local jid = require_jid(args[1])
-  local command = args[2]
-  if command == nil then error('Depends(): Arg "command" missing') end
-  local key = job_key(jid)
-  local state = redis.call('hget', key, 'state')
-  if state ~= 'depends' then
-    error('Depends(): Job ' .. jid .. ' not in the depends state: ' .. tostring(state))
-  end
-  if command ~= 'on' and command ~= 'off' then
-    error('Depends(): Argument "command" must be "on" or "off"')
-  end
-
-  local listed = {}
-  for i = 3, #args do listed[#listed + 1] = args[i] end
-  local dependencies_key = key .. '-dependencies'
-  if command == 'on' then
-    link_dependencies(jid, listed)
-  elseif listed[1] == 'all' then
-    for _, dep in ipairs(redis.call('smembers', dependencies_key)) do
-      redis.call('srem', job_key(dep) .. '-dependents', jid)
-    end
-    redis.call('del', dependencies_key)
-    depends_to_work(jid, now)
-  else
-    for _, dep in ipairs(listed) do
-      redis.call('srem', job_key(dep) .. '-dependents', jid)
-      redis.call('srem', dependencies_key, dep)
-      if redis.call('scard', dependencies_key) == 0 then
-        depends_to_work(jid, now)
+  function H.apply_retention(jid, now)
+    local max_age = H.config_value('jobs-history', 604800)
+    local max_count = H.config_value('jobs-history-count', 50000)
+    local added = redis.call('zadd', 'ql:completed', H.score_text(now), jid)
+    local cutoff = now - max_age
+    local known = completed_known
+    completed_known = nil
+    -- By age. Skipped when this call already found nothing in [0, c] for a
+    -- cutoff c at least this one, the only new member being this job, scored
+    -- `now`, which is above the cutoff when max-age is positive.
+    if not (known and max_age > 0 and cutoff <= known.cutoff) then
+      local old = redis.call('zrangebyscore', 'ql:completed', '0', cutoff)
+      if #old > 0 then
+        H.purge_completed(old)
+        redis.call('zremrangebyscore', 'ql:completed', '0', cutoff)
+        known = nil
       end
     end
+    -- By count: everything but the max_count highest. For a whole, non-negative
+    -- count, the set's size tells whether anything goes (ZCARD, or what this
+    -- call knows of it plus the member just added).
+    if type(max_count) ~= 'number' or max_count < 0 or max_count % 1 ~= 0 then
+      local last = -1 - max_count
+      local old = redis.call('zrange', 'ql:completed', '0', H.int_text(last))
+      if #old > 0 then
+        H.purge_completed(old)
+        redis.call('zremrangebyrank', 'ql:completed', '0', H.int_text(last))
+      end
+      return
+    end
+    local size
+    if known and known.size then
+      size = known.size + added
+    else
+      size = redis.call('zcard', 'ql:completed')
+    end
+    if size > max_count then
+      local last = -1 - max_count
+      local old = redis.call('zrange', 'ql:completed', '0', H.int_text(last))
+      H.purge_completed(old)
+      redis.call('zremrangebyrank', 'ql:completed', '0', H.int_text(last))
+      size = max_count
+    end
+    completed_known = { cutoff = cutoff, size = size }
   end
-  return 1
+
+  -- Release the jobs waiting on a job that just completed for good (§8.2).
+  function H.release_dependents(jid, now)
+    local dependents_key = H.job_key(jid) .. '-dependents'
+    local dependents = redis.call('smembers', dependents_key)
+    for _, dep in ipairs(dependents) do
+      local dep_key = H.job_key(dep)
+      redis.call('srem', dep_key .. '-dependencies', jid)
+      if redis.call('scard', dep_key .. '-dependencies') == 0 then
+        local f = redis.call('hmget', dep_key, 'queue', 'priority', 'scheduled')
+        local queue = f[1]
+        if queue then
+          redis.call('zrem', H.queue_key(queue, 'depends'), dep)
+          if f[3] then
+            redis.call('zadd', H.queue_key(queue, 'scheduled'), f[3], dep)
+            redis.call('hset', dep_key, 'state', 'scheduled')
+            redis.call('hdel', dep_key, 'scheduled')
+          else
+            redis.call('zadd', H.queue_key(queue, 'work'), H.work_score(tonumber(f[2]) or 0, now), dep)
+            redis.call('hset', dep_key, 'state', 'waiting')
+          end
+        end
+      end
+    end
+    if #dependents > 0 then redis.call('del', dependents_key) end
+  end
 end
 
-------------------------------------------------------------------------------
--- log
-------------------------------------------------------------------------------
+-- The commands of this module, made one at a time: the closure of the
+-- command `name`, or nil when the name is not one of them.
+local function job_commands(name)
+  ----------------------------------------------------------------------------
+  -- complete
+  ----------------------------------------------------------------------------
 
-commands['log'] = function(now, args)
-  local jid, message, data = args[1], args[2], args[3]
-  if jid == nil then error("Log(): Argument 'jid' missing") end
-  if message == nil then error("Log(): Argument 'message' missing") end
-  local extra = nil
-  if data ~= nil then
-    extra = decode_json_arg(data, "Log(): Argument 'data' not cjson: ")
-    -- A scalar would make every later read of the job fail (§4.1).
-    as_list(extra, "Log(): Argument 'data' not cjson: " .. data .. ' (must be a JSON object)')
-  end
-  if redis.call('exists', job_key(jid)) == 0 then
-    error('Log(): Job ' .. jid .. ' does not exist')
-  end
-  history_append(jid, now, message, extra)
-  return nil
-end
+  if name == 'complete' then return function(now, args)
+    local jid = H.require_jid(args[1])
+    local worker, queue, data = args[2], args[3], args[4]
+    if worker == nil then error('Complete(): Arg "worker" missing') end
+    if queue == nil then error('Complete(): Arg "queue" missing') end
+    H.decode_json_arg(data, 'Complete(): Arg "data" missing or not JSON: ')
+    local options = H.parse_pairs(args, 5)
+    local nextq = options['next']
+    local delay = assert(tonumber(options['delay'] or 0))
+    local depends = {}
+    if options['depends'] ~= nil then
+      depends = H.decode_json_arg(options['depends'], 'Complete(): Arg "depends" not JSON: ')
+    end
+    if options['delay'] and nextq == nil then
+      error('Complete(): "delay" cannot be used without a "next".')
+    end
+    if options['depends'] and nextq == nil then
+      error('Complete(): "depends" cannot be used without a "next".')
+    end
+    if options['depends'] ~= nil then
+      local depends_message = 'Complete(): Arg "depends" not JSON: ' .. options['depends'] ..
+        ' (must be a JSON array of jids)'
+      H.check_list_items(H.as_list(depends, depends_message), depends_message)
+    end
 
-------------------------------------------------------------------------------
--- get, multiget
-------------------------------------------------------------------------------
+    local key = H.job_key(jid)
+    local f = redis.call('hmget', key, 'worker', 'state', 'priority', 'retries', 'queue', 'time', 'history')
+    local job_worker, state, current_queue = f[1], f[2], f[5]
+    if job_worker == false then
+      error('Complete(): Job ' .. jid .. ' does not exist')
+    elseif state ~= 'running' then
+      error('Complete(): Job ' .. jid .. ' is not currently running: ' .. tostring(state))
+    elseif job_worker ~= worker then
+      error('Complete(): Job ' .. jid .. ' has been handed out to another worker: ' .. job_worker)
+    elseif queue ~= current_queue then
+      error('Complete(): Job ' .. jid .. ' running in another queue: ' .. tostring(current_queue))
+    end
+    -- Every option complete may need, in one read, with those of the pop a
+    -- worker usually sends next in the same call (see `multi`).
+    H.config_prefetch({'max-job-history', 'jobs-history', 'jobs-history-count', queue .. '-heartbeat',
+      'heartbeat', queue .. '-max-concurrency', 'grace-period'})
 
-commands['get'] = function(now, args)
-  local job = job_object(require_jid(args[1]))
-  if job == nil then return nil end
-  return cjson.encode(job)
-end
+    -- Tracking, dependents and scheduled jobs in the queue are the exception:
+    -- one EXISTS tells when the tracked lookup, the release of dependents and
+    -- the removal from the queue's scheduled set would find nothing. (A
+    -- running job is seldom in its queue's scheduled or work set, but quirks
+    -- can leave it there: see "leftovers" in test/core.complete.test.ts.)
+    local linked = redis.call('exists', 'ql:tracked', key .. '-dependents', H.queue_key(queue, 'scheduled')) > 0
+    H.history_append(jid, now, 'done', nil, f[7])
+    redis.call('zrem', H.queue_key(queue, 'work'), jid)
+    redis.call('zrem', H.queue_key(queue, 'locks'), jid)
+    if linked then redis.call('zrem', H.queue_key(queue, 'scheduled'), jid) end
+    H.record_sample('run', queue, now, now - (tonumber(f[6]) or now))
+    redis.call('zrem', H.worker_jobs_key(worker), jid)
+    if not linked then tracking = false end
+    if linked and H.is_tracked(jid) then H.publish('completed', jid) end
+    local remaining = tonumber(f[4])
 
-commands['multiget'] = function(now, args)
-  local out = {}
-  for i = 1, #args do
-    local job = job_object(args[i])
-    if job ~= nil then out[#out + 1] = job end
-  end
-  return cjson.encode(out)
+    if nextq then
+      H.publish('log', H.event_advanced(jid, nextq, queue))
+      H.history_append(jid, now, 'put', {q = nextq}, false)
+      H.remember_queue(nextq, now)
+      redis.call('hmset', key, 'data', data, 'time', H.format_time(now), 'state', 'waiting',
+        'worker', '', 'failure', '{}', 'queue', nextq, 'expires', '0', 'remaining', H.int_text(remaining))
+      if delay > 0 and #depends == 0 then
+        redis.call('zadd', H.queue_key(nextq, 'scheduled'), now + delay, jid)
+        return 'scheduled'
+      end
+      if H.link_dependencies(jid, depends) > 0 then
+        redis.call('zadd', H.queue_key(nextq, 'depends'), now, jid)
+        if delay > 0 then
+          redis.call('hmset', key, 'state', 'depends', 'scheduled', now + delay)
+        else
+          redis.call('hset', key, 'state', 'depends')
+        end
+        return 'depends'
+      end
+      redis.call('zadd', H.queue_key(nextq, 'work'), H.work_score(tonumber(f[3]) or 0, now), jid)
+      return 'waiting'
+    end
+
+    H.publish('log', H.event_completed(jid, queue))
+    redis.call('hmset', key, 'data', data, 'time', H.format_time(now), 'state', 'complete',
+      'worker', '', 'failure', '{}', 'queue', '', 'expires', '0', 'remaining', H.int_text(remaining))
+    H.apply_retention(jid, now)
+    if linked then H.release_dependents(jid, now) end
+    return 'complete'
+  end end
+
+  ----------------------------------------------------------------------------
+  -- fail
+  ----------------------------------------------------------------------------
+
+  if name == 'fail' then return function(now, args)
+    local jid = H.require_jid(args[1])
+    local worker, group, message, data = args[2], args[3], args[4], args[5]
+    if worker == nil then error('Fail(): Arg "worker" missing') end
+    if group == nil then error('Fail(): Arg "group" missing') end
+    if message == nil then error('Fail(): Arg "message" missing') end
+    local decoded = false
+    if data ~= nil then decoded = cjson.decode(data) end
+
+    local key = H.job_key(jid)
+    local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'history')
+    local queue, state, job_worker = f[1], f[2], f[3]
+    if not state then
+      error('Fail(): Job ' .. jid .. 'does not exist')
+    elseif state ~= 'running' then
+      error('Fail(): Job ' .. jid .. 'not currently running: ' .. state)
+    elseif worker ~= job_worker then
+      error('Fail(): Job ' .. jid .. ' running with another worker: ' .. tostring(job_worker))
+    end
+
+    H.publish('log', H.event_failed(message, jid, group, worker))
+    if H.is_tracked(jid) then H.publish('failed', jid) end
+    redis.call('zrem', H.worker_jobs_key(worker), jid)
+    H.history_append(jid, now, 'failed', {worker = worker, group = group}, f[4])
+    H.stats_incr(queue, now, 'failures', 1)
+    H.stats_incr(queue, now, 'failed', 1)
+    H.leave_queue(queue, jid, false)
+    local failure = H.failure_text(group, message, math.floor(now), worker)
+    if decoded then
+      redis.call('hmset', key, 'data', cjson.encode(decoded), 'state', 'failed', 'worker', '',
+        'expires', '', 'failure', failure)
+    else
+      redis.call('hmset', key, 'state', 'failed', 'worker', '', 'expires', '', 'failure', failure)
+    end
+    redis.call('sadd', 'ql:failures', group)
+    redis.call('lpush', 'ql:f:' .. group, jid)
+    return jid
+  end end
+
+  ----------------------------------------------------------------------------
+  -- retry
+  ----------------------------------------------------------------------------
+
+  if name == 'retry' then return function(now, args)
+    local jid = H.require_jid(args[1])
+    local queue, worker, raw_delay, group, message = args[2], args[3], args[4], args[5], args[6]
+    if queue == nil then error('Retry(): Arg "queue" missing') end
+    if worker == nil then error('Retry(): Arg "worker" missing') end
+    local delay = tonumber(raw_delay or 0)
+    if delay == nil then
+      error('Retry(): Arg "delay" not a number: ' .. tostring(raw_delay))
+    end
+
+    local key = H.job_key(jid)
+    local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'priority', 'history')
+    local oldqueue, state, job_worker = f[1], f[2], f[3]
+    if job_worker == false then
+      error('Retry(): Job ' .. jid .. ' does not exist')
+    elseif state ~= 'running' then
+      error('Retry(): Job ' .. jid .. ' is not currently running: ' .. tostring(state))
+    elseif job_worker ~= worker then
+      error('Retry(): Job ' .. jid .. ' has been given to another worker: ' .. job_worker)
+    end
+
+    -- First write: Redis itself refuses a non-integer `remaining`.
+    local remaining = tonumber(redis.call('hincrby', key, 'remaining', -1))
+    redis.call('hdel', key, 'grace')
+    redis.call('zrem', H.queue_key(oldqueue, 'locks'), jid)
+    redis.call('zrem', H.worker_jobs_key(worker), jid)
+
+    if remaining < 0 then
+      local failure
+      group = group or ('failed-retries-' .. queue)
+      if message ~= nil then
+        failure = H.failure_text(group, message, math.floor(now), worker)
+      else
+        failure = H.failure_text(group, 'Job exhausted retries in queue "' .. oldqueue .. '"', now, '')
+      end
+      H.mark_exhausted(jid, now, group, failure, queue, f[5])
+      if H.is_tracked(jid) then H.publish('failed', jid) end
+    else
+      if delay > 0 then
+        redis.call('zadd', H.queue_key(queue, 'scheduled'), now + delay, jid)
+        redis.call('hset', key, 'state', 'scheduled')
+      else
+        redis.call('zadd', H.queue_key(queue, 'work'), H.work_score(tonumber(f[4]) or 0, now), jid)
+        redis.call('hset', key, 'state', 'waiting')
+      end
+      if group ~= nil and message ~= nil then
+        redis.call('hset', key, 'failure', H.failure_text(group, message, math.floor(now), worker))
+      end
+    end
+    return math.floor(remaining)
+  end end
+
+  ----------------------------------------------------------------------------
+  -- heartbeat
+  ----------------------------------------------------------------------------
+
+  if name == 'heartbeat' then return function(now, args)
+    local jid = H.require_jid(args[1])
+    local worker, data = args[2], args[3]
+    if worker == nil then error('Heatbeat(): Arg "worker" missing') end
+
+    local key = H.job_key(jid)
+    local f = redis.call('hmget', key, 'queue', 'worker', 'state')
+    local queue, job_worker, state = f[1], f[2], f[3]
+    local expires = now + H.heartbeat_for(queue or '')
+    local decoded = false
+    if data ~= nil then decoded = cjson.decode(data) end
+    if job_worker == false then
+      error('Heartbeat(): Job ' .. jid .. ' does not exist')
+    elseif state ~= 'running' then
+      error('Heartbeat(): Job ' .. jid .. ' not currently running: ' .. tostring(state))
+    elseif job_worker ~= worker or job_worker == '' then
+      error('Heartbeat(): Job ' .. jid .. ' given out to another worker: ' .. job_worker)
+    end
+
+    local expires_text = H.score_text(expires)
+    if decoded then
+      redis.call('hmset', key, 'expires', expires_text, 'worker', worker, 'data', cjson.encode(decoded))
+    else
+      redis.call('hmset', key, 'expires', expires_text, 'worker', worker)
+    end
+    redis.call('zadd', H.worker_jobs_key(worker), expires_text, jid)
+    redis.call('zadd', 'ql:workers', H.score_text(now), worker)
+    redis.call('zadd', H.queue_key(queue, 'locks'), expires_text, jid)
+    return expires
+  end end
+
+  ----------------------------------------------------------------------------
+  -- cancel
+  ----------------------------------------------------------------------------
+
+  if name == 'cancel' then return function(now, args)
+    -- Nothing is written unless every dependent of every job is canceled too.
+    local given, dependents = {}, {}
+    for i = 1, #args do given[args[i]] = true end
+    for i = 1, #args do
+      local jid = args[i]
+      dependents[i] = redis.call('smembers', H.job_key(jid) .. '-dependents')
+      for _, dep in ipairs(dependents[i]) do
+        if not given[dep] then
+          error('Cancel(): ' .. jid .. ' is a dependency of ' .. dep ..
+            ' but is not mentioned to be canceled')
+        end
+      end
+    end
+
+    for i = 1, #args do
+      local jid = args[i]
+      local key = H.job_key(jid)
+      local f = redis.call('hmget', key, 'state', 'queue', 'failure', 'worker', 'tags')
+      local state, queue, failure, worker = f[1], f[2], f[3], f[4]
+      if state ~= 'complete' then
+        local payload = H.event_canceled(jid, queue, worker)
+        H.publish('log', payload)
+        if worker and worker ~= '' then
+          redis.call('zrem', H.worker_jobs_key(worker), jid)
+          H.publish('w:' .. worker, payload)
+        end
+        if queue then H.leave_queue(queue, jid, true) end
+        local dependencies_key = key .. '-dependencies'
+        for _, dep in ipairs(redis.call('smembers', dependencies_key)) do
+          redis.call('srem', H.job_key(dep) .. '-dependents', jid)
+        end
+        redis.call('del', dependencies_key)
+        if state == 'failed' then
+          local decoded = H.leave_failure_group(jid, failure)
+          -- HINCRBY rather than the reference's read-modify-write, which
+          -- raises a Lua error when the counter is missing.
+          H.stats_incr(queue, decoded['when'], 'failed', -1)
+        end
+        for _, tag in ipairs(cjson.decode(f[5] or '{}')) do H.tag_index_remove(jid, tag) end
+        if H.is_tracked(jid) then H.publish('canceled', jid) end
+        redis.call('del', key, key .. '-history')
+      end
+    end
+    return args
+  end end
+
+  ----------------------------------------------------------------------------
+  -- timeout
+  ----------------------------------------------------------------------------
+
+  if name == 'timeout' then return function(now, args)
+    for i = 1, #args do
+      local jid = args[i]
+      local key = H.job_key(jid)
+      local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'history')
+      local queue, state, worker = f[1], f[2], f[3]
+      if not queue then
+        error('Timeout(): Job ' .. jid .. ' does not exist')
+      elseif state ~= 'running' then
+        error('Timeout(): Job ' .. jid .. ' not running')
+      end
+      H.history_append(jid, now, 'timed-out', nil, f[4])
+      redis.call('zrem', H.queue_key(queue, 'locks'), jid)
+      redis.call('zadd', H.queue_key(queue, 'work'), '+inf', jid)
+      redis.call('hmset', key, 'state', 'stalled', 'expires', 0)
+      local payload = H.event_lock_lost(jid, worker)
+      H.publish('w:' .. worker, payload)
+      H.publish('log', payload)
+    end
+    return nil
+  end end
+
+  ----------------------------------------------------------------------------
+  -- priority
+  ----------------------------------------------------------------------------
+
+  if name == 'priority' then return function(now, args)
+    local jid = H.require_jid(args[1])
+    local priority = tonumber(args[2])
+    if priority == nil then
+      error('Priority(): Arg "priority" missing or not a number: ' .. tostring(args[2]))
+    end
+    local key = H.job_key(jid)
+    local queue = redis.call('hget', key, 'queue')
+    if not queue then
+      error('Priority(): Job ' .. jid .. ' does not exist')
+    end
+    if queue ~= '' then
+      local work = H.queue_key(queue, 'work')
+      if redis.call('zscore', work, jid) then
+        redis.call('zadd', work, priority, jid)
+      end
+    end
+    redis.call('hset', key, 'priority', priority)
+    return priority
+  end end
+
+  ----------------------------------------------------------------------------
+  -- depends
+  ----------------------------------------------------------------------------
+
+  if name == 'depends' then return function(now, args)
+    local jid = H.require_jid(args[1])
+    local command = args[2]
+    if command == nil then error('Depends(): Arg "command" missing') end
+    local key = H.job_key(jid)
+    local state = redis.call('hget', key, 'state')
+    if state ~= 'depends' then
+      error('Depends(): Job ' .. jid .. ' not in the depends state: ' .. tostring(state))
+    end
+    if command ~= 'on' and command ~= 'off' then
+      error('Depends(): Argument "command" must be "on" or "off"')
+    end
+
+    local listed = {}
+    for i = 3, #args do listed[#listed + 1] = args[i] end
+    local dependencies_key = key .. '-dependencies'
+    if command == 'on' then
+      H.link_dependencies(jid, listed)
+    elseif listed[1] == 'all' then
+      for _, dep in ipairs(redis.call('smembers', dependencies_key)) do
+        redis.call('srem', H.job_key(dep) .. '-dependents', jid)
+      end
+      redis.call('del', dependencies_key)
+      H.depends_to_work(jid, now)
+    else
+      for _, dep in ipairs(listed) do
+        redis.call('srem', H.job_key(dep) .. '-dependents', jid)
+        redis.call('srem', dependencies_key, dep)
+        if redis.call('scard', dependencies_key) == 0 then
+          H.depends_to_work(jid, now)
+        end
+      end
+    end
+    return 1
+  end end
+
+  ----------------------------------------------------------------------------
+  -- log
+  ----------------------------------------------------------------------------
+
+  if name == 'log' then return function(now, args)
+    local jid, message, data = args[1], args[2], args[3]
+    if jid == nil then error("Log(): Argument 'jid' missing") end
+    if message == nil then error("Log(): Argument 'message' missing") end
+    local extra = nil
+    if data ~= nil then
+      extra = H.decode_json_arg(data, "Log(): Argument 'data' not cjson: ")
+      -- A scalar would make every later read of the job fail (§4.1).
+      H.as_list(extra, "Log(): Argument 'data' not cjson: " .. data .. ' (must be a JSON object)')
+    end
+    if redis.call('exists', H.job_key(jid)) == 0 then
+      error('Log(): Job ' .. jid .. ' does not exist')
+    end
+    H.history_append(jid, now, message, extra)
+    return nil
+  end end
+
+  ----------------------------------------------------------------------------
+  -- get, multiget
+  ----------------------------------------------------------------------------
+
+  if name == 'get' then return function(now, args)
+    local job = H.job_object(H.require_jid(args[1]))
+    if job == nil then return nil end
+    return cjson.encode(job)
+  end end
+
+  if name == 'multiget' then return function(now, args)
+    local out = {}
+    for i = 1, #args do
+      local job = H.job_object(args[i])
+      if job ~= nil then out[#out + 1] = job end
+    end
+    return cjson.encode(out)
+  end end
 end

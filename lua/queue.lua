@@ -9,561 +9,578 @@
 -- priority pops sooner, equal priorities oldest first and exact ties in
 -- descending jid order. recur_spawn comes from recurring.lua.
 
--- What pop reads of each job it hands out: the job-object fields (base's
--- JOB_FIELDS, in that order, so that the reply can be passed to job_object)
--- plus `time` for the wait sample. POP_HISTORY is where the legacy `history`
--- blob lands in that reply.
-local POP_FIELDS = {
-  'jid', 'klass', 'state', 'queue', 'worker', 'priority', 'expires', 'retries',
-  'remaining', 'data', 'tags', 'failure', 'spawned_from_jid', 'history', 'time',
-}
-local POP_HISTORY = 14
-local POP_TIME = 15
-
--- Move up to `limit` ready scheduled jobs (score in [0, now]) to the work set.
--- A nil limit means all of them; a negative one too (Redis LIMIT semantics).
-local function promote_scheduled(queue, now, limit)
-  if limit == 0 then return end
-  local scheduled = queue_key(queue, 'scheduled')
-  local ready
-  if limit == nil then
-    ready = redis.call('zrangebyscore', scheduled, '0', score_text(now))
-  else
-    ready = redis.call('zrangebyscore', scheduled, '0', score_text(now), 'LIMIT', '0', int_text(limit))
-  end
-  if #ready == 0 then return end
-  local scores = {}
-  for i, jid in ipairs(ready) do
-    local key = job_key(jid)
-    local priority = tonumber(redis.call('hget', key, 'priority') or 0)
-    scores[2 * i - 1] = work_score(priority, now)
-    scores[2 * i] = jid
-    redis.call('hset', key, 'state', 'waiting')
-  end
-  call_chunked('zadd', queue_key(queue, 'work'), scores)
-  call_chunked('zrem', scheduled, ready)
-end
-
--- The top `count` jids of the work set, appended to `jids` (Redis rank
--- arithmetic: a negative count leaves that many off the tail).
-local function take_work(queue, count, jids)
-  if count == 0 then return jids end
-  local top = redis.call('zrevrange', queue_key(queue, 'work'), '0', int_text(count - 1))
-  for i = 1, #top do jids[#jids + 1] = top[i] end
-  return jids
-end
-
--- Stall handling for pop (§6.3): look at up to `count` expired locks, warn
--- (courtesy step) and/or invalidate them. Returns the jids to hand out again.
-local function reclaim_expired(queue, now, count)
-  local locks = queue_key(queue, 'locks')
-  local expired = redis.call('zrangebyscore', locks, '-inf', score_text(now), 'LIMIT', '0', int_text(count))
-  local reclaimed = {}
-  if #expired == 0 then return reclaimed end
-  local grace_period = config_value('grace-period', 10)
-  for _, jid in ipairs(expired) do
-    local key = job_key(jid)
-    local f = redis.call('hmget', key, 'worker', 'grace', 'queue', 'history')
-    local worker = f[1]
-    local legacy = f[4]
-    redis.call('zrem', worker_jobs_key(worker), jid)
-    local warned = tonumber(f[2] or 0) == 1
-    local tracked = nil
-    if grace_period <= 0 or not warned then
-      tracked = is_tracked(jid)
-      if tracked then publish('stalled', jid) end
-      history_append(jid, now, 'timed-out', nil, legacy)
-      legacy = false
-      redis.call('hset', key, 'grace', 1)
-      local payload = events.lock_lost(jid, worker)
-      publish('w:' .. worker, payload)
-      publish('log', payload)
-      redis.call('zadd', locks, now + grace_period, jid)
-      stats_incr(queue, now, 'retries', 1)
-    end
-    if grace_period <= 0 or warned then
-      redis.call('hdel', key, 'grace')
-      local remaining = tonumber(redis.call('hincrby', key, 'remaining', -1))
-      if remaining < 0 then
-        leave_queue(queue, jid, false)
-        local group = 'failed-retries-' .. f[3]
-        local message = 'Job exhausted retries in queue "' .. queue .. '"'
-        mark_exhausted(jid, now, group, failure_text(group, message, now, ''), queue, legacy)
-        if tracked == nil then tracked = is_tracked(jid) end
-        if tracked then publish('failed', jid) end
-        publish('log', events.failed(message, jid, group, worker))
-      else
-        reclaimed[#reclaimed + 1] = jid
-      end
-    end
-  end
-  return reclaimed
-end
-
-local function encode_jobs(jids)
-  local out = {}
-  for _, jid in ipairs(jids) do
-    local job = job_object(jid)
-    if job ~= nil then out[#out + 1] = job end
-  end
-  return cjson.encode(out)
-end
-
-local function queue_counts(queue, now)
-  local locks = queue_key(queue, 'locks')
-  local stalled = redis.call('zcount', locks, 0, now)
-  promote_scheduled(queue, now, nil)
-  return {
-    name = queue,
-    waiting = redis.call('zcard', queue_key(queue, 'work')),
-    stalled = stalled,
-    running = redis.call('zcard', locks) - stalled,
-    scheduled = redis.call('zcard', queue_key(queue, 'scheduled')),
-    depends = redis.call('zcard', queue_key(queue, 'depends')),
-    recurring = redis.call('zcard', queue_key(queue, 'recur')),
-    paused = redis.call('sismember', KEY_PAUSED, queue) == 1,
+local function load_pop()
+  -- What pop reads of each job it hands out: the job-object fields (base's
+  -- JOB_FIELDS, in that order, so that the reply can be passed to job_object)
+  -- plus `time` for the wait sample. POP_HISTORY is where the legacy `history`
+  -- blob lands in that reply.
+  local POP_FIELDS = {
+    'jid', 'klass', 'state', 'queue', 'worker', 'priority', 'expires', 'retries',
+    'remaining', 'data', 'tags', 'failure', 'spawned_from_jid', 'history', 'time',
   }
-end
+  local POP_HISTORY = 14
+  local POP_TIME = 15
+  -- No job is tracked (read only).
+  local NO_FLAGS = {}
 
-local function require_queue(queue)
-  if queue == nil then error('Queue(): no queue name provided') end
-  return queue
-end
-
--- A JSON option that must be a list of jids/tags: validated completely
--- before put writes anything.
-local function list_option(text, message)
-  local value = decode_json_arg(text, message)
-  local strict = message .. tostring(text) .. ' (must be a JSON array)'
-  return check_list_items(as_list(value, strict), strict)
-end
-
-------------------------------------------------------------------------------
--- put, requeue
-------------------------------------------------------------------------------
-
-commands['put'] = function(now, args)
-  local worker = args[1]
-  local queue = require_queue(args[2])
-  local jid, klass, data, raw_delay = args[3], args[4], args[5], args[6]
-  if jid == nil then error('Put(): Arg "jid" missing') end
-  if klass == nil then error('Put(): Arg "klass" missing') end
-  decode_json_arg(data, 'Put(): Arg "data" missing or not JSON: ')
-  local delay = tonumber(raw_delay)
-  if delay == nil then
-    error('Put(): Arg "delay" not a number: ' .. tostring(raw_delay))
-  end
-  local options = parse_options(args, 7)
-
-  local key = job_key(jid)
-  local dependencies_key = key .. '-dependencies'
-  -- Most puts make a new job: when neither its hash nor its dependencies
-  -- exist, one EXISTS stands in for reading the (absent) old fields and
-  -- counting the (absent) old dependencies.
-  local existing = redis.call('exists', key, dependencies_key) > 0
-  local f = {false, false, false, false, false, false, false, false}
-  if existing then
-    f = redis.call('hmget', key, 'priority', 'tags', 'queue', 'state', 'failure',
-      'retries', 'worker', 'history')
-  end
-  local old_tags, oldqueue, state, oldworker = f[2], f[3], f[4], f[7]
-
-  local retries = tonumber(options['retries'] or f[6] or 5)
-  if retries == nil then
-    error('Put(): Arg "retries" not a number: ' .. tostring(options['retries']))
-  end
-  local tags
-  if options['tags'] ~= nil then
-    tags = list_option(options['tags'], 'Put(): Arg "tags" not JSON')
-  else
-    tags = cjson.decode(old_tags or '[]')
-  end
-  local priority = tonumber(options['priority'] or f[1] or 0)
-  if priority == nil then
-    error('Put(): Arg "priority" not a number' .. tostring(options['priority']))
-  end
-  local depends = {}
-  if options['depends'] ~= nil then
-    depends = list_option(options['depends'], 'Put(): Arg "depends" not JSON: ')
-  end
-
-  -- 1. Old tags out (re-added below with score `now`).
-  if old_tags then
-    for _, tag in ipairs(cjson.decode(old_tags)) do tag_index_remove(jid, tag) end
-  end
-  -- 2. A non-empty depends list replaces the old dependencies.
-  if #depends > 0 then
-    local wanted = {}
-    for _, dep in ipairs(depends) do wanted[tostring(dep)] = true end
-    for _, dep in ipairs(redis.call('smembers', dependencies_key)) do
-      if not wanted[dep] then
-        redis.call('srem', job_key(dep) .. '-dependents', jid)
-        redis.call('srem', dependencies_key, dep)
-      end
-    end
-  end
-  -- 3-5. Announce, record, and take it away from wherever it was.
-  publish('log', events.put(jid, queue))
-  history_append(jid, now, 'put', {q = queue}, f[8])
-  if oldqueue then leave_queue(oldqueue, jid, true) end
-  if oldworker and oldworker ~= '' then
-    redis.call('zrem', worker_jobs_key(oldworker), jid)
-    if oldworker ~= worker then
-      local payload = events.lock_lost(jid, oldworker)
-      publish('w:' .. oldworker, payload)
-      publish('log', payload)
-    end
-  end
-  -- 6-7. Out of retention, new tags in, out of its failure group.
-  if state == 'complete' then
-    redis.call('zrem', KEY_COMPLETED, jid)
-    completed_known = nil
-  end
-  for _, tag in ipairs(tags) do tag_index_add(jid, tag, now) end
-  if state == 'failed' then
-    local failure = leave_failure_group(jid, f[5])
-    -- Reference behaviour: the target queue's counter, on the failure's day.
-    stats_incr(queue, failure['when'], 'failed', -1)
-  end
-  -- 8. The hash.
-  redis.call('hmset', key,
-    'jid', jid,
-    'klass', klass,
-    'data', data,
-    'priority', int_text(priority),
-    'tags', cjson.encode(tags),
-    'state', (delay > 0) and 'scheduled' or 'waiting',
-    'worker', '',
-    'expires', '0',
-    'queue', queue,
-    'retries', int_text(retries),
-    'remaining', int_text(retries),
-    'time', format_time(now))
-  -- 9-10. Dependencies, then placement.
-  link_dependencies(jid, depends)
-  local blocked = false
-  if existing or #depends > 0 then blocked = redis.call('scard', dependencies_key) > 0 end
-  if blocked then
-    redis.call('zadd', queue_key(queue, 'depends'), now, jid)
-    if delay > 0 then
-      redis.call('hmset', key, 'state', 'depends', 'scheduled', now + delay)
+  -- Move up to `limit` ready scheduled jobs (score in [0, now]) to the work set.
+  -- A nil limit means all of them; a negative one too (Redis LIMIT semantics).
+  function H.promote_scheduled(queue, now, limit)
+    if limit == 0 then return end
+    local scheduled = H.queue_key(queue, 'scheduled')
+    local ready
+    if limit == nil then
+      ready = redis.call('zrangebyscore', scheduled, '0', H.score_text(now))
     else
-      redis.call('hset', key, 'state', 'depends')
+      ready = redis.call('zrangebyscore', scheduled, '0', H.score_text(now), 'LIMIT', '0', H.int_text(limit))
     end
-  elseif delay > 0 then
-    redis.call('zadd', queue_key(queue, 'scheduled'), now + delay, jid)
-  else
-    redis.call('zadd', queue_key(queue, 'work'), work_score(priority, now), jid)
-  end
-  -- 11-12.
-  remember_queue(queue, now)
-  if is_tracked(jid) then publish('put', jid) end
-  return jid
-end
-
-commands['requeue'] = function(now, args)
-  local jid = require_jid(args[3])
-  if redis.call('exists', job_key(jid)) == 0 then
-    error('Requeue(): Job ' .. jid .. ' does not exist')
-  end
-  return commands['put'](now, args)
-end
-
-------------------------------------------------------------------------------
--- pop, peek
-------------------------------------------------------------------------------
-
--- pop and pop.raw: the same checks, writes and events; `raw` only changes
--- the reply (job_record instead of job_object; nothing is an empty array
--- instead of `{}`).
-local function pop_jobs(now, args, raw)
-  local nothing = raw and {} or '{}'
-  local queue = require_queue(args[1])
-  local worker, raw_count = args[2], args[3]
-  if worker == nil then error('Pop(): Arg "worker" missing') end
-  local count = tonumber(raw_count)
-  if count == nil then
-    error('Pop(): Arg "count" missing or not a number: ' .. tostring(raw_count))
+    if #ready == 0 then return end
+    local scores = {}
+    for i, jid in ipairs(ready) do
+      local key = H.job_key(jid)
+      local priority = tonumber(redis.call('hget', key, 'priority') or 0)
+      scores[2 * i - 1] = H.work_score(priority, now)
+      scores[2 * i] = jid
+      redis.call('hset', key, 'state', 'waiting')
+    end
+    H.call_chunked('zadd', H.queue_key(queue, 'work'), scores)
+    H.call_chunked('zrem', scheduled, ready)
   end
 
-  -- Every option pop may need, in one read.
-  config_prefetch({queue .. '-heartbeat', 'heartbeat', queue .. '-max-concurrency',
-    'max-job-history', 'grace-period'})
-  local expires = now + heartbeat_for(queue)
-  -- Paused queues, recurring templates, scheduled jobs and tracked jobs are
-  -- the exception: when none of their keys exists, one EXISTS stands in for
-  -- the pause check, both scans and the tracked lookups (on missing keys
-  -- they would find nothing).
-  local exceptions = redis.call('exists', KEY_PAUSED, queue_key(queue, 'recur'),
-    queue_key(queue, 'scheduled'), KEY_TRACKED) > 0
-  if not exceptions then tracking = false end
-  if exceptions and redis.call('sismember', KEY_PAUSED, queue) == 1 then return nothing end
-  redis.call('zadd', KEY_WORKERS, score_text(now), worker)
-
-  local max_concurrency = config_value(queue .. '-max-concurrency', 0)
-  if max_concurrency > 0 then
-    local running = redis.call('zcount', queue_key(queue, 'locks'), score_text(now), '+inf')
-    count = math.min(math.max(0, max_concurrency - running), count)
-    if count == 0 then return nothing end
+  -- The top `count` jids of the work set, appended to `jids` (Redis rank
+  -- arithmetic: a negative count leaves that many off the tail).
+  function H.take_work(queue, count, jids)
+    if count == 0 then return jids end
+    local top = redis.call('zrevrange', H.queue_key(queue, 'work'), '0', H.int_text(count - 1))
+    for i = 1, #top do jids[#jids + 1] = top[i] end
+    return jids
   end
 
-  local jids = reclaim_expired(queue, now, count)
-  if exceptions then
-    recur_spawn(queue, now, count - #jids)
-    promote_scheduled(queue, now, count - #jids)
-  end
-  take_work(queue, count - #jids, jids)
-  if #jids == 0 then return nothing end
-
-  -- Per job: read it, append `popped`, lock it; the wait samples, the
-  -- tracked lookups and the set updates are done once for the whole batch.
-  local tracked = {}
-  if exceptions then tracked = tracked_flags(jids) end
-  local waits = samples_for('wait', queue, now)
-  local time_text = format_time(now)
-  local expires_text = score_text(expires)
-  local out = {}
-  for i, jid in ipairs(jids) do
-    local key = job_key(jid)
-    local f = redis.call('hmget', key, unpack(POP_FIELDS))
-    history_append(jid, now, 'popped', {worker = worker}, f[POP_HISTORY])
-    f[POP_HISTORY] = false
-    samples_add(waits, now - (tonumber(f[POP_TIME]) or now))
-    redis.call('hmset', key, 'time', time_text, 'worker', worker,
-      'expires', expires_text, 'state', 'running')
-    if tracked[i] then publish('popped', jid) end
-    if f[1] then
-      f[3], f[5], f[7] = 'running', worker, expires_text
-      if raw then
-        out[#out + 1] = job_record(jid, f, tracked[i] or false)
-      else
-        out[#out + 1] = job_object(jid, f, tracked[i] or false)
+  -- Stall handling for pop (§6.3): look at up to `count` expired locks, warn
+  -- (courtesy step) and/or invalidate them. Returns the jids to hand out again.
+  function H.reclaim_expired(queue, now, count)
+    local locks = H.queue_key(queue, 'locks')
+    local expired = redis.call('zrangebyscore', locks, '-inf', H.score_text(now), 'LIMIT', '0', H.int_text(count))
+    local reclaimed = {}
+    if #expired == 0 then return reclaimed end
+    local grace_period = H.config_value('grace-period', 10)
+    for _, jid in ipairs(expired) do
+      local key = H.job_key(jid)
+      local f = redis.call('hmget', key, 'worker', 'grace', 'queue', 'history')
+      local worker = f[1]
+      local legacy = f[4]
+      redis.call('zrem', H.worker_jobs_key(worker), jid)
+      local warned = tonumber(f[2] or 0) == 1
+      local tracked = nil
+      if grace_period <= 0 or not warned then
+        tracked = H.is_tracked(jid)
+        if tracked then H.publish('stalled', jid) end
+        H.history_append(jid, now, 'timed-out', nil, legacy)
+        legacy = false
+        redis.call('hset', key, 'grace', 1)
+        local payload = H.event_lock_lost(jid, worker)
+        H.publish('w:' .. worker, payload)
+        H.publish('log', payload)
+        redis.call('zadd', locks, now + grace_period, jid)
+        H.stats_incr(queue, now, 'retries', 1)
+      end
+      if grace_period <= 0 or warned then
+        redis.call('hdel', key, 'grace')
+        local remaining = tonumber(redis.call('hincrby', key, 'remaining', -1))
+        if remaining < 0 then
+          H.leave_queue(queue, jid, false)
+          local group = 'failed-retries-' .. f[3]
+          local message = 'Job exhausted retries in queue "' .. queue .. '"'
+          H.mark_exhausted(jid, now, group, H.failure_text(group, message, now, ''), queue, legacy)
+          if tracked == nil then tracked = H.is_tracked(jid) end
+          if tracked then H.publish('failed', jid) end
+          H.publish('log', H.event_failed(message, jid, group, worker))
+        else
+          reclaimed[#reclaimed + 1] = jid
+        end
       end
     end
-  end
-  samples_done(waits)
-  -- Every lock has the same expiry. Small sorted sets are listpacks, where
-  -- each insert scans (and parses the score of) every member before its
-  -- place; equal scores are ordered by member, so adding the members in
-  -- descending order puts each at the front of its equals.
-  local sorted = {}
-  for i = 1, #jids do sorted[i] = jids[i] end
-  table.sort(sorted, function(a, b) return a > b end)
-  local lock_scores = {}
-  for i = 1, #sorted do
-    lock_scores[2 * i - 1] = expires_text
-    lock_scores[2 * i] = sorted[i]
-  end
-  call_chunked('zadd', worker_jobs_key(worker), lock_scores)
-  call_chunked('zadd', queue_key(queue, 'locks'), lock_scores)
-  call_chunked('zrem', queue_key(queue, 'work'), jids)
-  if raw then return out end
-  return cjson.encode(out)
-end
-
-commands['pop'] = function(now, args) return pop_jobs(now, args, false) end
-
--- pop.raw <now> <queue> <worker> <count>: pop for clients that read the
--- stored fields themselves (see job_record); qless-ts pops this way.
-commands['pop.raw'] = function(now, args) return pop_jobs(now, args, true) end
-
-commands['peek'] = function(now, args)
-  local queue = require_queue(args[1])
-  local raw_count = args[2]
-  local count = tonumber(raw_count)
-  if count == nil then
-    error('Peek(): Arg "count" missing or not a number: ' .. tostring(raw_count))
-  end
-  local jids = redis.call('zrangebyscore', queue_key(queue, 'locks'), '-inf', score_text(now),
-    'LIMIT', '0', int_text(count))
-  recur_spawn(queue, now, count - #jids)
-  promote_scheduled(queue, now, count - #jids)
-  take_work(queue, count - #jids, jids)
-  return encode_jobs(jids)
-end
-
-------------------------------------------------------------------------------
--- jobs, length, queues
-------------------------------------------------------------------------------
-
-commands['jobs'] = function(now, args)
-  local state = args[1]
-  if state == nil then error('Jobs(): Arg "state" missing') end
-  local first = 2
-  local queue
-  if state ~= 'complete' then
-    queue = args[2]
-    if queue == nil then error('Jobs(): Arg "queue" missing') end
-    first = 3
-  end
-  local offset = tonumber(args[first] or 0)
-  if offset == nil then
-    error('Jobs(): Arg "offset" not a number: ' .. tostring(args[first]))
-  end
-  local count = tonumber(args[first + 1] or 25)
-  if count == nil then
-    error('Jobs(): Arg "count" not a number: ' .. tostring(args[first + 1]))
+    return reclaimed
   end
 
-  if state == 'complete' then
-    return redis.call('zrevrange', KEY_COMPLETED, offset, offset + count - 1)
-  elseif state == 'running' then
-    return redis.call('zrangebyscore', queue_key(queue, 'locks'), now, '+inf', 'LIMIT', offset, count)
-  elseif state == 'stalled' then
-    return redis.call('zrangebyscore', queue_key(queue, 'locks'), '-inf', now, 'LIMIT', offset, count)
-  elseif state == 'scheduled' then
-    promote_scheduled(queue, now, nil)
-    return redis.call('zrange', queue_key(queue, 'scheduled'), offset, offset + count - 1)
-  elseif state == 'depends' then
-    return redis.call('zrange', queue_key(queue, 'depends'), offset, offset + count - 1)
-  elseif state == 'recurring' then
-    return redis.call('zrangebyscore', queue_key(queue, 'recur'), 0, '+inf', 'LIMIT', offset, count)
-  end
-  error('Jobs(): Unknown type "' .. state .. '"')
-end
+  ----------------------------------------------------------------------------
+  -- pop, peek
+  ----------------------------------------------------------------------------
 
-commands['length'] = function(now, args)
-  local queue = require_queue(args[1])
-  return redis.call('zcard', queue_key(queue, 'locks')) +
-    redis.call('zcard', queue_key(queue, 'work')) +
-    redis.call('zcard', queue_key(queue, 'scheduled'))
-end
-
-commands['queues'] = function(now, args)
-  if args[1] ~= nil then
-    return cjson.encode(queue_counts(args[1], now))
-  end
-  local out = {}
-  for i, queue in ipairs(redis.call('zrange', KEY_QUEUES, 0, -1)) do
-    out[i] = queue_counts(queue, now)
-  end
-  return cjson.encode(out)
-end
-
-------------------------------------------------------------------------------
--- pause, unpause, queue.forget
-------------------------------------------------------------------------------
-
--- With no names Redis itself refuses the command ("Wrong number of args"),
--- which is the reference's error; otherwise the names go out in slices.
-local function bulk_members(command, key, names)
-  if #names == 0 then redis.call(command, key) end
-  call_chunked(command, key, names)
-  return nil
-end
-
-commands['pause'] = function(now, args) return bulk_members('sadd', KEY_PAUSED, args) end
-commands['unpause'] = function(now, args) return bulk_members('srem', KEY_PAUSED, args) end
-commands['queue.forget'] = function(now, args)
-  remembered_queues = {}
-  return bulk_members('zrem', KEY_QUEUES, args)
-end
-
-------------------------------------------------------------------------------
--- failed, unfail
-------------------------------------------------------------------------------
-
-commands['failed'] = function(now, args)
-  local group = args[1]
-  local start = tonumber(args[2] or 0)
-  if start == nil then
-    error('Failed(): Arg "start" is not a number: ' .. tostring(args[2]))
-  end
-  local limit = tonumber(args[3] or 25)
-  if limit == nil then
-    error('Failed(): Arg "limit" is not a number: ' .. tostring(args[3]))
-  end
-  if group ~= nil then
-    local list = 'ql:f:' .. group
-    return cjson.encode({
-      total = redis.call('llen', list),
-      jobs = redis.call('lrange', list, start, start + limit - 1),
-    })
-  end
-  local out = {}
-  for _, name in ipairs(redis.call('smembers', KEY_FAILURES)) do
-    out[name] = redis.call('llen', 'ql:f:' .. name)
-  end
-  return cjson.encode(out)
-end
-
-commands['unfail'] = function(now, args)
-  local queue = require_queue(args[1])
-  local group, raw_count = args[2], args[3]
-  if group == nil then error('Unfail(): Arg "group" missing') end
-  local count = tonumber(raw_count or 25)
-  if count == nil then
-    error('Unfail(): Arg "count" not a number: ' .. tostring(raw_count))
-  end
-
-  local list = 'ql:f:' .. group
-  -- `-count` stays a Lua number so that count 0 reaches Redis as "-0",
-  -- which it rejects, as with the reference.
-  local jids = redis.call('lrange', list, -count, -1)
-  local found = {}
-  for i, jid in ipairs(jids) do
-    local f = redis.call('hmget', job_key(jid), 'jid', 'retries', 'priority', 'history')
-    if not f[1] then
-      error('Unfail(): Job ' .. jid .. ' does not exist')
+  -- pop and pop.raw: the same checks, writes and events; `raw` only changes
+  -- the reply (job_record instead of job_object; nothing is an empty array
+  -- instead of `{}`).
+  function H.pop_jobs(now, args, raw)
+    local nothing = raw and {} or '{}'
+    local queue = H.require_queue(args[1])
+    local worker, raw_count = args[2], args[3]
+    if worker == nil then error('Pop(): Arg "worker" missing') end
+    local count = tonumber(raw_count)
+    if count == nil then
+      error('Pop(): Arg "count" missing or not a number: ' .. tostring(raw_count))
     end
-    found[i] = f
+
+    -- Every option pop may need, in one read.
+    local heartbeat_name, concurrency_name = queue .. '-heartbeat', queue .. '-max-concurrency'
+    H.config_prefetch({heartbeat_name, 'heartbeat', concurrency_name, 'max-job-history', 'grace-period'})
+    local expires = now + H.heartbeat_for(queue, heartbeat_name)
+    -- Paused queues, recurring templates, scheduled jobs and tracked jobs are
+    -- the exception: when none of their keys exists, one EXISTS stands in for
+    -- the pause check, both scans and the tracked lookups (on missing keys
+    -- they would find nothing).
+    local exceptions = redis.call('exists', 'ql:paused_queues', H.queue_key(queue, 'recur'),
+      H.queue_key(queue, 'scheduled'), 'ql:tracked') > 0
+    if not exceptions then tracking = false end
+    if exceptions and redis.call('sismember', 'ql:paused_queues', queue) == 1 then return nothing end
+    redis.call('zadd', 'ql:workers', H.score_text(now), worker)
+
+    local max_concurrency = H.config_value(concurrency_name, 0)
+    if max_concurrency > 0 then
+      local running = redis.call('zcount', H.queue_key(queue, 'locks'), H.score_text(now), '+inf')
+      count = math.min(math.max(0, max_concurrency - running), count)
+      if count == 0 then return nothing end
+    end
+
+    local jids = H.reclaim_expired(queue, now, count)
+    if exceptions then
+      H.recur_spawn(queue, now, count - #jids)
+      H.promote_scheduled(queue, now, count - #jids)
+    end
+    H.take_work(queue, count - #jids, jids)
+    if #jids == 0 then return nothing end
+
+    -- Per job: read it, append `popped`, lock it; the wait samples, the
+    -- tracked lookups and the set updates are done once for the whole batch.
+    local tracked = NO_FLAGS
+    if exceptions then tracked = H.tracked_flags(jids) end
+    local waits = H.samples_for('wait', queue, now)
+    local time_text = H.format_time(now)
+    local expires_text = H.score_text(expires)
+    local out = {}
+    for i, jid in ipairs(jids) do
+      local key = H.job_key(jid)
+      local f = redis.call('hmget', key, unpack(POP_FIELDS))
+      H.history_append(jid, now, 'popped', {worker = worker}, f[POP_HISTORY])
+      f[POP_HISTORY] = false
+      H.samples_add(waits, now - (tonumber(f[POP_TIME]) or now))
+      redis.call('hmset', key, 'time', time_text, 'worker', worker,
+        'expires', expires_text, 'state', 'running')
+      if tracked[i] then H.publish('popped', jid) end
+      if f[1] then
+        f[3], f[5], f[7] = 'running', worker, expires_text
+        if raw then
+          out[#out + 1] = H.job_record(jid, f, tracked[i] or false)
+        else
+          out[#out + 1] = H.job_object(jid, f, tracked[i] or false)
+        end
+      end
+    end
+    H.samples_done(waits)
+    -- Every lock has the same expiry. Small sorted sets are listpacks, where
+    -- each insert scans (and parses the score of) every member before its
+    -- place; equal scores are ordered by member, so adding the members in
+    -- descending order puts each at the front of its equals.
+    local lock_scores
+    if #jids == 1 then
+      lock_scores = { expires_text, jids[1] }
+    else
+      local sorted = {}
+      for i = 1, #jids do sorted[i] = jids[i] end
+      table.sort(sorted, function(a, b) return a > b end)
+      lock_scores = {}
+      for i = 1, #sorted do
+        lock_scores[2 * i - 1] = expires_text
+        lock_scores[2 * i] = sorted[i]
+      end
+    end
+    H.call_chunked('zadd', H.worker_jobs_key(worker), lock_scores)
+    H.call_chunked('zadd', H.queue_key(queue, 'locks'), lock_scores)
+    H.call_chunked('zrem', H.queue_key(queue, 'work'), jids)
+    if raw then return out end
+    return cjson.encode(out)
   end
-  local work = queue_key(queue, 'work')
-  for i, jid in ipairs(jids) do
-    local f = found[i]
-    history_append(jid, now, 'put', {q = queue}, f[4])
-    redis.call('hmset', job_key(jid), 'state', 'waiting', 'worker', '', 'expires', 0,
-      'queue', queue, 'remaining', tonumber(f[2]) or 5)
-    redis.call('zadd', work, work_score(tonumber(f[3]) or 0, now), jid)
-  end
-  redis.call('ltrim', list, 0, -count - 1)
-  if redis.call('llen', list) == 0 then
-    redis.call('srem', KEY_FAILURES, group)
-  end
-  return #jids
 end
 
-------------------------------------------------------------------------------
--- stats
-------------------------------------------------------------------------------
-
--- The 148 histogram fields, in report order: s0..s59, m1..m59, h1..h23,
--- d1..d6. Built when `stats` needs them, not on every call of the script.
-local function histogram_fields()
-  local fields = {}
-  for i = 0, 59 do fields[#fields + 1] = 's' .. i end
-  for i = 1, 59 do fields[#fields + 1] = 'm' .. i end
-  for i = 1, 23 do fields[#fields + 1] = 'h' .. i end
-  for i = 1, 6 do fields[#fields + 1] = 'd' .. i end
-  return fields
-end
-
-local function timing_stats(kind, bin, queue, fields)
-  local key = 'ql:s:' .. kind .. ':' .. bin .. ':' .. queue
-  local s = redis.call('hmget', key, 'total', 'mean', 'vk')
-  local count = tonumber(s[1]) or 0
-  local std = 0
-  if count > 1 then std = math.sqrt(tonumber(s[3]) / (count - 1)) end
-  local raw = redis.call('hmget', key, unpack(fields))
-  local histogram = {}
-  for i = 1, #fields do histogram[i] = tonumber(raw[i]) or 0 end
-  return { count = count, mean = tonumber(s[2]) or 0, std = std, histogram = histogram }
-end
-
-commands['stats'] = function(now, args)
-  local queue = require_queue(args[1])
-  local date = tonumber(args[2])
-  if date == nil then
-    error('Stats(): Arg "date" missing or not a number: ' .. tostring(args[2]))
+local function load_queue_util()
+  function H.encode_jobs(jids)
+    local out = {}
+    for _, jid in ipairs(jids) do
+      local job = H.job_object(jid)
+      if job ~= nil then out[#out + 1] = job end
+    end
+    return cjson.encode(out)
   end
-  local bin = day_bin(date)
-  local fields = histogram_fields()
-  local c = redis.call('hmget', 'ql:s:stats:' .. bin .. ':' .. queue, 'retries', 'failed', 'failures')
-  return cjson.encode({
-    retries = tonumber(c[1] or 0),
-    failed = tonumber(c[2] or 0),
-    failures = tonumber(c[3] or 0),
-    wait = timing_stats('wait', bin, queue, fields),
-    run = timing_stats('run', bin, queue, fields),
-  })
+
+  function H.queue_counts(queue, now)
+    local locks = H.queue_key(queue, 'locks')
+    local stalled = redis.call('zcount', locks, 0, now)
+    H.promote_scheduled(queue, now, nil)
+    return {
+      name = queue,
+      waiting = redis.call('zcard', H.queue_key(queue, 'work')),
+      stalled = stalled,
+      running = redis.call('zcard', locks) - stalled,
+      scheduled = redis.call('zcard', H.queue_key(queue, 'scheduled')),
+      depends = redis.call('zcard', H.queue_key(queue, 'depends')),
+      recurring = redis.call('zcard', H.queue_key(queue, 'recur')),
+      paused = redis.call('sismember', 'ql:paused_queues', queue) == 1,
+    }
+  end
+
+  ----------------------------------------------------------------------------
+  -- pause, unpause, queue.forget
+  ----------------------------------------------------------------------------
+
+  -- With no names Redis itself refuses the command ("Wrong number of args"),
+  -- which is the reference's error; otherwise the names go out in slices.
+  function H.bulk_members(command, key, names)
+    if #names == 0 then redis.call(command, key) end
+    H.call_chunked(command, key, names)
+    return nil
+  end
+
+  ----------------------------------------------------------------------------
+  -- stats
+  ----------------------------------------------------------------------------
+
+  -- The 148 histogram fields, in report order: s0..s59, m1..m59, h1..h23,
+  -- d1..d6. Built when `stats` needs them, not on every call of the script.
+  function H.histogram_fields()
+    local fields = {}
+    for i = 0, 59 do fields[#fields + 1] = 's' .. i end
+    for i = 1, 59 do fields[#fields + 1] = 'm' .. i end
+    for i = 1, 23 do fields[#fields + 1] = 'h' .. i end
+    for i = 1, 6 do fields[#fields + 1] = 'd' .. i end
+    return fields
+  end
+
+  function H.timing_stats(kind, bin, queue, fields)
+    local key = 'ql:s:' .. kind .. ':' .. bin .. ':' .. queue
+    local s = redis.call('hmget', key, 'total', 'mean', 'vk')
+    local count = tonumber(s[1]) or 0
+    local std = 0
+    if count > 1 then std = math.sqrt(tonumber(s[3]) / (count - 1)) end
+    local raw = redis.call('hmget', key, unpack(fields))
+    local histogram = {}
+    for i = 1, #fields do histogram[i] = tonumber(raw[i]) or 0 end
+    return { count = count, mean = tonumber(s[2]) or 0, std = std, histogram = histogram }
+  end
+end
+
+local function load_queue_args()
+  function H.require_queue(queue)
+    if queue == nil then error('Queue(): no queue name provided') end
+    return queue
+  end
+
+  -- A JSON option that must be a list of jids/tags: validated completely
+  -- before put writes anything.
+  function H.list_option(text, message)
+    local value = H.decode_json_arg(text, message)
+    local strict = message .. tostring(text) .. ' (must be a JSON array)'
+    return H.check_list_items(H.as_list(value, strict), strict)
+  end
+end
+
+-- The commands of this module, made one at a time: the closure of the
+-- command `name`, or nil when the name is not one of them.
+local function queue_commands(name)
+  ----------------------------------------------------------------------------
+  -- put, requeue
+  ----------------------------------------------------------------------------
+
+  if name == 'put' then return function(now, args)
+    local worker = args[1]
+    local queue = H.require_queue(args[2])
+    local jid, klass, data, raw_delay = args[3], args[4], args[5], args[6]
+    if jid == nil then error('Put(): Arg "jid" missing') end
+    if klass == nil then error('Put(): Arg "klass" missing') end
+    H.decode_json_arg(data, 'Put(): Arg "data" missing or not JSON: ')
+    local delay = tonumber(raw_delay)
+    if delay == nil then
+      error('Put(): Arg "delay" not a number: ' .. tostring(raw_delay))
+    end
+    local options = H.parse_options(args, 7)
+
+    local key = H.job_key(jid)
+    local dependencies_key = key .. '-dependencies'
+    -- Most puts make a new job: when neither its hash nor its dependencies
+    -- exist, one EXISTS stands in for reading the (absent) old fields and
+    -- counting the (absent) old dependencies.
+    local existing = redis.call('exists', key, dependencies_key) > 0
+    local f = {false, false, false, false, false, false, false, false}
+    if existing then
+      f = redis.call('hmget', key, 'priority', 'tags', 'queue', 'state', 'failure',
+        'retries', 'worker', 'history')
+    end
+    local old_tags, oldqueue, state, oldworker = f[2], f[3], f[4], f[7]
+
+    local retries = tonumber(options['retries'] or f[6] or 5)
+    if retries == nil then
+      error('Put(): Arg "retries" not a number: ' .. tostring(options['retries']))
+    end
+    local tags
+    if options['tags'] ~= nil then
+      tags = H.list_option(options['tags'], 'Put(): Arg "tags" not JSON')
+    else
+      tags = cjson.decode(old_tags or '[]')
+    end
+    local priority = tonumber(options['priority'] or f[1] or 0)
+    if priority == nil then
+      error('Put(): Arg "priority" not a number' .. tostring(options['priority']))
+    end
+    local depends = {}
+    if options['depends'] ~= nil then
+      depends = H.list_option(options['depends'], 'Put(): Arg "depends" not JSON: ')
+    end
+
+    -- 1. Old tags out (re-added below with score `now`).
+    if old_tags then
+      for _, tag in ipairs(cjson.decode(old_tags)) do H.tag_index_remove(jid, tag) end
+    end
+    -- 2. A non-empty depends list replaces the old dependencies.
+    if #depends > 0 then
+      local wanted = {}
+      for _, dep in ipairs(depends) do wanted[tostring(dep)] = true end
+      for _, dep in ipairs(redis.call('smembers', dependencies_key)) do
+        if not wanted[dep] then
+          redis.call('srem', H.job_key(dep) .. '-dependents', jid)
+          redis.call('srem', dependencies_key, dep)
+        end
+      end
+    end
+    -- 3-5. Announce, record, and take it away from wherever it was.
+    H.publish('log', H.event_put(jid, queue))
+    H.history_append(jid, now, 'put', {q = queue}, f[8])
+    if oldqueue then H.leave_queue(oldqueue, jid, true) end
+    if oldworker and oldworker ~= '' then
+      redis.call('zrem', H.worker_jobs_key(oldworker), jid)
+      if oldworker ~= worker then
+        local payload = H.event_lock_lost(jid, oldworker)
+        H.publish('w:' .. oldworker, payload)
+        H.publish('log', payload)
+      end
+    end
+    -- 6-7. Out of retention, new tags in, out of its failure group.
+    if state == 'complete' then
+      redis.call('zrem', 'ql:completed', jid)
+      completed_known = nil
+    end
+    for _, tag in ipairs(tags) do H.tag_index_add(jid, tag, now) end
+    if state == 'failed' then
+      local failure = H.leave_failure_group(jid, f[5])
+      -- Reference behaviour: the target queue's counter, on the failure's day.
+      H.stats_incr(queue, failure['when'], 'failed', -1)
+    end
+    -- 8. The hash.
+    redis.call('hmset', key,
+      'jid', jid,
+      'klass', klass,
+      'data', data,
+      'priority', H.int_text(priority),
+      'tags', cjson.encode(tags),
+      'state', (delay > 0) and 'scheduled' or 'waiting',
+      'worker', '',
+      'expires', '0',
+      'queue', queue,
+      'retries', H.int_text(retries),
+      'remaining', H.int_text(retries),
+      'time', H.format_time(now))
+    -- 9-10. Dependencies, then placement.
+    H.link_dependencies(jid, depends)
+    local blocked = false
+    if existing or #depends > 0 then blocked = redis.call('scard', dependencies_key) > 0 end
+    if blocked then
+      redis.call('zadd', H.queue_key(queue, 'depends'), now, jid)
+      if delay > 0 then
+        redis.call('hmset', key, 'state', 'depends', 'scheduled', now + delay)
+      else
+        redis.call('hset', key, 'state', 'depends')
+      end
+    elseif delay > 0 then
+      redis.call('zadd', H.queue_key(queue, 'scheduled'), now + delay, jid)
+    else
+      redis.call('zadd', H.queue_key(queue, 'work'), H.work_score(priority, now), jid)
+    end
+    -- 11-12.
+    H.remember_queue(queue, now)
+    if H.is_tracked(jid) then H.publish('put', jid) end
+    return jid
+  end end
+
+  if name == 'requeue' then return function(now, args)
+    local jid = H.require_jid(args[3])
+    if redis.call('exists', H.job_key(jid)) == 0 then
+      error('Requeue(): Job ' .. jid .. ' does not exist')
+    end
+    return commands['put'](now, args)
+  end end
+
+  if name == 'pop' then return function(now, args) return H.pop_jobs(now, args, false) end end
+
+  -- pop.raw <now> <queue> <worker> <count>: pop for clients that read the
+  -- stored fields themselves (see job_record); qless-ts pops this way.
+  if name == 'pop.raw' then return function(now, args) return H.pop_jobs(now, args, true) end end
+
+  if name == 'peek' then return function(now, args)
+    local queue = H.require_queue(args[1])
+    local raw_count = args[2]
+    local count = tonumber(raw_count)
+    if count == nil then
+      error('Peek(): Arg "count" missing or not a number: ' .. tostring(raw_count))
+    end
+    local jids = redis.call('zrangebyscore', H.queue_key(queue, 'locks'), '-inf', H.score_text(now),
+      'LIMIT', '0', H.int_text(count))
+    H.recur_spawn(queue, now, count - #jids)
+    H.promote_scheduled(queue, now, count - #jids)
+    H.take_work(queue, count - #jids, jids)
+    return H.encode_jobs(jids)
+  end end
+
+  ----------------------------------------------------------------------------
+  -- jobs, length, queues
+  ----------------------------------------------------------------------------
+
+  if name == 'jobs' then return function(now, args)
+    local state = args[1]
+    if state == nil then error('Jobs(): Arg "state" missing') end
+    local first = 2
+    local queue
+    if state ~= 'complete' then
+      queue = args[2]
+      if queue == nil then error('Jobs(): Arg "queue" missing') end
+      first = 3
+    end
+    local offset = tonumber(args[first] or 0)
+    if offset == nil then
+      error('Jobs(): Arg "offset" not a number: ' .. tostring(args[first]))
+    end
+    local count = tonumber(args[first + 1] or 25)
+    if count == nil then
+      error('Jobs(): Arg "count" not a number: ' .. tostring(args[first + 1]))
+    end
+
+    if state == 'complete' then
+      return redis.call('zrevrange', 'ql:completed', offset, offset + count - 1)
+    elseif state == 'running' then
+      return redis.call('zrangebyscore', H.queue_key(queue, 'locks'), now, '+inf', 'LIMIT', offset, count)
+    elseif state == 'stalled' then
+      return redis.call('zrangebyscore', H.queue_key(queue, 'locks'), '-inf', now, 'LIMIT', offset, count)
+    elseif state == 'scheduled' then
+      H.promote_scheduled(queue, now, nil)
+      return redis.call('zrange', H.queue_key(queue, 'scheduled'), offset, offset + count - 1)
+    elseif state == 'depends' then
+      return redis.call('zrange', H.queue_key(queue, 'depends'), offset, offset + count - 1)
+    elseif state == 'recurring' then
+      return redis.call('zrangebyscore', H.queue_key(queue, 'recur'), 0, '+inf', 'LIMIT', offset, count)
+    end
+    error('Jobs(): Unknown type "' .. state .. '"')
+  end end
+
+  if name == 'length' then return function(now, args)
+    local queue = H.require_queue(args[1])
+    return redis.call('zcard', H.queue_key(queue, 'locks')) +
+      redis.call('zcard', H.queue_key(queue, 'work')) +
+      redis.call('zcard', H.queue_key(queue, 'scheduled'))
+  end end
+
+  if name == 'queues' then return function(now, args)
+    if args[1] ~= nil then
+      return cjson.encode(H.queue_counts(args[1], now))
+    end
+    local out = {}
+    for i, queue in ipairs(redis.call('zrange', 'ql:queues', 0, -1)) do
+      out[i] = H.queue_counts(queue, now)
+    end
+    return cjson.encode(out)
+  end end
+
+  if name == 'pause' then return function(now, args) return H.bulk_members('sadd', 'ql:paused_queues', args) end end
+  if name == 'unpause' then return function(now, args) return H.bulk_members('srem', 'ql:paused_queues', args) end end
+  if name == 'queue.forget' then return function(now, args)
+    remembered_queues = false
+    return H.bulk_members('zrem', 'ql:queues', args)
+  end end
+
+  ----------------------------------------------------------------------------
+  -- failed, unfail
+  ----------------------------------------------------------------------------
+
+  if name == 'failed' then return function(now, args)
+    local group = args[1]
+    local start = tonumber(args[2] or 0)
+    if start == nil then
+      error('Failed(): Arg "start" is not a number: ' .. tostring(args[2]))
+    end
+    local limit = tonumber(args[3] or 25)
+    if limit == nil then
+      error('Failed(): Arg "limit" is not a number: ' .. tostring(args[3]))
+    end
+    if group ~= nil then
+      local list = 'ql:f:' .. group
+      return cjson.encode({
+        total = redis.call('llen', list),
+        jobs = redis.call('lrange', list, start, start + limit - 1),
+      })
+    end
+    local out = {}
+    for _, name in ipairs(redis.call('smembers', 'ql:failures')) do
+      out[name] = redis.call('llen', 'ql:f:' .. name)
+    end
+    return cjson.encode(out)
+  end end
+
+  if name == 'unfail' then return function(now, args)
+    local queue = H.require_queue(args[1])
+    local group, raw_count = args[2], args[3]
+    if group == nil then error('Unfail(): Arg "group" missing') end
+    local count = tonumber(raw_count or 25)
+    if count == nil then
+      error('Unfail(): Arg "count" not a number: ' .. tostring(raw_count))
+    end
+
+    local list = 'ql:f:' .. group
+    -- `-count` stays a Lua number so that count 0 reaches Redis as "-0",
+    -- which it rejects, as with the reference.
+    local jids = redis.call('lrange', list, -count, -1)
+    local found = {}
+    for i, jid in ipairs(jids) do
+      local f = redis.call('hmget', H.job_key(jid), 'jid', 'retries', 'priority', 'history')
+      if not f[1] then
+        error('Unfail(): Job ' .. jid .. ' does not exist')
+      end
+      found[i] = f
+    end
+    local work = H.queue_key(queue, 'work')
+    for i, jid in ipairs(jids) do
+      local f = found[i]
+      H.history_append(jid, now, 'put', {q = queue}, f[4])
+      redis.call('hmset', H.job_key(jid), 'state', 'waiting', 'worker', '', 'expires', 0,
+        'queue', queue, 'remaining', tonumber(f[2]) or 5)
+      redis.call('zadd', work, H.work_score(tonumber(f[3]) or 0, now), jid)
+    end
+    redis.call('ltrim', list, 0, -count - 1)
+    if redis.call('llen', list) == 0 then
+      redis.call('srem', 'ql:failures', group)
+    end
+    return #jids
+  end end
+
+  if name == 'stats' then return function(now, args)
+    local queue = H.require_queue(args[1])
+    local date = tonumber(args[2])
+    if date == nil then
+      error('Stats(): Arg "date" missing or not a number: ' .. tostring(args[2]))
+    end
+    local bin = H.day_bin(date)
+    local fields = H.histogram_fields()
+    local c = redis.call('hmget', 'ql:s:stats:' .. bin .. ':' .. queue, 'retries', 'failed', 'failures')
+    return cjson.encode({
+      retries = tonumber(c[1] or 0),
+      failed = tonumber(c[2] or 0),
+      failures = tonumber(c[3] or 0),
+      wait = H.timing_stats('wait', bin, queue, fields),
+      run = H.timing_stats('run', bin, queue, fields),
+    })
+  end end
 end

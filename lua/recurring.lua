@@ -6,268 +6,276 @@
 -- score is the next occurrence; the next run time is nowhere else. Children
 -- are ordinary jobs named <jid>-<count>. Nothing here publishes events.
 
-local function recur_key(jid) return 'ql:r:' .. jid end
+local function load_recur_util()
+  function H.recur_key(jid) return 'ql:r:' .. jid end
 
--- A Lua-numeric argument or the caller's error naming the offending text.
-local function recur_number(value, message)
-  local n = tonumber(value)
-  if n == nil then error(message .. tostring(value)) end
-  return n
-end
-
-local function recur_jid(args)
-  local jid = args[1]
-  if jid == nil then error('Recurring(): no jid provided') end
-  return jid
-end
-
--- recur <now> <queue> <jid> <klass> <data> <spec> [<interval> <offset>
---   [<option> <value>]...]
--- Every check runs before the first write, in the reference's order.
-commands['recur'] = function(now, args)
-  local queue, jid, klass, data, spec = args[1], args[2], args[3], args[4], args[5]
-  if queue == nil then error('Queue(): no queue name provided') end
-  if jid == nil then error('RecurringJob On(): Arg "jid" missing') end
-  if klass == nil then error('RecurringJob On(): Arg "klass" missing') end
-  if spec == nil then error('RecurringJob On(): Arg "spec" missing') end
-  decode_json_arg(data, 'RecurringJob On(): Arg "data" not JSON: ')
-  if spec ~= 'interval' then error('Recur(): schedule type "' .. spec .. '" unknown') end
-  local interval = recur_number(args[6], 'Recur(): Arg "interval" not a number: ')
-  local offset = recur_number(args[7], 'Recur(): Arg "offset" not a number: ')
-  if interval <= 0 then error('Recur(): Arg "interval" must be greater than 0') end
-  -- Interval and offset are two arguments, so the parity of what follows
-  -- them is the parity the reference checks.
-  local options = parse_options(args, 8)
-  local tags = {}
-  if options['tags'] ~= nil then
-    -- Not checked to be an array: objects and scalars are stored (a scalar
-    -- then breaks every spawn of this template, as in the reference).
-    tags = decode_json_arg(options['tags'], 'Recur(): Arg "tags" must be JSON string array: ')
+  -- A Lua-numeric argument or the caller's error naming the offending text.
+  function H.recur_number(value, message)
+    local n = tonumber(value)
+    if n == nil then error(message .. tostring(value)) end
+    return n
   end
-  local priority = recur_number(options['priority'] or 0, 'Recur(): Arg "priority" not a number: ')
-  local retries = recur_number(options['retries'] or 0, 'Recur(): Arg "retries" not a number: ')
-  local backlog = recur_number(options['backlog'] or 0, 'Recur(): Arg "backlog" not a number: ')
 
-  local key = recur_key(jid)
-  local old = redis.call('hmget', key, 'count', 'queue')
-  if old[2] then
-    redis.call('zrem', queue_key(old[2], 'recur'), jid)
+  function H.recur_jid(args)
+    local jid = args[1]
+    if jid == nil then error('Recurring(): no jid provided') end
+    return jid
   end
-  redis.call('hset', key,
-    'jid', jid,
-    'klass', klass,
-    'data', data,
-    'priority', priority,
-    'tags', encode(tags),
-    'state', 'recur',
-    'queue', queue,
-    'type', 'interval',
-    'count', old[1] or 0,
-    'interval', interval,
-    'retries', retries,
-    'backlog', backlog)
-  redis.call('zadd', queue_key(queue, 'recur'), now + offset, jid)
-  remember_queue(queue, now)
-  return jid
-end
 
--- unrecur <now> <jid>: replies 1 whether or not the template existed.
-commands['unrecur'] = function(now, args)
-  local jid = recur_jid(args)
-  local key = recur_key(jid)
-  local queue = redis.call('hget', key, 'queue')
-  if queue then
-    redis.call('zrem', queue_key(queue, 'recur'), jid)
-    redis.call('del', key)
+  -- recur.update field handlers: each validates its value and writes at once
+  -- (pairs are applied one at a time, so an error in a later pair leaves the
+  -- earlier ones applied, as in the reference).
+  H.recur_updates = {}
+
+  function H.recur_updates.priority(now, jid, key, value)
+    value = H.recur_number(value, 'Recur(): Arg "priority" must be a number: ')
+    redis.call('hset', key, 'priority', value)
   end
-  return 1
-end
 
--- recur.get <now> <jid>: the template as JSON (without `type` and the next
--- run time), or nil.
-commands['recur.get'] = function(now, args)
-  local jid = recur_jid(args)
-  local f = redis.call('hmget', recur_key(jid), 'jid', 'klass', 'state', 'queue',
-    'priority', 'interval', 'retries', 'count', 'data', 'tags', 'backlog')
-  if not f[1] then return nil end
-  return encode({
-    jid = f[1],
-    klass = f[2],
-    state = f[3],
-    queue = f[4],
-    priority = tonumber(f[5]),
-    interval = tonumber(f[6]),
-    retries = tonumber(f[7]),
-    count = tonumber(f[8]),
-    data = f[9],
-    tags = cjson.decode(f[10]),
-    backlog = tonumber(f[11] or 0),
-  })
-end
-
--- recur.update field handlers: each validates its value and writes at once
--- (pairs are applied one at a time, so an error in a later pair leaves the
--- earlier ones applied, as in the reference).
-local recur_updates = {}
-
-function recur_updates.priority(now, jid, key, value)
-  value = recur_number(value, 'Recur(): Arg "priority" must be a number: ')
-  redis.call('hset', key, 'priority', value)
-end
-
-function recur_updates.retries(now, jid, key, value)
-  value = recur_number(value, 'Recur(): Arg "retries" must be a number: ')
-  redis.call('hset', key, 'retries', value)
-end
-
--- The next occurrence is shifted by the change of interval, not recomputed.
-function recur_updates.interval(now, jid, key, value)
-  value = recur_number(value, 'Recur(): Arg "interval" must be a number: ')
-  local current = redis.call('hmget', key, 'queue', 'interval')
-  redis.call('zincrby', queue_key(current[1], 'recur'), value - tonumber(current[2]), jid)
-  redis.call('hset', key, 'interval', value)
-end
-
-function recur_updates.data(now, jid, key, value)
-  decode_json_arg(value, 'Recur(): Arg "data" is not JSON-encoded: ')
-  redis.call('hset', key, 'data', value)
-end
-
-function recur_updates.klass(now, jid, key, value)
-  redis.call('hset', key, 'klass', value)
-end
-
--- Moves the template's current score to the new queue's recur set.
-function recur_updates.queue(now, jid, key, value)
-  local old_set = queue_key(redis.call('hget', key, 'queue'), 'recur')
-  local score = redis.call('zscore', old_set, jid)
-  redis.call('zrem', old_set, jid)
-  redis.call('zadd', queue_key(value, 'recur'), score, jid)
-  redis.call('hset', key, 'queue', value)
-  remember_queue(value, now)
-end
-
-function recur_updates.backlog(now, jid, key, value)
-  value = recur_number(value, 'Recur(): Arg "backlog" not a number: ')
-  redis.call('hset', key, 'backlog', value)
-end
-
--- recur.update <now> <jid> [<field> <value>]...
-commands['recur.update'] = function(now, args)
-  local jid = recur_jid(args)
-  local key = recur_key(jid)
-  if redis.call('exists', key) ~= 1 then
-    error('Recur(): No recurring job ' .. jid)
+  function H.recur_updates.retries(now, jid, key, value)
+    value = H.recur_number(value, 'Recur(): Arg "retries" must be a number: ')
+    redis.call('hset', key, 'retries', value)
   end
-  for i = 2, #args, 2 do
-    local field, value = args[i], args[i + 1]
-    if value == nil then error('No value provided for ' .. field) end
-    local update = recur_updates[field]
-    if update == nil then error('Recur(): Unrecognized option "' .. field .. '"') end
-    update(now, jid, key, value)
+
+  -- The next occurrence is shifted by the change of interval, not recomputed.
+  function H.recur_updates.interval(now, jid, key, value)
+    value = H.recur_number(value, 'Recur(): Arg "interval" must be a number: ')
+    local current = redis.call('hmget', key, 'queue', 'interval')
+    redis.call('zincrby', H.queue_key(current[1], 'recur'), value - tonumber(current[2]), jid)
+    redis.call('hset', key, 'interval', value)
   end
-  return 1
+
+  function H.recur_updates.data(now, jid, key, value)
+    H.decode_json_arg(value, 'Recur(): Arg "data" is not JSON-encoded: ')
+    redis.call('hset', key, 'data', value)
+  end
+
+  function H.recur_updates.klass(now, jid, key, value)
+    redis.call('hset', key, 'klass', value)
+  end
+
+  -- Moves the template's current score to the new queue's recur set.
+  function H.recur_updates.queue(now, jid, key, value)
+    local old_set = H.queue_key(redis.call('hget', key, 'queue'), 'recur')
+    local score = redis.call('zscore', old_set, jid)
+    redis.call('zrem', old_set, jid)
+    redis.call('zadd', H.queue_key(value, 'recur'), score, jid)
+    redis.call('hset', key, 'queue', value)
+    H.remember_queue(value, now)
+  end
+
+  function H.recur_updates.backlog(now, jid, key, value)
+    value = H.recur_number(value, 'Recur(): Arg "backlog" not a number: ')
+    redis.call('hset', key, 'backlog', value)
+  end
 end
 
--- recur.tag <now> <jid> [<tag>]...: appends the tags the template lacked
--- before the call (duplicates within the call are appended twice). Only the
--- template changes; future children get the new list.
-commands['recur.tag'] = function(now, args)
-  local jid = recur_jid(args)
-  local key = recur_key(jid)
-  local raw = redis.call('hget', key, 'tags')
-  if not raw then error('Tag(): Job ' .. jid .. ' does not exist') end
-  local tags = cjson.decode(raw)
-  local present = {}
-  for _, tag in ipairs(tags) do present[tag] = true end
-  for i = 2, #args do
-    if not present[args[i]] then tags[#tags + 1] = args[i] end
-  end
-  local text = encode(tags)
-  redis.call('hset', key, 'tags', text)
-  return text
-end
-
--- recur.untag <now> <jid> [<tag>]...: removes every occurrence of each tag.
-commands['recur.untag'] = function(now, args)
-  local jid = recur_jid(args)
-  local key = recur_key(jid)
-  local raw = redis.call('hget', key, 'tags')
-  if not raw then error('Untag(): Job ' .. jid .. ' does not exist') end
-  local tags = cjson.decode(raw)
-  local removed = {}
-  for i = 2, #args do removed[args[i]] = true end
-  local kept = {}
-  for _, tag in ipairs(tags) do
-    if not removed[tag] then kept[#kept + 1] = tag end
-  end
-  local text = encode(kept)
-  redis.call('hset', key, 'tags', text)
-  return text
-end
-
--- Spawn the due occurrences of the queue's templates, at most `budget`
--- children in all (the budget is shared by the templates, earliest next
--- occurrence first). Called by pop and peek; returns how many it spawned.
---
--- Per template: the occurrence time starts at floor(score); a non-zero
--- backlog skips occurrences so that at most backlog (+1) remain due; each
--- child is stamped with its occurrence time (`time`, first history entry,
--- work score) but tagged with `now`; the next occurrence is saved after every
--- child, so a failure or budget cut-off resumes exactly where it stopped. A
--- child overwrites any job of the same name field by field. Tags that are
--- not a table make ipairs raise right after the count increment, exactly as
--- the reference fails.
-local function recur_spawn(queue, now, budget)
-  if budget <= 0 then return 0 end
-  local recur_set = queue_key(queue, 'recur')
-  local due = redis.call('zrangebyscore', recur_set, '0', score_text(now), 'WITHSCORES', 'LIMIT', '0',
-    int_text(budget))
-  local moved = 0
-  for i = 1, #due, 2 do
-    local jid = due[i]
-    local key = recur_key(jid)
-    local t = redis.call('hmget', key, 'klass', 'data', 'priority', 'tags', 'retries',
-      'interval', 'backlog')
-    local klass, data, priority, tags_text, retries = t[1], t[2], t[3], t[4], t[5]
-    local tags = cjson.decode(tags_text)
-    local interval = tonumber(t[6])
-    local backlog = tonumber(t[7] or 0)
-    local score = math.floor(tonumber(due[i + 1]))
-    if backlog ~= 0 then
-      local pending = (now - score) / interval
-      if pending > backlog then
-        score = score + math.ceil(pending - backlog) * interval
+local function load_recur_spawn()
+  -- Spawn the due occurrences of the queue's templates, at most `budget`
+  -- children in all (the budget is shared by the templates, earliest next
+  -- occurrence first). Called by pop and peek; returns how many it spawned.
+  --
+  -- Per template: the occurrence time starts at floor(score); a non-zero
+  -- backlog skips occurrences so that at most backlog (+1) remain due; each
+  -- child is stamped with its occurrence time (`time`, first history entry,
+  -- work score) but tagged with `now`; the next occurrence is saved after every
+  -- child, so a failure or budget cut-off resumes exactly where it stopped. A
+  -- child overwrites any job of the same name field by field. Tags that are
+  -- not a table make ipairs raise right after the count increment, exactly as
+  -- the reference fails.
+  function H.recur_spawn(queue, now, budget)
+    if budget <= 0 then return 0 end
+    local recur_set = H.queue_key(queue, 'recur')
+    local due = redis.call('zrangebyscore', recur_set, '0', H.score_text(now), 'WITHSCORES', 'LIMIT', '0',
+      H.int_text(budget))
+    local moved = 0
+    for i = 1, #due, 2 do
+      local jid = due[i]
+      local key = H.recur_key(jid)
+      local t = redis.call('hmget', key, 'klass', 'data', 'priority', 'tags', 'retries',
+        'interval', 'backlog')
+      local klass, data, priority, tags_text, retries = t[1], t[2], t[3], t[4], t[5]
+      local tags = cjson.decode(tags_text)
+      local interval = tonumber(t[6])
+      local backlog = tonumber(t[7] or 0)
+      local score = math.floor(tonumber(due[i + 1]))
+      if backlog ~= 0 then
+        local pending = (now - score) / interval
+        if pending > backlog then
+          score = score + math.ceil(pending - backlog) * interval
+        end
+      end
+      if score <= now and moved < budget then
+        local work_set = H.queue_key(queue, 'work')
+        local base_score = tonumber(priority)
+        local history_extra = { q = queue }
+        while score <= now and moved < budget do
+          local child = jid .. '-' .. redis.call('hincrby', key, 'count', 1)
+          moved = moved + 1
+          for _, tag in ipairs(tags) do H.tag_index_add(child, tag, now) end
+          redis.call('hset', H.job_key(child),
+            'jid', child,
+            'klass', klass,
+            'data', data,
+            'priority', priority,
+            'tags', tags_text,
+            'state', 'waiting',
+            'worker', '',
+            'expires', 0,
+            'queue', queue,
+            'retries', retries,
+            'remaining', retries,
+            'time', H.format_time(score),
+            'spawned_from_jid', jid)
+          H.history_append(child, score, 'put', history_extra)
+          redis.call('zadd', work_set, H.work_score(base_score, score), child)
+          score = score + interval
+          redis.call('zadd', recur_set, score, jid)
+        end
       end
     end
-    if score <= now and moved < budget then
-      local work_set = queue_key(queue, 'work')
-      local base_score = tonumber(priority)
-      local history_extra = { q = queue }
-      while score <= now and moved < budget do
-        local child = jid .. '-' .. redis.call('hincrby', key, 'count', 1)
-        moved = moved + 1
-        for _, tag in ipairs(tags) do tag_index_add(child, tag, now) end
-        redis.call('hset', job_key(child),
-          'jid', child,
-          'klass', klass,
-          'data', data,
-          'priority', priority,
-          'tags', tags_text,
-          'state', 'waiting',
-          'worker', '',
-          'expires', 0,
-          'queue', queue,
-          'retries', retries,
-          'remaining', retries,
-          'time', format_time(score),
-          'spawned_from_jid', jid)
-        history_append(child, score, 'put', history_extra)
-        redis.call('zadd', work_set, work_score(base_score, score), child)
-        score = score + interval
-        redis.call('zadd', recur_set, score, jid)
-      end
-    end
+    return moved
   end
-  return moved
+end
+
+-- The commands of this module, made one at a time: the closure of the
+-- command `name`, or nil when the name is not one of them.
+local function recur_commands(name)
+  -- recur <now> <queue> <jid> <klass> <data> <spec> [<interval> <offset>
+  --   [<option> <value>]...]
+  -- Every check runs before the first write, in the reference's order.
+  if name == 'recur' then return function(now, args)
+    local queue, jid, klass, data, spec = args[1], args[2], args[3], args[4], args[5]
+    if queue == nil then error('Queue(): no queue name provided') end
+    if jid == nil then error('RecurringJob On(): Arg "jid" missing') end
+    if klass == nil then error('RecurringJob On(): Arg "klass" missing') end
+    if spec == nil then error('RecurringJob On(): Arg "spec" missing') end
+    H.decode_json_arg(data, 'RecurringJob On(): Arg "data" not JSON: ')
+    if spec ~= 'interval' then error('Recur(): schedule type "' .. spec .. '" unknown') end
+    local interval = H.recur_number(args[6], 'Recur(): Arg "interval" not a number: ')
+    local offset = H.recur_number(args[7], 'Recur(): Arg "offset" not a number: ')
+    if interval <= 0 then error('Recur(): Arg "interval" must be greater than 0') end
+    -- Interval and offset are two arguments, so the parity of what follows
+    -- them is the parity the reference checks.
+    local options = H.parse_options(args, 8)
+    local tags = {}
+    if options['tags'] ~= nil then
+      -- Not checked to be an array: objects and scalars are stored (a scalar
+      -- then breaks every spawn of this template, as in the reference).
+      tags = H.decode_json_arg(options['tags'], 'Recur(): Arg "tags" must be JSON string array: ')
+    end
+    local priority = H.recur_number(options['priority'] or 0, 'Recur(): Arg "priority" not a number: ')
+    local retries = H.recur_number(options['retries'] or 0, 'Recur(): Arg "retries" not a number: ')
+    local backlog = H.recur_number(options['backlog'] or 0, 'Recur(): Arg "backlog" not a number: ')
+
+    local key = H.recur_key(jid)
+    local old = redis.call('hmget', key, 'count', 'queue')
+    if old[2] then
+      redis.call('zrem', H.queue_key(old[2], 'recur'), jid)
+    end
+    redis.call('hset', key,
+      'jid', jid,
+      'klass', klass,
+      'data', data,
+      'priority', priority,
+      'tags', encode(tags),
+      'state', 'recur',
+      'queue', queue,
+      'type', 'interval',
+      'count', old[1] or 0,
+      'interval', interval,
+      'retries', retries,
+      'backlog', backlog)
+    redis.call('zadd', H.queue_key(queue, 'recur'), now + offset, jid)
+    H.remember_queue(queue, now)
+    return jid
+  end end
+
+  -- unrecur <now> <jid>: replies 1 whether or not the template existed.
+  if name == 'unrecur' then return function(now, args)
+    local jid = H.recur_jid(args)
+    local key = H.recur_key(jid)
+    local queue = redis.call('hget', key, 'queue')
+    if queue then
+      redis.call('zrem', H.queue_key(queue, 'recur'), jid)
+      redis.call('del', key)
+    end
+    return 1
+  end end
+
+  -- recur.get <now> <jid>: the template as JSON (without `type` and the next
+  -- run time), or nil.
+  if name == 'recur.get' then return function(now, args)
+    local jid = H.recur_jid(args)
+    local f = redis.call('hmget', H.recur_key(jid), 'jid', 'klass', 'state', 'queue',
+      'priority', 'interval', 'retries', 'count', 'data', 'tags', 'backlog')
+    if not f[1] then return nil end
+    return encode({
+      jid = f[1],
+      klass = f[2],
+      state = f[3],
+      queue = f[4],
+      priority = tonumber(f[5]),
+      interval = tonumber(f[6]),
+      retries = tonumber(f[7]),
+      count = tonumber(f[8]),
+      data = f[9],
+      tags = cjson.decode(f[10]),
+      backlog = tonumber(f[11] or 0),
+    })
+  end end
+
+  -- recur.update <now> <jid> [<field> <value>]...
+  if name == 'recur.update' then return function(now, args)
+    local jid = H.recur_jid(args)
+    local key = H.recur_key(jid)
+    if redis.call('exists', key) ~= 1 then
+      error('Recur(): No recurring job ' .. jid)
+    end
+    for i = 2, #args, 2 do
+      local field, value = args[i], args[i + 1]
+      if value == nil then error('No value provided for ' .. field) end
+      local update = H.recur_updates[field]
+      if update == nil then error('Recur(): Unrecognized option "' .. field .. '"') end
+      update(now, jid, key, value)
+    end
+    return 1
+  end end
+
+  -- recur.tag <now> <jid> [<tag>]...: appends the tags the template lacked
+  -- before the call (duplicates within the call are appended twice). Only the
+  -- template changes; future children get the new list.
+  if name == 'recur.tag' then return function(now, args)
+    local jid = H.recur_jid(args)
+    local key = H.recur_key(jid)
+    local raw = redis.call('hget', key, 'tags')
+    if not raw then error('Tag(): Job ' .. jid .. ' does not exist') end
+    local tags = cjson.decode(raw)
+    local present = {}
+    for _, tag in ipairs(tags) do present[tag] = true end
+    for i = 2, #args do
+      if not present[args[i]] then tags[#tags + 1] = args[i] end
+    end
+    local text = encode(tags)
+    redis.call('hset', key, 'tags', text)
+    return text
+  end end
+
+  -- recur.untag <now> <jid> [<tag>]...: removes every occurrence of each tag.
+  if name == 'recur.untag' then return function(now, args)
+    local jid = H.recur_jid(args)
+    local key = H.recur_key(jid)
+    local raw = redis.call('hget', key, 'tags')
+    if not raw then error('Untag(): Job ' .. jid .. ' does not exist') end
+    local tags = cjson.decode(raw)
+    local removed = {}
+    for i = 2, #args do removed[args[i]] = true end
+    local kept = {}
+    for _, tag in ipairs(tags) do
+      if not removed[tag] then kept[#kept + 1] = tag end
+    end
+    local text = encode(kept)
+    redis.call('hset', key, 'tags', text)
+    return text
+  end end
 end

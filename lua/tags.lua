@@ -6,132 +6,138 @@
 -- negative, and `top` only lists tags counted at least twice. No form of
 -- `tag` publishes anything; track/untrack publish the bare jid.
 
--- A Lua-numeric argument or the caller's error naming the offending text.
-local function tag_number(value, message)
-  local n = tonumber(value)
-  if n == nil then error(message .. tostring(value)) end
-  return n
-end
+local function load_tag_actions()
+  -- A Lua-numeric argument or the caller's error naming the offending text.
+  function H.tag_number(value, message)
+    local n = tonumber(value)
+    if n == nil then error(message .. tostring(value)) end
+    return n
+  end
 
-local tag_actions = {}
+  H.tag_actions = {}
 
--- The job's decoded tag list and its hash key; the `tags` field is what
--- decides that the job exists here.
-local function tagged_job(jid)
-  if jid == nil then error('Tag(): Arg "jid" missing') end
-  local key = job_key(jid)
-  local raw = redis.call('hget', key, 'tags')
-  if not raw then error('Tag(): Job ' .. jid .. ' does not exist') end
-  return cjson.decode(raw), key
-end
+  -- The job's decoded tag list and its hash key; the `tags` field is what
+  -- decides that the job exists here.
+  function H.tagged_job(jid)
+    if jid == nil then error('Tag(): Arg "jid" missing') end
+    local key = H.job_key(jid)
+    local raw = redis.call('hget', key, 'tags')
+    if not raw then error('Tag(): Job ' .. jid .. ' does not exist') end
+    return cjson.decode(raw), key
+  end
 
--- tag <now> add <jid> [<tag>]...: every argument is indexed (and counted),
--- even one the job already has; the list only gains tags it lacks.
-function tag_actions.add(now, args)
-  local jid = args[2]
-  local tags, key = tagged_job(jid)
-  local present = {}
-  for _, tag in ipairs(tags) do present[tag] = true end
-  for i = 3, #args do
-    local tag = args[i]
-    if not present[tag] then
-      present[tag] = true
-      tags[#tags + 1] = tag
+  -- tag <now> add <jid> [<tag>]...: every argument is indexed (and counted),
+  -- even one the job already has; the list only gains tags it lacks.
+  function H.tag_actions.add(now, args)
+    local jid = args[2]
+    local tags, key = H.tagged_job(jid)
+    local present = {}
+    for _, tag in ipairs(tags) do present[tag] = true end
+    for i = 3, #args do
+      local tag = args[i]
+      if not present[tag] then
+        present[tag] = true
+        tags[#tags + 1] = tag
+      end
+      H.tag_index_add(jid, tag, now)
     end
-    tag_index_add(jid, tag, now)
+    local text = encode(tags)
+    redis.call('hset', key, 'tags', text)
+    return text
   end
-  local text = encode(tags)
-  redis.call('hset', key, 'tags', text)
-  return text
-end
 
--- tag <now> remove <jid> [<tag>]...: every argument is unindexed and
--- decremented, even one the job never had.
-function tag_actions.remove(now, args)
-  local jid = args[2]
-  local tags, key = tagged_job(jid)
-  local removed = {}
-  for i = 3, #args do
-    local tag = args[i]
-    removed[tag] = true
-    tag_index_remove(jid, tag)
-  end
-  local kept = {}
-  for _, tag in ipairs(tags) do
-    if not removed[tag] then kept[#kept + 1] = tag end
-  end
-  local text = encode(kept)
-  redis.call('hset', key, 'tags', text)
-  return text
-end
-
--- tag <now> get <tag> [<offset> [<count>]]: the end index goes to Redis as
--- is, so count 0 at offset 0 means 0..-1 (everything).
-function tag_actions.get(now, args)
-  local tag = args[2]
-  if tag == nil then error('Tag(): Arg "tag" missing') end
-  local offset = tag_number(args[3] or 0, 'Tag(): Arg "offset" not a number: ')
-  local count = tag_number(args[4] or 25, 'Tag(): Arg "count" not a number: ')
-  local key = 'ql:t:' .. tag
-  return encode({
-    total = redis.call('zcard', key),
-    jobs = redis.call('zrange', key, offset, offset + count - 1),
-  })
-end
-
--- tag <now> top [<offset> [<count>]]: tags used at least twice, most used
--- first.
-function tag_actions.top(now, args)
-  local offset = tag_number(args[2] or 0, 'Tag(): Arg "offset" not a number: ')
-  local count = tag_number(args[3] or 25, 'Tag(): Arg "count" not a number: ')
-  return encode(redis.call('zrevrangebyscore', KEY_TAGS, '+inf', 2, 'LIMIT', offset, count))
-end
-
-commands['tag'] = function(now, args)
-  local action = args[1]
-  if action == nil then
-    error('Tag(): Arg "command" must be "add", "remove", "get" or "top"')
-  end
-  local handler = tag_actions[action]
-  if handler == nil then
-    -- The reference's text really leaves out "top".
-    error('Tag(): First argument must be "add", "remove" or "get"')
-  end
-  return handler(now, args)
-end
-
--- track <now> [track|untrack <jid>]
---
--- With a command word: jid check, then existence (the job key), then the
--- word, compared case-insensitively. The reply is the JSON text of ZADD/ZREM's
--- count ("1" or "0"), not an integer reply.
--- Without one: every tracked jid, oldest `track` first, as a full job object
--- under `jobs` or as a bare jid under `expired` when the job is gone.
-commands['track'] = function(now, args)
-  local action, jid = args[1], args[2]
-  if action ~= nil then
-    if jid == nil then error('Track(): Arg "jid" missing') end
-    if redis.call('exists', job_key(jid)) ~= 1 then error('Track(): Job does not exist') end
-    local word = string.lower(action)
-    tracking = nil
-    if word == 'track' then
-      publish('track', jid)
-      return encode(redis.call('zadd', KEY_TRACKED, now, jid))
-    elseif word == 'untrack' then
-      publish('untrack', jid)
-      return encode(redis.call('zrem', KEY_TRACKED, jid))
+  -- tag <now> remove <jid> [<tag>]...: every argument is unindexed and
+  -- decremented, even one the job never had.
+  function H.tag_actions.remove(now, args)
+    local jid = args[2]
+    local tags, key = H.tagged_job(jid)
+    local removed = {}
+    for i = 3, #args do
+      local tag = args[i]
+      removed[tag] = true
+      H.tag_index_remove(jid, tag)
     end
-    error('Track(): Unknown action "' .. action .. '"')
-  end
-  local jobs, expired = {}, {}
-  local tracked = redis.call('zrange', KEY_TRACKED, 0, -1)
-  for i = 1, #tracked do
-    local object = job_object(tracked[i])
-    if object then
-      jobs[#jobs + 1] = object
-    else
-      expired[#expired + 1] = tracked[i]
+    local kept = {}
+    for _, tag in ipairs(tags) do
+      if not removed[tag] then kept[#kept + 1] = tag end
     end
+    local text = encode(kept)
+    redis.call('hset', key, 'tags', text)
+    return text
   end
-  return encode({ jobs = jobs, expired = expired })
+
+  -- tag <now> get <tag> [<offset> [<count>]]: the end index goes to Redis as
+  -- is, so count 0 at offset 0 means 0..-1 (everything).
+  function H.tag_actions.get(now, args)
+    local tag = args[2]
+    if tag == nil then error('Tag(): Arg "tag" missing') end
+    local offset = H.tag_number(args[3] or 0, 'Tag(): Arg "offset" not a number: ')
+    local count = H.tag_number(args[4] or 25, 'Tag(): Arg "count" not a number: ')
+    local key = 'ql:t:' .. tag
+    return encode({
+      total = redis.call('zcard', key),
+      jobs = redis.call('zrange', key, offset, offset + count - 1),
+    })
+  end
+
+  -- tag <now> top [<offset> [<count>]]: tags used at least twice, most used
+  -- first.
+  function H.tag_actions.top(now, args)
+    local offset = H.tag_number(args[2] or 0, 'Tag(): Arg "offset" not a number: ')
+    local count = H.tag_number(args[3] or 25, 'Tag(): Arg "count" not a number: ')
+    return encode(redis.call('zrevrangebyscore', 'ql:tags', '+inf', 2, 'LIMIT', offset, count))
+  end
+end
+
+-- The commands of this module, made one at a time: the closure of the
+-- command `name`, or nil when the name is not one of them.
+local function tag_commands(name)
+  if name == 'tag' then return function(now, args)
+    local action = args[1]
+    if action == nil then
+      error('Tag(): Arg "command" must be "add", "remove", "get" or "top"')
+    end
+    local handler = H.tag_actions[action]
+    if handler == nil then
+      -- The reference's text really leaves out "top".
+      error('Tag(): First argument must be "add", "remove" or "get"')
+    end
+    return handler(now, args)
+  end end
+
+  -- track <now> [track|untrack <jid>]
+  --
+  -- With a command word: jid check, then existence (the job key), then the
+  -- word, compared case-insensitively. The reply is the JSON text of ZADD/ZREM's
+  -- count ("1" or "0"), not an integer reply.
+  -- Without one: every tracked jid, oldest `track` first, as a full job object
+  -- under `jobs` or as a bare jid under `expired` when the job is gone.
+  if name == 'track' then return function(now, args)
+    local action, jid = args[1], args[2]
+    if action ~= nil then
+      if jid == nil then error('Track(): Arg "jid" missing') end
+      if redis.call('exists', H.job_key(jid)) ~= 1 then error('Track(): Job does not exist') end
+      local word = string.lower(action)
+      tracking = nil
+      if word == 'track' then
+        H.publish('track', jid)
+        return encode(redis.call('zadd', 'ql:tracked', now, jid))
+      elseif word == 'untrack' then
+        H.publish('untrack', jid)
+        return encode(redis.call('zrem', 'ql:tracked', jid))
+      end
+      error('Track(): Unknown action "' .. action .. '"')
+    end
+    local jobs, expired = {}, {}
+    local tracked = redis.call('zrange', 'ql:tracked', 0, -1)
+    for i = 1, #tracked do
+      local object = H.job_object(tracked[i])
+      if object then
+        jobs[#jobs + 1] = object
+      else
+        expired[#expired + 1] = tracked[i]
+      end
+    end
+    return encode({ jobs = jobs, expired = expired })
+  end end
 end

@@ -8,45 +8,49 @@
 -- How far ahead a lock may be and still count as a held job (100 days).
 local WORKER_LOCK_HORIZON = 8640000
 
-commands['workers'] = function(now, args)
-  local worker = args[1]
-  local cutoff = now - config_value('max-worker-age', 86400)
-  local stale = redis.call('zrangebyscore', KEY_WORKERS, 0, cutoff)
-  if #stale > 0 then
-    local keys = {}
-    for i = 1, #stale do keys[i] = worker_jobs_key(stale[i]) end
-    for first = 1, #keys, CHUNK do
-      redis.call('del', unpack(keys, first, math.min(first + CHUNK - 1, #keys)))
+-- The commands of this module, made one at a time: the closure of the
+-- command `name`, or nil when the name is not one of them.
+local function worker_commands(name)
+  if name == 'workers' then return function(now, args)
+    local worker = args[1]
+    local cutoff = now - H.config_value('max-worker-age', 86400)
+    local stale = redis.call('zrangebyscore', 'ql:workers', 0, cutoff)
+    if #stale > 0 then
+      local keys = {}
+      for i = 1, #stale do keys[i] = H.worker_jobs_key(stale[i]) end
+      for first = 1, #keys, CHUNK do
+        redis.call('del', unpack(keys, first, math.min(first + CHUNK - 1, #keys)))
+      end
+      redis.call('zremrangebyscore', 'ql:workers', 0, cutoff)
     end
-    redis.call('zremrangebyscore', KEY_WORKERS, 0, cutoff)
-  end
 
-  local horizon = now + WORKER_LOCK_HORIZON
-  if worker ~= nil then
-    local key = worker_jobs_key(worker)
-    return encode({
-      jobs = redis.call('zrevrangebyscore', key, horizon, now),
-      stalled = redis.call('zrevrangebyscore', key, now, 0),
-    })
-  end
-  local names = redis.call('zrevrange', KEY_WORKERS, 0, -1)
-  local listing = {}
-  for i = 1, #names do
-    local key = worker_jobs_key(names[i])
-    listing[i] = {
-      name = names[i],
-      jobs = redis.call('zcount', key, now, horizon),
-      stalled = redis.call('zcount', key, 0, now),
-    }
-  end
-  return encode(listing)
-end
+    local horizon = now + WORKER_LOCK_HORIZON
+    if worker ~= nil then
+      local key = H.worker_jobs_key(worker)
+      return encode({
+        jobs = redis.call('zrevrangebyscore', key, horizon, now),
+        stalled = redis.call('zrevrangebyscore', key, now, 0),
+      })
+    end
+    local names = redis.call('zrevrange', 'ql:workers', 0, -1)
+    local listing = {}
+    for i = 1, #names do
+      local key = H.worker_jobs_key(names[i])
+      listing[i] = {
+        name = names[i],
+        jobs = redis.call('zcount', key, now, horizon),
+        stalled = redis.call('zcount', key, 0, now),
+      }
+    end
+    return encode(listing)
+  end end
 
--- worker.deregister <now> <worker>...: only ql:workers changes; the job sets
--- stay. With no names Redis itself rejects the ZREM, as in the reference.
-commands['worker.deregister'] = function(now, args)
-  if #args == 0 then
-    redis.call('zrem', KEY_WORKERS)
-  end
-  call_chunked('zrem', KEY_WORKERS, args)
+  -- worker.deregister <now> <worker>...: only ql:workers changes; the job sets
+  -- stay. With no names Redis itself rejects the ZREM, as in the reference.
+  if name == 'worker.deregister' then return function(now, args)
+    if #args == 0 then
+      redis.call('zrem', 'ql:workers')
+    end
+    H.call_chunked('zrem', 'ql:workers', args)
+  end end
 end

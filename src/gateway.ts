@@ -198,6 +198,19 @@ export class ScriptGateway {
   private flush(): void {
     const gathered = this.gathering ?? [];
     this.gathering = undefined;
+    this.sendGathered(gathered);
+  }
+
+  /**
+   * Write the calls gathered in this tick to Redis now instead of on the
+   * next tick (later calls of this tick still gather): for a caller about to
+   * run code that may block the event loop, such as a worker starting a job.
+   */
+  flushNow(): void {
+    if (this.gathering && this.gathering.length > 0) this.sendGathered(this.gathering.splice(0));
+  }
+
+  private sendGathered(gathered: Array<TimedCall & { resolve: (outcome: CoreOutcome) => void }>): void {
     if (gathered.length === 0) return;
     void this.sendBatch(gathered).then(
       (outcomes) => gathered.forEach((call, i) => call.resolve(outcomes[i]!)),
@@ -229,15 +242,25 @@ export class ScriptGateway {
     let replies: Array<[Error | null, unknown]> = [];
     for (let attempt = 0; ; attempt++) {
       const functions = this.functions;
-      const pipeline: ChainableCommander = this.redis.pipeline();
-      for (const argv of argvs) {
-        if (functions) pipeline.fcall(this.library.name, 0, ...argv);
-        else pipeline.evalsha(this.sha, 0, ...argv);
-      }
-      try {
-        replies = ((await pipeline.exec()) ?? []) as Array<[Error | null, unknown]>;
-      } catch (error) {
-        replies = argvs.map(() => [error as Error, null]);
+      if (argvs.length === 1) {
+        // One script call (the usual batch): sent as is, without the cost
+        // of building and running an ioredis pipeline around it.
+        try {
+          replies = [[null, await this.send(functions, argvs[0]!)]];
+        } catch (error) {
+          replies = [[error as Error, null]];
+        }
+      } else {
+        const pipeline: ChainableCommander = this.redis.pipeline();
+        for (const argv of argvs) {
+          if (functions) pipeline.fcall(this.library.name, 0, ...argv);
+          else pipeline.evalsha(this.sha, 0, ...argv);
+        }
+        try {
+          replies = ((await pipeline.exec()) ?? []) as Array<[Error | null, unknown]>;
+        } catch (error) {
+          replies = argvs.map(() => [error as Error, null]);
+        }
       }
       // A missing script fails every batch before it runs anything.
       const failure = replies.find(([error]) => error !== null)?.[0];

@@ -223,3 +223,47 @@ describe('completed-job retention', () => {
     expect(await ctx.redis.zrange('ql:completed', 0, -1)).toEqual(['ghost']);
   });
 });
+
+// complete takes the job out of its queue's work, locks and scheduled sets.
+// A running job is normally in none of work and scheduled, but quirks of the
+// reference (retry into another queue keeps the `queue` field, put leaves the
+// other queue's sets alone) can leave it there; complete must still take it
+// out. The scheduled set is only asked for when it exists (one EXISTS with the
+// tracked and dependents lookups), which these tests pin down.
+describe('complete: leftovers in the queue sets', () => {
+  /** J running for w (popped from b), with `queue` q, and also in q's work set. */
+  async function runningAndInWork(): Promise<void> {
+    await running('J');
+    await core.call(1, 'retry', 'J', 'b', 'w', 0); // into b's work set; `queue` stays q
+    await put(2, 'J'); // into q's work set too
+    await pop(3, 1, 'w', 'b'); // popped from b: running, still in q's work set
+  }
+
+  it('removes the job from its queue work set', async () => {
+    await runningAndInWork();
+    expect(await ctx.redis.zscore('ql:q:q-work', 'J')).not.toBeNull();
+    expect(await complete(4, 'J')).toBe('complete');
+    expect(await ctx.redis.zscore('ql:q:q-work', 'J')).toBeNull();
+  });
+
+  it('removes the job from its queue scheduled set, keeping the others', async () => {
+    await runningAndInWork();
+    await pop(4); // popped from q: the b work entry is gone, the job is running in q
+    await core.call(4, 'retry', 'J', 'b', 'w', 0); // into b's work set again
+    await put(5, 'J'); // and into q's work set
+    await pop(6); // running (popped from q), still in b's work set
+    await core.call(7, 'retry', 'J', 'q', 'w', 100); // into q's scheduled set
+    await core.call(7, 'put', 'w', 'q', 'other', 'k', '{}', 50);
+    await pop(8, 1, 'w', 'b'); // running again, popped from b; still in q's scheduled set
+    expect(await ctx.redis.hget('ql:j:J', 'state')).toBe('running');
+    expect(await ctx.redis.zscore('ql:q:q-scheduled', 'J')).not.toBeNull();
+    expect(await complete(9, 'J')).toBe('complete');
+    expect(await zsetWithScores(ctx.redis, 'ql:q:q-scheduled')).toEqual([['other', '57']]);
+  });
+
+  it('touches no scheduled set when the queue has none', async () => {
+    await running('J');
+    expect(await complete(1, 'J')).toBe('complete');
+    expect(await ctx.redis.keys('ql:q:*')).toEqual([]);
+  });
+});

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { useRedis } from './support/redis.js';
 import { coreHarness, EventRecorder, type CoreHarness } from './support/core.js';
-import { hasCommand, snapshot } from './support/raw.js';
+import { snapshot } from './support/raw.js';
 
 const ctx = useRedis();
 let core: CoreHarness;
@@ -164,9 +164,8 @@ describe('config.unset', () => {
 });
 
 // Options read by the job commands of part 1.
-const part1 = hasCommand('put', 'pop', 'heartbeat', 'log', 'complete');
 
-describe.runIf(part1)('options used by other commands', () => {
+describe('options used by other commands', () => {
   it('uses <queue>-heartbeat, else heartbeat, for pop and heartbeat', async () => {
     await core.call(0, 'put', 'w', 'q', 'a', 'k', '{}', 0);
     await core.call(0, 'put', 'w', 'other', 'b', 'k', '{}', 0);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { useRedis } from './support/redis.js';
 import { coreHarness, EventRecorder, type CoreHarness } from './support/core.js';
-import { hasCommand, snapshot, writeJob, zsetWithScores } from './support/raw.js';
+import { snapshot, writeJob, zsetWithScores } from './support/raw.js';
 import type { CoreArg } from '../src/gateway.js';
 
 const ctx = useRedis();
@@ -412,7 +412,6 @@ describe('recur.tag / recur.untag', () => {
 // Spawning (inside pop and peek, which part 1 provides)
 // ---------------------------------------------------------------------------
 
-const spawning = hasCommand('pop', 'peek', 'put');
 
 function childHash(jid: string, n: number, over: Record<string, string> = {}): Record<string, string> {
   return {
@@ -444,7 +443,7 @@ const popJids = async (now: number, queue: string, worker: string, count: number
 const waiting = async (queue = 'q') => ctx.redis.zrevrange(`ql:q:${queue}-work`, 0, -1);
 const firstHistory = async (jid: string) => JSON.parse((await ctx.redis.lindex(`ql:j:${jid}-history`, 0))!) as unknown[];
 
-describe.runIf(spawning)('spawning during pop and peek', () => {
+describe('spawning during pop and peek', () => {
   it('follows the spec example pop result for a child', async () => {
     await core.call(0, 'recur', 'queue', 'jid', 'klass', '{}', 'interval', 60, 0);
     const [child] = await core.json<Job[]>(0, 'pop', 'queue', 'worker', 1);
@@ -586,11 +585,9 @@ describe.runIf(spawning)('spawning during pop and peek', () => {
     expect(await peekJids(1000, 'q', 10)).toEqual([]);
     expect(await popJids(1000, 'q', 'w', 10)).toEqual([]);
     expect(await ctx.redis.exists('ql:j:jid-1')).toBe(0);
-    if (hasCommand('jobs', 'queues')) {
-      expect(await core.call(1000, 'jobs', 'recurring', 'q')).toEqual([]);
-      const queues = await core.json<Array<{ name: string; recurring: number }>>(1000, 'queues');
-      expect(queues.find((q) => q.name === 'q')?.recurring).toBe(1);
-    }
+    expect(await core.call(1000, 'jobs', 'recurring', 'q')).toEqual([]);
+    const queues = await core.json<Array<{ name: string; recurring: number }>>(1000, 'queues');
+    expect(queues.find((q) => q.name === 'q')?.recurring).toBe(1);
   });
 
   it('with interval 0 spawns the whole budget at one occurrence time', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { useRedis } from './support/redis.js';
 import { coreHarness, EventRecorder, type CoreHarness } from './support/core.js';
-import { hasCommand, snapshot, writeJob, zsetWithScores } from './support/raw.js';
+import { snapshot, writeJob, zsetWithScores } from './support/raw.js';
 
 const ctx = useRedis();
 let core: CoreHarness;
@@ -227,9 +227,8 @@ describe('tag top', () => {
   });
 });
 
-const part1 = hasCommand('put', 'cancel');
 
-describe.runIf(part1)('tags and job commands', () => {
+describe('tags and job commands', () => {
   it('put indexes tags, a re-put moves the job to the end, cancel decrements', async () => {
     await core.call(1, 'put', 'w', 'q', 'a', 'k', '{}', 0, 'tags', '["t","u"]');
     await core.call(2, 'put', 'w', 'q', 'b', 'k', '{}', 0, 'tags', '["t"]');

@@ -60,6 +60,8 @@ export class Heartbeater {
   readonly #handlers: HeartbeatHandlers;
   readonly #entries = new Map<string, Entry>();
   #timer: NodeJS.Timeout | undefined;
+  /** When the timer fires (ms since the epoch). */
+  #timerAt = 0;
   #inFlight = false;
   #closed = false;
 
@@ -76,8 +78,11 @@ export class Heartbeater {
 
   track(beat: Beat): void {
     const length = Math.max(1, beat.expires - this.#client.now());
-    this.#entries.set(beat.key, { ...beat, length, due: Date.now() + length * 1000 * FRACTION });
-    this.#schedule();
+    const entry: Entry = { ...beat, length, due: Date.now() + length * 1000 * FRACTION };
+    this.#entries.set(beat.key, entry);
+    // Jobs come and go by the thousand per second while the timer is set
+    // for seconds ahead: only a job due sooner than that moves it.
+    if (this.#timer === undefined || entry.due < this.#timerAt) this.#schedule();
   }
 
   untrack(key: string): void {
@@ -97,6 +102,7 @@ export class Heartbeater {
     let next = Number.POSITIVE_INFINITY;
     for (const entry of this.#entries.values()) next = Math.min(next, entry.due);
     if (next === Number.POSITIVE_INFINITY) return;
+    this.#timerAt = next;
     this.#timer = setTimeout(() => void this.#beat(), Math.max(0, next - Date.now()));
   }
 

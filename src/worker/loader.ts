@@ -19,7 +19,7 @@
 import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL, fileURLToPath } from 'node:url';
-import { findKlassFile, klassCandidates, parseKlass, type KlassParts } from '../klass.js';
+import { klassCandidates, parseKlass, type KlassParts } from '../klass.js';
 import { isLocalModule } from './options.js';
 import type { LoadedFile } from './protocol.js';
 
@@ -47,6 +47,8 @@ interface Loaded {
 }
 
 const require = createRequire(import.meta.url);
+/** How long a located klass file (and its modification time) is reused (ms). */
+const LOCATE_REUSE_MS = 1;
 let registering: Promise<void> | undefined;
 const importedUrls: string[] = [];
 
@@ -134,6 +136,9 @@ export class Loader {
   readonly #pending = new Map<string, Promise<Loaded>>();
   readonly #failed = new Map<string, { mtimeMs: number; error: unknown }>();
   readonly #reported = new Set<string>();
+  /** Per klass: its parts and the files that may hold it (pure, so kept). */
+  readonly #klasses = new Map<string, { parts: KlassParts; candidates: string[] }>();
+  readonly #located = new Map<string, { file: string; mtimeMs: number | undefined; at: number }>();
   #cacheSize = -1;
   #reloads = 0;
 
@@ -179,20 +184,24 @@ export class Loader {
   async resolve(job: { klass: string; queue: string }): Promise<JobCode | MissingCode> {
     const { klass, queue } = job;
     const importError = (why: string): MissingCode => ({ ok: false, group: `${queue}-import-error`, message: `Failed to import ${klass}: ${why}` });
-    let parts: KlassParts;
-    try {
-      parts = parseKlass(klass);
-    } catch (error) {
-      return importError((error as Error).message);
+    let known = this.#klasses.get(klass);
+    if (!known) {
+      try {
+        known = { parts: parseKlass(klass), candidates: klassCandidates(klass, this.#roots) };
+      } catch (error) {
+        return importError((error as Error).message);
+      }
+      this.#klasses.set(klass, known);
     }
-    const file = findKlassFile(klass, this.#roots);
-    if (file === undefined) {
-      const tried = klassCandidates(klass, this.#roots);
-      return importError(`no module file for it under --path ${this.#roots.join(', ')} (looked for ${tried.join(', ')})`);
+    const { parts } = known;
+    const found = this.#locate(klass, known.candidates);
+    if (found === undefined) {
+      return importError(`no module file for it under --path ${this.#roots.join(', ')} (looked for ${known.candidates.join(', ')})`);
     }
+    const { file } = found;
     let loaded: Loaded;
     try {
-      loaded = await this.#load(file);
+      loaded = await this.#load(file, found.mtimeMs);
     } catch (error) {
       const text = error instanceof Error ? error.stack ?? error.message : String(error);
       return importError(`${file} could not be loaded:\n${text}`);
@@ -237,11 +246,37 @@ export class Loader {
     return { ok: false, group: `${queue}-method-missing`, message: `${klass} is missing a method "${queue}" or "process"` };
   }
 
-  async #load(file: string): Promise<Loaded> {
+  /**
+   * The first candidate file that exists (as `findKlassFile` finds it) and
+   * its modification time, from one stat each. The answer is reused for
+   * LOCATE_REUSE_MS: jobs of a busy child start back to back, and a file
+   * changed within that moment could as well have changed just after it.
+   */
+  #locate(klass: string, candidates: readonly string[]): { file: string; mtimeMs: number | undefined } | undefined {
+    const now = performance.now();
+    const recent = this.#located.get(klass);
+    if (recent && now - recent.at < LOCATE_REUSE_MS) return recent;
+    for (const file of candidates) {
+      let stats;
+      try {
+        stats = statSync(file, { throwIfNoEntry: false });
+      } catch {
+        stats = undefined; // unreadable, as existsSync says
+      }
+      if (stats === undefined) continue;
+      const found = { file, mtimeMs: stats.mtimeMs, at: now };
+      this.#located.set(klass, found);
+      return found;
+    }
+    this.#located.delete(klass);
+    return undefined;
+  }
+
+  async #load(file: string, mtimeMs: number | undefined): Promise<Loaded> {
     const known = this.#modules.get(file);
     if (known) {
       if (!this.#reload) return known;
-      const now = mtime(file);
+      const now = mtimeMs;
       if (now === undefined || now === known.mtimeMs) return known;
       // Changed since loaded: this job gets the new code now, and the child
       // asks to be replaced so that no more copies pile up.
@@ -252,7 +287,7 @@ export class Loader {
     // fixed on disk needs a fresh URL (and this child a replacement).
     const failed = this.#failed.get(file);
     if (failed) {
-      const now = mtime(file);
+      const now = mtimeMs;
       if (!this.#reload || now === undefined || now === failed.mtimeMs) throw failed.error;
       this.#failed.delete(file);
       this.#onStale(file);
@@ -260,7 +295,7 @@ export class Loader {
     }
     let pending = this.#pending.get(file);
     if (!pending) {
-      pending = this.#import(file, mtime(file) ?? 0);
+      pending = this.#import(file, mtimeMs ?? 0);
       this.#pending.set(file, pending);
     }
     try {

@@ -15,6 +15,15 @@
  * `aborted` says the child stopped a job on its own (its worker channel said
  * the job was canceled or moved): the supervisor stops heartbeating it, but
  * still watches the run until `release`, in case the job will not stop.
+ *
+ * A child may claim jobs it popped ahead of its free slots (see
+ * src/worker/ahead.ts), marked `waiting`: they are heartbeated from the
+ * claim on, but `--timeout` counts only from `started`, which the child
+ * sends (before the job's code runs, like a claim) when `--timeout` is set.
+ * With `--timeout`, claims and `started` also carry `done`: runs whose code
+ * is over, still tracked until `release` (their completion is on its way),
+ * but no longer timed — the next job may block the child's event loop
+ * before that completion's reply, and so the release, gets through.
  */
 import type { WorkerOptions } from './options.js';
 
@@ -31,6 +40,8 @@ export interface ClaimedRun {
   worker: string;
   /** Lock expiry in seconds since the epoch, as popped. */
   expires: number;
+  /** Popped ahead: it starts once a slot frees up (see `started`). */
+  waiting?: true;
 }
 
 /** A job still locked under one of this worker's names, to be taken back. */
@@ -57,8 +68,9 @@ export interface ChildInit {
 export type ChildMessage =
   | { type: 'hello' }
   | { type: 'ready'; worker: string }
-  | { type: 'claim'; runs: ClaimedRun[]; released: number[] }
+  | { type: 'claim'; runs: ClaimedRun[]; released: number[]; done?: number[] }
   | { type: 'release'; runs: number[] }
+  | { type: 'started'; runs: number[]; done?: number[] }
   | { type: 'aborted'; runId: number; jid: string }
   | { type: 'loaded'; files: LoadedFile[] }
   | { type: 'recycling'; reason: string }
@@ -74,7 +86,7 @@ export type ParentMessage =
   | { type: 'ping'; seq: number }
   | { type: 'status' };
 
-const CHILD_TYPES = new Set(['hello', 'ready', 'claim', 'release', 'aborted', 'loaded', 'recycling', 'pong']);
+const CHILD_TYPES = new Set(['hello', 'ready', 'claim', 'release', 'started', 'aborted', 'loaded', 'recycling', 'pong']);
 const PARENT_TYPES = new Set(['init', 'abort', 'expires', 'stop', 'recycle', 'ping', 'status']);
 
 function typed(value: unknown, types: Set<string>): boolean {

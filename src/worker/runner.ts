@@ -11,7 +11,14 @@
  * | cannot be found (module, export, method)           | fails it: `<queue>-import-error`, `-method-missing`, `-method-type` |
  * | was aborted (lock lost, canceled, timed out)       | nothing: the job is not this worker's any more    |
  *
- * Completing or failing waits for Redis when it is away: the result is kept
+ * A run has two phases. First the job's code runs in its sandbox; once it
+ * is over the sandbox is emptied and the slot handed back (`slotFree`), so
+ * that the child can pop the next job while this one's verdict is on its
+ * way. Then the verdict is sent: a completion goes through the child
+ * (`complete`), which sends it together with its next pop in one round
+ * trip; failures and retries are sent on their own.
+ *
+ * Sending a verdict waits for Redis when it is away: the result is kept
  * and sent once Redis is back, unless the lock is known lost meanwhile.
  */
 import { ConnectionError, JobNotFoundError, LostLockError, QlessError, ScriptError } from '../errors.js';
@@ -29,11 +36,24 @@ export class Run {
   readonly job: Job;
   /** The worker name holding the job's lock. */
   readonly worker: string;
-  readonly startedAt = Date.now();
+  /** When it was popped (ms since the epoch). */
+  readonly claimedAt = Date.now();
+  /** When its code was started (the pop time until then). */
+  startedAt = this.claimedAt;
+  /** Popped ahead of the free slots: it waited for one. */
+  heldAhead = false;
+  /** Its code has been started (a job popped ahead waits until a slot frees up). */
+  started = false;
+  /** `performance.now()` at the start, to time short jobs finely. */
+  startedTick = 0;
   readonly #controller = new AbortController();
   #kind: AbortKind | undefined;
   /** The job kept running past the abort grace; the child is being replaced. */
   abandoned = false;
+  /** The job's code is over and its sandbox slot given back. */
+  slotFreed = false;
+  /** The supervisor was told the run is over. */
+  released = false;
   finished = false;
 
   constructor(id: number, job: Job, worker: string) {
@@ -68,6 +88,13 @@ export interface RunnerDeps {
   cwd: string;
   /** True once the child must stop at once (no more waiting for Redis). */
   stoppingNow: () => boolean;
+  /** The job's code is over and its sandbox emptied: the slot may take another job. */
+  slotFree: (run: Run) => void;
+  /**
+   * Complete the job (the child sends it with its next pop). Rejects as
+   * `job.complete()` would: ConnectionError, or a typed refusal of the core.
+   */
+  complete: (run: Run) => Promise<void>;
 }
 
 /** `<ErrorName>` of a failure group: the error's name, or its class when the name is the generic one. */
@@ -101,10 +128,36 @@ export function errorText(error: unknown): string {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * A logger with the job's fields, made only when a line is written: most
+ * runs log nothing at the default level, and a pino child logger costs more
+ * than the rest of a no-op job's bookkeeping.
+ */
+class JobLog {
+  readonly #parent: Logger;
+  readonly #job: Job;
+  #log: Logger | undefined;
+
+  constructor(parent: Logger, job: Job) {
+    this.#parent = parent;
+    this.#job = job;
+  }
+
+  get log(): Logger {
+    this.#log ??= this.#parent.child({ jid: this.#job.jid, klass: this.#job.klass, queue: this.#job.queue });
+    return this.#log;
+  }
+
+  get debugging(): boolean {
+    return this.#parent.isLevelEnabled('debug');
+  }
+}
+
+/**
  * Send the worker's verdict (complete/fail/retry), waiting out a Redis
  * outage. Returns false when the job turned out not to be ours any more.
+ * `call` is invoked synchronously the first time (see runJob).
  */
-async function settle(run: Run, deps: RunnerDeps, log: Logger, what: string, call: () => Promise<unknown>): Promise<boolean> {
+async function settle(run: Run, deps: RunnerDeps, jl: JobLog, what: string, call: () => Promise<unknown>): Promise<boolean> {
   let delay = 200;
   for (;;) {
     try {
@@ -112,16 +165,16 @@ async function settle(run: Run, deps: RunnerDeps, log: Logger, what: string, cal
       return true;
     } catch (error) {
       if (error instanceof ConnectionError && run.aborted === undefined && !deps.stoppingNow()) {
-        log.debug({ error: error.message }, `could not ${what} the job yet (Redis unavailable); retrying`);
+        if (jl.debugging) jl.log.debug({ error: error.message }, `could not ${what} the job yet (Redis unavailable); retrying`);
         await sleep(delay);
         delay = Math.min(delay * 2, 5000);
         continue;
       }
       if (error instanceof ScriptError) {
-        log.warn({ error: error.message }, `could not ${what} the job: it is no longer this worker's`);
+        jl.log.warn({ error: error.message }, `could not ${what} the job: it is no longer this worker's`);
         return false;
       }
-      log.error({ ...errorFields(error) }, `could not ${what} the job`);
+      jl.log.error({ ...errorFields(error) }, `could not ${what} the job`);
       return false;
     }
   }
@@ -132,27 +185,31 @@ function lostThisJob(error: unknown, jid: string): boolean {
   return (error instanceof LostLockError || error instanceof JobNotFoundError) && error.jid === jid;
 }
 
-/** Run one job to the end. Never throws. */
-export async function runJob(run: Run, deps: RunnerDeps): Promise<RunOutcome> {
+/** What to do once the job's code is over. */
+type Verdict =
+  | { kind: 'complete'; ms: number }
+  | { kind: 'fail'; group: string; message: string }
+  | { kind: 'retry'; group: string; message: string }
+  | { kind: 'none'; outcome: RunOutcome };
+
+/** Run the job's code in its sandbox; the sandbox is emptied again before this returns. */
+async function execute(run: Run, deps: RunnerDeps, jl: JobLog): Promise<Verdict> {
   const { job } = run;
-  const log = deps.log.child({ jid: job.jid, klass: job.klass, queue: job.queue });
   let slot: { slot: number; dir: string } | undefined;
   try {
     try {
       slot = await deps.sandbox.acquire();
     } catch (error) {
-      log.error({ ...errorFields(error) }, 'could not prepare the sandbox');
-      const ok = await settle(run, deps, log, 'fail', () => job.fail(`${job.queue}-sandbox-error`, `The worker could not prepare the job's sandbox:\n${errorText(error)}`));
-      return ok ? 'failed' : 'lost';
+      jl.log.error({ ...errorFields(error) }, 'could not prepare the sandbox');
+      return { kind: 'fail', group: `${job.queue}-sandbox-error`, message: `The worker could not prepare the job's sandbox:\n${errorText(error)}` };
     }
     job.sandbox = slot.dir;
-    log.debug({ sandbox: slot.dir, worker: run.worker }, 'job started');
+    if (jl.debugging) jl.log.debug({ sandbox: slot.dir, worker: run.worker }, 'job started');
 
     const code = await deps.loader.resolve(job);
     if (!code.ok) {
-      log.warn({ group: code.group, message: code.message }, 'job failed: no code to run it');
-      const ok = await settle(run, deps, log, 'fail', () => job.fail(code.group, code.message));
-      return ok ? 'failed' : 'lost';
+      jl.log.warn({ group: code.group, message: code.message }, 'job failed: no code to run it');
+      return { kind: 'fail', group: code.group, message: code.message };
     }
 
     let threw = false;
@@ -166,39 +223,35 @@ export async function runJob(run: Run, deps: RunnerDeps): Promise<RunOutcome> {
     const ms = Date.now() - run.startedAt;
 
     if (job.settled) {
-      log.info({ ms, outcome: job.outcome }, `job ${job.outcome}`);
-      return 'settled';
+      // A job that finished itself: a success is detail (debug), anything else is news.
+      const success = job.outcome === 'completed' || job.outcome === 'advanced';
+      if (!success) jl.log.info({ ms, outcome: job.outcome }, `job ${job.outcome}`);
+      else if (jl.debugging) jl.log.debug({ ms, outcome: job.outcome }, `job ${job.outcome}`);
+      return { kind: 'none', outcome: 'settled' };
     }
     if (run.aborted !== undefined) {
       const how = threw ? (thrown instanceof JobAbortedError || (thrown instanceof Error && thrown.name === 'AbortError') ? 'stopped' : 'threw') : 'returned';
-      log.info({ ms, kind: run.aborted }, `job ${how} after being aborted (${run.aborted}); it is not this worker's any more`);
-      return 'aborted';
+      jl.log.info({ ms, kind: run.aborted }, `job ${how} after being aborted (${run.aborted}); it is not this worker's any more`);
+      return { kind: 'none', outcome: 'aborted' };
     }
-    if (!threw) {
-      const ok = await settle(run, deps, log, 'complete', () => job.complete());
-      if (ok) log.info({ ms }, 'job completed');
-      return ok ? 'completed' : 'lost';
-    }
+    if (!threw) return { kind: 'complete', ms };
     if (lostThisJob(thrown, job.jid)) {
-      log.warn({ ms, error: (thrown as Error).message }, 'job lost its lock while running');
-      return 'lost';
+      jl.log.warn({ ms, error: (thrown as Error).message }, 'job lost its lock while running');
+      return { kind: 'none', outcome: 'lost' };
     }
     if (thrown instanceof ConnectionError || (thrown instanceof QlessError && thrown.code === 'CONNECTION')) {
-      log.warn({ ms, error: (thrown as Error).message }, 'job could not reach Redis; giving it back to its queue');
-      const ok = await settle(run, deps, log, 'retry', () => job.retry(0, `${job.queue}-ConnectionError`, errorText(thrown)));
-      return ok ? 'retried' : 'lost';
+      jl.log.warn({ ms, error: (thrown as Error).message }, 'job could not reach Redis; giving it back to its queue');
+      return { kind: 'retry', group: `${job.queue}-ConnectionError`, message: errorText(thrown) };
     }
     const group = `${job.queue}-${errorName(thrown)}`;
-    log.warn({ ms, group, ...errorFields(thrown) }, 'job failed');
-    const ok = await settle(run, deps, log, 'fail', () => job.fail(group, errorText(thrown)));
-    return ok ? 'failed' : 'lost';
+    jl.log.warn({ ms, group, ...errorFields(thrown) }, 'job failed');
+    return { kind: 'fail', group, message: errorText(thrown) };
   } finally {
-    run.finished = true;
     if (slot) {
       try {
         await deps.sandbox.release(slot);
       } catch (error) {
-        log.warn({ ...errorFields(error) }, 'could not empty the sandbox');
+        jl.log.warn({ ...errorFields(error) }, 'could not empty the sandbox');
       }
     }
     // A job may have changed directory; the next one starts in the sandbox.
@@ -207,5 +260,44 @@ export async function runJob(run: Run, deps: RunnerDeps): Promise<RunOutcome> {
     } catch {
       // The sandbox itself is recreated before the next job.
     }
+  }
+}
+
+/** Run one job to the end. Never throws. */
+export async function runJob(run: Run, deps: RunnerDeps): Promise<RunOutcome> {
+  const { job } = run;
+  const jl = new JobLog(deps.log, job);
+  let verdict: Verdict;
+  try {
+    verdict = await execute(run, deps, jl);
+  } catch (error) {
+    jl.log.error({ ...errorFields(error) }, 'job runner failed');
+    verdict = { kind: 'none', outcome: 'lost' };
+  }
+  // The slot is free and, for a completion, the verdict queued in the same
+  // synchronous step (settle calls `complete` before its first await): the
+  // child's loop, woken by `slotFree`, then finds the completion waiting and
+  // sends it with its next pop instead of making a round trip of its own.
+  deps.slotFree(run);
+  try {
+    switch (verdict.kind) {
+      case 'none':
+        return verdict.outcome;
+      case 'complete': {
+        const ok = await settle(run, deps, jl, 'complete', () => deps.complete(run));
+        if (ok && jl.debugging) jl.log.debug({ ms: verdict.ms }, 'job completed');
+        return ok ? 'completed' : 'lost';
+      }
+      case 'retry': {
+        const ok = await settle(run, deps, jl, 'retry', () => job.retry(0, verdict.group, verdict.message));
+        return ok ? 'retried' : 'lost';
+      }
+      case 'fail': {
+        const ok = await settle(run, deps, jl, 'fail', () => job.fail(verdict.group, verdict.message));
+        return ok ? 'failed' : 'lost';
+      }
+    }
+  } finally {
+    run.finished = true;
   }
 }

@@ -20,14 +20,26 @@ export function sandboxDir(workdir: string, index: number): string {
 }
 
 const SLOT = /^slot-\d+$/;
+/** How recently a directory must have been emptied to count as empty before the next job (ms). */
+const FRESH_MS = 1;
 
 /** Create `dir` if missing (an existing non-directory is an error), then empty it, keeping `keep` entries. */
 export async function emptyDir(dir: string, keep: (name: string) => boolean = () => false): Promise<void> {
-  // Metadata calls are synchronous: on an empty sandbox (the usual case)
-  // they cost microseconds, where a trip through the thread pool costs more.
-  mkdirSync(dir, { recursive: true });
-  if (!statSync(dir).isDirectory()) throw new Error(`sandbox ${dir} exists and is not a directory`);
-  const entries = readdirSync(dir).filter((name) => !keep(name));
+  // Synchronous, and one listing in the usual case (the directory exists and
+  // is empty): a trip through the thread pool, or a mkdir and a stat before
+  // every listing, would cost more than the listing itself.
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new Error(`sandbox ${dir} exists and is not a directory`);
+    if (code !== 'ENOENT') throw error;
+    mkdirSync(dir, { recursive: true });
+    if (!statSync(dir).isDirectory()) throw new Error(`sandbox ${dir} exists and is not a directory`);
+    names = readdirSync(dir);
+  }
+  const entries = names.filter((name) => !keep(name));
   if (entries.length === 0) return;
   await Promise.all(entries.map((name) => rm(join(dir, name), { recursive: true, force: true, maxRetries: 2 })));
 }
@@ -41,6 +53,8 @@ export class Sandbox {
   // Taking a slot and tidying the shared directory never interleave, so a
   // tidy-up cannot delete what a job that just started wrote.
   #gate: Promise<void> = Promise.resolve();
+  /** Directories emptied after a job, with nothing running in them since (performance.now()). */
+  readonly #emptied = new Map<string, number>();
 
   constructor(root: string, concurrency: number) {
     this.root = root;
@@ -67,8 +81,8 @@ export class Sandbox {
       this.#busy++;
       const dir = this.#slots ? join(this.root, `slot-${slot}`) : this.root;
       try {
-        if (this.#slots && this.#busy === 1) await emptyDir(this.root, (name) => SLOT.test(name));
-        await emptyDir(dir);
+        if (this.#slots && this.#busy === 1) await this.#emptyBefore(this.root, (name) => SLOT.test(name));
+        await this.#emptyBefore(dir);
       } catch (error) {
         this.#busy--;
         this.#free.push(slot);
@@ -76,6 +90,19 @@ export class Sandbox {
       }
       return { slot, dir };
     });
+  }
+
+  /**
+   * Empty a directory before a job. One that this sandbox emptied after the
+   * previous job a moment ago (FRESH_MS: the next job of a busy child starts
+   * right away) is not listed again: a file another process dropped into it
+   * in between could as well have come just after a fresh listing.
+   */
+  async #emptyBefore(dir: string, keep?: (name: string) => boolean): Promise<void> {
+    const emptiedAt = this.#emptied.get(dir);
+    this.#emptied.delete(dir);
+    if (emptiedAt !== undefined && performance.now() - emptiedAt < FRESH_MS) return;
+    await emptyDir(dir, keep);
   }
 
   /**
@@ -87,7 +114,11 @@ export class Sandbox {
       this.#busy--;
       try {
         await emptyDir(slot.dir);
-        if (this.#slots && this.#busy === 0) await emptyDir(this.root, (name) => SLOT.test(name));
+        this.#emptied.set(slot.dir, performance.now());
+        if (this.#slots && this.#busy === 0) {
+          await emptyDir(this.root, (name) => SLOT.test(name));
+          this.#emptied.set(this.root, performance.now());
+        }
       } finally {
         this.#free.push(slot.slot);
       }

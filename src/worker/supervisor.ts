@@ -5,7 +5,8 @@
  * sandbox directory, and keeps them at that number: a child that dies is
  * replaced after a back-off (src/worker/backoff.ts), a child that asks to be
  * recycled (reload, `--max-jobs`, `--max-memory`) at once. From the children's
- * `claim`/`release` messages it knows which jobs each one runs, and it:
+ * `claim`/`release` messages it knows which jobs each one runs or holds
+ * (popped ahead, see src/worker/ahead.ts), and it:
  *
  * - heartbeats them (src/worker/heartbeats.ts), so locks survive jobs that
  *   block their child's event loop; a refused heartbeat aborts the job;
@@ -101,6 +102,8 @@ export class Supervisor {
   readonly #options: WorkerOptions;
   readonly #log: Logger;
   readonly #slots: Slot[];
+  /** Every tracked run by its heartbeat key. */
+  readonly #byKey = new Map<string, { slot: Slot; run: RunInfo }>();
   #client!: Client;
   #health: RedisHealth | undefined;
   #heartbeats!: Heartbeater;
@@ -383,10 +386,15 @@ export class Supervisor {
         break;
       case 'claim':
         for (const runId of message.released) this.#untrack(slot, runId);
+        for (const runId of message.done ?? []) this.#codeDone(slot, runId);
         for (const claimed of message.runs) this.#track(slot, claimed);
         break;
       case 'release':
         for (const runId of message.runs) this.#untrack(slot, runId);
+        break;
+      case 'started':
+        for (const runId of message.done ?? []) this.#codeDone(slot, runId);
+        for (const runId of message.runs) this.#started(slot, runId);
         break;
       case 'aborted': {
         const run = slot.runs.get(message.runId);
@@ -415,9 +423,31 @@ export class Supervisor {
     const key = `${slot.pid}:${claimed.runId}`;
     const run: RunInfo = { ...claimed, key, startedAt: Date.now(), timer: undefined, abortedAt: undefined };
     slot.runs.set(claimed.runId, run);
+    this.#byKey.set(key, { slot, run });
     this.#heartbeats.track({ key, jid: run.jid, worker: run.worker, queue: run.queue, expires: run.expires });
+    // A job popped ahead is not timed before it starts.
+    if (!claimed.waiting) this.#armTimeout(slot, run);
+  }
+
+  #armTimeout(slot: Slot, run: RunInfo): void {
     const { timeout } = this.#options;
     if (timeout > 0) run.timer = setTimeout(() => void this.#onTimeout(slot, run), timeout * 1000);
+  }
+
+  /** A job popped ahead started: its --timeout counts from now. */
+  #started(slot: Slot, runId: number): void {
+    const run = slot.runs.get(runId);
+    if (!run || run.abortedAt !== undefined || run.timer) return;
+    run.startedAt = Date.now();
+    this.#armTimeout(slot, run);
+  }
+
+  /** A run's code is over (its completion is on its way): no more --timeout for it. */
+  #codeDone(slot: Slot, runId: number): void {
+    const run = slot.runs.get(runId);
+    if (!run?.timer) return;
+    clearTimeout(run.timer);
+    run.timer = undefined;
   }
 
   #untrack(slot: Slot, runId: number): void {
@@ -425,14 +455,13 @@ export class Supervisor {
     if (!run) return;
     if (run.timer) clearTimeout(run.timer);
     this.#heartbeats.untrack(run.key);
+    this.#byKey.delete(run.key);
     slot.runs.delete(runId);
   }
 
   #find(key: string): { slot: Slot; run: RunInfo } | undefined {
-    for (const slot of this.#slots) {
-      for (const run of slot.runs.values()) if (run.key === key) return { slot, run };
-    }
-    return undefined;
+    const found = this.#byKey.get(key);
+    return found && found.slot.runs.get(found.run.runId) === found.run ? found : undefined;
   }
 
   #abort(slot: Slot, run: RunInfo, kind: AbortKind, reason: string): void {
@@ -525,6 +554,7 @@ export class Supervisor {
     for (const run of left) {
       if (run.timer) clearTimeout(run.timer);
       this.#heartbeats.untrack(run.key);
+      this.#byKey.delete(run.key);
     }
     slot.runs = new Map();
     const fields = { child: slot.index, childPid: child.pid, code, signal, livedMs: lived };

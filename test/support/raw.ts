@@ -4,7 +4,6 @@
  * put leaves them, and a probe for commands that another module provides.
  */
 import type { Redis } from 'ioredis';
-import { coreScript } from '../../src/script.js';
 
 export type RawValue =
   | { type: 'string'; value: string }
@@ -89,11 +88,3 @@ export async function writeJob(redis: Redis, jid: string, job: HandJob = {}): Pr
   await redis.zadd('ql:queues', 'NX', String(time), queue);
 }
 
-/** Whether the built core registers `name` (part-1 commands land separately). */
-export function hasCommand(...names: string[]): boolean {
-  const source = coreScript().source;
-  return names.every((name) => {
-    const quoted = name.replace(/[.]/g, '\\.');
-    return new RegExp(`commands\\[['"]${quoted}['"]\\]\\s*=|commands\\.${quoted}\\s*=`).test(source);
-  });
-}

@@ -1,0 +1,63 @@
+/**
+ * A child's round trips to the core: the completions of its finished jobs
+ * travel together with the pop of its next jobs, as one `multi` call (one
+ * write, one reply), the way BullMQ's worker finishes a job and fetches the
+ * next in one script call. Each completion is still its own command in the
+ * core, atomic on its own and with its own outcome; only the trip is shared.
+ */
+import type { Client } from '../client.js';
+import type { CoreCall } from '../gateway.js';
+import { completeJobs, Job } from '../job.js';
+import * as wire from '../wire.js';
+
+/** A finished job whose completion waits to be sent. */
+export interface Completion {
+  job: Job;
+  /** The core completed the job. */
+  resolve(): void;
+  /** It did not: a ConnectionError, or the core's typed refusal. */
+  reject(error: unknown): void;
+}
+
+/** A pop to send along: up to `count` jobs of `queue`, locked as `worker`. */
+export interface PopRequest {
+  queue: string;
+  worker: string;
+  count: number;
+}
+
+/** The `pop.raw` call of a request (the core's pop, replying with stored fields). */
+function popCall(pop: PopRequest): CoreCall {
+  return { command: 'pop.raw', args: [pop.queue, pop.worker, pop.count] };
+}
+
+/** Jobs from a `pop.raw` reply. */
+export function poppedJobs(client: Client, reply: unknown): Job[] {
+  return wire.jobRecordsFromFields('pop', reply as never).map((record) => new Job(client, record));
+}
+
+/**
+ * Complete `done` and, in the same round trip, pop as `pop` asks. Every
+ * completion is settled with its own outcome; the popped jobs are returned,
+ * and an error of the pop itself is thrown (the completions were still
+ * applied). Without a pop nothing is thrown.
+ */
+export async function completeAndPop(client: Client, done: readonly Completion[], pop?: PopRequest): Promise<Job[]> {
+  let completed;
+  let after;
+  try {
+    ({ completed, after } = await completeJobs(client, done.map((entry) => entry.job), pop ? [popCall(pop)] : []));
+  } catch (error) {
+    for (const entry of done) entry.reject(error);
+    if (pop) throw error;
+    return [];
+  }
+  completed.forEach((outcome, i) => {
+    if (outcome.ok) done[i]!.resolve();
+    else done[i]!.reject(outcome.error);
+  });
+  if (!pop) return [];
+  const popped = after[0]!;
+  if (!popped.ok) throw popped.error;
+  return poppedJobs(client, popped.reply);
+}

@@ -1,0 +1,272 @@
+/**
+ * Round trips: a child sends the completion of a finished job together with
+ * its next pop; while its jobs are short it pops ahead of its free slots, so
+ * that one pop serves several jobs; a job that turns out
+ * long hands the jobs popped with it back to the head of their queue; and
+ * none of this loses a job or runs one twice. Redis's MONITOR shows the
+ * round trips: each core call is one FCALL, several calls in one trip are
+ * one FCALL of `multi`.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import * as qless from '../src/index.js';
+import { AHEAD, PopAhead } from '../src/worker/ahead.js';
+import { useRedis } from './support/redis.js';
+import { FIXTURES, until, useWorkers } from './worker.harness.js';
+
+const ctx = useRedis();
+const workers = useWorkers();
+
+/** One core call as sent: its command and arguments (without `now`). */
+interface SentCall {
+  command: string;
+  args: string[];
+}
+
+/** The core calls of one FCALL (several for `multi`). */
+function coreCalls(argv: readonly string[]): SentCall[] {
+  // FCALL <function> 0 <command> <now> <args…>
+  const [command, , ...rest] = argv.slice(3);
+  if (command !== 'multi') return [{ command: command!, args: rest }];
+  // multi <now> then, per call: <command> <now> <count> <args…>
+  const calls: SentCall[] = [];
+  for (let i = 0; i < rest.length;) {
+    const count = Number(rest[i + 2]);
+    calls.push({ command: rest[i]!, args: rest.slice(i + 3, i + 3 + count) });
+    i += 3 + count;
+  }
+  return calls;
+}
+
+/** Record every FCALL the server runs, as lists of core calls (one list per round trip). */
+async function watchTrips(redis: Redis): Promise<{ trips: SentCall[][]; stop(): void }> {
+  const monitor = await redis.monitor();
+  const trips: SentCall[][] = [];
+  monitor.on('monitor', (_time: string, argv: string[]) => {
+    if (String(argv[0]).toLowerCase() === 'fcall') trips.push(coreCalls(argv.map(String)));
+  });
+  return { trips, stop: () => monitor.disconnect() };
+}
+
+/** Put `n` fast.Note jobs quickly; they note their runs in `log`. */
+async function putNotes(client: qless.Client, queue: string, n: number, log: string): Promise<string[]> {
+  const q = client.queue(queue);
+  return Promise.all(Array.from({ length: n }, (_, i) => q.put('fast.Note', { log, i })));
+}
+
+/** How many times each jid ran, from the notes. */
+function runsByJid(log: string): Map<string, number> {
+  const runs = new Map<string, number>();
+  for (const line of readFileSync(log, 'utf8').split('\n').filter(Boolean)) {
+    const jid = line.split(' ')[0]!;
+    runs.set(jid, (runs.get(jid) ?? 0) + 1);
+  }
+  return runs;
+}
+
+async function allComplete(client: qless.Client, jids: readonly string[], ms = 60_000): Promise<qless.Job[]> {
+  let jobs: qless.Job[] = [];
+  await until(async () => {
+    jobs = [];
+    for (let i = 0; i < jids.length; i += 250) jobs.push(...(await client.jobs.multiget(jids.slice(i, i + 250))));
+    return jobs.length === jids.length && jobs.every((job) => job.state === 'complete');
+  }, ms, `the jobs to complete: ${jobs.filter((job) => job.state !== 'complete').length} left`);
+  return jobs;
+}
+
+describe('qless-ts-worker round trips', { timeout: 90_000 }, () => {
+  it('sends the completion of a finished job together with the next pop, in one round trip', async () => {
+    const client = qless.client(ctx.url);
+    const log = join(workers.tmp(), 'runs.log');
+    writeFileSync(log, '');
+    // Fewer jobs than a child looks at before popping ahead: one job at a time.
+    const jids = await putNotes(client, 'fused', AHEAD.window - 4, log);
+    const watch = await watchTrips(ctx.redis);
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'fused', '-w', '1', '-i', '0.2', '-n', 'fused']);
+    const jobs = await allComplete(client, jids);
+    const [pid] = await worker.started(1);
+    watch.stop();
+
+    const mine = (call: SentCall): boolean => call.args[1] === `fused-${pid}`;
+    const trips = watch.trips.map((trip) => trip.filter(mine)).filter((trip) => trip.length > 0);
+    const completing = trips.filter((trip) => trip.some((call) => call.command === 'complete'));
+    // Every completion rode with a pop (the last one with the pop that found the queue empty)…
+    expect(completing.map((trip) => trip.map((call) => call.command))).toEqual(jids.map(() => ['complete', 'pop.raw']));
+    // …of the next job: the first pop, then one round trip per job (not two).
+    expect(trips.slice(0, trips.indexOf(completing[completing.length - 1]!) + 1)).toHaveLength(jids.length + 1);
+    for (const job of jobs) expect(job.history.map((h) => h.what)).toEqual(['put', 'popped', 'done']);
+    expect([...runsByJid(log).values()].every((n) => n === 1)).toBe(true);
+    expect(runsByJid(log).size).toBe(jids.length);
+    await client.close();
+  });
+
+  it('pops ahead while its jobs are short: one pop serves several jobs, each run once', async () => {
+    const client = qless.client(ctx.url);
+    const log = join(workers.tmp(), 'runs.log');
+    writeFileSync(log, '');
+    const jids = await putNotes(client, 'ahead', 400, log);
+    const watch = await watchTrips(ctx.redis);
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'ahead', '-w', '1', '-i', '0.2', '-n', 'ahead']);
+    const jobs = await allComplete(client, jids);
+    const [pid] = await worker.started(1);
+    watch.stop();
+
+    const trips = watch.trips.map((trip) => trip.filter((call) => call.args[1] === `ahead-${pid}`)).filter((trip) => trip.length > 0);
+    const pops = trips.filter((trip) => trip.some((call) => call.command === 'pop.raw'));
+    expect(pops.length).toBeLessThan(jids.length);
+    expect(Math.max(...pops.map((trip) => Number(trip.find((call) => call.command === 'pop.raw')!.args[2])))).toBeGreaterThan(1);
+    // Each completion went out once (alone, or riding with a pop).
+    expect(trips.flat().filter((call) => call.command === 'complete')).toHaveLength(jids.length);
+    for (const job of jobs) expect(job.history.map((h) => h.what)).toEqual(['put', 'popped', 'done']);
+    const runs = runsByJid(log);
+    expect(runs.size).toBe(jids.length);
+    expect([...runs.values()].filter((n) => n !== 1)).toEqual([]);
+    expect(worker.lines('handing jobs popped ahead back to their queues')).toEqual([]);
+    await client.close();
+  });
+
+  it('takes 1,000 jobs through two children at --concurrency 4, none lost or run twice', async () => {
+    const client = qless.client(ctx.url);
+    const log = join(workers.tmp(), 'runs.log');
+    writeFileSync(log, '');
+    const jids = await putNotes(client, 'many', 1000, log);
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'many', '-w', '2', '-c', '4', '-i', '0.2', '-n', 'many']);
+    const jobs = await allComplete(client, jids, 90_000);
+    for (const job of jobs) expect(job.history.map((h) => h.what)).toEqual(['put', 'popped', 'done']);
+    const runs = runsByJid(log);
+    expect(runs.size).toBe(jids.length);
+    expect([...runs.values()].filter((n) => n !== 1)).toEqual([]);
+    const children = await worker.started(2);
+    const poppers = new Set(jobs.map((job) => job.history.find((h) => h.what === 'popped')!['worker']));
+    expect([...poppers].sort()).toEqual(children.map((pid) => `many-${pid}`).sort());
+    expect(worker.lines('job failed')).toEqual([]);
+    await client.close();
+  }, 120_000);
+
+  it('hands the jobs popped ahead of a job that runs long back to the head of their queue, without using a retry', async () => {
+    const client = qless.client(ctx.url);
+    const log = join(workers.tmp(), 'runs.log');
+    writeFileSync(log, '');
+    const before = await putNotes(client, 'strand', 60, log);
+    const long = await client.queue('strand').put('timing.Sleep', { ms: 3000 });
+    const after = await putNotes(client, 'strand', 40, log);
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'strand', '-w', '1', '-i', '0.2']);
+    const jobs = await allComplete(client, [...before, long, ...after]);
+
+    const done = (job: qless.Job): number => job.history.find((h) => h.what === 'done')!.when;
+    const sleeper = jobs.find((job) => job.jid === long)!;
+    const handedBack = jobs.filter((job) => job.history.some((h) => h.what === 'timed-out'));
+    // Some were popped with the long job and given back while it ran…
+    expect(handedBack.length).toBeGreaterThan(0);
+    expect(worker.lines('handing jobs popped ahead back to their queues').length).toBeGreaterThan(0);
+    for (const job of handedBack) {
+      expect(after).toContain(job.jid);
+      expect(job.history.map((h) => h.what)).toEqual(['put', 'popped', 'timed-out', 'popped', 'done']);
+      expect(job.history.find((h) => h.what === 'timed-out')!.when).toBeLessThan(done(sleeper));
+      // …at the head of the queue, with their retries untouched.
+      expect(job.remaining).toBe(job.retries);
+    }
+    // Nothing ran twice, nothing was lost.
+    const runs = runsByJid(log);
+    expect(runs.size).toBe(before.length + after.length);
+    expect([...runs.values()].filter((n) => n !== 1)).toEqual([]);
+    expect(sleeper.history.map((h) => h.what)).toEqual(['put', 'popped', 'done']);
+    await client.close();
+  });
+
+  it('with --timeout, times a job popped ahead only from its start: jobs held behind a CPU-bound one that times out are not failed', async () => {
+    const client = qless.client(ctx.url);
+    const log = join(workers.tmp(), 'runs.log');
+    writeFileSync(log, '');
+    const before = await putNotes(client, 'held', 60, log);
+    const busy = await client.queue('held').put('timing.Busy', { ms: 2500 });
+    const after = await putNotes(client, 'held', 30, log);
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'held', '-w', '1', '-i', '0.2', '--timeout', '1']);
+    const notes = await allComplete(client, [...before, ...after]);
+    let blocker: qless.Job | undefined;
+    await until(async () => (blocker = (await client.jobs.get(busy)) as qless.Job).state === 'failed', 30_000, 'the CPU-bound job to time out');
+    expect(blocker!.failure?.group).toBe('held-timeout');
+    // Jobs popped with it waited while it blocked the child (longer than
+    // --timeout), yet none of them was failed.
+    const ended = blocker!.failure!.when;
+    expect(notes.some((job) => after.includes(job.jid) && job.history.find((h) => h.what === 'popped')!.when <= ended)).toBe(true);
+    for (const job of notes) expect(job.failure).toBeNull();
+    // Nor was a job that had finished just before it (its completion's reply
+    // waited for the event loop, but the supervisor knew its code was over).
+    expect(worker.lines('job timed out; failing and aborting it').map((line) => line.jid)).toEqual([busy]);
+    const runs = runsByJid(log);
+    expect(runs.size).toBe(before.length + after.length);
+    expect([...runs.values()].filter((n) => n !== 1)).toEqual([]);
+    await client.close();
+  });
+
+  it('still wakes at once on a put after a busy spell, with a long --interval', async () => {
+    const client = qless.client(ctx.url);
+    const log = join(workers.tmp(), 'runs.log');
+    writeFileSync(log, '');
+    const jids = await putNotes(client, 'spell', 600, log);
+    workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'spell', '-w', '1', '-i', '60']);
+    await allComplete(client, jids);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Asleep now for up to 60 s; the put must wake it (well before then).
+    const jid = await client.queue('spell').put('timing.WhoAmI', {});
+    await allComplete(client, [jid], 20_000);
+    await client.close();
+  });
+});
+
+describe('popping ahead: the policy', () => {
+  const shortJobs = (policy: PopAhead, n: number, ms: number): void => {
+    for (let i = 0; i < n; i++) policy.ran(ms);
+  };
+
+  it('holds nothing ahead until a whole window of jobs was short', () => {
+    const policy = new PopAhead(1);
+    expect(policy.allowance(0)).toBe(0);
+    shortJobs(policy, AHEAD.window - 1, 0.5);
+    expect(policy.allowance(0)).toBe(0);
+    shortJobs(policy, 1, 0.5);
+    expect(policy.allowance(0)).toBe(Math.floor(AHEAD.budgetMs / 0.5));
+  });
+
+  it('holds as many as start within the budget, times the concurrency, at most AHEAD.max', () => {
+    const slow = new PopAhead(1);
+    shortJobs(slow, AHEAD.window, AHEAD.shortMs);
+    expect(slow.allowance(0)).toBe(Math.floor(AHEAD.budgetMs / AHEAD.shortMs));
+    const wide = new PopAhead(3);
+    shortJobs(wide, AHEAD.window, 2);
+    expect(wide.allowance(0)).toBe(Math.min(AHEAD.max, Math.floor((3 * AHEAD.budgetMs) / 2)));
+    const quick = new PopAhead(1);
+    shortJobs(quick, AHEAD.window, 0.01);
+    expect(quick.allowance(0)).toBe(AHEAD.max);
+  });
+
+  it('holds nothing ahead after one long job in the window, or while a job runs long', () => {
+    const policy = new PopAhead(1);
+    shortJobs(policy, AHEAD.window, 0.5);
+    expect(policy.allowance(AHEAD.shortMs + 1)).toBe(0);
+    policy.ran(AHEAD.shortMs + 1);
+    expect(policy.allowance(0)).toBe(0);
+    shortJobs(policy, AHEAD.window - 1, 0.5);
+    expect(policy.allowance(0)).toBe(0);
+    shortJobs(policy, 1, 0.5);
+    expect(policy.allowance(0)).toBeGreaterThan(0);
+  });
+
+  it('stops for a window of jobs after a pop that ran dry or jobs that had to be handed back', () => {
+    const policy = new PopAhead(1);
+    shortJobs(policy, AHEAD.window, 0.5);
+    policy.popped(10, 10);
+    expect(policy.allowance(0)).toBeGreaterThan(0);
+    policy.popped(10, 3);
+    expect(policy.allowance(0)).toBe(0);
+    shortJobs(policy, AHEAD.window, 0.5);
+    expect(policy.allowance(0)).toBeGreaterThan(0);
+    policy.stranded();
+    expect(policy.allowance(0)).toBe(0);
+    shortJobs(policy, AHEAD.window, 0.5);
+    expect(policy.allowance(0)).toBeGreaterThan(0);
+  });
+});
