@@ -103,7 +103,7 @@ local function find_helper(helpers, name)
       name == 'call_chunked' or name == 'day_bin' or name == 'format_time' or
       name == 'int_text' or name == 'lua_text' or name == 'score_text' or
       name == 'work_score' or name == 'parse_options' or name == 'parse_pairs' or
-      name == 'decode_json_arg' or name == 'as_list' then
+      name == 'decode_json_arg' or name == 'as_list' or name == 'store_tags' then
     load = load_util
   elseif name == 'config_value' or name == 'config_prefetch' or name == 'config_forget' or
       name == 'heartbeat_for' then

@@ -225,6 +225,21 @@ local function load_util()
     end
     return value
   end
+
+  -- A job's or template's tag list, less the tags in the set `removed`
+  -- (nil: none), stored as the `tags` field of `key`; returns the text.
+  function H.store_tags(key, tags, removed)
+    if removed then
+      local kept = {}
+      for _, tag in ipairs(tags) do
+        if not removed[tag] then kept[#kept + 1] = tag end
+      end
+      tags = kept
+    end
+    local text = encode(tags)
+    redis.call('hset', key, 'tags', text)
+    return text
+  end
 end
 
 ------------------------------------------------------------------------------

@@ -256,9 +256,7 @@ local function recur_commands(name)
     for i = 2, #args do
       if not present[args[i]] then tags[#tags + 1] = args[i] end
     end
-    local text = encode(tags)
-    redis.call('hset', key, 'tags', text)
-    return text
+    return H.store_tags(key, tags)
   end end
 
   -- recur.untag <now> <jid> [<tag>]...: removes every occurrence of each tag.
@@ -270,12 +268,6 @@ local function recur_commands(name)
     local tags = cjson.decode(raw)
     local removed = {}
     for i = 2, #args do removed[args[i]] = true end
-    local kept = {}
-    for _, tag in ipairs(tags) do
-      if not removed[tag] then kept[#kept + 1] = tag end
-    end
-    local text = encode(kept)
-    redis.call('hset', key, 'tags', text)
-    return text
+    return H.store_tags(key, tags, removed)
   end end
 end

@@ -41,9 +41,7 @@ local function load_tag_actions()
       end
       H.tag_index_add(jid, tag, now)
     end
-    local text = encode(tags)
-    redis.call('hset', key, 'tags', text)
-    return text
+    return H.store_tags(key, tags)
   end
 
   -- tag <now> remove <jid> [<tag>]...: every argument is unindexed and
@@ -57,13 +55,7 @@ local function load_tag_actions()
       removed[tag] = true
       H.tag_index_remove(jid, tag)
     end
-    local kept = {}
-    for _, tag in ipairs(tags) do
-      if not removed[tag] then kept[#kept + 1] = tag end
-    end
-    local text = encode(kept)
-    redis.call('hset', key, 'tags', text)
-    return text
+    return H.store_tags(key, tags, removed)
   end
 
   -- tag <now> get <tag> [<offset> [<count>]]: the end index goes to Redis as
