@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { RedisWindow } from '../lib/redis-stats.js';
-import { inFlight, payload, sleep, wallMs, type BenchContext, type Measurement, type System, type WorkloadId } from '../lib/types.js';
-import { watchCompletions } from './daemons.js';
+import { inFlight, payload, type BenchContext, type Measurement, type System, type WorkloadId } from '../lib/types.js';
+import { sampleLatency, watchCompletions } from './daemons.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const CHILD = join(ROOT, 'bench', 'bullmq-worker.ts');
@@ -130,19 +130,10 @@ async function latency(ctx: BenchContext): Promise<Measurement> {
   const queue = await openQueue(ctx, LATENCY_QUEUE);
   const blocking = new Redis(ctx.url);
   const { child, ready } = startChild(ctx, LATENCY_QUEUE, 'latency');
-  const samples: number[] = [];
+  let samples: number[];
   try {
     await ready;
-    await sleep(500);
-    const warmup = 5;
-    for (let i = 0; i < ctx.latencySamples + warmup; i++) {
-      await sleep(10 + Math.random() * 10);
-      await queue.add('latency', { sentAt: wallMs() });
-      const reply = await blocking.blpop('bench:latency', 10);
-      if (!reply) throw new Error('the BullMQ worker did not run the latency job within 10 s');
-      if (i >= warmup) samples.push(Number(reply[1]));
-      ctx.progress(i + 1, ctx.latencySamples + warmup);
-    }
+    samples = await sampleLatency(ctx, blocking, 'the BullMQ worker', (data) => queue.add('latency', data));
   } finally {
     await stopChild(child);
     blocking.disconnect();

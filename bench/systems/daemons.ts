@@ -1,11 +1,40 @@
 /**
- * Watching worker daemons (W5) from the outside: the window opens at the
- * first completion, so process start-up is not measured, and closes when
- * all jobs are complete. The harness polls the completed set's size; those
- * polls are its own commands and are not counted.
+ * Watching worker daemons from the outside, the same way for both systems.
+ * W5: the window opens at the first completion, so process start-up is not
+ * measured, and closes when all jobs are complete. The harness polls the
+ * completed set's size; those polls are its own commands and are not
+ * counted. L: each latency job's method pushes the milliseconds since its
+ * put onto `bench:latency`, where the harness waits for it.
  */
+import type { Redis } from 'ioredis';
 import { RedisWindow, type WindowResult } from '../lib/redis-stats.js';
-import { sleep, type BenchContext } from '../lib/types.js';
+import { sleep, wallMs, type BenchContext } from '../lib/types.js';
+
+/**
+ * Put latency jobs one at a time (`put` receives the data to send) on an
+ * idle daemon, reading each one's put-to-start time from `blocking` (a
+ * connection of its own: BLPOP holds it). A few first samples warm up and
+ * are dropped.
+ */
+export async function sampleLatency(
+  ctx: BenchContext,
+  blocking: Redis,
+  who: string,
+  put: (data: { sentAt: number }) => Promise<unknown>,
+): Promise<number[]> {
+  const samples: number[] = [];
+  await sleep(500);
+  const warmup = 5;
+  for (let i = 0; i < ctx.latencySamples + warmup; i++) {
+    await sleep(10 + Math.random() * 10);
+    await put({ sentAt: wallMs() });
+    const reply = await blocking.blpop('bench:latency', 10);
+    if (!reply) throw new Error(`${who} did not run the latency job within 10 s`);
+    if (i >= warmup) samples.push(Number(reply[1]));
+    ctx.progress(i + 1, ctx.latencySamples + warmup);
+  }
+  return samples;
+}
 
 export async function watchCompletions(
   ctx: BenchContext,

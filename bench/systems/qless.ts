@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import * as qless from '../../src/index.js';
 import { RedisWindow } from '../lib/redis-stats.js';
-import { inFlight, payload, sleep, wallMs, type BenchContext, type Measurement, type System, type WorkloadId } from '../lib/types.js';
-import { watchCompletions } from './daemons.js';
+import { inFlight, payload, sleep, type BenchContext, type Measurement, type System, type WorkloadId } from '../lib/types.js';
+import { sampleLatency, watchCompletions } from './daemons.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const WORKER_BIN = join(ROOT, 'bin', 'qless-ts-worker.js');
@@ -146,7 +146,7 @@ async function latency(ctx: BenchContext): Promise<Measurement> {
   const blocking = new Redis(ctx.url);
   const workdir = mkdtempSync(join(tmpdir(), 'qless-ts-bench-'));
   const child = startDaemon(ctx, LATENCY_QUEUE, 1, workdir);
-  const samples: number[] = [];
+  let samples: number[];
   try {
     // Ready once its child has popped (and found nothing): it now sleeps for
     // the 60 s interval, to be woken by the put announcement.
@@ -154,16 +154,7 @@ async function latency(ctx: BenchContext): Promise<Measurement> {
       if (child.exitCode !== null || i > 600) throw new Error('qless-ts-worker did not start');
       await sleep(50);
     }
-    await sleep(500);
-    const warmup = 5;
-    for (let i = 0; i < ctx.latencySamples + warmup; i++) {
-      await sleep(10 + Math.random() * 10);
-      await queue.put('bench.Latency', { sentAt: wallMs() });
-      const reply = await blocking.blpop('bench:latency', 10);
-      if (!reply) throw new Error('qless-ts-worker did not run the latency job within 10 s');
-      if (i >= warmup) samples.push(Number(reply[1]));
-      ctx.progress(i + 1, ctx.latencySamples + warmup);
-    }
+    samples = await sampleLatency(ctx, blocking, 'qless-ts-worker', (data) => queue.put('bench.Latency', data));
   } finally {
     await stopDaemon(child);
     rmSync(workdir, { recursive: true, force: true });
