@@ -7,16 +7,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
 import { useRedis } from './support/redis.js';
-import { alive, FIXTURES, ROOT, until, useWorkers } from './worker.harness.js';
+import { alive, FIXTURES, ROOT, state, until, useWorkers } from './worker.harness.js';
 
 const ctx = useRedis();
 const workers = useWorkers();
-
-async function state(client: qless.Client, jid: string): Promise<qless.Job> {
-  const job = await client.jobs.get(jid);
-  if (!(job instanceof qless.Job)) throw new Error(`job ${jid} is gone`);
-  return job;
-}
 
 describe('qless-ts-worker children that die', { timeout: 60_000 }, () => {
   it('replaces a child killed with SIGKILL mid-job; its job is retried after the lock expires and completes', async () => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach } from 'vitest';
+import * as qless from '../src/index.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const BIN = join(ROOT, 'bin', 'qless-ts-worker.js');
@@ -44,6 +45,13 @@ export async function until(condition: () => boolean | Promise<boolean>, ms: num
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A job as it is now; one that no longer exists fails the test. */
+export async function state(client: qless.Client, jid: string): Promise<qless.Job> {
+  const job = await client.jobs.get(jid);
+  if (!(job instanceof qless.Job)) throw new Error(`job ${jid} is gone`);
+  return job;
+}
 
 /** A running `qless-ts-worker`. */
 export class WorkerProcess {

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
 import { useRedis } from './support/redis.js';
-import { FIXTURES, until, useWorkers } from './worker.harness.js';
+import { FIXTURES, state, until, useWorkers } from './worker.harness.js';
 
 const ctx = useRedis();
 const workers = useWorkers();
@@ -16,12 +16,6 @@ const workers = useWorkers();
 async function shortLocks(client: qless.Client, queue: string, seconds = 2): Promise<void> {
   await client.config.set(`${queue}-heartbeat`, seconds);
   await client.config.set('grace-period', 0);
-}
-
-async function state(client: qless.Client, jid: string): Promise<qless.Job> {
-  const job = await client.jobs.get(jid);
-  if (!(job instanceof qless.Job)) throw new Error(`job ${jid} is gone`);
-  return job;
 }
 
 describe('qless-ts-worker locks', { timeout: 60_000 }, () => {

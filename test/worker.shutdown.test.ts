@@ -8,16 +8,10 @@
 import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
 import { useRedis } from './support/redis.js';
-import { alive, FIXTURES, processTitle, until, useWorkers } from './worker.harness.js';
+import { alive, FIXTURES, processTitle, state, until, useWorkers } from './worker.harness.js';
 
 const ctx = useRedis();
 const workers = useWorkers();
-
-async function state(client: qless.Client, jid: string): Promise<qless.Job> {
-  const job = await client.jobs.get(jid);
-  if (!(job instanceof qless.Job)) throw new Error(`job ${jid} is gone`);
-  return job;
-}
 
 async function putSleepers(client: qless.Client, queue: string, ms: number, n: number): Promise<string[]> {
   const jids: string[] = [];

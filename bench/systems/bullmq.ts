@@ -13,7 +13,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { RedisWindow } from '../lib/redis-stats.js';
 import { inFlight, payload, type BenchContext, type Measurement, type System, type WorkloadId } from '../lib/types.js';
-import { sampleLatency, watchCompletions } from './daemons.js';
+import { sampleLatency, stopProcess, watchCompletions } from './daemons.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const CHILD = join(ROOT, 'bench', 'bullmq-worker.ts');
@@ -103,15 +103,6 @@ function startChild(ctx: BenchContext, queue: string, mode: 'noop' | 'latency'):
   return { child, ready };
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 async function daemons(ctx: BenchContext): Promise<Measurement> {
   const queue = await openQueue(ctx);
   await fill(queue, ctx.daemonJobs);
@@ -122,7 +113,7 @@ async function daemons(ctx: BenchContext): Promise<Measurement> {
     const { jobs, window } = await watchCompletions(ctx, `bull:${QUEUE}:completed`, ctx.daemonJobs, died);
     return { kind: 'throughput', jobs, window };
   } finally {
-    await Promise.all(children.map(({ child }) => stopChild(child)));
+    await Promise.all(children.map(({ child }) => stopProcess(child)));
   }
 }
 
@@ -135,7 +126,7 @@ async function latency(ctx: BenchContext): Promise<Measurement> {
     await ready;
     samples = await sampleLatency(ctx, blocking, 'the BullMQ worker', (data) => queue.add('latency', data));
   } finally {
-    await stopChild(child);
+    await stopProcess(child);
     blocking.disconnect();
     await queue.close();
   }

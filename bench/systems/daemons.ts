@@ -6,6 +6,7 @@
  * counted. L: each latency job's method pushes the milliseconds since its
  * put onto `bench:latency`, where the harness waits for it.
  */
+import type { ChildProcess } from 'node:child_process';
 import type { Redis } from 'ioredis';
 import { RedisWindow, type WindowResult } from '../lib/redis-stats.js';
 import { sleep, wallMs, type BenchContext } from '../lib/types.js';
@@ -64,4 +65,14 @@ export async function watchCompletions(
   }
   const result = await window.close();
   return { jobs: count - first, window: result };
+}
+
+/** Stop a daemon process with SIGTERM, as an operator would; SIGKILL if it has not exited within 15 s. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
 }

@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import * as qless from '../../src/index.js';
 import { RedisWindow } from '../lib/redis-stats.js';
 import { inFlight, payload, sleep, type BenchContext, type Measurement, type System, type WorkloadId } from '../lib/types.js';
-import { sampleLatency, watchCompletions } from './daemons.js';
+import { sampleLatency, stopProcess, watchCompletions } from './daemons.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const WORKER_BIN = join(ROOT, 'bin', 'qless-ts-worker.js');
@@ -116,15 +116,6 @@ function startDaemon(ctx: BenchContext, queue: string, workers: number, workdir:
   return child;
 }
 
-async function stopDaemon(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 async function daemons(ctx: BenchContext): Promise<Measurement> {
   const client = await open(ctx);
   await fill(client, QUEUE, ctx.daemonJobs);
@@ -135,7 +126,7 @@ async function daemons(ctx: BenchContext): Promise<Measurement> {
     const { jobs, window } = await watchCompletions(ctx, 'ql:completed', ctx.daemonJobs, () => child.exitCode !== null);
     return { kind: 'throughput', jobs, window };
   } finally {
-    await stopDaemon(child);
+    await stopProcess(child);
     rmSync(workdir, { recursive: true, force: true });
   }
 }
@@ -156,7 +147,7 @@ async function latency(ctx: BenchContext): Promise<Measurement> {
     }
     samples = await sampleLatency(ctx, blocking, 'qless-ts-worker', (data) => queue.put('bench.Latency', data));
   } finally {
-    await stopDaemon(child);
+    await stopProcess(child);
     rmSync(workdir, { recursive: true, force: true });
     blocking.disconnect();
     await client.close();
