@@ -6,7 +6,8 @@
  * group from a terminal; the supervisor decides and tells the child);
  * SIGTERM and SIGQUIT stop this child gracefully; SIGUSR2 logs its status.
  */
-import { ChildWorker, sendToParent } from './child.js';
+import { ChildWorker } from './child.js';
+import { sendToParent } from './parent.js';
 import { errorFields } from './logger.js';
 import { isParentMessage, type ChildInit } from './protocol.js';
 import { EXIT } from './signals.js';
