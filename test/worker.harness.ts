@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
 import { afterAll, afterEach } from 'vitest';
 import * as qless from '../src/index.js';
 
@@ -34,12 +35,12 @@ export interface Exit {
   signal: NodeJS.Signals | null;
 }
 
-/** Poll `condition` every 25 ms until it holds or `ms` pass. */
-export async function until(condition: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+/** Poll `condition` every 25 ms until it holds or `ms` pass; `what` (or what it returns then) names it in the error. */
+export async function until(condition: () => boolean | Promise<boolean>, ms: number, what: string | (() => string)): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -199,6 +200,16 @@ export function useWorkers(): {
   };
 }
 
+/** A process's state letter from /proc (Linux): R, S, T (stopped), Z (zombie)…; '' when unknown. */
+export function processState(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return '';
+  }
+}
+
 /** Whether a process is alive (a zombie waiting to be reaped is not). */
 export function alive(pid: number): boolean {
   try {
@@ -206,12 +217,7 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
+  return processState(pid) !== 'Z';
 }
 
 /** The process title as `ps` shows it (Linux). */
@@ -228,4 +234,12 @@ export function rssOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const match = /VmRSS:\s+(\d+) kB/.exec(status);
   return match ? Number(match[1]) * 1024 : 0;
+}
+
+/** The pid of the redis-server behind a connection (to stop it with SIGSTOP, say). */
+export async function serverPid(redis: Redis): Promise<number> {
+  const info = await redis.info('server');
+  const match = /process_id:(\d+)/.exec(info);
+  if (!match) throw new Error('INFO server names no process_id');
+  return Number(match[1]);
 }

@@ -33,7 +33,6 @@ import * as qless from '../index.js';
 import type { Client } from '../client.js';
 import type { Job } from '../job.js';
 import type { WorkerEvent } from '../events.js';
-import { ScriptError } from '../errors.js';
 import { PopAhead } from './ahead.js';
 import { completeAndPop, type Completion } from './fetch.js';
 import { HeldJobs } from './held.js';
@@ -42,8 +41,9 @@ import { redactUrl } from './options.js';
 import { createLogger, errorFields, setTitle, type Logger } from './logger.js';
 import { RunReports, sendToParent } from './parent.js';
 import { ABORT_GRACE_MS, type ChildInit, type ClaimedRun, type ParentMessage, isParentMessage } from './protocol.js';
+import { PopFailures } from './pop-failures.js';
 import { PutListener } from './put-listener.js';
-import { WAITING_REDIS_OPTIONS, watchRedis, type RedisHealth } from './redis-health.js';
+import { WAITING_REDIS_OPTIONS, lockRefused, watchRedis, type RedisHealth } from './redis-health.js';
 import { takeBackShare, type ResumedJob } from './resume.js';
 import { Run, runJob, type RunnerDeps } from './runner.js';
 import { Sandbox, sandboxDir } from './sandbox.js';
@@ -51,6 +51,8 @@ import { EXIT } from './signals.js';
 import { Wake } from './wake.js';
 
 type DrainReason = { exit: typeof EXIT.OK | typeof EXIT.RECYCLE; why: string };
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ChildWorker {
   readonly #init: ChildInit;
@@ -75,13 +77,22 @@ export class ChildWorker {
   #started = 0;
   /** Runs whose code is running (they hold a slot). */
   readonly #running = new Set<Run>();
+  /** Runs waiting for an earlier run of the same job in this child to end (see #supersede). */
+  readonly #behind = new Map<Run, Run>();
   /** Finished jobs whose completion is about to be sent. */
   #completing: Completion[] = [];
   /** The round trip in flight that pops, and how many jobs it asked for. */
   #fetching: { room: number; jobs: Promise<Job[]> } | undefined;
   #looping = false;
   #drain: DrainReason | undefined;
+  /** Resolves once the child stops popping (a drain or a stop). */
+  readonly #draining: Promise<void>;
+  #drained!: () => void;
+  #popFailures: PopFailures;
+  /** A pop failed: the next waits for the loop's back-off, not for a job finishing. */
+  #popPaused = false;
   #stopNow = false;
+  #orphaned = false;
   #exiting = false;
 
   constructor(init: ChildInit) {
@@ -99,6 +110,10 @@ export class ChildWorker {
     });
     this.#ahead = new PopAhead(init.options.concurrency);
     this.#reports = new RunReports(init.options.timeout > 0);
+    this.#popFailures = new PopFailures(this.#log, init.options.interval * 1000);
+    this.#draining = new Promise((resolve) => {
+      this.#drained = resolve;
+    });
     this.#deps = {
       loader: this.#loader,
       sandbox: this.#sandbox,
@@ -107,6 +122,7 @@ export class ChildWorker {
       stoppingNow: () => this.#stopNow,
       slotFree: (run) => this.#slotFree(run),
       complete: (run) => this.#complete(run),
+      confirm: (run) => (run.confirmFirst || this.#held.waitedLong(run) ? this.#confirm(run) : undefined),
     };
   }
 
@@ -136,6 +152,7 @@ export class ChildWorker {
       client: this.#client,
       log: this.#log,
       redisUp: () => this.#health?.up ?? false,
+      running: () => this.#running,
       forget: (runs) => this.#forget(runs),
       stranded: () => this.#ahead.stranded(),
     });
@@ -215,6 +232,7 @@ export class ChildWorker {
     if (this.#drain && !(this.#drain.exit === EXIT.RECYCLE && reason.exit === EXIT.OK)) return;
     const first = this.#drain === undefined;
     this.#drain = reason;
+    this.#drained();
     this.#puts?.pause();
     if (first) {
       this.#log.info({ reason: reason.why, running: this.#runs.size }, reason.exit === EXIT.RECYCLE ? 'child recycling: finishing its jobs, then a fresh child takes over' : 'child stopping: finishing its jobs');
@@ -230,6 +248,7 @@ export class ChildWorker {
     if (this.#stopNow) return;
     this.#stopNow = true;
     this.#drain ??= { exit: EXIT.OK, why: 'asked to stop now' };
+    this.#drained();
     this.#puts?.pause();
     this.#log.warn({ running: this.#runs.size }, 'child stopping now: running jobs are abandoned and will be handed out again when their locks expire');
     // Jobs popped ahead never started: hand them back at once rather than
@@ -243,8 +262,8 @@ export class ChildWorker {
 
   /** Free slots (within --max-jobs). */
   #free(): number {
-    const { concurrency, maxJobs } = this.#init.options;
-    let free = concurrency - this.#running.size - this.#held.size;
+    const { maxJobs } = this.#init.options;
+    let free = this.#idleSlots() - this.#held.size;
     if (maxJobs > 0) free = Math.min(free, maxJobs - this.#started);
     return free;
   }
@@ -292,9 +311,12 @@ export class ChildWorker {
         }
         const jobs = await this.#collect(fetching);
         if (jobs === undefined) {
-          // Asleep, the child must hear of puts again (not awaited: Redis may be away).
+          // The pop failed: wait before the next (only a stop cuts this
+          // short; a put or a job finishing must not make it spin).
           if (!this.#puts.subscribed) void this.#puts.subscribe().catch(() => undefined);
-          await this.#wake.wait(interval * 1000);
+          this.#popPaused = true;
+          await Promise.race([sleep(this.#popFailures.delayMs), this.#draining]);
+          this.#popPaused = false;
           continue;
         }
         if (jobs.length === 0) {
@@ -334,7 +356,7 @@ export class ChildWorker {
    * completion is on its way at once (see #start for why that matters).
    */
   #trip(): void {
-    if (this.#fetching === undefined && this.#looping && this.#drain === undefined && this.#resumeQueue.length === 0) {
+    if (this.#fetching === undefined && this.#looping && !this.#popPaused && this.#drain === undefined && this.#resumeQueue.length === 0) {
       const room = this.#room();
       if (room > 0) {
         const jobs = this.#fetch(room);
@@ -351,10 +373,11 @@ export class ChildWorker {
   async #collect(fetching: { room: number; jobs: Promise<Job[]> }): Promise<Job[] | undefined> {
     try {
       const jobs = await fetching.jobs;
+      this.#popFailures.succeeded();
       this.#ahead.popped(fetching.room, jobs.length);
       return jobs;
     } catch (error) {
-      this.#log.error({ ...errorFields(error) }, 'could not pop');
+      this.#popFailures.failed(error);
       this.#ahead.popped(fetching.room, 0);
       return undefined;
     } finally {
@@ -403,23 +426,99 @@ export class ChildWorker {
     // before any job code runs, in case that code blocks the event loop.
     // Those beyond the free slots wait (popped ahead); the supervisor times
     // them (--timeout) only once they start.
-    const free = this.#init.options.concurrency - this.#running.size - this.#held.size;
+    const earlier = runs.map((run) => this.#supersede(run));
+    let free = this.#idleSlots() - this.#held.size;
+    const startNow = runs.map((_, i) => earlier[i] === undefined && free-- > 0);
     const claimed: ClaimedRun[] = runs.map((run, i) => ({
       runId: run.id, jid: run.job.jid, queue: run.job.queue, klass: run.job.klass, worker: run.worker, expires: run.job.expires,
-      ...(i < free ? {} : { waiting: true as const }),
+      ...(startNow[i] ? {} : { waiting: true as const }),
     }));
     await sendToParent({ type: 'claim', runs: claimed, released: this.#reports.takeReleased(), ...this.#reports.takeCodeDone() });
     if (this.#stopNow) {
-      this.#held.handBack(runs, 'the worker is stopping now');
+      for (const [i, before] of earlier.entries()) if (before) this.#forget([runs[i]!]);
+      this.#held.handBack(runs.filter((_, i) => !earlier[i]), 'the worker is stopping now');
       return;
     }
+    // Slots only free up while the claim is written (a job finishing then
+    // found nothing new to start): #fill starts the rest in them.
     runs.forEach((run, i) => {
-      if (i < free) this.#start(run);
+      const before = earlier[i];
+      if (before) this.#behind.set(before, run);
+      else if (startNow[i]) this.#start(run);
       else this.#held.hold(run);
     });
+    this.#fill();
     this.#title();
     const { maxJobs } = this.#init.options;
     if (maxJobs > 0 && this.#started >= maxJobs) this.drain({ exit: EXIT.RECYCLE, why: `ran --max-jobs ${maxJobs} jobs` });
+  }
+
+  /**
+   * A job popped while an earlier run of it is still in this child: the
+   * core handed it out anew, so the earlier lock is gone — and as the new
+   * lock has the same worker name, the earlier run's calls (its job's own
+   * complete(), a completion already on its way) would now pass for the new
+   * run's. An earlier run that never started is simply replaced; one that
+   * runs is aborted, and returned: the new run waits for it to end, then
+   * confirms its lock before starting (it does not run if the earlier one
+   * finished the job after all). So two runs of one job never overlap here,
+   * and one job is never completed twice.
+   */
+  #supersede(run: Run): Run | undefined {
+    for (const earlier of this.#runs.values()) {
+      if (earlier === run || earlier.finished || earlier.job.jid !== run.job.jid) continue;
+      if (!earlier.started) {
+        // Held ahead, or itself waiting behind a still earlier run: replaced.
+        this.#held.remove(earlier);
+        this.#forget([earlier]);
+        continue;
+      }
+      this.#abort(earlier, 'lock_lost', 'the job was handed out again and popped anew by this worker', true);
+      return earlier;
+    }
+    return undefined;
+  }
+
+  /** A run whose earlier run ended: it waits for a slot like a job popped ahead, and confirms its lock first. */
+  #afterEarlier(run: Run): void {
+    if (run.finished) return; // replaced by a later pop meanwhile
+    run.confirmFirst = true;
+    if (this.#stopNow) {
+      this.#forget([run]);
+      return;
+    }
+    this.#held.hold(run);
+    this.#fill();
+  }
+
+  /** Slots whose job could start now (a run waiting behind an earlier one of its job keeps one). */
+  #idleSlots(): number {
+    return this.#init.options.concurrency - this.#running.size - this.#behind.size;
+  }
+
+  /** Start jobs held ahead while slots are idle. */
+  #fill(): void {
+    while (!this.#stopNow && this.#idleSlots() > 0) {
+      const next = this.#held.next();
+      if (!next) return;
+      this.#start(next);
+    }
+  }
+
+  /**
+   * Confirm, with a heartbeat, that a job is still this worker's before its
+   * code starts (a job that waited long for its slot, or one popped anew).
+   * A lost lock or a cancellation may have been published meanwhile, and its
+   * event may still be unread behind a blocked event loop.
+   */
+  async #confirm(run: Run): Promise<boolean> {
+    try {
+      await this.#client.call('heartbeat', run.job.jid, run.worker);
+    } catch (error) {
+      // Redis away or refusing writes for a while tells nothing about the lock.
+      if (lockRefused(error)) this.#abort(run, 'lock_lost', 'its lock was lost before it started', true);
+    }
+    return run.aborted === undefined;
   }
 
   /** Start a run's code in a free slot. */
@@ -448,7 +547,6 @@ export class ChildWorker {
     if (run.slotFreed || !run.started) return;
     run.slotFreed = true;
     this.#running.delete(run);
-    this.#held.progress();
     this.#reports.codeDone(run.id);
     this.#ahead.ran(performance.now() - run.startedTick);
     const { maxMemory } = this.#init.options;
@@ -456,8 +554,7 @@ export class ChildWorker {
       const rss = process.memoryUsage.rss();
       if (rss > maxMemory * 1024 * 1024) this.drain({ exit: EXIT.RECYCLE, why: `memory ${Math.round(rss / 1048576)} MB is above --max-memory ${maxMemory} MB` });
     }
-    const next = this.#stopNow ? undefined : this.#held.next();
-    if (next) this.#start(next);
+    this.#fill();
     this.#wake.wake();
   }
 
@@ -478,6 +575,11 @@ export class ChildWorker {
     this.#slotFree(run);
     this.#runs.delete(run.id);
     this.#releaseRun(run);
+    const later = this.#behind.get(run);
+    if (later) {
+      this.#behind.delete(run);
+      this.#afterEarlier(later);
+    }
     this.#title();
     this.#wake.wake();
     void this.#maybeExit();
@@ -504,6 +606,9 @@ export class ChildWorker {
     setTimeout(() => {
       if (run.finished || this.#stopNow) return;
       run.abandoned = true;
+      // A later run of the same job waits for this one: it will not start.
+      const later = this.#behind.get(run);
+      if (later) later.abandoned = true;
       this.#log.warn({ jid: run.job.jid, klass: run.job.klass, graceMs: ABORT_GRACE_MS }, 'job ignores its AbortSignal; this child takes no more jobs and is replaced once its other jobs are done');
       this.drain({ exit: EXIT.RECYCLE, why: `job ${run.job.jid} ignored its abort` });
     }, ABORT_GRACE_MS).unref();
@@ -522,7 +627,7 @@ export class ChildWorker {
         await this.#client.call('heartbeat', run.job.jid, run.worker);
         this.#log.debug({ jid: run.job.jid, event: event.event }, 'ignored a worker event: the lock is still ours');
       } catch (error) {
-        if (!(error instanceof ScriptError) && this.#health?.up) continue;
+        if (!lockRefused(error)) continue;
         const kind = event.event === 'canceled' ? 'canceled' : 'lock_lost';
         this.#abort(run, kind, event.event === 'canceled' ? 'the job was canceled' : 'the job was moved, timed out or handed to another worker', true);
       }
