@@ -130,6 +130,11 @@ export class ChildWorker {
     return this.#log;
   }
 
+  /** The worker name this child reports to the core as. */
+  get name(): string {
+    return this.#name;
+  }
+
   /** Set up (sandbox, preloads, Redis, events) and run the loop; exits the process at the end. */
   async run(): Promise<void> {
     const { options } = this.#init;
@@ -241,6 +246,19 @@ export class ChildWorker {
     setTitle(`child ${this.#index} ${reason.exit === EXIT.RECYCLE ? 'recycling' : 'stopping'}, ${this.#runs.size} job(s) to finish`);
     this.#wake.wake();
     void this.#maybeExit();
+  }
+
+  /**
+   * The supervisor is gone: nobody heartbeats this child's jobs any more,
+   * and the core will hand them to other workers once their locks expire.
+   * Stop them and exit at once (the watchdog kills the child if a job keeps
+   * its event loop from getting here).
+   */
+  orphaned(): void {
+    if (this.#orphaned) return;
+    this.#orphaned = true;
+    this.#log.warn({ running: this.#runs.size }, 'the supervisor is gone: stopping this child\'s jobs and exiting');
+    this.stopNow();
   }
 
   /** Abort every job and exit at once (second signal, or the grace period is over). */

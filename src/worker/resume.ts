@@ -9,15 +9,33 @@
  * those jobs under their holder's name (heartbeats and completions must name
  * the holder).
  *
+ * A holder may still be alive: the orphaned child of a daemon killed a
+ * moment ago stops by itself within seconds (src/worker/watchdog.ts), and
+ * until then it may still run the job. Children carry their worker name in
+ * their environment (NAME_ENV), so on this host the supervisor can tell a
+ * live `<name>-<pid>` of this name from a dead one (or from an unrelated
+ * process that got the pid since); it waits a few seconds for live holders
+ * to exit, and leaves the jobs of any still alive to their lock's expiry.
+ *
  * Two daemons sharing a name (on different hosts, say) would take each
  * other's jobs: give each its own `--name` before using `--resume`.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import * as qless from '../index.js';
 import type { Client } from '../client.js';
 import type { WorkerEvent } from '../events.js';
 import type { Job } from '../job.js';
 import type { Logger } from './logger.js';
 import type { ResumeJob } from './protocol.js';
+import { KILL_AFTER_MS, POLL_MS } from './watchdog.js';
+
+/** The environment variable that carries a child's worker name (the daemon's `--name`). */
+export const NAME_ENV = 'QLESS_TS_WORKER_NAME';
+/**
+ * How long `--resume` waits for live holders to exit: an orphan stops
+ * within POLL_MS + KILL_AFTER_MS, plus room for a busy machine.
+ */
+export const LIVE_HOLDER_WAIT_MS = POLL_MS + KILL_AFTER_MS + 3000;
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -38,6 +56,58 @@ export async function findResumable(client: Client, name: string, queues: readon
     }
   }
   return found;
+}
+
+/**
+ * Whether the holder `<name>-<pid>` is a process alive on this host as a
+ * child of a qless-ts-worker named `name`. Where that cannot be told (no
+ * /proc, or another user's process), any live process with that pid counts:
+ * a job left to its lock's expiry is late, a job run twice at once is worse.
+ * A holder without a pid (`<name>` itself) is never alive here.
+ */
+export function holderAlive(name: string, holder: string): boolean {
+  const match = /^-(\d+)$/.exec(holder.slice(name.length));
+  if (!holder.startsWith(name) || !match) return false;
+  const pid = Number(match[1]);
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
+  let environ: string;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+  } catch {
+    // Gone meanwhile, or not ours to read: alive unless /proc says it is gone.
+    return !existsSync('/proc/self') || existsSync(`/proc/${pid}`);
+  }
+  // A zombie has an empty environment; so has a process of another program.
+  return environ.split('\0').includes(`${NAME_ENV}=${name}`);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The jobs of `found` whose holders are not alive (see holderAlive), after
+ * waiting up to `waitMs` for live ones to exit. Jobs of holders still alive
+ * then are left alone: they come back when their locks expire.
+ */
+export async function withoutLiveHolders(found: readonly ResumeJob[], name: string, log: Logger, waitMs: number = LIVE_HOLDER_WAIT_MS): Promise<ResumeJob[]> {
+  const liveHolders = (): string[] => [...new Set(found.map((job) => job.worker))].filter((holder) => holderAlive(name, holder));
+  let live = liveHolders();
+  if (live.length > 0) {
+    log.info({ holders: live, waitMs }, 'jobs to resume are held by processes of this worker name that are still alive (orphans of a killed daemon?); waiting for them to exit');
+    const deadline = Date.now() + waitMs;
+    while (live.length > 0 && Date.now() < deadline) {
+      await sleep(100);
+      live = liveHolders();
+    }
+    if (live.length > 0) {
+      const left = found.filter((job) => live.includes(job.worker));
+      log.warn({ holders: live, jids: left.map((job) => job.jid) }, 'not resuming jobs whose holder is still alive; they come back when their locks expire');
+    }
+  }
+  return found.filter((job) => !live.includes(job.worker));
 }
 
 /** Split `items` into `n` groups by position modulo `n`. */

@@ -47,7 +47,7 @@ import {
 } from './protocol.js';
 import { ReloadWatcher } from './reload.js';
 import { WAITING_REDIS_OPTIONS, watchRedis, type RedisHealth } from './redis-health.js';
-import { findResumable, splitAmong } from './resume.js';
+import { NAME_ENV, findResumable, splitAmong, withoutLiveHolders } from './resume.js';
 import { sandboxDir } from './sandbox.js';
 import { EXIT } from './signals.js';
 
@@ -191,7 +191,8 @@ export class Supervisor {
     if (options.resume) {
       try {
         // Waits for Redis if it is away; a shutdown meanwhile wins.
-        const jobs = await Promise.race([findResumable(this.#client, options.name, options.queues, new Set()), this.#finished.then(() => [])]);
+        const resumable = findResumable(this.#client, options.name, options.queues, new Set()).then((found) => withoutLiveHolders(found, options.name, this.#log));
+        const jobs = await Promise.race([resumable, this.#finished.then(() => [])]);
         splitAmong(jobs, this.#slots.length).forEach((share, k) => {
           this.#slots[k]!.resume = share;
         });
@@ -344,7 +345,7 @@ export class Supervisor {
         cwd: dir,
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         execArgv: childExecArgv(),
-        env: { ...process.env, QLESS_TS_WORKER_CHILD: String(slot.index) },
+        env: { ...process.env, QLESS_TS_WORKER_CHILD: String(slot.index), [NAME_ENV]: this.#options.name },
         serialization: 'json',
       });
     } catch (error) {
