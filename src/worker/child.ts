@@ -36,6 +36,7 @@ import type { WorkerEvent } from '../events.js';
 import { PopAhead } from './ahead.js';
 import { completeAndPop, type Completion } from './fetch.js';
 import { HeldJobs } from './held.js';
+import { forgetIdleWorkers } from './leftovers.js';
 import { Loader, importPreload, registerTypeScript } from './loader.js';
 import { redactUrl } from './options.js';
 import { createLogger, errorFields, setTitle, type Logger } from './logger.js';
@@ -682,6 +683,13 @@ export class ChildWorker {
     const memory = process.memoryUsage();
     this.#log.info({ code, reason: this.#drain?.why, rss: memory.rss, heapUsed: memory.heapUsed, reloads: this.#loader.reloads }, 'child exiting');
     await this.#reports.flush();
+    if (code !== EXIT.CHILD_STARTUP && this.#client && this.#health?.up) {
+      // Off the worker list, unless a name still holds jobs (see src/worker/leftovers.ts).
+      const forgetting = forgetIdleWorkers(this.#client, [this.#name, ...this.#holders.keys()]).catch((error: unknown) => {
+        this.#log.debug({ ...errorFields(error) }, 'could not drop this worker from the worker list');
+      });
+      await Promise.race([forgetting, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    }
     this.#health?.stop();
     const closing = Promise.all([this.#client?.close(), ...[...this.#holders.values()].map((c) => c.close())]).catch(() => undefined);
     await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);

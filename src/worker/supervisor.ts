@@ -32,6 +32,7 @@ import type { Client } from '../client.js';
 import { ScriptError } from '../errors.js';
 import { Backoff } from './backoff.js';
 import { Heartbeater } from './heartbeats.js';
+import { settleDeadChild } from './leftovers.js';
 import { importPreload } from './loader.js';
 import { createLogger, errorFields, setTitle, type Logger } from './logger.js';
 import { redactUrl, type WorkerOptions } from './options.js';
@@ -83,6 +84,8 @@ interface Slot {
 
 /** Stop-now: children still there after this long are killed. */
 const STOP_NOW_KILL_MS = 2000;
+/** At exit, how long the supervisor waits for the clean-up after dead children (ms). */
+const SETTLE_WAIT_MS = 3000;
 /** A recycled child that lived less than this is replaced with back-off. */
 const YOUNG_RECYCLE_MS = 1000;
 /** Room for the process title (Linux limits it to the length of the original command line). */
@@ -116,6 +119,8 @@ export class Supervisor {
   #done!: () => void;
   readonly #finished: Promise<void>;
   readonly #signalHandlers = new Map<NodeJS.Signals, () => void>();
+  /** Clean-up after dead children still going on. */
+  readonly #settling = new Set<Promise<void>>();
   readonly #cleanups: Array<() => void> = [];
 
   constructor(options: WorkerOptions, log?: Logger) {
@@ -211,6 +216,7 @@ export class Supervisor {
     if (this.#graceTimer) clearTimeout(this.#graceTimer);
     if (this.#killTimer) clearTimeout(this.#killTimer);
     this.#heartbeats.close();
+    await Promise.race([Promise.all(this.#settling), new Promise((resolve) => setTimeout(resolve, SETTLE_WAIT_MS).unref())]);
     await this.#watcher?.close();
     this.#health.stop();
     await Promise.race([this.#client.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
@@ -559,7 +565,17 @@ export class Supervisor {
     }
     slot.runs = new Map();
     const fields = { child: slot.index, childPid: child.pid, code, signal, livedMs: lived };
-    if (left.length > 0) {
+    // A child that exits cleanly has dropped its own worker name; one that
+    // died leaves its jobs (and name) to the supervisor, unless the daemon
+    // is stopping: then they stay locked for a --resume (see src/worker/leftovers.ts).
+    const died = code !== EXIT.OK && code !== EXIT.RECYCLE && code !== EXIT.CHILD_STARTUP;
+    if (died && !this.#stopping && child.pid !== undefined) {
+      this.#settle(settleDeadChild(this.#client, this.#log, {
+        worker: `${this.#options.name}-${child.pid}`,
+        why: signal ? `killed by ${signal}` : `exit status ${code}`,
+        known: left.map((run) => ({ jid: run.jid, worker: run.worker })),
+      }));
+    } else if (left.length > 0) {
       this.#log.warn({ ...fields, jobs: left.map((run) => run.jid) }, 'child left jobs unfinished; they are handed out again when their locks expire');
     }
     this.#title();
@@ -578,6 +594,12 @@ export class Supervisor {
       this.#log[level]({ ...fields, restartInMs: delay }, code === EXIT.OK ? 'child stopped; replacing it' : 'child died; replacing it');
     }
     this.#scheduleRestart(slot, delay);
+  }
+
+  /** Keep track of clean-up after a dead child, so that the supervisor does not exit halfway through it. */
+  #settle(work: Promise<void>): void {
+    this.#settling.add(work);
+    void work.finally(() => this.#settling.delete(work));
   }
 
   #scheduleRestart(slot: Slot, delay: number): void {
