@@ -31,7 +31,7 @@
  */
 import * as qless from '../index.js';
 import type { Client } from '../client.js';
-import type { Job } from '../job.js';
+import { disownJob, type Job } from '../job.js';
 import type { WorkerEvent } from '../events.js';
 import { PopAhead } from './ahead.js';
 import { completeAndPop, type Completion } from './fetch.js';
@@ -613,6 +613,9 @@ export class ChildWorker {
 
   #abort(run: Run, kind: Parameters<Run['abort']>[0], reason: string, tellParent: boolean): void {
     if (run.job.settled || !run.abort(kind, reason)) return;
+    // The lock is gone: the job's own calls must not pass for a later lock
+    // of the same worker name (the job popped anew by this child).
+    if (kind === 'lock_lost' || kind === 'timeout') disownJob(run.job, reason);
     this.#log.info({ jid: run.job.jid, kind, reason }, 'job aborted');
     if (!run.started) {
       // Popped ahead and not started: it simply never runs.
