@@ -67,8 +67,8 @@ function formatterOf(zone: string): Intl.DateTimeFormat {
  * from the database's only in case is returned in the database's spelling.
  */
 export function checkTimeZone(zone: string): string {
-  if (typeof zone !== 'string' || !/^[A-Za-z]/.test(zone.trim())) throw new UnknownTimeZoneError(String(zone));
-  const name = zone.trim();
+  const name = typeof zone === 'string' ? zone.trim() : String(zone);
+  if (typeof zone !== 'string' || !/^[A-Za-z]/.test(name)) throw new UnknownTimeZoneError(name);
   let resolved: string;
   try {
     resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
