@@ -152,23 +152,16 @@ local function cron_next_wall_time(f, wall)
   end
 end
 
--- Index of the last transition starting at or before `at` (1 when `at` is
--- before them all). Transitions are {utc_start, offset} pairs, ascending.
-local function cron_segment_at(transitions, at)
+-- Index of the last segment that starts at or before `value`: by UTC start,
+-- or with `wall` by the local time it starts at (1 when none does).
+-- Transitions are {utc_start, offset} pairs, ascending.
+local function cron_segment_index(transitions, value, wall)
   local low, high = 1, #transitions
   while low < high do
     local middle = math.ceil((low + high) / 2)
-    if transitions[middle][1] <= at then low = middle else high = middle - 1 end
-  end
-  return low
-end
-
--- Index of the last segment whose local time starts at or before `wall`.
-local function cron_segment_of_wall(transitions, wall)
-  local low, high = 1, #transitions
-  while low < high do
-    local middle = math.ceil((low + high) / 2)
-    if transitions[middle][1] + transitions[middle][2] <= wall then low = middle else high = middle - 1 end
+    local start = transitions[middle][1]
+    if wall then start = start + transitions[middle][2] end
+    if start <= value then low = middle else high = middle - 1 end
   end
   return low
 end
@@ -176,7 +169,7 @@ end
 -- The instant a wall time runs at: its first happening, or for a wall time
 -- in a spring-forward gap the end of the gap.
 local function cron_instant_of_wall_time(transitions, wall)
-  local k = cron_segment_of_wall(transitions, wall)
+  local k = cron_segment_index(transitions, wall, true)
   local start, offset = transitions[k][1], transitions[k][2]
   -- Clocks fell back at `start` and the previous segment also shows this
   -- wall time: that earlier happening is the one that runs.
@@ -193,7 +186,7 @@ end
 
 -- The first wall time whose run is at or after the instant `at`.
 local function cron_first_wall_time_from(transitions, at)
-  local i = cron_segment_at(transitions, at)
+  local i = cron_segment_index(transitions, at, false)
   local start, offset = transitions[i][1], transitions[i][2]
   local wall = at + offset
   if i > 1 then

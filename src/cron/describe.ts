@@ -5,18 +5,9 @@
  * exactly, field by field, if less gracefully.
  */
 import { DEFAULT_TIME_ZONE } from './zone.js';
-import { dayWord, joinWords, monthWord } from './words.js';
+import { dayWord, joinWords, monthWord, ordinal, twoDigits as two } from './words.js';
 import type { CronFields } from './fields.js';
 import type { CronSchedule } from './parse.js';
-
-const two = (n: number) => String(n).padStart(2, '0');
-
-/** `1st`, `2nd`, `3rd`, `4th`, `11th`, `22nd` … */
-export function ordinal(n: number): string {
-  const lastTwo = n % 100;
-  if (lastTwo >= 11 && lastTwo <= 13) return `${n}th`;
-  return `${n}${['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
-}
 
 /** `values` as `a, b + k·step … b` with step > 1 and at least three values, else undefined. */
 function stepOf(values: readonly number[]): number | undefined {

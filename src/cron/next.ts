@@ -124,26 +124,17 @@ export function nextWallTime(fields: CronFields, wall: number): number | null {
   }
 }
 
-/** Index of the last transition starting at or before `at` (0 when `at` is before them all). */
-function segmentAt(transitions: readonly Transition[], at: number): number {
-  let low = 0;
-  let high = transitions.length - 1;
-  while (low < high) {
-    const middle = Math.ceil((low + high) / 2);
-    if (transitions[middle]![0] <= at) low = middle;
-    else high = middle - 1;
-  }
-  return low;
-}
-
-/** Index of the last segment whose local time starts at or before `wall` (0 when none does). */
-function segmentOfWall(transitions: readonly Transition[], wall: number): number {
+/**
+ * Index of the last segment that starts at or before `value`: by UTC start,
+ * or with `wall` by the local time it starts at (0 when none does).
+ */
+function segmentIndex(transitions: readonly Transition[], value: number, wall: boolean): number {
   let low = 0;
   let high = transitions.length - 1;
   while (low < high) {
     const middle = Math.ceil((low + high) / 2);
     const [start, offset] = transitions[middle]!;
-    if (start + offset <= wall) low = middle;
+    if (start + (wall ? offset : 0) <= value) low = middle;
     else high = middle - 1;
   }
   return low;
@@ -154,7 +145,7 @@ function segmentOfWall(transitions: readonly Transition[], wall: number): number
  * in a spring-forward gap the end of the gap.
  */
 export function instantOfWallTime(transitions: readonly Transition[], wall: number): number {
-  const k = segmentOfWall(transitions, wall);
+  const k = segmentIndex(transitions, wall, true);
   const [start, offset] = transitions[k]!;
   // Clocks fell back at `start` and the previous segment also shows this
   // wall time: that earlier happening is the one that runs.
@@ -175,7 +166,7 @@ export function instantOfWallTime(transitions: readonly Transition[], wall: numb
  * `at`, or forward past a repeated hour whose first pass is over.
  */
 function firstWallTimeFrom(transitions: readonly Transition[], at: number): number {
-  const i = segmentAt(transitions, at);
+  const i = segmentIndex(transitions, at, false);
   const [start, offset] = transitions[i]!;
   let wall = at + offset;
   if (i > 0) {

@@ -13,7 +13,7 @@
 import { daysInMonth } from './calendar.js';
 import { CronExpressionError } from './errors.js';
 import { FIELD_SPECS, type CronFields, type DayRule, type FieldSpec } from './fields.js';
-import { joinWords, monthWord } from './words.js';
+import { joinWords, monthWord, ordinal } from './words.js';
 
 /** A parsed, valid cron expression. */
 export interface CronSchedule {
@@ -31,8 +31,6 @@ const SHORTHANDS: Readonly<Record<string, string>> = {
   '@midnight': '0 0 * * *',
   '@hourly': '0 * * * *',
 };
-
-const ORDINALS = ['1st', '2nd', '3rd', '4th', '5th', '6th'];
 
 /** Parse and validate a cron expression; throws {@link CronExpressionError}. */
 export function parseCron(expression: string): CronSchedule {
@@ -67,7 +65,7 @@ export function parseCron(expression: string): CronSchedule {
   const sets = FIELD_SPECS.map((spec, i) => {
     const position = i + positionOffset;
     return parseField(texts[i]!, spec, (problem) => {
-      throw new CronExpressionError(given, `${ORDINALS[position - 1]} field (${spec.label}) "${texts[i]}": ${problem}`, {
+      throw new CronExpressionError(given, `${ordinal(position)} field (${spec.label}) "${texts[i]}": ${problem}`, {
         field: spec.label,
         position,
       });

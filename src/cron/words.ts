@@ -1,6 +1,7 @@
 /**
- * English words shared by the describer and the parser's error messages:
- * month and day names, and lists joined the way a sentence joins them.
+ * English words shared by the describer, the parser's error messages and
+ * the zone formatter: month and day names, ordinals, two-digit numbers, and
+ * lists joined the way a sentence joins them.
  */
 
 export const MONTH_WORDS = [
@@ -24,4 +25,16 @@ export function monthWord(month: number): string {
 /** The name of a weekday 0–6 (Sunday = 0). */
 export function dayWord(weekday: number): string {
   return DAY_WORDS[weekday] ?? String(weekday);
+}
+
+/** `1st`, `2nd`, `3rd`, `4th`, `11th`, `22nd` … */
+export function ordinal(n: number): string {
+  const lastTwo = n % 100;
+  if (lastTwo >= 11 && lastTwo <= 13) return `${n}th`;
+  return `${n}${['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
+}
+
+/** A number written with at least two digits, as clocks show it. */
+export function twoDigits(n: number): string {
+  return String(n).padStart(2, '0');
 }

@@ -7,6 +7,7 @@
  */
 import { wallTimeOf, secondsOfWallTime, SECONDS_PER_DAY } from './calendar.js';
 import { UnknownTimeZoneError } from './errors.js';
+import { twoDigits as two } from './words.js';
 
 /** The zone of a schedule that names none. */
 export const DEFAULT_TIME_ZONE = 'UTC';
@@ -171,7 +172,6 @@ export function formatInZone(seconds: number, zone: string): string {
   const at = Math.floor(seconds);
   const offset = utcOffsetAt(zone, at);
   const wall = wallTimeOf(at + offset);
-  const two = (n: number) => String(n).padStart(2, '0');
   const sign = offset < 0 ? '-' : '+';
   const size = Math.abs(offset);
   const offsetText = `${sign}${two(Math.floor(size / 3600))}:${two(Math.floor((size % 3600) / 60))}${size % 60 ? `:${two(size % 60)}` : ''}`;
