@@ -9,7 +9,7 @@ import { dayWord, joinWords, monthWord, ordinal, twoDigits as two } from './word
 import type { CronFields } from './fields.js';
 import type { CronSchedule } from './parse.js';
 
-/** `values` as `a, b + k·step … b` with step > 1 and at least three values, else undefined. */
+/** The spacing of three or more evenly spaced values (at least 2 apart), else undefined. */
 function stepOf(values: readonly number[]): number | undefined {
   if (values.length < 3) return undefined;
   const step = values[1]! - values[0]!;

@@ -61,10 +61,3 @@ export const FIELD_SPECS: readonly FieldSpec[] = [
   { name: 'month', label: 'month', min: 1, max: 12, storedMax: 12, names: indexOf(MONTH_NAMES, 1) },
   { name: 'dayOfWeek', label: 'day of week', min: 0, max: 7, storedMax: 6, names: indexOf(DAY_NAMES, 0) },
 ];
-
-/** The spec of one field. */
-export function fieldSpec(name: CronFieldName): FieldSpec {
-  const spec = FIELD_SPECS.find((candidate) => candidate.name === name);
-  if (!spec) throw new Error(`no cron field ${name}`);
-  return spec;
-}
