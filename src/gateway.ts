@@ -245,20 +245,11 @@ export class ScriptGateway {
     const wait = this.waitsFor([call]);
     for (let attempt = 0; ; attempt++) {
       const functions = this.functions;
-      if (!wait) {
-        // The usual call: sent as is, nothing around it.
-        try {
-          return { ok: true, reply: await this.send(functions, argv) };
-        } catch (error) {
-          if (attempt >= 2 || !(await this.recover(functions, error))) return { ok: false, error: toQlessError(call.command, error) };
-          continue;
-        }
-      }
-      const trip = await this.trip(functions, [argv], true);
+      const trip = await this.trip(functions, [argv], wait);
       const [error, reply] = trip.replies[0]!;
       if (error && attempt < 2 && (await this.recover(functions, error))) continue;
       const outcome: CoreOutcome = error ? { ok: false, error: toQlessError(call.command, error) } : { ok: true, reply: reply as CoreReply };
-      return this.checkWait([call], [outcome], trip.waited)[0]!;
+      return wait ? this.checkWait([call], [outcome], trip.waited)[0]! : outcome;
     }
   }
 
@@ -306,8 +297,10 @@ export class ScriptGateway {
 
   /**
    * Send script calls, then (when `wait`) a WAIT, without waiting in
-   * between: one round trip. One call without WAIT goes out bare; more go
-   * as an ioredis pipeline. Errors are returned, not thrown.
+   * between: one round trip. One call without WAIT (the usual case) goes out
+   * bare, without the cost of building and running an ioredis pipeline
+   * around it; anything more goes as a pipeline. Errors are returned, not
+   * thrown.
    */
   private async trip(functions: boolean, argvs: readonly string[][], wait: boolean): Promise<Trip> {
     if (argvs.length === 1 && !wait) {
