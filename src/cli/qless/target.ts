@@ -4,11 +4,12 @@
  * never load the Redis client (a good part of the start-up time).
  */
 import { durabilityFromFlags, type Durability } from '../../connection/durability.js';
+import { DEFAULT_URL } from '../../connection/target.js';
 import { parseConnectionUrl, redactUrl as redact } from '../../connection/url.js';
 import { UsageError } from './exit.js';
 
-/** The library's DEFAULT_URL (client.ts), repeated so this module does not load ioredis; a test keeps them equal. */
-export const DEFAULT_URL = 'redis://127.0.0.1:6379';
+/** The library's default URL (from src/connection/target.ts, which loads no Redis client). */
+export { DEFAULT_URL };
 
 /** The connection options every subcommand accepts. */
 export interface ConnectionFlags {
