@@ -65,9 +65,22 @@ export {
   WrongStateError,
   InvalidArgumentError,
   ConnectionError,
+  DurabilityError,
+  type DurabilityShortfall,
   type QlessErrorCode,
   type ScriptErrorOptions,
 } from './errors.js';
+export {
+  parseConnectionUrl,
+  redactUrl,
+  resolveRedisUrl,
+  type ConnectionTarget,
+  type StandaloneTarget,
+  type SentinelTarget,
+  type ConnectionFlags,
+  type DurabilityOptions,
+  type Durability,
+} from './connection/index.js';
 export { UnexpectedReplyError, type JobRecord, type RecurringRecord } from './wire.js';
 export { ScriptGateway, systemClock, type Clock, type CoreArg, type CoreReply, type CoreCall, type CoreOutcome, type CoreMode } from './gateway.js';
 export type {

@@ -161,7 +161,7 @@ export class ChildWorker {
       return;
     }
 
-    this.#client = qless.client(options.url, { workerName: this.#name, ...WAITING_REDIS_OPTIONS });
+    this.#client = qless.client(options.url, { workerName: this.#name, durability: options.durability, ...WAITING_REDIS_OPTIONS });
     this.#health = watchRedis(this.#client.redis, this.#log, redactUrl(options.url));
     const events = this.#client.events;
     events.on('error', (error) => this.#log.warn({ ...errorFields(error) }, 'could not handle an event'));
@@ -646,7 +646,7 @@ export class ChildWorker {
     }
     for (const [holder, jids] of byHolder) {
       // Jobs are completed and heartbeated under the name that holds them.
-      const client = qless.client({ connection: this.#client.redis, workerName: holder });
+      const client = qless.client({ connection: this.#client.redis, workerName: holder, durability: this.#init.options.durability });
       this.#holders.set(holder, client);
       this.#client.events.onWorker(holder, (event) => void this.#onWorkerEvent(event));
       for (const job of await client.jobs.multiget(jids)) {
