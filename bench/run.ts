@@ -20,11 +20,11 @@ import { cpus, platform, release } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { Redis } from 'ioredis';
 import { RedisServer } from '../src/dev/redis-server.js';
+import { benchContext } from './lib/context.js';
 import { canReadProcessCpu } from './lib/process-cpu.js';
 import { requireRedisServer } from './lib/redis-stats.js';
 import { figuresOf, lifecycleValues, renderTable, rowOf, runRatios, workloadRows, type Figures, type Row, type RunFigures } from './lib/report.js';
 import { WORKLOAD_TITLES, WORKLOADS, type BenchContext, type Measurement, type System, type WorkloadId } from './lib/types.js';
-import { windowOpener } from './lib/window.js';
 import { BullMQSystem } from './systems/bullmq.js';
 import { QlessSystem } from './systems/qless.js';
 
@@ -147,19 +147,9 @@ async function main(): Promise<void> {
   const retention = new Map<string, string>();
   const errors: string[] = [];
   const started = performance.now();
-  const onServer = (redis: Redis, url: string, port: number, n: number): BenchContext => ({
-    url,
-    host: '127.0.0.1',
-    port,
-    stats: redis,
-    openWindow: windowOpener(redis),
-    n,
-    daemonJobs: options.daemonJobs,
-    latencySamples: options.latencySamples,
-    memoryJobs: options.memoryJobs,
-    progress: (done, total) => progress.update(done, total),
-  });
-  const context = (n: number): BenchContext => onServer(stats, server.url, server.port, n);
+  const sizes = { daemonJobs: options.daemonJobs, latencySamples: options.latencySamples, memoryJobs: options.memoryJobs };
+  const report = (done: number, total: number): void => progress.update(done, total);
+  const context = (n: number): BenchContext => benchContext(server, stats, { ...sizes, n }, report);
 
   /** One measurement; M gets a fresh server of its own, every other workload the shared one, flushed. */
   const measure = async (system: System, id: WorkloadId, n: number): Promise<Measurement> => {
@@ -170,7 +160,7 @@ async function main(): Promise<void> {
     const fresh = await RedisServer.start();
     const redis = new Redis(fresh.url);
     try {
-      return await system.run(id, onServer(redis, fresh.url, fresh.port, n));
+      return await system.run(id, benchContext(fresh, redis, { ...sizes, n }, report));
     } finally {
       redis.disconnect();
       await fresh.dispose();

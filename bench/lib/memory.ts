@@ -37,8 +37,10 @@ export async function measureMemory(ctx: BenchContext, steps: MemorySteps): Prom
     await steps.put(ctx.memoryJobs);
     ctx.progress(ctx.memoryJobs / 2, ctx.memoryJobs);
     const waiting = await usedMemory(ctx.stats);
+    await ctx.memoryProbe?.('waiting', waiting - base);
     await steps.drain(ctx.memoryJobs);
     const completed = await usedMemory(ctx.stats);
+    await ctx.memoryProbe?.('completed', completed - base);
     return {
       kind: 'memory',
       jobs: ctx.memoryJobs,

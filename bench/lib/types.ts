@@ -51,6 +51,12 @@ export interface BenchContext {
   latencySamples: number;
   /** Jobs put for the memory figures of M. */
   memoryJobs: number;
+  /**
+   * Called by M once the jobs wait and once they are completed, with the
+   * used_memory growth since the baseline: bench/memory-keys.ts looks at
+   * the keys then. Absent in the benchmark.
+   */
+  memoryProbe?: (stage: 'waiting' | 'completed', bytes: number) => Promise<void>;
   /** Report progress: `done` of `total` jobs. Cheap to call often. */
   progress(done: number, total: number): void;
 }
