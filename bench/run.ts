@@ -4,7 +4,7 @@
  *
  *   npm run bench -- [--n 20000] [--runs 3] [--only W1,W3,L,M] [--json out.json]
  *
- * Both systems are warmed up the same way first (every throughput workload
+ * Both systems are warmed up the same way first (each of W1–W4 that is run,
  * on a few hundred jobs, one system right after the other). Then, run by
  * run and workload by workload, the two systems are measured one right
  * after the other (ABAB…, alternating which goes first), each on a flushed
@@ -186,7 +186,7 @@ async function main(): Promise<void> {
     if (options.warmup) {
       // Scripts loaded, connections made, JIT warm, for both systems alike
       // and one right after the other: nothing here is measured.
-      for (const id of ['W1', 'W2', 'W3', 'W4'] as const) {
+      for (const id of (['W1', 'W2', 'W3', 'W4'] as const).filter((id) => options.only.includes(id))) {
         for (const system of systems) {
           progress.start(`warm-up · ${system.name} · ${id}`);
           await measure(system, id, Math.min(options.n, id === 'W1' || id === 'W3' ? 200 : 1000));
