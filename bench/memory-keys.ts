@@ -122,8 +122,8 @@ async function jobDetail(redis: Redis): Promise<string> {
   const hash = hashes[Math.floor(hashes.length / 2)];
   if (hash === undefined) return '(no per-job hash found)';
   const lines: string[] = [];
-  const id = patternOf(hash).pattern === hash ? hash : hash.slice(hash.lastIndexOf(':') + 1);
-  const related = keys.filter((key) => key === hash || (key.includes(id) && key !== hash));
+  // The job's other keys extend its hash's name: `ql:j:<jid>-history`, `bull:<queue>:<id>:logs`.
+  const related = keys.filter((key) => key === hash || key.startsWith(`${hash}-`) || key.startsWith(`${hash}:`));
   for (const key of related) {
     lines.push(`\`${key}\`: ${await describe(redis, key)}, MEMORY USAGE ${await memoryUsage(redis, key)} B`, '');
     const type = await redis.type(key);
