@@ -18,7 +18,7 @@
  * before/after comparisons.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
@@ -30,6 +30,7 @@ import { inFlight, payload, sleep } from './lib/types.js';
 
 interface Options {
   n: string;
+  keep?: string;
   script?: string;
   git?: string;
   only: string;
@@ -101,8 +102,12 @@ class CallgrindRedis {
     execFileSync('callgrind_control', ['--zero', String(this.pid)], { stdio: 'ignore' });
   }
 
-  /** Dump the counters and return the instructions executed since the last zero. */
-  dump(): number {
+  /**
+   * Dump the counters and return the instructions executed since the last
+   * zero; with `keepAs`, the dump is kept under that file name (for
+   * callgrind_annotate).
+   */
+  dump(keepAs?: string): number {
     this.#dumps++;
     execFileSync('callgrind_control', [`--dump=phase${this.#dumps}`, String(this.pid)], { stdio: 'ignore' });
     const files = readdirSync(this.dir)
@@ -112,6 +117,7 @@ class CallgrindRedis {
     const text = readFileSync(files[0]!, 'utf8');
     const match = /^(?:summary|totals):\s+(\d+)/m.exec(text);
     if (!match) throw new Error('no totals in the callgrind dump');
+    if (keepAs !== undefined) copyFileSync(files[0]!, keepAs);
     for (const file of files) rmSync(file);
     return Number(match[1]);
   }
@@ -131,7 +137,7 @@ class CallgrindRedis {
 type Phase = { name: string; units: number; unit: string; run: () => Promise<unknown>; setup?: () => Promise<unknown> };
 
 /** Run the phases; print and return the instructions per unit of each (in thousands). */
-async function measure(server: CallgrindRedis, redis: Redis, phases: Phase[]): Promise<Map<string, number>> {
+async function measure(server: CallgrindRedis, redis: Redis, phases: Phase[], keep?: string): Promise<Map<string, number>> {
   const results = new Map<string, number>();
   console.log('| phase | Redis instructions per unit (thousands) |');
   console.log('|---|---:|');
@@ -141,7 +147,8 @@ async function measure(server: CallgrindRedis, redis: Redis, phases: Phase[]): P
     server.zero();
     await phase.run();
     await redis.ping();
-    const thousands = server.dump() / phase.units / 1000;
+    const keepAs = keep === undefined ? undefined : join(keep, `${phase.name.replace(/[^\w.+-]+/g, '_')}.callgrind`);
+    const thousands = server.dump(keepAs) / phase.units / 1000;
     results.set(phase.name, thousands);
     console.log(`| ${phase.name} | ${thousands.toFixed(1)} k per ${phase.unit} |`);
   }
@@ -298,11 +305,13 @@ async function main(): Promise<void> {
     .option('--n <count>', 'calls or jobs per phase (a multiple of 50)', '400')
     .option('--script <file>', 'core script in EVALSHA form (default: dist/qless.lua)')
     .option('--git <revision>', 'build the core from lua/*.lua at this git revision instead')
-    .option('--only <parts>', 'core, systems, or both', 'core,systems');
+    .option('--only <parts>', 'core, systems, or both', 'core,systems')
+    .option('--keep <dir>', 'keep each phase\'s callgrind dump in this directory (read them with callgrind_annotate)');
   program.parse();
   const options = program.opts<Options>();
   const n = Math.max(50, Math.round(Number(options.n) / 50) * 50);
   const source = options.git ? scriptAt(options.git) : options.script ? readFileSync(options.script, 'utf8') : coreScript().source;
+  if (options.keep) mkdirSync(options.keep, { recursive: true });
   const server = await CallgrindRedis.start();
   const redis = new Redis(server.url);
   try {
@@ -316,11 +325,11 @@ async function main(): Promise<void> {
       } catch {
         library = false; // an older core without the function entry point: EVALSHA only
       }
-      if (library) keep(await measure(server, redis, corePhases(redis, source, 'fcall', n)));
-      keep(await measure(server, redis, corePhases(redis, source, 'eval', n)));
+      if (library) keep(await measure(server, redis, corePhases(redis, source, 'fcall', n), options.keep));
+      keep(await measure(server, redis, corePhases(redis, source, 'eval', n), options.keep));
     }
     if (parts.includes('systems')) {
-      keep(await measure(server, redis, systemPhases(server.url, redis, server.port, n)));
+      keep(await measure(server, redis, systemPhases(server.url, redis, server.port, n), options.keep));
       printLifecycles(results);
     }
   } finally {
