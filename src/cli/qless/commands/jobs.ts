@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import type { Client } from '../../../client.js';
 import type { Job, RequeueOptions } from '../../../job.js';
+import { stateWords } from '../../../messages.js';
 import { RecurringJob } from '../../../recurring.js';
 import type { HistoryEntry } from '../../../types.js';
 import { action } from '../context.js';
@@ -152,7 +153,7 @@ export function register(program: Command): void {
         const client = await ctx.client();
         const job = await findJob(client, jid);
         if (job.state !== 'failed') {
-          throw new CliError(`job ${jid} is ${job.state}, not failed; only failed jobs are retried (use "qless-ts move" to requeue any job)`);
+          throw new CliError(`job ${jid} is ${stateWords(job.state)}, not failed; only failed jobs are retried (use "qless-ts move" to requeue any job)`);
         }
         const queue = job.queue;
         await job.requeue(queue, opts.delay === undefined ? {} : { delay: opts.delay });
