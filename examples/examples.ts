@@ -130,7 +130,7 @@ export const EXAMPLES: readonly Example[] = [
   },
   {
     name: 'io',
-    what: 'I/O-bound jobs: twenty half-second waits, ten at a time with --concurrency 10',
+    what: 'I/O-bound jobs: twenty half-second waits, ten at a time in each worker child (--concurrency 10)',
     queues: ['fetch'],
     options: ['--concurrency', '10'],
     async put(client) {

@@ -6,7 +6,7 @@
  * where none is given the programs must start their own server or refuse.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +43,23 @@ const EXPECTED: Record<string, (lines: string[]) => void> = {
     expect(Number(match![1])).toBeLessThan(7);
   },
 };
+
+/** The quickstart's output as the README's Quickstart section shows it. */
+function readmeQuickstart(): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Quickstart\n'), readme.indexOf("## User's guide\n"));
+  const block = /What it prints[^\n]*\n\n```text\n([\s\S]*?)```/.exec(section);
+  if (!block) throw new Error("README.md's Quickstart section has no printed output");
+  return block[1]!;
+}
+
+/** Output with what changes from run to run (port, run name, measured time) replaced. */
+function normalised(text: string): string {
+  return text
+    .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>')
+    .replace(/quickstart-[0-9a-f]{8}/g, 'quickstart-<run>')
+    .replace(/done in \d+\.\d s/, 'done in <n> s');
+}
 
 /** The Redis `ctx` names, with some data of somebody else's in it. */
 async function somebodysData(): Promise<void> {
@@ -118,6 +135,8 @@ describe('examples', () => {
     expect(stdout).toContain('sweep-kitchen-2 swept the kitchen');
     expect(stdout).toMatch(/20 of 20 fetches done in \d+\.\d s of wall time/);
     expect(await snapshot(ctx.redis)).toEqual(before);
+    // The README shows this very output (what varies from run to run aside).
+    expect(normalised(stdout)).toBe(normalised(readmeQuickstart()));
   }, 90_000);
 
   it('the quickstart runs on a Redis it is given, and removes everything it created there', async () => {
