@@ -6,89 +6,63 @@
  * forget one with a CSRF-protected button; refusals of the core read as
  * sentences; with Redis down the page says so and claims nothing else.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
 import { ManualClock } from './support/client.js';
 import { RedisServer } from './support/redis-server.js';
 import { useRedis } from './support/redis.js';
-import { serveDashboard, Session, useBrowser, type ServedDashboard } from './support/web.js';
+import { serveDashboard, Session, useBrowser, useDashboardTab, type ServedDashboard } from './support/web.js';
 
 const ctx = useRedis();
 const browser = useBrowser();
-let served: ServedDashboard;
-let context: BrowserContext;
-let page: Page;
-let client: qless.Client;
+const tab = useDashboardTab(ctx, browser);
+const { visit, press } = tab;
 const extra: ServedDashboard[] = [];
-
-beforeAll(async () => {
-  served = await serveDashboard(ctx);
-  context = await browser.context();
-  page = await context.newPage();
-  client = qless.client(ctx.url, { workerName: 'worker-1' });
-}, 60_000);
 
 afterEach(async () => {
   await Promise.all(extra.splice(0).map((s) => s.close()));
 });
 
-afterAll(async () => {
-  await context?.close();
-  await served?.close();
-  await client?.close();
-});
-
-async function visit(path: string, status = 200): Promise<void> {
-  const res = await page.goto(new URL(path, served.url).toString());
-  expect(res!.status(), path).toBe(status);
-}
-
-/** Click a button and wait for the page the action redirects to. */
-async function press(name: string | RegExp, scope = page.locator('body')): Promise<void> {
-  await Promise.all([page.waitForEvent('load'), scope.getByRole('button', { name, exact: typeof name === 'string' }).click()]);
-}
-
+/** The message the last action left, and how it looks (ok, error or warning). */
 async function flash(): Promise<{ kind: string | null; text: string }> {
-  const element = page.locator('.flash');
-  return { kind: await element.getAttribute('class'), text: await element.innerText() };
+  return { kind: await tab.page.locator('.flash').getAttribute('class'), text: await tab.flash() };
 }
 
 describe('the Config form', () => {
   it('refuses a value that is not a number for a numeric option, and nothing is stored', async () => {
-    await client.queue('underpants').put('app.Job', {}, { jid: 'pair-1' });
+    await tab.client.queue('underpants').put('app.Job', {}, { jid: 'pair-1' });
     await visit('config');
-    const row = page.locator('tr[data-option="heartbeat"]');
+    const row = tab.page.locator('tr[data-option="heartbeat"]');
     await row.locator('input[name="value"]').fill('60s');
     await press('Save', row);
     expect(await flash()).toEqual({ kind: 'flash flash-error', text: 'Heartbeat must be a number of seconds, such as 60; got 60s. Nothing was changed.' });
-    expect(await client.config.get('heartbeat')).toBe(60);
-    await page.getByLabel('Option', { exact: true }).fill('underpants-max-concurrency');
-    await page.getByLabel('Value', { exact: true }).fill('two');
+    expect(await tab.client.config.get('heartbeat')).toBe(60);
+    await tab.page.getByLabel('Option', { exact: true }).fill('underpants-max-concurrency');
+    await tab.page.getByLabel('Value', { exact: true }).fill('two');
     await press('Set');
     expect((await flash()).text).toBe('Underpants-max-concurrency must be a number of jobs, such as 4 (0 for no limit); got two. Nothing was changed.');
-    expect(await client.config.get('underpants-max-concurrency')).toBeNull();
+    expect(await tab.client.config.get('underpants-max-concurrency')).toBeNull();
     // Pops keep working.
-    expect((await client.queue('underpants').pop())?.jid).toBe('pair-1');
+    expect((await tab.client.queue('underpants').pop())?.jid).toBe('pair-1');
     // A number with a stray space is fine.
     await row.locator('input[name="value"]').fill(' 90 ');
     await press('Save', row);
     expect(await flash()).toEqual({ kind: 'flash flash-ok', text: 'Set heartbeat to 90.' });
-    expect(await client.config.get('heartbeat')).toBe(90);
-    await client.config.unset('heartbeat');
+    expect(await tab.client.config.get('heartbeat')).toBe(90);
+    await tab.client.config.unset('heartbeat');
   });
 
   it('stores an unknown option and shows a warning on the page after saving', async () => {
     await visit('config');
-    await page.getByLabel('Option', { exact: true }).fill('hearbeat');
-    await page.getByLabel('Value', { exact: true }).fill('30');
+    await tab.page.getByLabel('Option', { exact: true }).fill('hearbeat');
+    await tab.page.getByLabel('Value', { exact: true }).fill('30');
     await press('Set');
     expect(await flash()).toEqual({
       kind: 'flash flash-warning',
       text: 'Set hearbeat to 30. hearbeat is not an option the core reads. Did you mean heartbeat? It was stored anyway, since other qless clients may keep options of their own.',
     });
-    expect(await page.locator('.flash').getAttribute('role')).toBe('alert');
-    expect(await client.config.get('hearbeat')).toBe(30);
+    expect(await tab.page.locator('.flash').getAttribute('role')).toBe('alert');
+    expect(await tab.client.config.get('hearbeat')).toBe(30);
     await press('Unset hearbeat');
   });
 });
@@ -107,16 +81,16 @@ describe('workers', () => {
   it('the workers page and the overview show when each worker was last seen', async () => {
     await seenWorkers();
     await visit('workers');
-    const rows = page.locator('table.workers tbody tr');
+    const rows = tab.page.locator('table.workers tbody tr');
     expect(await rows.count()).toBe(2);
-    expect(await page.locator('tr[data-worker="old-box-1"] td.seen').innerText()).toBe('2 h ago');
-    expect(await page.locator('tr[data-worker="new-box-2"] td.seen').innerText()).toMatch(/^(now|\d+(\.\d)? s ago)$/);
-    expect(await page.locator('tr[data-worker="old-box-1"] td.seen time').getAttribute('title')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
-    expect(await page.locator('table.workers thead').textContent()).toContain('Last seen');
+    expect(await tab.page.locator('tr[data-worker="old-box-1"] td.seen').innerText()).toBe('2 h ago');
+    expect(await tab.page.locator('tr[data-worker="new-box-2"] td.seen').innerText()).toMatch(/^(now|\d+(\.\d)? s ago)$/);
+    expect(await tab.page.locator('tr[data-worker="old-box-1"] td.seen time').getAttribute('title')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+    expect(await tab.page.locator('table.workers thead').textContent()).toContain('Last seen');
     await visit('');
-    expect(await page.locator('#workers tr[data-worker="old-box-1"] td.seen').innerText()).toBe('2 h ago');
+    expect(await tab.page.locator('#workers tr[data-worker="old-box-1"] td.seen').innerText()).toBe('2 h ago');
     await visit('workers/old-box-1');
-    expect(await page.locator('p.seen').innerText()).toContain('Last seen');
+    expect(await tab.page.locator('p.seen').innerText()).toContain('Last seen');
   });
 
   it('a Forget button forgets a worker; its jobs stay', async () => {
@@ -124,26 +98,26 @@ describe('workers', () => {
     await visit('workers');
     await press('Forget worker old-box-1');
     expect((await flash()).text).toBe('Forgot worker old-box-1. If it is still running, it shows up again on its next pop or heartbeat.');
-    expect(await page.locator('tr[data-worker="old-box-1"]').count()).toBe(0);
-    expect(await client.redis.zrange('ql:workers', 0, -1)).toEqual(['new-box-2']);
+    expect(await tab.page.locator('tr[data-worker="old-box-1"]').count()).toBe(0);
+    expect(await tab.client.redis.zrange('ql:workers', 0, -1)).toEqual(['new-box-2']);
     await visit('workers/new-box-2');
     await press('Forget worker new-box-2');
-    expect(await client.redis.zcard('ql:workers')).toBe(0);
-    expect((await client.jobs.get('held'))?.state).toBe('running');
+    expect(await tab.client.redis.zcard('ql:workers')).toBe(0);
+    expect((await tab.client.jobs.get('held'))?.state).toBe('running');
   });
 
   it('forgetting is a POST with a CSRF token like every action, and read-only has no button', async () => {
     await seenWorkers();
-    const session = new Session(served.origin);
+    const session = new Session(tab.served.origin);
     const { html, csrf } = await session.page('/workers');
     expect(html).toContain('action="/workers/old-box-1/forget"');
     expect((await session.post('/workers/old-box-1/forget', {})).status).toBe(403);
     expect((await session.post('/workers/old-box-1/forget', { _csrf: csrf! }, { origin: 'http://evil.example' })).status).toBe(403);
-    expect(await client.redis.zcard('ql:workers')).toBe(2);
+    expect(await tab.client.redis.zcard('ql:workers')).toBe(2);
     const gone = await session.post('/workers/nobody/forget', { _csrf: csrf! });
     expect(gone.status).toBe(303);
     expect((await session.post('/workers/old-box-1/forget', { _csrf: csrf! })).status).toBe(303);
-    expect(await client.redis.zrange('ql:workers', 0, -1)).toEqual(['new-box-2']);
+    expect(await tab.client.redis.zrange('ql:workers', 0, -1)).toEqual(['new-box-2']);
 
     const readOnly = await serveDashboard(ctx, { readOnly: true });
     extra.push(readOnly);
@@ -155,9 +129,9 @@ describe('workers', () => {
 
 describe('messages', () => {
   it("a retry of a job that is not failed says what the job is doing, in words", async () => {
-    await client.queue('q').put('app.Job', {}, { jid: 'eggs' });
-    await client.queue('q').put('app.Job', {}, { jid: 'omelette', depends: ['eggs'] });
-    const session = new Session(served.origin);
+    await tab.client.queue('q').put('app.Job', {}, { jid: 'eggs' });
+    await tab.client.queue('q').put('app.Job', {}, { jid: 'omelette', depends: ['eggs'] });
+    const session = new Session(tab.served.origin);
     const { csrf } = await session.page('/jobs/omelette');
     const res = await session.post('/jobs/omelette/retry', { _csrf: csrf! });
     expect(res.status).toBe(303);
@@ -181,14 +155,14 @@ describe('messages', () => {
       expect(text).not.toContain('maxRetriesPerRequest');
       expect(text).not.toContain('read-only');
       // In the browser too, and it comes back by itself.
-      const tab = await context.newPage();
-      await tab.goto(dashboard.url);
-      expect(await tab.locator('h1').innerText()).toBe('Redis is not answering');
-      expect(await tab.locator('footer').innerText()).toBe('qless-ts dashboard');
+      const other = await tab.page.context().newPage();
+      await other.goto(dashboard.url);
+      expect(await other.locator('h1').innerText()).toBe('Redis is not answering');
+      expect(await other.locator('footer').innerText()).toBe('qless-ts dashboard');
       await server.start();
-      await tab.reload();
-      expect(await tab.locator('h1').innerText()).toContain('Overview');
-      await tab.close();
+      await other.reload();
+      expect(await other.locator('h1').innerText()).toContain('Overview');
+      await other.close();
       await dashboard.close();
       await own.close();
     } finally {

@@ -411,21 +411,34 @@ describe('qless-ts-web command', () => {
     child = undefined;
   });
 
-  it('serves the dashboard with the options given, and stops on SIGTERM', async () => {
-    await client.queue('cli-q').put('app.Job', {});
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/web.ts', '--host', ctx.url, '--port', '0', '--prefix', '/q', '--token', 'tkn', '--read-only'], {
+  /** Start `qless-ts-web` with these arguments; resolves with what it printed once it serves. */
+  async function startWeb(args: readonly string[]): Promise<{ url: string; out: string }> {
+    const started = spawn(process.execPath, ['--import', 'tsx', 'src/cli/web.ts', '--host', ctx.url, '--port', '0', ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    child = started;
     let out = '';
-    child.stdout!.on('data', (chunk) => (out += String(chunk)));
-    child.stderr!.on('data', (chunk) => (out += String(chunk)));
+    started.stdout.on('data', (chunk) => (out += String(chunk)));
+    started.stderr.on('data', (chunk) => (out += String(chunk)));
     const deadline = Date.now() + 20_000;
     while (!/serving (http:\/\/\S+)/.test(out)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`qless-ts-web did not start: ${out}`);
+      if (Date.now() > deadline || started.exitCode !== null) throw new Error(`qless-ts-web did not start: ${out}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    const url = /serving (http:\/\/\S+)/.exec(out)![1]!;
+    return { url: /serving (http:\/\/\S+)/.exec(out)![1]!, out };
+  }
+
+  /** SIGTERM the running `qless-ts-web` and resolve with its exit status. */
+  async function stopWeb(): Promise<number | null> {
+    const exit = new Promise<number | null>((done) => child!.once('exit', (code) => done(code)));
+    child!.kill('SIGTERM');
+    return exit;
+  }
+
+  it('serves the dashboard with the options given, and stops on SIGTERM', async () => {
+    await client.queue('cli-q').put('app.Job', {});
+    const { url, out } = await startWeb(['--prefix', '/q', '--token', 'tkn', '--read-only']);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/q\/$/);
     expect(out).toContain('(read-only)');
     expect((await fetch(url)).status).toBe(401);
@@ -437,34 +450,18 @@ describe('qless-ts-web command', () => {
     const root = await fetch(url.replace(/\/q\/$/, '/'), { redirect: 'manual' });
     expect(root.status).toBe(302);
     expect(root.headers.get('location')).toBe('/q/');
-    const exit = new Promise<number | null>((done) => child!.once('exit', (code) => done(code)));
-    child.kill('SIGTERM');
-    expect(await exit).toBe(0);
+    expect(await stopWeb()).toBe(0);
   }, 30_000);
 
   it('--trust-proxy makes it believe the proxy headers', async () => {
     await client.queue('cli-q').put('app.Job', {});
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/web.ts', '--host', ctx.url, '--port', '0', '--trust-proxy'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout!.on('data', (chunk) => (out += String(chunk)));
-    child.stderr!.on('data', (chunk) => (out += String(chunk)));
-    const deadline = Date.now() + 20_000;
-    while (!/serving (http:\/\/\S+)/.test(out)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`qless-ts-web did not start: ${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const url = new URL(/serving (http:\/\/\S+)/.exec(out)![1]!);
+    const url = new URL((await startWeb(['--trust-proxy'])).url);
     const session = new Session(url.origin);
     const { csrf } = await session.page('/queues/cli-q');
     const res = await session.post('/queues/cli-q/pause', { _csrf: csrf! }, { origin: 'https://jobs.example.com', 'x-forwarded-host': 'jobs.example.com', 'x-forwarded-proto': 'https' });
     expect(res.status).toBe(303);
     expect(await paused('cli-q')).toBe(true);
-    const exit = new Promise<number | null>((done) => child!.once('exit', (code) => done(code)));
-    child.kill('SIGTERM');
-    expect(await exit).toBe(0);
+    expect(await stopWeb()).toBe(0);
   }, 30_000);
 
   it('refuses contradictory authentication options', async () => {
