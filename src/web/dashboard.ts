@@ -120,7 +120,7 @@ const HERE = 'http://dashboard.invalid';
  * fragment are used, so what passes the check is exactly what the browser
  * will follow: `/\t/evil.example` reads as `//evil.example`, another host.
  */
-export function safeNext(next: string | null, base: string): string {
+function safeNext(next: string | null, base: string): string {
   const home = `${base}/`;
   if (!next) return home;
   let url: URL;
