@@ -95,3 +95,19 @@ describe('put', () => {
     expect(await ctx.redis.keys('*')).toEqual([]);
   });
 });
+
+describe('data another client stored that is not an object', () => {
+  it('get shows it as stored, for a job and a recurring job', async () => {
+    const client = make();
+    await client.call('put', 'py-worker', 'q', 'from-python', 'k.K', '[1, 2]', 0);
+    await client.call('recur', 'q', 'tpl', 'k.K', '"text"', 'interval', 60, 0);
+    const job = await cli('get', 'from-python');
+    expect(job.code, job.stderr).toBe(0);
+    expect(job.stdout).toContain('data\n  [\n    1,\n    2\n  ]\nhistory');
+    expect(JSON.parse((await cli('get', 'from-python', '--json')).stdout).data).toEqual([1, 2]);
+    const template = await cli('get', 'tpl');
+    expect(template.code, template.stderr).toBe(0);
+    expect(template.stdout).toContain('data\n  "text"\n');
+  });
+});
+

@@ -127,6 +127,17 @@ describe('workers', () => {
   });
 });
 
+describe('data another client stored that is not an object', () => {
+  it('the job and recurring job pages show it as stored', async () => {
+    await tab.client.call('put', 'py-worker', 'q', 'from-python', 'app.Job', '[1, 2]', 0);
+    await tab.client.call('recur', 'q', 'tpl', 'app.Job', '["x"]', 'interval', 60, 0);
+    await visit('jobs/from-python');
+    expect(await tab.page.locator('#data pre').innerText()).toBe('[\n  1,\n  2\n]');
+    await visit('jobs/tpl');
+    expect(await tab.page.locator('#data pre').innerText()).toBe('[\n  "x"\n]');
+  });
+});
+
 describe('messages', () => {
   it("a retry of a job that is not failed says what the job is doing, in words", async () => {
     await tab.client.queue('q').put('app.Job', {}, { jid: 'eggs' });

@@ -65,7 +65,8 @@ export function renderJob(job: Job, now: number): string[] {
   const lines = fields(pairs);
   // A failure message is often a stack trace: keep its lines.
   if (f) for (const line of f.message.split('\n')) lines.push(`  ${line}`.trimEnd());
-  lines.push('data', ...indentedJson(job.data));
+  // The snapshot's data: also what another client stored that is not an object.
+  lines.push('data', ...indentedJson(job.toJSON().data));
   lines.push('history', ...historyLines(job.history));
   return lines;
 }
@@ -86,7 +87,7 @@ function renderRecurring(job: RecurringJob, next: number | null): string[] {
       ['next', next === null ? '-' : timestamp(next)],
     ]),
     'data',
-    ...indentedJson(job.data),
+    ...indentedJson(job.toJSON().data),
   ];
 }
 
