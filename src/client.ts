@@ -9,7 +9,7 @@ import * as args from './args.js';
 import { checkDurability, type Durability, type DurabilityOptions } from './connection/durability.js';
 import { openRedis } from './connection/redis.js';
 import { DEFAULT_URL } from './connection/target.js';
-import { InvalidArgumentError } from './errors.js';
+import { aboutJob, InvalidArgumentError } from './errors.js';
 import { Config } from './config.js';
 import { Events } from './events.js';
 import { ScriptGateway, systemClock, type Clock, type CoreArg, type CoreCall, type CoreMode, type CoreOutcome, type CoreReply } from './gateway.js';
@@ -166,12 +166,22 @@ export class Client {
 
   /** Track a job: its events are published. True if it was not tracked before. */
   async track(jid: string): Promise<boolean> {
-    return String(await this.call('track', 'track', args.name(jid, 'jid'))) === '1';
+    const name = args.name(jid, 'jid');
+    try {
+      return String(await this.call('track', 'track', name)) === '1';
+    } catch (error) {
+      throw aboutJob(error, name);
+    }
   }
 
   /** Stop tracking a job. True if it was tracked. */
   async untrack(jid: string): Promise<boolean> {
-    return String(await this.call('track', 'untrack', args.name(jid, 'jid'))) === '1';
+    const name = args.name(jid, 'jid');
+    try {
+      return String(await this.call('track', 'untrack', name)) === '1';
+    } catch (error) {
+      throw aboutJob(error, name);
+    }
   }
 
   /** The most used tags (those on at least two jobs), most used first. */

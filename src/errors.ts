@@ -15,7 +15,8 @@ export type QlessErrorCode =
   | 'INVALID_ARGUMENT'
   | 'CONNECTION'
   | 'DURABILITY'
-  | 'UNEXPECTED_REPLY';
+  | 'UNEXPECTED_REPLY'
+  | 'FOREIGN_DATA';
 
 /** Base class of every error raised by qless-ts. */
 export class QlessError extends Error {
@@ -82,6 +83,20 @@ export class WrongStateError extends ScriptError {
 export class InvalidArgumentError extends QlessError {
   constructor(message: string) {
     super(message, 'INVALID_ARGUMENT');
+  }
+}
+
+/**
+ * A job's data is not a JSON object (another qless client stored an array, a
+ * number or text), so `job.data` cannot hand it over as one; `job.rawData`
+ * has it as stored.
+ */
+export class ForeignDataError extends QlessError {
+  readonly jid: string;
+
+  constructor(jid: string, shape: string) {
+    super(`the data of job ${jid} is ${shape}, not a JSON object (another qless client stored it); read it from job.rawData, or assign job.data an object to replace it`, 'FOREIGN_DATA');
+    this.jid = jid;
   }
 }
 

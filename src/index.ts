@@ -24,7 +24,7 @@ export {
 } from './job.js';
 export { RecurringJob, type RecurringUpdate } from './recurring.js';
 export { Jobs, type FailedJobs, type TrackedJobs } from './jobs.js';
-export { Config, configValue } from './config.js';
+export { Config, configValue, configWarning, NUMERIC_OPTIONS, QUEUE_NUMERIC_OPTIONS, type ConfigSetResult, type NumericOption } from './config.js';
 export { Workers, Queues } from './workers.js';
 export {
   Events,
@@ -64,6 +64,7 @@ export {
   LostLockError,
   WrongStateError,
   InvalidArgumentError,
+  ForeignDataError,
   ConnectionError,
   DurabilityError,
   type DurabilityShortfall,
