@@ -7,17 +7,21 @@
  *   node --import tsx bench/profile.ts [--n 400] [--script FILE] [--only core,systems]
  *
  * `core` phases call the core directly (FCALL and EVALSHA) and report
- * instructions per call; `systems` phases run the benchmark's W2/W3/W4 loops
- * of qless-ts and BullMQ on a small scale and report instructions per job.
+ * instructions per call; `systems` phases run the benchmark's W1–W4 loops
+ * of qless-ts and BullMQ on a small scale and report instructions per job,
+ * then BullMQ's own commands one by one (moveToActive, extendLock,
+ * moveToFinished), and sum both systems' lifecycles (put + pop + complete)
+ * per job, one at a time and batched (with `core` too, also from the core's
+ * FCALL pop and complete).
  * `--script FILE` or `--git REVISION` measure another version of the core
  * (in EVALSHA form; `--git` builds it from lua/*.lua at that revision) for
  * before/after comparisons.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue, Worker } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import { Command } from 'commander';
 import { Redis } from 'ioredis';
 import * as qless from '../src/index.js';
@@ -26,6 +30,7 @@ import { inFlight, payload, sleep } from './lib/types.js';
 
 interface Options {
   n: string;
+  keep?: string;
   script?: string;
   git?: string;
   only: string;
@@ -42,6 +47,15 @@ function scriptAt(revision: string): string {
     return `-- ==== ${name} ====\n${body.trimEnd()}\n`;
   });
   return `-- qless-ts core: generated from lua/*.lua by lua/build.mjs; do not edit.\n${parts.join('\n')}`;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 class CallgrindRedis {
@@ -88,8 +102,12 @@ class CallgrindRedis {
     execFileSync('callgrind_control', ['--zero', String(this.pid)], { stdio: 'ignore' });
   }
 
-  /** Dump the counters and return the instructions executed since the last zero. */
-  dump(): number {
+  /**
+   * Dump the counters and return the instructions executed since the last
+   * zero; with `keepAs`, the dump is kept under that file name (for
+   * callgrind_annotate).
+   */
+  dump(keepAs?: string): number {
     this.#dumps++;
     execFileSync('callgrind_control', [`--dump=phase${this.#dumps}`, String(this.pid)], { stdio: 'ignore' });
     const files = readdirSync(this.dir)
@@ -99,20 +117,28 @@ class CallgrindRedis {
     const text = readFileSync(files[0]!, 'utf8');
     const match = /^(?:summary|totals):\s+(\d+)/m.exec(text);
     if (!match) throw new Error('no totals in the callgrind dump');
+    if (keepAs !== undefined) copyFileSync(files[0]!, keepAs);
     for (const file of files) rmSync(file);
     return Number(match[1]);
   }
 
   async stop(redis: Redis): Promise<void> {
-    await redis.shutdown('NOSAVE').catch(() => undefined);
-    await sleep(500);
+    // SHUTDOWN has no reply: awaiting it would make ioredis resend it to the
+    // stopped server until its retries run out. Wait for the process instead.
+    // Refused reconnections while it stops are expected.
+    redis.on('error', () => undefined);
+    redis.shutdown('NOSAVE').catch(() => undefined);
+    for (let i = 0; i < 100 && processAlive(this.pid); i++) await sleep(100);
+    redis.disconnect();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
 type Phase = { name: string; units: number; unit: string; run: () => Promise<unknown>; setup?: () => Promise<unknown> };
 
-async function measure(server: CallgrindRedis, redis: Redis, phases: Phase[]): Promise<void> {
+/** Run the phases; print and return the instructions per unit of each (in thousands). */
+async function measure(server: CallgrindRedis, redis: Redis, phases: Phase[], keep?: string): Promise<Map<string, number>> {
+  const results = new Map<string, number>();
   console.log('| phase | Redis instructions per unit (thousands) |');
   console.log('|---|---:|');
   for (const phase of phases) {
@@ -121,9 +147,12 @@ async function measure(server: CallgrindRedis, redis: Redis, phases: Phase[]): P
     server.zero();
     await phase.run();
     await redis.ping();
-    const instructions = server.dump();
-    console.log(`| ${phase.name} | ${(instructions / phase.units / 1000).toFixed(1)} k per ${phase.unit} |`);
+    const keepAs = keep === undefined ? undefined : join(keep, `${phase.name.replace(/[^\w.+-]+/g, '_')}.callgrind`);
+    const thousands = server.dump(keepAs) / phase.units / 1000;
+    results.set(phase.name, thousands);
+    console.log(`| ${phase.name} | ${thousands.toFixed(1)} k per ${phase.unit} |`);
   }
+  return results;
 }
 
 function corePhases(redis: Redis, source: string, mode: 'eval' | 'fcall', n: number): Phase[] {
@@ -197,9 +226,20 @@ function systemPhases(url: string, redis: Redis, port: number, n: number): Phase
     await finished;
     await worker!.close();
   };
+  // BullMQ's commands one by one, as qless's core phases are: moveToActive
+  // (Worker.getNextJob) for every job, then extendLock and moveToFinished
+  // (Job.moveToCompleted without fetching the next job) for each of them.
+  const token = 'bench-token';
+  let active: Job[] = [];
+  const bullCommands = async () => {
+    await bullFill();
+    worker = new Worker('bench', null, { connection, autorun: false });
+    await worker.waitUntilReady();
+    active = [];
+  };
   return [
     {
-      name: 'qless-ts W2 put, 50 in flight',
+      name: 'qless-ts W1 put, one at a time',
       units: n,
       unit: 'job',
       setup: async () => {
@@ -210,15 +250,52 @@ function systemPhases(url: string, redis: Redis, port: number, n: number): Phase
         await bull.add('warm', {});
         await redis.flushall();
       },
-      run: () => inFlight(n, 50, (i) => client.queue('bench').put('bench.Noop', payload(i))),
+      run: () => inFlight(n, 1, (i) => client.queue('bench').put('bench.Noop', payload(i))),
     },
+    { name: 'qless-ts W2 put, 50 in flight', units: n, unit: 'job', setup: () => redis.flushall(), run: () => inFlight(n, 50, (i) => client.queue('bench').put('bench.Noop', payload(i))) },
     { name: 'qless-ts W3 pop + complete, one at a time', units: n, unit: 'job', setup: qlessFill, run: qlessDrain(1) },
     { name: 'qless-ts W4 drain, 50 at a time', units: n, unit: 'job', setup: qlessFill, run: qlessDrain(50) },
+    { name: 'BullMQ W1 add, one at a time', units: n, unit: 'job', setup: () => redis.flushall(), run: () => inFlight(n, 1, (i) => bull.add('noop', payload(i))) },
     { name: 'BullMQ W2 add, 50 in flight', units: n, unit: 'job', setup: () => redis.flushall(), run: () => inFlight(n, 50, (i) => bull.add('noop', payload(i))) },
     { name: 'BullMQ W3 worker, concurrency 1', units: n, unit: 'job', setup: bullWorker(1), run: bullDrain },
     { name: 'BullMQ W4 worker, concurrency 50', units: n, unit: 'job', setup: bullWorker(50), run: bullDrain },
-    { name: '(closing)', units: 1, unit: 'call', run: async () => { await bull.close(); await client.close(); } },
+    {
+      name: 'BullMQ moveToActive (Worker.getNextJob)',
+      units: n,
+      unit: 'call',
+      setup: bullCommands,
+      run: () => inFlight(n, 1, async () => active.push((await worker!.getNextJob(token, { block: false }))!)),
+    },
+    { name: 'BullMQ extendLock', units: n, unit: 'call', run: () => inFlight(n, 20, (i) => active[i]!.extendLock(token, 30_000)) },
+    {
+      name: 'BullMQ moveToFinished (Job.moveToCompleted, no fetch)',
+      units: n,
+      unit: 'call',
+      run: () => inFlight(n, 20, (i) => active[i]!.moveToCompleted('done', token, false)),
+    },
+    { name: '(closing)', units: 1, unit: 'call', run: async () => { await worker?.close(); await bull.close(); await client.close(); } },
   ];
+}
+
+/** Instructions per job of a whole lifecycle, put + pop + complete, from the system phases. */
+function printLifecycles(results: Map<string, number>): void {
+  const sum = (...names: string[]): number => names.reduce((total, name) => total + (results.get(name) ?? NaN), 0);
+  const lines: Array<[string, number, number]> = [
+    ['one at a time: W1 put + W3 pop and complete / W1 add + W3 worker (moveToFinished fetching the next)',
+      sum('qless-ts W1 put, one at a time', 'qless-ts W3 pop + complete, one at a time'),
+      sum('BullMQ W1 add, one at a time', 'BullMQ W3 worker, concurrency 1')],
+    ['one at a time, command by command: put + pop 1 + complete / add + moveToActive + moveToFinished',
+      sum('qless-ts W1 put, one at a time', 'FCALL pop 1', 'FCALL complete (after pop 1)'),
+      sum('BullMQ W1 add, one at a time', 'BullMQ moveToActive (Worker.getNextJob)', 'BullMQ moveToFinished (Job.moveToCompleted, no fetch)')],
+    ['batched: W2 put + W4 drain',
+      sum('qless-ts W2 put, 50 in flight', 'qless-ts W4 drain, 50 at a time'),
+      sum('BullMQ W2 add, 50 in flight', 'BullMQ W4 worker, concurrency 50')],
+  ];
+  console.log('\n| lifecycle, per job | qless-ts (k instructions) | BullMQ (k instructions) | ratio |');
+  console.log('|---|---:|---:|---:|');
+  for (const [name, q, b] of lines) {
+    if (Number.isFinite(q) && Number.isFinite(b)) console.log(`| ${name} | ${q.toFixed(0)} | ${b.toFixed(0)} | ${(q / b).toFixed(2)}× |`);
+  }
 }
 
 async function main(): Promise<void> {
@@ -228,15 +305,19 @@ async function main(): Promise<void> {
     .option('--n <count>', 'calls or jobs per phase (a multiple of 50)', '400')
     .option('--script <file>', 'core script in EVALSHA form (default: dist/qless.lua)')
     .option('--git <revision>', 'build the core from lua/*.lua at this git revision instead')
-    .option('--only <parts>', 'core, systems, or both', 'core,systems');
+    .option('--only <parts>', 'core, systems, or both', 'core,systems')
+    .option('--keep <dir>', 'keep each phase\'s callgrind dump in this directory (read them with callgrind_annotate)');
   program.parse();
   const options = program.opts<Options>();
   const n = Math.max(50, Math.round(Number(options.n) / 50) * 50);
   const source = options.git ? scriptAt(options.git) : options.script ? readFileSync(options.script, 'utf8') : coreScript().source;
+  if (options.keep) mkdirSync(options.keep, { recursive: true });
   const server = await CallgrindRedis.start();
   const redis = new Redis(server.url);
   try {
     const parts = options.only.split(',');
+    const results = new Map<string, number>();
+    const keep = (more: Map<string, number>): void => more.forEach((value, name) => results.set(name, value));
     if (parts.includes('core')) {
       let library = true;
       try {
@@ -244,13 +325,15 @@ async function main(): Promise<void> {
       } catch {
         library = false; // an older core without the function entry point: EVALSHA only
       }
-      if (library) await measure(server, redis, corePhases(redis, source, 'fcall', n));
-      await measure(server, redis, corePhases(redis, source, 'eval', n));
+      if (library) keep(await measure(server, redis, corePhases(redis, source, 'fcall', n), options.keep));
+      keep(await measure(server, redis, corePhases(redis, source, 'eval', n), options.keep));
     }
-    if (parts.includes('systems')) await measure(server, redis, systemPhases(server.url, redis, server.port, n));
+    if (parts.includes('systems')) {
+      keep(await measure(server, redis, systemPhases(server.url, redis, server.port, n), options.keep));
+      printLifecycles(results);
+    }
   } finally {
     await server.stop(redis);
-    redis.disconnect();
   }
   process.exit(0);
 }

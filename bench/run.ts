@@ -2,22 +2,29 @@
  * `npm run bench`: qless-ts against BullMQ on one private Redis, side by
  * side in one run (see bench/RESULTS.md for how to read the table).
  *
- *   npm run bench -- [--n 20000] [--runs 3] [--only W1,W3,L] [--json out.json]
+ *   npm run bench -- [--n 20000] [--runs 3] [--only W1,W3,L,M] [--json out.json]
  *
- * For every workload, each run measures both systems one after the other
- * (alternating which goes first) on a flushed database; the table shows the
- * median and min–max over runs and the ratio qless-ts / BullMQ of the
- * medians. Redis CPU and commands are counted inside each measurement
- * window only (see lib/redis-stats.ts).
+ * Both systems are warmed up the same way first (each of W1–W4 that is run,
+ * on a few hundred jobs, one system right after the other). Then, run by
+ * run and workload by workload, the two systems are measured one right
+ * after the other (ABAB…, alternating which goes first), each on a flushed
+ * database (M: on a fresh server each), with a full garbage collection
+ * before every window. Each pair gives one ratio qless-ts / BullMQ per
+ * figure, printed as the run goes; the table shows each system's median
+ * and min–max and the median and min–max of the per-run ratios. Redis CPU
+ * and commands, client CPU and daemon CPU are counted inside each window
+ * only (lib/window.ts).
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { Redis } from 'ioredis';
 import { RedisServer } from '../src/dev/redis-server.js';
+import { benchContext } from './lib/context.js';
+import { canReadProcessCpu } from './lib/process-cpu.js';
 import { requireRedisServer } from './lib/redis-stats.js';
-import { figuresOf, renderTable, summarize, workloadRows, type Figures, type Row } from './lib/report.js';
-import { WORKLOAD_TITLES, WORKLOADS, type BenchContext, type System, type WorkloadId } from './lib/types.js';
+import { figuresOf, lifecycleValues, renderTable, rowOf, runRatios, workloadRows, type Figures, type Row, type RunFigures } from './lib/report.js';
+import { WORKLOAD_TITLES, WORKLOADS, type BenchContext, type Measurement, type System, type WorkloadId } from './lib/types.js';
 import { BullMQSystem } from './systems/bullmq.js';
 import { QlessSystem } from './systems/qless.js';
 
@@ -26,6 +33,7 @@ interface Options {
   runs: number;
   daemonJobs: number;
   latencySamples: number;
+  memoryJobs: number;
   only: WorkloadId[];
   json?: string;
   warmup: boolean;
@@ -48,14 +56,15 @@ function workloadList(text: string): WorkloadId[] {
 function parseOptions(): Options {
   const program = new Command()
     .name('npm run bench --')
-    .description('Benchmark qless-ts against BullMQ on a private Redis (workloads W1–W5 and L of issue 6)')
+    .description('Benchmark qless-ts against BullMQ on a private Redis: workloads W1–W5, latency L and memory M')
     .option('--n <jobs>', 'jobs per run of W1–W4', positiveInteger, 20_000)
     .option('--runs <count>', 'runs of every workload', positiveInteger, 3)
     .option('--daemon-jobs <jobs>', 'jobs the W5 worker daemons complete', positiveInteger, 5_000)
     .option('--latency-samples <count>', 'measured put → start samples of L', positiveInteger, 200)
+    .option('--memory-jobs <jobs>', 'jobs put (and then completed) for the memory figures of M', positiveInteger, 50_000)
     .option('--only <workloads>', `comma-separated subset of ${WORKLOADS.join(',')}`, workloadList, [...WORKLOADS])
     .option('--json <file>', 'also write the figures as JSON to this file')
-    .option('--no-warmup', 'skip the unmeasured warm-up pass')
+    .option('--no-warmup', 'skip the unmeasured warm-up of both systems')
     .showHelpAfterError();
   program.parse();
   return program.opts<Options>();
@@ -112,6 +121,21 @@ async function machineInfo(redis: Redis): Promise<MachineInfo> {
   };
 }
 
+/** The figures of one workload on one system, by run (index run − 1). */
+type FigureTable = Map<string, RunFigures>;
+
+function record(table: FigureTable, key: string, run: number, figures: Figures | null): void {
+  const list = table.get(key) ?? [];
+  list[run - 1] = figures;
+  table.set(key, list);
+}
+
+/** Each system's runs of a workload, with a `null` for every run that has no figures. */
+function runsOf(table: FigureTable, key: string, runs: number): RunFigures {
+  const list = table.get(key) ?? [];
+  return Array.from({ length: runs }, (_, i) => list[i] ?? null);
+}
+
 async function main(): Promise<void> {
   const options = parseOptions();
   const serverVersion = requireRedisServer();
@@ -119,25 +143,38 @@ async function main(): Promise<void> {
   const server = await RedisServer.start();
   const stats = new Redis(server.url);
   const systems: System[] = [new QlessSystem(), new BullMQSystem()];
-  const figures = new Map<string, Figures[]>();
+  const figures: FigureTable = new Map();
+  const retention = new Map<string, string>();
   const errors: string[] = [];
   const started = performance.now();
+  const sizes = { daemonJobs: options.daemonJobs, latencySamples: options.latencySamples, memoryJobs: options.memoryJobs };
+  const report = (done: number, total: number): void => progress.update(done, total);
+  const context = (n: number): BenchContext => benchContext(server, stats, { ...sizes, n }, report);
+
+  /** One measurement; M gets a fresh server of its own, every other workload the shared one, flushed. */
+  const measure = async (system: System, id: WorkloadId, n: number): Promise<Measurement> => {
+    if (id !== 'M') {
+      await stats.flushall();
+      return system.run(id, context(n));
+    }
+    const fresh = await RedisServer.start();
+    const redis = new Redis(fresh.url);
+    try {
+      return await system.run(id, benchContext(fresh, redis, { ...sizes, n }, report));
+    } finally {
+      redis.disconnect();
+      await fresh.dispose();
+    }
+  };
+
   try {
     const machine = await machineInfo(stats);
     process.stderr.write(
       `qless-ts vs BullMQ · ${machine.cpu}, ${machine.vcpus} vCPUs · Redis ${machine.redis} (private, port ${server.port}) · Node ${machine.node}\n` +
-        `n = ${options.n.toLocaleString('en-US')}, W5 ${options.daemonJobs.toLocaleString('en-US')} jobs, L ${options.latencySamples} samples, ${options.runs} runs\n`,
+        `n = ${options.n.toLocaleString('en-US')}, W5 ${options.daemonJobs.toLocaleString('en-US')} jobs, L ${options.latencySamples} samples, ` +
+        `M ${options.memoryJobs.toLocaleString('en-US')} jobs, ${options.runs} runs\n`,
     );
-    const context = (n: number): BenchContext => ({
-      url: server.url,
-      host: '127.0.0.1',
-      port: server.port,
-      stats,
-      n,
-      daemonJobs: options.daemonJobs,
-      latencySamples: options.latencySamples,
-      progress: (done, total) => progress.update(done, total),
-    });
+    if (!canReadProcessCpu()) process.stderr.write('note: /proc is not readable here, so the W5 daemon CPU figures are missing\n');
     const skipped = new Map<string, string>();
     for (const system of systems) {
       const missing = system.daemonsMissing;
@@ -147,12 +184,12 @@ async function main(): Promise<void> {
     }
 
     if (options.warmup) {
-      // Scripts loaded, connections and JIT warm: nothing here is measured.
-      for (const system of systems) {
-        for (const id of ['W2', 'W4', 'W3'] as const) {
+      // Scripts loaded, connections made, JIT warm, for both systems alike
+      // and one right after the other: nothing here is measured.
+      for (const id of (['W1', 'W2', 'W3', 'W4'] as const).filter((id) => options.only.includes(id))) {
+        for (const system of systems) {
           progress.start(`warm-up · ${system.name} · ${id}`);
-          await stats.flushall();
-          await system.run(id, context(Math.min(options.n, id === 'W3' ? 200 : 1000)));
+          await measure(system, id, Math.min(options.n, id === 'W1' || id === 'W3' ? 200 : 1000));
         }
       }
     }
@@ -160,22 +197,30 @@ async function main(): Promise<void> {
     for (let run = 1; run <= options.runs; run++) {
       for (const id of options.only) {
         const order = run % 2 === 1 ? systems : [...systems].reverse();
+        const pair = new Map<string, Figures>();
         for (const system of order) {
           const key = `${id}/${system.name}`;
           if (skipped.has(key)) continue;
           progress.start(`[run ${run}/${options.runs}] ${WORKLOAD_TITLES[id]} · ${system.name}`);
-          await stats.flushall();
           try {
-            const measurement = await system.run(id, context(options.n));
-            const list = figures.get(key) ?? [];
-            list.push(figuresOf(measurement));
-            figures.set(key, list);
+            const measurement = await measure(system, id, options.n);
+            const values = figuresOf(measurement);
+            record(figures, key, run, values);
+            pair.set(system.name, values);
+            if (measurement.kind === 'memory') retention.set(system.name, measurement.retention);
           } catch (error) {
+            record(figures, key, run, null);
             progress.clear();
             const message = `${key} run ${run}: ${error instanceof Error ? error.message : String(error)}`;
             errors.push(message);
             process.stderr.write(`error: ${message}\n`);
           }
+        }
+        const q = pair.get('qless-ts');
+        const b = pair.get('BullMQ');
+        if (q && b) {
+          progress.clear();
+          process.stderr.write(`run ${run}/${options.runs} · ${WORKLOAD_TITLES[id]} · qless-ts / BullMQ: ${runRatios(id, q, b)}\n`);
         }
       }
     }
@@ -183,21 +228,18 @@ async function main(): Promise<void> {
 
     const rows: Row[] = [];
     for (const id of options.only) {
-      const q = figures.get(`${id}/qless-ts`) ?? [];
-      const b = figures.get(`${id}/BullMQ`) ?? [];
+      const q = runsOf(figures, `${id}/qless-ts`, options.runs);
+      const b = runsOf(figures, `${id}/BullMQ`, options.runs);
       rows.push(...workloadRows(id, q, b, skipped.get(`${id}/qless-ts`)));
     }
-    // Redis CPU per job over a whole lifecycle (put + pop + complete), per run.
+    // Per job over a whole lifecycle (put + pop + complete), per run.
     const lifecycle = (put: WorkloadId, work: WorkloadId, title: string): void => {
       if (!options.only.includes(put) || !options.only.includes(work)) return;
-      const sum = (system: string): number[] => {
-        const a = figures.get(`${put}/${system}`) ?? [];
-        const b = figures.get(`${work}/${system}`) ?? [];
-        return a.slice(0, b.length).map((f, i) => (f['cpuPerJob'] ?? NaN) + (b[i]!['cpuPerJob'] ?? NaN));
-      };
-      const q = summarize(sum('qless-ts'));
-      const b = summarize(sum('BullMQ'));
-      rows.push({ workload: title, figure: 'Redis CPU µs/job', better: 'lower', qless: q, bullmq: b, ratio: q.median / b.median });
+      const values = (system: string, key: string): number[] =>
+        lifecycleValues(runsOf(figures, `${put}/${system}`, options.runs), runsOf(figures, `${work}/${system}`, options.runs), key);
+      for (const [key, label] of [['redisCpuPerJob', 'Redis CPU µs/job'], ['clientCpuPerJob', 'client CPU µs/job']] as const) {
+        rows.push(rowOf(title, { label, digits: 1, better: 'lower' }, values('qless-ts', key), values('BullMQ', key)));
+      }
     };
     lifecycle('W2', 'W4', 'Lifecycle, batched (W2 put + W4 pop+complete)');
     lifecycle('W1', 'W3', 'Lifecycle, one at a time (W1 put + W3 pop+complete)');
@@ -205,18 +247,34 @@ async function main(): Promise<void> {
     const minutes = (performance.now() - started) / 60_000;
     const table = renderTable(rows);
     console.log(`\nqless-ts vs BullMQ: ${machine.cpu}, ${machine.vcpus} vCPUs, Redis ${machine.redis}, Node ${machine.node}`);
-    console.log(`n = ${options.n}, W5 = ${options.daemonJobs} jobs, L = ${options.latencySamples} samples, ${options.runs} runs, ${minutes.toFixed(1)} min\n`);
+    console.log(
+      `n = ${options.n}, W5 = ${options.daemonJobs} jobs, L = ${options.latencySamples} samples, M = ${options.memoryJobs} jobs, ` +
+        `${options.runs} runs, ${minutes.toFixed(1)} min\n`,
+    );
     console.log(table);
+    if (retention.size > 0) {
+      console.log('\nRetention of completed jobs in M:');
+      for (const sentence of retention.values()) console.log(`- ${sentence}.`);
+    }
     for (const note of new Set(skipped.values())) console.log(`\nnot run: ${note}`);
     if (errors.length > 0) console.log(`\nerrors:\n${errors.map((e) => `- ${e}`).join('\n')}`);
 
     if (options.json) {
       const json = {
         machine: { ...machine, redisServer: serverVersion },
-        options: { n: options.n, runs: options.runs, daemonJobs: options.daemonJobs, latencySamples: options.latencySamples, workloads: options.only },
+        options: {
+          n: options.n,
+          runs: options.runs,
+          daemonJobs: options.daemonJobs,
+          latencySamples: options.latencySamples,
+          memoryJobs: options.memoryJobs,
+          workloads: options.only,
+          warmup: options.warmup,
+        },
         minutes,
-        runs: Object.fromEntries(figures),
+        runs: Object.fromEntries([...figures.keys()].map((key) => [key, runsOf(figures, key, options.runs)])),
         rows,
+        retention: Object.fromEntries(retention),
         skipped: Object.fromEntries(skipped),
         errors,
       };

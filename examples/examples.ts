@@ -4,8 +4,12 @@
  * `examples/put.ts` (put one example's jobs), `examples/quickstart.ts` (all
  * of them, with a worker) and test/examples.test.ts.
  *
- * The job modules live in examples/jobs/, the worker's --path.
+ * The job modules live in examples/jobs/, the worker's --path. Keys the jobs
+ * write themselves (the pantry, the sweeping log) are named per run and
+ * passed in the jobs' data, so that an example never touches a key it did
+ * not create, even in a Redis that holds other data.
  */
+import { randomBytes } from 'node:crypto';
 import * as qless from '../src/index.js';
 // In your own project: import * as qless from 'qless-ts';
 import { GnomesJob } from './jobs/gnomes.js';
@@ -14,6 +18,29 @@ import { BuyEggs, BuyPan, MakeOmelette } from './jobs/kitchen.js';
 import { Sweep } from './jobs/chores.js';
 import { Fetch } from './jobs/fetcher.js';
 
+/** One run of the examples: the names of the keys its jobs may write. */
+export interface ExampleRun {
+  readonly id: string;
+  /** The key `name` of this run (`qless-ts-examples:<id>:<name>`). */
+  key(name: string): string;
+  /** Every key handed out by {@link ExampleRun.key} so far. */
+  readonly keys: ReadonlySet<string>;
+}
+
+/** A fresh run with its own key names. */
+export function newRun(id = randomBytes(4).toString('hex')): ExampleRun {
+  const keys = new Set<string>();
+  return {
+    id,
+    keys,
+    key(name) {
+      const key = `qless-ts-examples:${id}:${name}`;
+      keys.add(key);
+      return key;
+    },
+  };
+}
+
 export interface Example {
   name: string;
   what: string;
@@ -21,12 +48,17 @@ export interface Example {
   queues: string[];
   /** Extra worker options the example wants. */
   options: string[];
+  /**
+   * Jids the example gives its jobs or templates itself (the others are
+   * random): in a Redis shared with other work they must not exist yet.
+   */
+  fixedJids?: string[];
+  /** Recurring templates it makes (stopped when the run ends). */
+  templates?: string[];
   /** Put the example's jobs; returns the jids to wait for. */
-  put(client: qless.Client): Promise<string[]>;
+  put(client: qless.Client, run: ExampleRun): Promise<string[]>;
   /** One line per job once done. */
-  report(client: qless.Client, jids: string[]): Promise<string[]>;
-  /** Undo what should not outlive the example (a recurring template). */
-  cleanup?(client: qless.Client): Promise<void>;
+  report(client: qless.Client, jids: string[], run: ExampleRun): Promise<string[]>;
 }
 
 async function jobsOf(client: qless.Client, jids: string[]): Promise<qless.Job[]> {
@@ -35,6 +67,7 @@ async function jobsOf(client: qless.Client, jids: string[]): Promise<qless.Job[]
 }
 
 const GNOMES = ['Kenny', 'Stan', 'Eric'];
+const SWEEP = 'sweep-kitchen';
 
 export const EXAMPLES: readonly Example[] = [
   {
@@ -67,11 +100,11 @@ export const EXAMPLES: readonly Example[] = [
     what: 'dependencies: the omelette waits until the eggs and the pan are bought',
     queues: ['buy_eggs', 'buy_pan', 'cook'],
     options: [],
-    async put(client) {
-      await client.redis.del('kitchen:pantry');
-      const eggs = await client.queue('buy_eggs').put(BuyEggs, { count: 3 });
-      const pan = await client.queue('buy_pan').put(BuyPan, {});
-      const omelette = await client.queue('cook').put(MakeOmelette, {}, { depends: [eggs, pan] });
+    async put(client, run) {
+      const pantry = run.key('pantry');
+      const eggs = await client.queue('buy_eggs').put(BuyEggs, { count: 3, pantry });
+      const pan = await client.queue('buy_pan').put(BuyPan, { pantry });
+      const omelette = await client.queue('cook').put(MakeOmelette, { pantry }, { depends: [eggs, pan] });
       return [eggs, pan, omelette];
     },
     async report(client, jids) {
@@ -84,23 +117,20 @@ export const EXAMPLES: readonly Example[] = [
     what: 'a recurring job: the core puts a sweep every second; the worker runs two of them',
     queues: ['chores'],
     options: ['--interval', '0.5'],
-    async put(client) {
-      await client.redis.del('chores:swept');
-      const jid = await client.queue('chores').recur(Sweep, { room: 'the kitchen' }, { interval: 1, jid: 'sweep-kitchen' });
+    fixedJids: [SWEEP],
+    templates: [SWEEP],
+    async put(client, run) {
+      const jid = await client.queue('chores').recur(Sweep, { room: 'the kitchen', log: run.key('swept') }, { interval: 1, jid: SWEEP });
       return [`${jid}-1`, `${jid}-2`];
     },
-    async report(client, jids) {
-      const swept = await client.redis.lrange('chores:swept', 0, -1);
+    async report(client, jids, run) {
+      const swept = await client.redis.lrange(run.key('swept'), 0, -1);
       return jids.map((jid) => swept.find((line) => line.startsWith(`${jid} `)) ?? `${jid} not swept`);
-    },
-    async cleanup(client) {
-      const template = await client.jobs.get('sweep-kitchen');
-      if (template instanceof qless.RecurringJob) await template.cancel();
     },
   },
   {
     name: 'io',
-    what: 'I/O-bound jobs: twenty half-second waits, ten at a time with --concurrency 10',
+    what: 'I/O-bound jobs: twenty half-second waits, ten at a time in each worker child (--concurrency 10)',
     queues: ['fetch'],
     options: ['--concurrency', '10'],
     async put(client) {
@@ -110,8 +140,11 @@ export const EXAMPLES: readonly Example[] = [
     async report(client, jids) {
       const jobs = await jobsOf(client, jids);
       const done = jobs.filter((job) => job.state === 'complete');
-      const times = jobs.flatMap((job) => job.history.filter((h) => h.what === 'popped' || h.what === 'done').map((h) => h.when));
-      const span = times.length > 0 ? Math.max(...times) - Math.min(...times) : 0;
+      // Each job notes when it started and finished (milliseconds): the
+      // history's times are whole seconds, too coarse for half-second jobs.
+      const starts = done.map((job) => Number(job.data['started_at']));
+      const ends = done.map((job) => Number(job.data['finished_at']));
+      const span = done.length > 0 ? (Math.max(...ends) - Math.min(...starts)) / 1000 : 0;
       return [`${done.length} of ${jobs.length} fetches done in ${span.toFixed(1)} s of wall time (${(jobs.length * 0.5).toFixed(0)} s of waiting in all)`];
     },
   },

@@ -29,3 +29,20 @@ export function name(value: unknown, what: string): string {
   }
   return value;
 }
+
+/**
+ * The endings qless keeps for a job's own keys (`ql:j:<jid>-history`, …): a
+ * job whose jid ends in one would share keys with another job's.
+ */
+export const RESERVED_JID_SUFFIXES = ['-history', '-dependents', '-dependencies'] as const;
+
+/** A jid a new or moved job may have: non-empty, and not ending in a reserved suffix. */
+export function jid(value: unknown, what = 'jid'): string {
+  const text = name(value, what);
+  const suffix = RESERVED_JID_SUFFIXES.find((end) => text.endsWith(end));
+  if (suffix !== undefined) {
+    throw new InvalidArgumentError(`${what} ${text} ends in "${suffix}", an ending qless keeps for its own keys (ql:j:<jid>${suffix}); choose another jid`);
+  }
+  return text;
+}
+

@@ -4,9 +4,12 @@
  * `jobs`, `queues`, `workers`, `config`, `events`).
  */
 import { hostname } from 'node:os';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import * as args from './args.js';
-import { InvalidArgumentError } from './errors.js';
+import { checkDurability, type Durability, type DurabilityOptions } from './connection/durability.js';
+import { openRedis } from './connection/redis.js';
+import { DEFAULT_URL } from './connection/target.js';
+import { aboutJob, InvalidArgumentError } from './errors.js';
 import { Config } from './config.js';
 import { Events } from './events.js';
 import { ScriptGateway, systemClock, type Clock, type CoreArg, type CoreCall, type CoreMode, type CoreOutcome, type CoreReply } from './gateway.js';
@@ -16,14 +19,19 @@ import * as wire from './wire.js';
 import { Queues, Workers } from './workers.js';
 
 /** Where {@link client} connects when given no URL and no host. */
-export const DEFAULT_URL = 'redis://127.0.0.1:6379';
+export { DEFAULT_URL };
 
 /**
  * Options of {@link client}: every ioredis option (host, port, password, db,
- * tls, …) plus the ones below.
+ * tls, …; `sentinels` and `name` for a Sentinel deployment) plus the ones
+ * below.
  */
 export interface ClientOptions extends RedisOptions {
-  /** A Redis URL (`redis://`, `rediss://` for TLS, with password and db). */
+  /**
+   * A Redis URL: `redis://` (`rediss://` for TLS, with password and db), or
+   * `redis+sentinel://host:26379,host2:26379/<master name>[/db]` (see
+   * connection/url.ts).
+   */
   url?: string;
   /** The name this client pops, heartbeats and completes jobs as. Default `<hostname>-<pid>`. */
   workerName?: string;
@@ -41,6 +49,13 @@ export interface ClientOptions extends RedisOptions {
    * EVALSHA only, exactly as other qless-core clients call it.
    */
   core?: CoreMode;
+  /**
+   * Opt-in durability: after put, requeue, complete, fail and retry (alone
+   * or in batches), wait until `replicas` replicas have the write, at most
+   * `timeoutMs` (default 1000). Fewer in time: the call raises a
+   * `DurabilityError` (the write stays applied on the primary).
+   */
+  durability?: DurabilityOptions;
 }
 
 /** The default worker name: `<hostname>-<pid>`, unique per process. */
@@ -69,6 +84,8 @@ export class Client {
   readonly workers: Workers;
   /** The core's configuration. */
   readonly config: Config;
+  /** The checked durability settings, or undefined when writes are not waited for. */
+  readonly durability: Durability | undefined;
   #workerName: string;
   #events: Events | undefined;
   readonly #owned: boolean;
@@ -76,19 +93,20 @@ export class Client {
 
   /** @internal Use {@link client}. */
   constructor(options: ClientOptions) {
-    const { url, workerName, clock, connection, core, ...redisOptions } = options;
+    const { url, workerName, clock, connection, core, durability, ...redisOptions } = options;
     this.#workerName = args.name(workerName ?? defaultWorkerName(), 'workerName');
+    this.durability = checkDurability(durability);
     if (connection) {
       this.redis = connection;
       this.#owned = false;
     } else {
-      this.redis = url === undefined ? new Redis(redisOptions) : new Redis(url, redisOptions);
+      this.redis = openRedis(url, redisOptions);
       this.#owned = true;
       // Errors reach the caller of each command; without a listener ioredis
       // would also print every failed reconnection attempt.
       this.redis.on('error', () => undefined);
     }
-    this.gateway = new ScriptGateway(this.redis, clock ?? systemClock, core ?? 'auto');
+    this.gateway = new ScriptGateway(this.redis, clock ?? systemClock, core ?? 'auto', { durability: this.durability });
     this.jobs = new Jobs(this);
     this.queues = new Queues(this);
     this.workers = new Workers(this);
@@ -148,12 +166,22 @@ export class Client {
 
   /** Track a job: its events are published. True if it was not tracked before. */
   async track(jid: string): Promise<boolean> {
-    return String(await this.call('track', 'track', args.name(jid, 'jid'))) === '1';
+    const name = args.name(jid, 'jid');
+    try {
+      return String(await this.call('track', 'track', name)) === '1';
+    } catch (error) {
+      throw aboutJob(error, name);
+    }
   }
 
   /** Stop tracking a job. True if it was tracked. */
   async untrack(jid: string): Promise<boolean> {
-    return String(await this.call('track', 'untrack', args.name(jid, 'jid'))) === '1';
+    const name = args.name(jid, 'jid');
+    try {
+      return String(await this.call('track', 'untrack', name)) === '1';
+    } catch (error) {
+      throw aboutJob(error, name);
+    }
   }
 
   /** The most used tags (those on at least two jobs), most used first. */
@@ -188,7 +216,10 @@ export class Client {
 /**
  * Connect to qless. With no argument: `$QLESS_REDIS_URL`, else
  * `redis://127.0.0.1:6379`. Accepts a URL (`redis://:secret@host:6380/2`,
- * `rediss://…` for TLS), ioredis options (`{ host, port, … }`), or both.
+ * `rediss://…` for TLS, `redis+sentinel://host:26379/mymaster`), ioredis
+ * options (`{ host, port, … }`, `{ sentinels, name }`), or both. A URL that
+ * cannot be used is refused with an `InvalidArgumentError` before anything
+ * connects.
  */
 export function client(): Client;
 export function client(url: string, options?: ClientOptions): Client;
@@ -196,7 +227,9 @@ export function client(options: ClientOptions): Client;
 export function client(a?: string | ClientOptions, b?: ClientOptions): Client {
   if (typeof a === 'string') return new Client({ ...b, url: a });
   const options = a ?? {};
-  const direct = options.url !== undefined || options.host !== undefined || options.port !== undefined || options.path !== undefined || options.connection !== undefined;
-  if (direct) return new Client({ host: '127.0.0.1', ...options });
+  const direct = options.url !== undefined || options.host !== undefined || options.port !== undefined || options.path !== undefined ||
+    options.connection !== undefined || options.sentinels !== undefined;
+  // ioredis would default the host to localhost; say 127.0.0.1 (Sentinel options need no host).
+  if (direct) return new Client(options.sentinels !== undefined ? options : { host: '127.0.0.1', ...options });
   return new Client({ ...options, url: defaultUrl() });
 }

@@ -7,6 +7,12 @@
  * plain decimal number (`"120"` → 120, `"2.5"` → 2.5, `"-1"` → -1) and as
  * strings otherwise (`"qless"`, `""`, `"0x10"`, `" 7"`), so a number set is a
  * number read and nothing is guessed. Unset options read as `null`.
+ *
+ * Checks on the way in: an option the core reads as a number (the table
+ * below, the one list every surface uses) only takes a value that reads
+ * back as a number, since one stored `60s` used to stop every pop. A name
+ * the core does not read is stored all the same (other qless clients keep
+ * options of their own), with a warning that suggests the nearest known name.
  */
 import * as args from './args.js';
 import { InvalidArgumentError } from './errors.js';
@@ -15,6 +21,127 @@ import type { Client } from './client.js';
 import type { ConfigOption, ConfigValue } from './types.js';
 
 const DECIMAL = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+/** What the number of a numeric option counts, with a value that reads well as an example. */
+export interface NumericOption {
+  /** `seconds`, `jobs`, … as in "a number of seconds". */
+  readonly unit: string;
+  /** A typical value, shown in the refusal of a bad one. */
+  readonly example: number;
+  /** Said after the example, e.g. what 0 means. */
+  readonly note?: string;
+}
+
+/**
+ * Every option the core reads as a number. Add an option here when the core
+ * starts reading one: the client, the CLI and the dashboard all check
+ * values against this table.
+ */
+export const NUMERIC_OPTIONS: Readonly<Record<string, NumericOption>> = {
+  heartbeat: { unit: 'seconds', example: 60 },
+  'grace-period': { unit: 'seconds', example: 10 },
+  'jobs-history': { unit: 'seconds', example: 604800 },
+  'jobs-history-count': { unit: 'jobs', example: 50000 },
+  'max-job-history': { unit: 'history entries', example: 100 },
+  'max-worker-age': { unit: 'seconds', example: 86400 },
+  'stats-history': { unit: 'days', example: 30 },
+  'histogram-history': { unit: 'days', example: 7 },
+};
+
+/** Numeric options of one queue, named `<queue><suffix>` (`emails-heartbeat`). */
+export const QUEUE_NUMERIC_OPTIONS: Readonly<Record<string, NumericOption>> = {
+  '-heartbeat': { unit: 'seconds', example: 60 },
+  '-max-concurrency': { unit: 'jobs', example: 4, note: '0 for no limit' },
+};
+
+/** Options the core knows that are not numbers. */
+const TEXT_OPTIONS: readonly string[] = ['application'];
+
+/** The numeric option `option` is, per queue or global; `undefined` for any other name. */
+export function numericOption(option: string): NumericOption | undefined {
+  const global = NUMERIC_OPTIONS[option];
+  if (global !== undefined && Object.hasOwn(NUMERIC_OPTIONS, option)) return global;
+  for (const [suffix, spec] of Object.entries(QUEUE_NUMERIC_OPTIONS)) {
+    if (option.length > suffix.length && option.endsWith(suffix)) return spec;
+  }
+  return undefined;
+}
+
+/** Whether the core reads this option (a built-in or per-queue one). */
+export function isKnownOption(option: string): boolean {
+  return TEXT_OPTIONS.includes(option) || numericOption(option) !== undefined;
+}
+
+/**
+ * The text to store for `value`, refusing (before anything is sent) a
+ * numeric option's value that would not read back as a finite number.
+ */
+export function configText(option: string, value: ConfigValue): string {
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    throw new InvalidArgumentError(`config value of ${option} must be a string or a number`);
+  }
+  const spec = numericOption(option);
+  if (spec === undefined) {
+    if (typeof value === 'number') args.finite(value, option);
+    return String(value);
+  }
+  const text = String(value);
+  if (typeof value === 'number' ? Number.isFinite(value) : DECIMAL.test(text) && Number.isFinite(Number(text))) return text;
+  const got = typeof value === 'string' ? (text === '' ? 'an empty value' : JSON.stringify(text).slice(1, -1)) : text;
+  const note = spec.note === undefined ? '' : ` (${spec.note})`;
+  throw new InvalidArgumentError(`${option} must be a number of ${spec.unit}, such as ${spec.example}${note}; got ${got}`);
+}
+
+// Optimal string alignment distance: edits, counting a swap of two
+// neighbours as one (the commonest typo).
+function distance(a: string, b: string): number {
+  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) rows[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, rows[i - 2]![j - 2]! + 1);
+      rows[i]![j] = best;
+    }
+  }
+  return rows[a.length]![b.length]!;
+}
+
+/** The known option an unknown name most likely meant, if one is close enough. */
+export function suggestOption(option: string): string | undefined {
+  const candidates = [...TEXT_OPTIONS, ...Object.keys(NUMERIC_OPTIONS)];
+  // `emails-heartbeet` meant `emails-heartbeat`: try each split into queue and suffix.
+  for (let i = option.indexOf('-'); i > 0; i = option.indexOf('-', i + 1)) {
+    for (const suffix of Object.keys(QUEUE_NUMERIC_OPTIONS)) candidates.push(option.slice(0, i) + suffix);
+  }
+  const allowed = option.length < 6 ? 1 : 2;
+  let best: { name: string; d: number } | undefined;
+  for (const name of candidates) {
+    const d = distance(option.toLowerCase(), name);
+    if (d <= allowed && (best === undefined || d < best.d)) best = { name, d };
+  }
+  return best?.name;
+}
+
+/**
+ * A warning for an option name the core does not read (it is stored all
+ * the same), or `undefined` for a known one.
+ */
+export function configWarning(option: string): string | undefined {
+  if (isKnownOption(option)) return undefined;
+  const suggestion = suggestOption(option);
+  const hint = suggestion === undefined ? '' : ` Did you mean ${suggestion}?`;
+  return `${option} is not an option the core reads.${hint} It was stored anyway, since other qless clients may keep options of their own.`;
+}
+
+/** What {@link Config.set} reports. */
+export interface ConfigSetResult {
+  /** The text stored. */
+  value: string;
+  /** Set when the core does not read this option name (likely a typo); the value was stored anyway. */
+  warning: string | undefined;
+}
 
 /** Apply the typing rule to one stored value. */
 export function configValue(value: unknown): ConfigValue {
@@ -58,11 +185,17 @@ export class Config {
     return configValue(reply);
   }
 
-  /** Store a value; takes effect on the next call that reads it. */
-  async set(option: ConfigOption, value: ConfigValue): Promise<void> {
-    if (typeof value === 'number') args.finite(value, option);
-    else if (typeof value !== 'string') throw new InvalidArgumentError(`config value of ${option} must be a string or a number`);
-    await this.#client.call('config.set', args.name(option, 'option'), String(value));
+  /**
+   * Store a value; takes effect on the next call that reads it. A numeric
+   * option's value must be a finite number (or text that reads as one):
+   * anything else is refused with an InvalidArgumentError and nothing is
+   * written. An option name the core does not read is stored with a warning.
+   */
+  async set(option: ConfigOption, value: ConfigValue): Promise<ConfigSetResult> {
+    const name = args.name(option, 'option');
+    const text = configText(name, value);
+    await this.#client.call('config.set', name, text);
+    return { value: text, warning: configWarning(name) };
   }
 
   /** Remove a stored value; the built-in default (if any) applies again. */

@@ -14,7 +14,9 @@ export type QlessErrorCode =
   | 'WRONG_STATE'
   | 'INVALID_ARGUMENT'
   | 'CONNECTION'
-  | 'UNEXPECTED_REPLY';
+  | 'DURABILITY'
+  | 'UNEXPECTED_REPLY'
+  | 'FOREIGN_DATA';
 
 /** Base class of every error raised by qless-ts. */
 export class QlessError extends Error {
@@ -84,10 +86,69 @@ export class InvalidArgumentError extends QlessError {
   }
 }
 
+/**
+ * A job's data is not a JSON object (another qless client stored an array, a
+ * number or text), so `job.data` cannot hand it over as one; `job.rawData`
+ * has it as stored.
+ */
+export class ForeignDataError extends QlessError {
+  readonly jid: string;
+
+  constructor(jid: string, shape: string) {
+    super(`the data of job ${jid} is ${shape}, not a JSON object (another qless client stored it); read it from job.rawData, or assign job.data an object to replace it`, 'FOREIGN_DATA');
+    this.jid = jid;
+  }
+}
+
 /** Redis could not be reached (or went away mid-call). */
 export class ConnectionError extends QlessError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'CONNECTION', options);
+  }
+}
+
+/** What a {@link DurabilityError} reports about one write. */
+export interface DurabilityShortfall {
+  /** The core command (`put`, `complete`, …). */
+  command: string;
+  /** The job it was about, when there was one. */
+  jid?: string;
+  /** Replicas asked for, and how many confirmed the write in time. */
+  required: number;
+  acknowledged: number;
+  timeoutMs: number;
+  /** The command's own reply: the write was applied on the primary. */
+  reply: unknown;
+  /** Why replication could not be checked at all, when it could not (e.g. the connection went to a replica). */
+  reason?: string;
+}
+
+/**
+ * A write asked to be durable (`durability: { replicas }`) was applied on
+ * the primary, but fewer replicas than asked confirmed it (Redis `WAIT`)
+ * within the timeout: if the primary fails before they catch up, a replica
+ * promoted in its place may not have it. The write itself is not undone.
+ */
+export class DurabilityError extends QlessError {
+  readonly command: string;
+  readonly jid: string | undefined;
+  readonly required: number;
+  readonly acknowledged: number;
+  readonly timeoutMs: number;
+  readonly reply: unknown;
+
+  constructor(shortfall: DurabilityShortfall) {
+    const subject = shortfall.jid === undefined ? shortfall.command : `${shortfall.command} of job ${shortfall.jid}`;
+    const confirmed = shortfall.reason === undefined
+      ? `only ${shortfall.acknowledged} of ${shortfall.required} replica(s) confirmed it within ${shortfall.timeoutMs} ms`
+      : `its replication could not be confirmed (${shortfall.reason})`;
+    super(`${subject}: applied on the primary, but ${confirmed}; it may be lost if the primary fails before its replicas catch up`, 'DURABILITY');
+    this.command = shortfall.command;
+    this.jid = shortfall.jid;
+    this.required = shortfall.required;
+    this.acknowledged = shortfall.acknowledged;
+    this.timeoutMs = shortfall.timeoutMs;
+    this.reply = shortfall.reply;
   }
 }
 

@@ -12,12 +12,19 @@
  *   every call. Used when functions are unavailable (Redis < 7, ACLs that
  *   forbid FUNCTION, …) or when asked for.
  *
- * If Redis has forgotten the code (a restart, SCRIPT FLUSH or FUNCTION FLUSH)
- * it is loaded again and the call retried, so a long-running client survives
- * all of these.
+ * If Redis has forgotten the code (a restart, SCRIPT FLUSH or FUNCTION FLUSH,
+ * or a replica promoted by Sentinel that never had it) it is loaded again and
+ * the call retried, so a long-running client survives all of these.
+ *
+ * With durability settings, the calls that put or settle jobs are followed on
+ * the same connection, in the same round trip, by `WAIT <replicas> <timeout>`
+ * (see connection/durability.ts); a shortfall turns their outcome into a
+ * {@link DurabilityError}.
  */
 import type { Redis, ChainableCommander } from 'ioredis';
-import { classifyScriptError, ConnectionError, QlessError } from './errors.js';
+import { DURABLE_COMMANDS, durableJid, type Durability } from './connection/durability.js';
+import { isReplicaRefusal } from './connection/redis.js';
+import { classifyScriptError, ConnectionError, DurabilityError, QlessError } from './errors.js';
 import { coreLibrary, coreScript } from './script.js';
 
 /** A value the core accepts as an argument. */
@@ -68,6 +75,18 @@ interface TimedCall {
   args: readonly CoreArg[];
 }
 
+/** Options of a {@link ScriptGateway} beyond its connection, clock and mode. */
+export interface GatewayOptions {
+  /** Wait for this many replicas after durable writes (see connection/durability.ts). */
+  durability?: Durability | undefined;
+}
+
+/** What one round trip brought back: each script call's reply (or error), and the WAIT's count (or error) if one was sent. */
+interface Trip {
+  replies: Array<[Error | null, unknown]>;
+  waited: number | Error | undefined;
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : '';
 }
@@ -104,6 +123,8 @@ export class ScriptGateway {
   private readonly source: string;
   private readonly sha: string;
   private readonly library: { name: string; source: string };
+  /** Replicas to wait for after durable writes, or undefined. */
+  readonly durability: Durability | undefined;
   // Whether calls go out as FCALL; in `auto` mode this turns false for good
   // once the server shows it cannot load or run the library.
   private functions: boolean;
@@ -114,10 +135,11 @@ export class ScriptGateway {
   // Calls made while one is already going out in this tick; sent on the next.
   private gathering: Array<TimedCall & { resolve: (outcome: CoreOutcome) => void }> | undefined;
 
-  constructor(redis: Redis, clock: Clock = systemClock, mode: CoreMode = 'auto') {
+  constructor(redis: Redis, clock: Clock = systemClock, mode: CoreMode = 'auto', options: GatewayOptions = {}) {
     this.redis = redis;
     this.clock = clock;
     this.mode = mode;
+    this.durability = options.durability;
     const script = coreScript();
     this.source = script.source;
     this.sha = script.sha;
@@ -220,13 +242,14 @@ export class ScriptGateway {
 
   private async sendOne(call: TimedCall): Promise<CoreOutcome> {
     const argv = [call.command, String(call.now), ...call.args.map(String)];
+    const wait = this.waitsFor([call]);
     for (let attempt = 0; ; attempt++) {
       const functions = this.functions;
-      try {
-        return { ok: true, reply: await this.send(functions, argv) };
-      } catch (error) {
-        if (attempt >= 2 || !(await this.recover(functions, error))) return { ok: false, error: toQlessError(call.command, error) };
-      }
+      const trip = await this.trip(functions, [argv], wait);
+      const [error, reply] = trip.replies[0]!;
+      if (error && attempt < 2 && (await this.recover(functions, error))) continue;
+      const outcome: CoreOutcome = error ? { ok: false, error: toQlessError(call.command, error) } : { ok: true, reply: reply as CoreReply };
+      return wait ? this.checkWait([call], [outcome], trip.waited)[0]! : outcome;
     }
   }
 
@@ -239,31 +262,13 @@ export class ScriptGateway {
       for (const call of batch) argv.push(call.command, String(call.now), String(call.args.length), ...call.args.map(String));
       return argv;
     });
-    let replies: Array<[Error | null, unknown]> = [];
+    const wait = this.waitsFor(calls);
+    let trip: Trip;
     for (let attempt = 0; ; attempt++) {
       const functions = this.functions;
-      if (argvs.length === 1) {
-        // One script call (the usual batch): sent as is, without the cost
-        // of building and running an ioredis pipeline around it.
-        try {
-          replies = [[null, await this.send(functions, argvs[0]!)]];
-        } catch (error) {
-          replies = [[error as Error, null]];
-        }
-      } else {
-        const pipeline: ChainableCommander = this.redis.pipeline();
-        for (const argv of argvs) {
-          if (functions) pipeline.fcall(this.library.name, 0, ...argv);
-          else pipeline.evalsha(this.sha, 0, ...argv);
-        }
-        try {
-          replies = ((await pipeline.exec()) ?? []) as Array<[Error | null, unknown]>;
-        } catch (error) {
-          replies = argvs.map(() => [error as Error, null]);
-        }
-      }
+      trip = await this.trip(functions, argvs, wait);
       // A missing script fails every batch before it runs anything.
-      const failure = replies.find(([error]) => error !== null)?.[0];
+      const failure = trip.replies.find(([error]) => error !== null)?.[0];
       if (failure && attempt < 2 && (isMissingCode(failure) || (functions && isFunctionUnsupported(failure)))) {
         if (await this.recover(functions, failure)) continue;
       }
@@ -271,7 +276,7 @@ export class ScriptGateway {
     }
     const outcomes: CoreOutcome[] = [];
     batches.forEach((batch, b) => {
-      const [error, reply] = replies[b] ?? [new Error('pipeline returned no result'), null];
+      const [error, reply] = trip.replies[b] ?? [new Error('pipeline returned no result'), null];
       batch.forEach((call, k) => {
         if (error) {
           outcomes.push({ ok: false, error: toQlessError(call.command, error) });
@@ -282,7 +287,68 @@ export class ScriptGateway {
         else outcomes.push({ ok: true, reply: item as CoreReply });
       });
     });
-    return outcomes;
+    return wait ? this.checkWait(calls, outcomes, trip.waited) : outcomes;
+  }
+
+  /** Whether these calls are followed by a WAIT: durability is on and one of them is a durable write. */
+  private waitsFor(calls: readonly TimedCall[]): boolean {
+    return this.durability !== undefined && calls.some((call) => DURABLE_COMMANDS.has(call.command));
+  }
+
+  /**
+   * Send script calls, then (when `wait`) a WAIT, without waiting in
+   * between: one round trip. One call without WAIT (the usual case) goes out
+   * bare, without the cost of building and running an ioredis pipeline
+   * around it; anything more goes as a pipeline. Errors are returned, not
+   * thrown.
+   */
+  private async trip(functions: boolean, argvs: readonly string[][], wait: boolean): Promise<Trip> {
+    if (argvs.length === 1 && !wait) {
+      try {
+        return { replies: [[null, await this.send(functions, argvs[0]!)]], waited: undefined };
+      } catch (error) {
+        return { replies: [[error as Error, null]], waited: undefined };
+      }
+    }
+    const pipeline: ChainableCommander = this.redis.pipeline();
+    for (const argv of argvs) {
+      if (functions) pipeline.fcall(this.library.name, 0, ...argv);
+      else pipeline.evalsha(this.sha, 0, ...argv);
+    }
+    if (wait) pipeline.wait(this.durability!.replicas, this.durability!.timeoutMs);
+    let results: Array<[Error | null, unknown]>;
+    try {
+      results = ((await pipeline.exec()) ?? []) as Array<[Error | null, unknown]>;
+    } catch (error) {
+      results = [...argvs, ...(wait ? [null] : [])].map(() => [error as Error, null]);
+    }
+    if (!wait) return { replies: results, waited: undefined };
+    const [waitError, count] = results[argvs.length] ?? [new Error('no reply to WAIT'), null];
+    return { replies: results.slice(0, argvs.length), waited: waitError ?? Number(count) };
+  }
+
+  /**
+   * Turn the successful durable writes of a trip whose WAIT fell short (or
+   * failed) into {@link DurabilityError}s carrying their reply. Other
+   * outcomes are left as they are.
+   */
+  private checkWait(calls: readonly TimedCall[], outcomes: CoreOutcome[], waited: number | Error | undefined): CoreOutcome[] {
+    const { replicas, timeoutMs } = this.durability!;
+    if (typeof waited === 'number' && waited >= replicas) return outcomes;
+    return outcomes.map((outcome, i) => {
+      const call = calls[i]!;
+      if (!outcome.ok || !DURABLE_COMMANDS.has(call.command)) return outcome;
+      const shortfall = {
+        command: call.command,
+        jid: durableJid(call.command, call.args),
+        required: replicas,
+        acknowledged: typeof waited === 'number' ? waited : 0,
+        timeoutMs,
+        reply: outcome.reply,
+        ...(waited instanceof Error ? { reason: waited.message } : {}),
+      };
+      return { ok: false, error: new DurabilityError(shortfall) };
+    });
   }
 
   /**
@@ -310,6 +376,11 @@ export class ScriptGateway {
     } catch (error) {
       // Another client (or an earlier connection of ours) loaded it first.
       if (/already exists/.test(messageOf(error))) return;
+      // A replica refuses FUNCTION LOAD like any write: that says nothing
+      // about functions, so do not fall back to EVALSHA for good. (Through
+      // Sentinel the connection has already moved on to the primary and
+      // sent the load again; see connection/redis.ts.)
+      if (error instanceof Error && isReplicaRefusal(error)) throw toQlessError('FUNCTION LOAD', error);
       if (this.mode === 'auto' && error instanceof Error && error.name === 'ReplyError') {
         this.functions = false;
         return;

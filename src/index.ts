@@ -24,7 +24,7 @@ export {
 } from './job.js';
 export { RecurringJob, type RecurringUpdate } from './recurring.js';
 export { Jobs, type FailedJobs, type TrackedJobs } from './jobs.js';
-export { Config, configValue } from './config.js';
+export { Config, configValue, configWarning, NUMERIC_OPTIONS, QUEUE_NUMERIC_OPTIONS, type ConfigSetResult, type NumericOption } from './config.js';
 export { Workers, Queues } from './workers.js';
 export {
   Events,
@@ -66,10 +66,24 @@ export {
   LostLockError,
   WrongStateError,
   InvalidArgumentError,
+  ForeignDataError,
   ConnectionError,
+  DurabilityError,
+  type DurabilityShortfall,
   type QlessErrorCode,
   type ScriptErrorOptions,
 } from './errors.js';
+export {
+  parseConnectionUrl,
+  redactUrl,
+  resolveRedisUrl,
+  type ConnectionTarget,
+  type StandaloneTarget,
+  type SentinelTarget,
+  type ConnectionFlags,
+  type DurabilityOptions,
+  type Durability,
+} from './connection/index.js';
 export { UnexpectedReplyError, type JobRecord, type RecurringRecord } from './wire.js';
 export { ScriptGateway, systemClock, type Clock, type CoreArg, type CoreReply, type CoreCall, type CoreOutcome, type CoreMode } from './gateway.js';
 export type {

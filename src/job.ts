@@ -8,12 +8,12 @@
 import * as args from './args.js';
 import { lockSeconds } from './config.js';
 import { aboutJob, InvalidArgumentError, LostLockError, ScriptError } from './errors.js';
-import { checkStrings, encodeObject, encodeStrings, parseData } from './json.js';
+import { checkStrings, DataSlot, encodeObject, encodeStrings } from './json.js';
 import * as wire from './wire.js';
 import type { Client } from './client.js';
 import type { CoreArg, CoreCall, CoreOutcome, CoreReply } from './gateway.js';
 import type { Queue } from './queue.js';
-import type { CompleteResult, Failure, HistoryEntry, JobState, JsonObject } from './types.js';
+import type { CompleteResult, Failure, HistoryEntry, JobState, JsonObject, JsonValue } from './types.js';
 import type { JobRecord } from './wire.js';
 
 /**
@@ -43,8 +43,11 @@ export interface RequeueOptions {
   retries?: number;
 }
 
-/** A job's fields as plain data. */
-export type JobSnapshot = Omit<JobRecord, 'data'> & { data: JsonObject };
+/**
+ * A job's fields as plain data. `data` is the job's data object, or, for
+ * data another client stored that is not an object, whatever it stored.
+ */
+export type JobSnapshot = Omit<JobRecord, 'data'> & { data: JsonValue };
 
 // An AbortSignal that never fires, distinct per job so that listeners added
 // by one job's code do not pile up on a shared object.
@@ -115,9 +118,22 @@ export class Job {
   spawnedFromJid!: string | null;
   /**
    * The user's data. Change it freely: {@link Job.heartbeat}, {@link Job.complete},
-   * {@link Job.fail} and {@link Job.requeue} save it.
+   * {@link Job.fail} and {@link Job.requeue} save it. Reading it throws
+   * {@link ForeignDataError} when another client stored data that is not a
+   * JSON object (see {@link Job.rawData}); assigning an object replaces it.
    */
-  data!: JsonObject;
+  get data(): JsonObject {
+    return this.#data.object;
+  }
+
+  set data(value: JsonObject) {
+    this.#data.object = value;
+  }
+
+  /** The data exactly as the core held it when the job was last read (JSON text). */
+  get rawData(): string {
+    return this.#data.raw;
+  }
   /**
    * Aborted when the job should stop (the worker daemon replaces this with a
    * signal it aborts on a lost lock, a cancellation or a shutdown). Job code
@@ -139,10 +155,7 @@ export class Job {
   readonly #client: Client;
   #signal: AbortSignal | undefined;
   #outcome: JobOutcome | undefined;
-  // Data from another client that is not a JSON object: kept as text and sent
-  // back untouched unless the code replaced `data`.
-  #foreignData: string | undefined;
-  #placeholder: JsonObject | undefined;
+  #data!: DataSlot;
 
   /** @internal Jobs come from {@link Queue.pop}, {@link Queue.peek} and {@link Jobs.get}. */
   constructor(client: Client, record: JobRecord) {
@@ -203,16 +216,13 @@ export class Job {
       failure: this.failure,
       tracked: this.tracked,
       spawnedFromJid: this.spawnedFromJid,
-      data: this.data,
+      data: this.#data.snapshot,
     };
   }
 
   /** @internal The data as JSON text, refusing anything that is not plain JSON. */
   dataText(): string {
-    if (this.#foreignData !== undefined && this.data === this.#placeholder && Object.keys(this.data).length === 0) {
-      return this.#foreignData;
-    }
-    return encodeObject(this.data, `data of job ${this.jid}`);
+    return this.#data.encode();
   }
 
   private async call(command: string, ...rest: CoreArg[]): Promise<CoreReply> {
@@ -394,7 +404,9 @@ export class Job {
     const rest: CoreArg[] = [
       this.#client.workerName,
       args.name(queue, 'queue'),
-      this.jid,
+      // A job that already has such a jid (put by an older client) shares
+      // keys with another job's; moving it would spread the damage.
+      args.jid(this.jid),
       this.klass,
       this.dataText(),
       args.finite(options.delay ?? 0, 'delay'),
@@ -462,10 +474,7 @@ export class Job {
     this.failure = record.failure;
     this.tracked = record.tracked;
     this.spawnedFromJid = record.spawnedFromJid;
-    const { data, foreign } = parseData(record.data);
-    this.data = data;
-    this.#foreignData = foreign ? record.data : undefined;
-    this.#placeholder = foreign ? data : undefined;
+    this.#data = new DataSlot(this.jid, record.data);
   }
 }
 

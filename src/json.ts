@@ -3,10 +3,19 @@
  * `undefined` and functions, turns NaN into `null` and Dates into strings,
  * so data would not read back as it was written. Everything that is not
  * plain JSON is refused here, with the path of the offending value, before a
- * single byte reaches Redis.
+ * single byte reaches Redis; so is data nested deeper than other qless
+ * clients can read ({@link MAX_DEPTH}).
  */
-import { InvalidArgumentError } from './errors.js';
-import type { JsonObject } from './types.js';
+import { ForeignDataError, InvalidArgumentError } from './errors.js';
+import type { JsonObject, JsonValue } from './types.js';
+
+/**
+ * How deeply arrays and objects may nest in job data. Lua's cjson (the
+ * core, should it ever decode data) and Python's json module stop near
+ * 1000 levels, so deeper data could be written but not read by every
+ * client; refusing it also keeps the check's own recursion bounded.
+ */
+export const MAX_DEPTH = 1000;
 
 function describe(value: unknown): string {
   if (value === undefined) return 'undefined';
@@ -31,7 +40,7 @@ function pathOf(parent: string, key: string | number): string {
   return /^[A-Za-z_$][\w$]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
 }
 
-/** Throw unless `value` is made only of JSON values. */
+/** Throw unless `value` is made only of JSON values, nested at most {@link MAX_DEPTH} deep. */
 export function assertJson(value: unknown, path: string, seen: Set<object> = new Set()): void {
   switch (typeof value) {
     case 'string':
@@ -49,6 +58,11 @@ export function assertJson(value: unknown, path: string, seen: Set<object> = new
   }
   if (value === null) return;
   if (seen.has(value)) throw new InvalidArgumentError(`${path} refers back to itself (a cycle); qless data must be plain JSON`);
+  // `seen` holds exactly the containers on the path to this one.
+  if (seen.size >= MAX_DEPTH) {
+    const shown = path.length > 80 ? `${path.slice(0, 77)}…` : path;
+    throw new InvalidArgumentError(`${shown} is nested more than ${MAX_DEPTH} levels deep; qless data must be nested less deeply, so that every qless client can read it`);
+  }
   seen.add(value);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
@@ -93,16 +107,74 @@ export function checkStrings(values: readonly unknown[] | undefined, what: strin
   });
 }
 
-/** Parse a job's data text; data that is not an object is reported as such. */
-export function parseData(text: string): { data: JsonObject; foreign: boolean } {
-  let parsed: unknown;
+/**
+ * A job's data as stored, read: `object` when it is a JSON object (what
+ * qless-ts puts and job code expects), otherwise `value` holds whatever
+ * another client stored (an array, a number, text that is not JSON…) and
+ * `shape` names it for messages.
+ */
+export type StoredData = { object: JsonObject; value: JsonObject } | { object: undefined; value: JsonValue; shape: string };
+
+/** Parse a job's data text (see {@link StoredData}). */
+export function parseData(text: string): StoredData {
+  let parsed: JsonValue;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(text) as JsonValue;
   } catch {
-    return { data: {}, foreign: true };
+    return { object: undefined, value: text, shape: 'text that is not JSON' };
   }
-  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
-    return { data: parsed as JsonObject, foreign: false };
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return { object: parsed, value: parsed };
+  const shape = Array.isArray(parsed) ? 'a JSON array' : parsed === null ? 'JSON null' : `a JSON ${typeof parsed}`;
+  return { object: undefined, value: parsed, shape };
+}
+
+/**
+ * The data of a job or recurring template: the object code reads and
+ * changes, and what the core held when it was last read. Data another
+ * client stored that is not an object is never turned into something else:
+ * reading it as an object throws {@link ForeignDataError}, and it is sent
+ * back exactly as it was unless code assigns an object.
+ */
+export class DataSlot {
+  readonly #owner: string;
+  readonly #text: string;
+  readonly #stored: StoredData;
+  #object: JsonObject | undefined;
+
+  /** `owner` is the jid, for messages; `text` the stored data. */
+  constructor(owner: string, text: string) {
+    this.#owner = owner;
+    this.#text = text;
+    this.#stored = parseData(text);
+    this.#object = this.#stored.object;
   }
-  return { data: {}, foreign: true };
+
+  /** The data object; throws ForeignDataError when the stored data is not one. */
+  get object(): JsonObject {
+    if (this.#object !== undefined) return this.#object;
+    const stored = this.#stored;
+    throw new ForeignDataError(this.#owner, stored.object === undefined ? stored.shape : 'not an object');
+  }
+
+  set object(value: JsonObject) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new InvalidArgumentError(`data of job ${this.#owner} must be a plain JSON object, got ${Array.isArray(value) ? 'an array' : describe(value)}`);
+    }
+    this.#object = value;
+  }
+
+  /** The stored text, as last read. */
+  get raw(): string {
+    return this.#text;
+  }
+
+  /** The data as plain JSON for a snapshot: the object, else what was stored. */
+  get snapshot(): JsonValue {
+    return this.#object ?? this.#stored.value;
+  }
+
+  /** The JSON text to send: the object, checked, or the stored text untouched. */
+  encode(): string {
+    return this.#object === undefined ? this.#text : encodeObject(this.#object, `data of job ${this.#owner}`);
+  }
 }

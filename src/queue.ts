@@ -1,6 +1,8 @@
 /**
  * A queue handle: a name bound to a client. Creating one does no I/O; any
- * name is fine and the queue appears in listings once a job is put into it.
+ * non-empty name is fine and the queue appears in listings once a job is
+ * put into it. (The core would take `''` as a queue too, but no command
+ * could then tell it from "no queue", so the client refuses it.)
  */
 import { randomUUID } from 'node:crypto';
 import * as args from './args.js';
@@ -8,6 +10,7 @@ import { lockSeconds } from './config.js';
 import { InvalidArgumentError, QlessError } from './errors.js';
 import { encodeObject, encodeStrings } from './json.js';
 import { completeJobs, Job, jobFromValue, type CompleteOutcome } from './job.js';
+import * as keys from './keys.js';
 import { klassOf, type KlassRef } from './klass.js';
 import * as wire from './wire.js';
 import type { Client } from './client.js';
@@ -91,7 +94,7 @@ export class Queue {
   /** @internal Use {@link Client.queue}. */
   constructor(client: Client, name: string) {
     this.#client = client;
-    this.name = name;
+    this.name = args.name(name, 'queue name');
     const listing = (state: string) => async (offset = 0, count = 25) =>
       wire.strings('jobs', await client.call('jobs', state, name, ...page(offset, count)));
     this.jobs = {
@@ -104,7 +107,7 @@ export class Queue {
         const [start, n] = page(offset, count);
         if (n === 0) return [];
         // The core has no `jobs waiting`; pop takes the highest score first.
-        return client.redis.zrevrange(`ql:q:${name}-work`, start, start + n - 1);
+        return client.redis.zrevrange(keys.queueWork(name), start, start + n - 1);
       },
     };
   }
@@ -116,7 +119,7 @@ export class Queue {
 
   private putArgs(klass: KlassRef, data: object, options: PutOptions): CoreArg[] {
     const fresh = options.jid === undefined;
-    const jid = fresh ? newJid() : args.name(options.jid, 'jid');
+    const jid = fresh ? newJid() : args.jid(options.jid);
     const klassName = klassOf(klass);
     const dataText = encodeObject(data, 'data');
     const delay = args.finite(options.delay ?? 0, 'delay');
@@ -216,7 +219,7 @@ export class Queue {
    * template's jid; read it back with {@link Jobs.get}.
    */
   async recur(klass: KlassRef, data: object, options: RecurOptions): Promise<string> {
-    const jid = options.jid === undefined ? newJid() : args.name(options.jid, 'jid');
+    const jid = options.jid === undefined ? newJid() : args.jid(options.jid);
     const klassName = klassOf(klass);
     const dataText = encodeObject(data, 'data');
     const interval = args.finite(options?.interval, 'interval');

@@ -5,12 +5,13 @@
  */
 import * as args from './args.js';
 import { aboutJob, InvalidArgumentError } from './errors.js';
-import { checkStrings, encodeObject, parseData } from './json.js';
+import { checkStrings, DataSlot, encodeObject } from './json.js';
+import * as keys from './keys.js';
 import { klassOf, type KlassRef } from './klass.js';
 import * as wire from './wire.js';
 import type { Client } from './client.js';
 import type { CoreArg, CoreReply } from './gateway.js';
-import type { JsonObject } from './types.js';
+import type { JsonObject, JsonValue } from './types.js';
 import type { RecurringRecord } from './wire.js';
 
 /** Fields of a recurring job that {@link RecurringJob.update} can change. */
@@ -34,8 +35,23 @@ export class RecurringJob {
   klass: string;
   /** The queue its children are put into. */
   queue: string;
-  /** Data each child starts with. */
-  data: JsonObject;
+  /**
+   * Data each child starts with. Throws ForeignDataError when another
+   * client stored data that is not a JSON object (see {@link RecurringJob.rawData}).
+   */
+  get data(): JsonObject {
+    return this.#data.object;
+  }
+
+  set data(value: JsonObject) {
+    this.#data.object = value;
+  }
+
+  /** The data exactly as the core held it when the template was read (JSON text). */
+  get rawData(): string {
+    return this.#data.raw;
+  }
+
   priority: number;
   tags: string[];
   retries: number;
@@ -47,6 +63,7 @@ export class RecurringJob {
   backlog: number;
 
   readonly #client: Client;
+  readonly #data: DataSlot;
 
   /** @internal Recurring jobs come from {@link Queue.recur} and {@link Jobs.get}. */
   constructor(client: Client, record: RecurringRecord) {
@@ -54,7 +71,7 @@ export class RecurringJob {
     this.jid = record.jid;
     this.klass = record.klass;
     this.queue = record.queue;
-    this.data = parseData(record.data).data;
+    this.#data = new DataSlot(record.jid, record.data);
     this.priority = record.priority;
     this.tags = record.tags;
     this.retries = record.retries;
@@ -81,7 +98,7 @@ export class RecurringJob {
    * template no longer exists. Read straight from its queue's schedule.
    */
   async next(): Promise<number | null> {
-    const score = await this.#client.redis.zscore(`ql:q:${this.queue}-recur`, this.jid);
+    const score = await this.#client.redis.zscore(keys.queueRecur(this.queue), this.jid);
     return score === null ? null : Number(score);
   }
 
@@ -133,12 +150,12 @@ export class RecurringJob {
   }
 
   /** The template's fields as plain data. */
-  toJSON(): Omit<RecurringRecord, 'data'> & { data: JsonObject } {
+  toJSON(): Omit<RecurringRecord, 'data'> & { data: JsonValue } {
     return {
       jid: this.jid,
       klass: this.klass,
       queue: this.queue,
-      data: this.data,
+      data: this.#data.snapshot,
       priority: this.priority,
       tags: this.tags,
       retries: this.retries,

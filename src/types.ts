@@ -109,6 +109,11 @@ export interface WorkerCounts {
   jobs: number;
   /** Jobs whose lock expired without a pop noticing yet. */
   stalled: number;
+  /**
+   * When the core last heard from it (its latest pop or heartbeat), in
+   * seconds since the epoch; `null` if it was forgotten while being listed.
+   */
+  lastSeen: number | null;
 }
 
 /** The jids a worker holds, as listed by {@link Workers.get}. */

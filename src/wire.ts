@@ -362,12 +362,21 @@ export function queueStats(command: string, reply: CoreReply): QueueStats {
   };
 }
 
-/** Worker listing (from `workers`). */
-export function workerCounts(command: string, reply: CoreReply): WorkerCounts[] {
+/** Worker listing (from `workers`), each with the time it was last seen from `seen` (name → seconds). */
+export function workerCounts(command: string, reply: CoreReply, seen: ReadonlyMap<string, number> = new Map()): WorkerCounts[] {
   return jsonList(command, reply).map((value) => {
     if (!isObject(value)) throw new UnexpectedReplyError(command, `expected a worker, got ${describe(value)}`);
-    return { name: str(value['name']), jobs: num(value['jobs']), stalled: num(value['stalled']) };
+    const name = str(value['name']);
+    return { name, jobs: num(value['jobs']), stalled: num(value['stalled']), lastSeen: seen.get(name) ?? null };
   });
+}
+
+/** A Redis `ZRANGE … WITHSCORES` reply as member → score. */
+export function scores(command: string, reply: unknown): Map<string, number> {
+  if (!Array.isArray(reply) || reply.length % 2 !== 0) throw new UnexpectedReplyError(command, `expected members with scores, got ${describe(reply)}`);
+  const result = new Map<string, number>();
+  for (let i = 0; i < reply.length; i += 2) result.set(String(reply[i]), num(reply[i + 1]));
+  return result;
 }
 
 /** One worker's jobs (from `workers <name>`). */

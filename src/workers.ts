@@ -2,9 +2,10 @@
  * `client.workers` and `client.queues`: who is working, and what each queue
  * holds. Workers are known to the core by the name they pop and heartbeat
  * with, and are forgotten after `max-worker-age` seconds (default a day) of
- * silence.
+ * silence, or sooner by {@link Workers.deregister}.
  */
 import * as args from './args.js';
+import * as keys from './keys.js';
 import * as wire from './wire.js';
 import type { Client } from './client.js';
 import type { QueueCounts, WorkerCounts, WorkerJobs } from './types.js';
@@ -18,9 +19,14 @@ export class Workers {
     this.#client = client;
   }
 
-  /** Every known worker, most recently seen first, with its job counts. */
+  /** Every known worker, most recently seen first, with its job counts and when it was last seen. */
   async counts(): Promise<WorkerCounts[]> {
-    return wire.workerCounts('workers', await this.#client.call('workers'));
+    // The listing first: it prunes the workers older than max-worker-age.
+    const listing = await this.#client.call('workers');
+    // The core's listing does not say when each worker was last seen (and
+    // its reply must stay as qless-core's), so that is read from the key.
+    const seen = wire.scores('workers', await this.#client.redis.zrevrange(keys.WORKERS, 0, -1, 'WITHSCORES'));
+    return wire.workerCounts('workers', listing, seen);
   }
 
   /** The jobs one worker holds (empty lists for an unknown name). */
@@ -28,7 +34,10 @@ export class Workers {
     return wire.workerJobs('workers', await this.#client.call('workers', args.name(name, 'worker name')));
   }
 
-  /** Drop workers from the listing (they reappear on their next pop or heartbeat). */
+  /**
+   * Forget workers: drop them from the listing (a worker still running
+   * reappears on its next pop or heartbeat; the jobs it holds are untouched).
+   */
   async deregister(...names: string[]): Promise<void> {
     if (names.length === 0) return;
     await this.#client.call('worker.deregister', ...names.map((n) => args.name(n, 'worker name')));

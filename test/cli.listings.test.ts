@@ -19,15 +19,15 @@ describe('workers', () => {
     await make({ workerName: 'idle-1' }).queue('empty').pop();
     const list = await cli('workers');
     expect(list.code, list.stderr).toBe(0);
-    expect(list.stdout).toBe('worker   jobs  stalled\nidle-1      0        0\ngnome-1     1        0\n');
+    expect(list.stdout).toMatch(/^worker   jobs  stalled  last seen\nidle-1      0        0  (just now|\d+(\.\d+)?s ago)\ngnome-1     1        0  (just now|\d+(\.\d+)?s ago)\n$/);
     expect(await runJson(cli, 'workers')).toEqual([
-      { name: 'idle-1', jobs: 0, stalled: 0 },
-      { name: 'gnome-1', jobs: 1, stalled: 0 },
+      { name: 'idle-1', jobs: 0, stalled: 0, lastSeen: expect.any(Number) },
+      { name: 'gnome-1', jobs: 1, stalled: 0, lastSeen: expect.any(Number) },
     ]);
     const one = await cli('worker', 'gnome-1');
     expect(one.code, one.stderr).toBe(0);
-    expect(one.stdout).toMatch(/^gnome-1: 1 job, 0 stalled\n\njobs\n {2}jid +klass +queue +state +lock\n {2}held +gnomes\.GnomesJob +q +running +in \d+(\.\d+)?s\n$/);
-    expect(await runJson(cli, 'worker', 'gnome-1')).toEqual({ name: 'gnome-1', jobs: ['held'], stalled: [] });
+    expect(one.stdout).toMatch(/^gnome-1: 1 job, 0 stalled, last seen (just now|\d+(\.\d+)?s ago)\n\njobs\n {2}jid +klass +queue +state +lock\n {2}held +gnomes\.GnomesJob +q +running +in \d+(\.\d+)?s\n$/);
+    expect(await runJson(cli, 'worker', 'gnome-1')).toEqual({ name: 'gnome-1', jobs: ['held'], stalled: [], lastSeen: expect.any(Number) });
   });
 
   it('says so for no workers, and exits 1 for an unknown one', async () => {

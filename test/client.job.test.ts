@@ -291,12 +291,34 @@ describe('tracking, tags, dependencies, priority, requeue, log', () => {
     expect(job.queueHandle().name).toBe('q');
   });
 
-  it('keeps data that another client stored as a non-object', async () => {
+  it('keeps data that another client stored as a non-object, and refuses loudly to read it as one', async () => {
     const client = make();
     await client.call('put', 'other', 'q', 'foreign', 'a.B', '[1,2]', 0);
     const job = (await client.queue('q').pop())!;
-    expect(job.data).toEqual({});
+    // Not silently `{}`: reading it as an object names the job and what is there.
+    expect(() => job.data).toThrow(qless.ForeignDataError);
+    expect(() => job.data).toThrow('the data of job foreign is a JSON array, not a JSON object (another qless client stored it); read it from job.rawData');
+    expect(job.rawData).toBe('[1,2]');
+    expect(job.toJSON().data).toEqual([1, 2]);
+    await job.heartbeat();
     await job.complete();
     expect(await ctx.redis.hget('ql:j:foreign', 'data')).toBe('[1,2]');
+
+    // Code may replace it with an object, which is then saved as usual.
+    await client.call('put', 'other', 'q', 'scalar', 'a.B', '7', 0);
+    const scalar = (await client.queue('q').pop())!;
+    expect(() => scalar.data).toThrow('the data of job scalar is a JSON number');
+    expect(() => (scalar.data = [1] as unknown as qless.JsonObject)).toThrow(qless.InvalidArgumentError);
+    scalar.data = { replaced: true };
+    scalar.data['more'] = 1;
+    await scalar.complete();
+    expect(await ctx.redis.hget('ql:j:scalar', 'data')).toBe('{"replaced":true,"more":1}');
+
+    // A recurring template the same way.
+    await client.call('recur', 'q', 'tpl', 'a.B', '["x"]', 'interval', 60, 0);
+    const template = (await client.jobs.get('tpl')) as qless.RecurringJob;
+    expect(() => template.data).toThrow('the data of job tpl is a JSON array');
+    expect(template.rawData).toBe('["x"]');
+    expect(template.toJSON().data).toEqual(['x']);
   });
 });

@@ -99,7 +99,7 @@ describe('client.workers', () => {
     expect(await client.workers.counts()).toEqual([]);
     await client.queue('q').put('a.B', {}, { jid: 'a' });
     await client.queue('q').pop();
-    expect(await client.workers.counts()).toEqual([{ name: 'w1', jobs: 1, stalled: 0 }]);
+    expect(await client.workers.counts()).toEqual([{ name: 'w1', lastSeen: client.now(), jobs: 1, stalled: 0 }]);
     expect(await client.workers.get('w1')).toEqual({ jobs: ['a'], stalled: [] });
     expect(await client.workers.get('nobody')).toEqual({ jobs: [], stalled: [] });
     clock.advance(61);

@@ -3,68 +3,38 @@
  * headless Chromium), checked through the client library: the state in
  * Redis must have changed exactly as the button said.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
 import { useRedis } from './support/redis.js';
-import { serveDashboard, useBrowser, type ServedDashboard } from './support/web.js';
+import { useBrowser, useDashboardTab } from './support/web.js';
 
 const ctx = useRedis();
 const browser = useBrowser();
-let served: ServedDashboard;
-let context: BrowserContext;
-let page: Page;
-let client: qless.Client;
-
-beforeAll(async () => {
-  served = await serveDashboard(ctx);
-  context = await browser.context();
-  page = await context.newPage();
-  client = qless.client(ctx.url, { workerName: 'worker-1' });
-}, 60_000);
-
-afterAll(async () => {
-  await context?.close();
-  await served?.close();
-  await client?.close();
-});
-
-async function visit(path: string): Promise<void> {
-  const res = await page.goto(new URL(path, served.url).toString());
-  expect(res!.status(), path).toBe(200);
-}
-
-/** Click a button and wait for the page the action redirects to. */
-async function press(name: string | RegExp, scope = page.locator('body')): Promise<void> {
-  await Promise.all([page.waitForEvent('load'), scope.getByRole('button', { name, exact: typeof name === 'string' }).click()]);
-}
-
-async function flash(): Promise<string> {
-  return page.locator('.flash').innerText();
-}
+const tab = useDashboardTab(ctx, browser);
+const { visit, press, flash } = tab;
 
 async function job(jid: string): Promise<qless.Job> {
-  const found = await client.jobs.get(jid);
+  const found = await tab.client.jobs.get(jid);
   if (!(found instanceof qless.Job)) throw new Error(`job ${jid} is gone`);
   return found;
 }
 
 async function failJob(queue: string, jid: string, group: string, options: qless.PutOptions = {}): Promise<void> {
-  await client.queue(queue).put('app.Job', { n: jid }, { jid, ...options });
-  const popped = await client.queue(queue).pop();
+  await tab.client.queue(queue).put('app.Job', { n: jid }, { jid, ...options });
+  const popped = await tab.client.queue(queue).pop();
   expect(popped?.jid).toBe(jid);
   await popped!.fail(group, `boom in ${jid}`);
 }
 
 describe('queue actions', () => {
   it('pause and unpause', async () => {
-    await client.queue('q').put('app.Job', {});
+    await tab.client.queue('q').put('app.Job', {});
     await visit('queues/q');
     await press('Pause');
     expect(await flash()).toContain('Paused queue q');
-    expect((await client.queue('q').counts()).paused).toBe(true);
+    expect((await tab.client.queue('q').counts()).paused).toBe(true);
     await press('Unpause');
-    expect((await client.queue('q').counts()).paused).toBe(false);
+    expect((await tab.client.queue('q').counts()).paused).toBe(false);
   });
 });
 
@@ -76,64 +46,64 @@ describe('job actions', () => {
     expect(await flash()).toContain('Retried job f1 in queue q');
     const retried = await job('f1');
     expect(retried).toMatchObject({ state: 'waiting', queue: 'q', klass: 'app.Job', priority: 4, tags: ['t1', 't2'], retries: 2, remaining: 2, data: { n: 'f1' } });
-    expect(await client.jobs.failed()).toEqual({});
+    expect(await tab.client.jobs.failed()).toEqual({});
   });
 
   it('cancel deletes the job', async () => {
-    await client.queue('q').put('app.Job', {}, { jid: 'c1' });
+    await tab.client.queue('q').put('app.Job', {}, { jid: 'c1' });
     await visit('jobs/c1');
     await press('Cancel');
-    expect(page.url()).toMatch(/\/queues\/q$/);
-    expect(await client.jobs.get('c1')).toBeNull();
+    expect(tab.page.url()).toMatch(/\/queues\/q$/);
+    expect(await tab.client.jobs.get('c1')).toBeNull();
   });
 
   it('cancel of a job others depend on is refused with the reason, and nothing changes', async () => {
-    await client.queue('q').put('app.Job', {}, { jid: 'parent' });
-    await client.queue('q').put('app.Job', {}, { jid: 'child', depends: ['parent'] });
+    await tab.client.queue('q').put('app.Job', {}, { jid: 'parent' });
+    await tab.client.queue('q').put('app.Job', {}, { jid: 'child', depends: ['parent'] });
     await visit('jobs/parent');
     await press('Cancel');
-    expect(await flash()).toContain('is a dependency of child');
+    expect(await flash()).toBe('Job parent cannot be canceled on its own: job child depends on it. Cancel both together (or the dependent job first).');
     expect((await job('parent')).state).toBe('waiting');
   });
 
   it('move to another queue, change priority', async () => {
-    await client.queue('q').put('app.Job', {}, { jid: 'm1' });
+    await tab.client.queue('q').put('app.Job', {}, { jid: 'm1' });
     await visit('jobs/m1');
-    await page.getByLabel('Move to queue').fill('elsewhere');
+    await tab.page.getByLabel('Move to queue').fill('elsewhere');
     await press('Move');
     expect((await job('m1')).queue).toBe('elsewhere');
-    await page.getByLabel('Priority').fill('-7.5');
+    await tab.page.getByLabel('Priority').fill('-7.5');
     await press('Set');
     expect((await job('m1')).priority).toBe(-7.5);
   });
 
   it('tag and untag', async () => {
-    await client.queue('q').put('app.Job', {}, { jid: 't1', tags: ['old'] });
+    await tab.client.queue('q').put('app.Job', {}, { jid: 't1', tags: ['old'] });
     await visit('jobs/t1');
-    await page.getByLabel('Add tag').fill('new tag/with <chars>');
+    await tab.page.getByLabel('Add tag').fill('new tag/with <chars>');
     await press('Tag');
     expect((await job('t1')).tags).toEqual(['old', 'new tag/with <chars>']);
     await press('Remove tag new tag/with <chars>');
     expect((await job('t1')).tags).toEqual(['old']);
-    expect((await client.jobs.tagged('new tag/with <chars>')).total).toBe(0);
+    expect((await tab.client.jobs.tagged('new tag/with <chars>')).total).toBe(0);
   });
 
   it('track and untrack', async () => {
-    await client.queue('q').put('app.Job', {}, { jid: 'tr1' });
+    await tab.client.queue('q').put('app.Job', {}, { jid: 'tr1' });
     await visit('jobs/tr1');
     await press('Track');
     expect((await job('tr1')).tracked).toBe(true);
-    expect(await page.locator('h1').innerText()).toContain('tracked');
+    expect(await tab.page.locator('h1').innerText()).toContain('tracked');
     await press('Untrack');
     expect((await job('tr1')).tracked).toBe(false);
   });
 
   it('stop a recurring job', async () => {
-    await client.queue('cron').recur('cron.Tick', {}, { interval: 60, jid: 'tick' });
+    await tab.client.queue('cron').recur('cron.Tick', {}, { interval: 60, jid: 'tick' });
     await visit('jobs/tick');
     await press('Stop recurring');
-    expect(await client.jobs.get('tick')).toBeNull();
-    expect(page.url()).toMatch(/\/recurring$/);
+    expect(await tab.client.jobs.get('tick')).toBeNull();
+    expect(tab.page.url()).toMatch(/\/recurring$/);
   });
 });
 
@@ -146,7 +116,7 @@ describe('failure group actions', () => {
     await visit('failed/grp');
     await press('Retry all 3');
     expect(await flash()).toContain('Retried 3 jobs of grp');
-    expect(await client.jobs.failed()).toEqual({ 'other-group': 1 });
+    expect(await tab.client.jobs.failed()).toEqual({ 'other-group': 1 });
     expect((await job('g1')).queue).toBe('a');
     expect((await job('g2')).queue).toBe('b');
     expect((await job('g3')).state).toBe('waiting');
@@ -158,31 +128,31 @@ describe('failure group actions', () => {
     await visit('failed/grp');
     await press('Cancel all 2');
     expect(await flash()).toContain('Canceled 2 jobs of grp');
-    expect(await client.jobs.failed()).toEqual({});
-    expect(await client.jobs.multiget(['x1', 'x2'])).toEqual([]);
+    expect(await tab.client.jobs.failed()).toEqual({});
+    expect(await tab.client.jobs.multiget(['x1', 'x2'])).toEqual([]);
   });
 
   it('retry all handles more jobs than one batch', async () => {
     for (let i = 0; i < 130; i++) await failJob('bulk', `b${i}`, 'bulk-group');
     await visit('failed/bulk-group');
     await press('Retry all 130');
-    expect(await client.jobs.failed()).toEqual({});
-    expect((await client.queue('bulk').counts()).waiting).toBe(130);
+    expect(await tab.client.jobs.failed()).toEqual({});
+    expect((await tab.client.queue('bulk').counts()).waiting).toBe(130);
   });
 });
 
 describe('config actions', () => {
   it('change an option, set a new one, unset it', async () => {
     await visit('config');
-    const row = page.locator('tr[data-option="heartbeat"]');
+    const row = tab.page.locator('tr[data-option="heartbeat"]');
     await row.locator('input[name="value"]').fill('120');
     await press('Save', row);
-    expect(await client.config.get('heartbeat')).toBe(120);
-    await page.getByLabel('Option', { exact: true }).fill('emails-heartbeat');
-    await page.getByLabel('Value', { exact: true }).fill('30');
+    expect(await tab.client.config.get('heartbeat')).toBe(120);
+    await tab.page.getByLabel('Option', { exact: true }).fill('emails-heartbeat');
+    await tab.page.getByLabel('Value', { exact: true }).fill('30');
     await press('Set');
-    expect(await client.config.get('emails-heartbeat')).toBe(30);
+    expect(await tab.client.config.get('emails-heartbeat')).toBe(30);
     await press('Unset emails-heartbeat');
-    expect(await client.config.get('emails-heartbeat')).toBeNull();
+    expect(await tab.client.config.get('emails-heartbeat')).toBeNull();
   });
 });

@@ -220,6 +220,111 @@ describe('authentication', () => {
   });
 });
 
+describe('sign-in: where to go next', () => {
+  // Each of these reads, to a browser, as another host (or a path outside the dashboard).
+  const offsite = [
+    '//evil.example/',
+    '/\t/evil.example',
+    '/\n/evil.example',
+    '/\r\n/evil.example',
+    '/\\evil.example',
+    '\\/evil.example',
+    ' //evil.example',
+    '\u0000//evil.example',
+    '/.//evil.example',
+    'https://evil.example/',
+    'http://evil.example\\@dashboard/',
+    'javascript:alert(1)',
+  ];
+
+  it('sends the browser only to same-origin paths, normalised as a browser reads them', async () => {
+    const s = await serve({ auth: { token: 'tok-123' } });
+    for (const next of offsite) {
+      const session = new Session(s.origin);
+      const form = await session.page(`/login?next=${encodeURIComponent(next)}`);
+      const hidden = /name="next" value="([^"]*)"/.exec(form.html)![1]!;
+      expect(new URL(hidden, s.origin).origin, `${JSON.stringify(next)} → ${hidden}`).toBe(s.origin);
+      const res = await session.post('/login', { _csrf: form.csrf!, token: 'tok-123', next });
+      expect(res.status, JSON.stringify(next)).toBe(303);
+      const location = res.headers.get('location')!;
+      expect(new URL(location, s.origin).origin, `${JSON.stringify(next)} → ${location}`).toBe(s.origin);
+      expect(location).not.toMatch(/^\/\/|[\\\t\r\n]/);
+    }
+    // Same-origin paths survive, in their normalised form.
+    const session = new Session(s.origin);
+    const form = await session.page('/login');
+    const kept = async (next: string): Promise<string | null> =>
+      (await session.post('/login', { _csrf: form.csrf!, token: 'tok-123', next })).headers.get('location');
+    expect(await kept('/queues/q?state=running#jobs')).toBe('/queues/q?state=running#jobs');
+    expect(await kept('/queues/a%2Fb')).toBe('/queues/a%2Fb');
+    expect(await kept('/jobs/../failed')).toBe('/failed');
+    expect(await kept('/%2F%2Fevil.example')).toBe('/%2F%2Fevil.example');
+    // Relative to an http page, "http:x" is a path of ours, as a browser reads it.
+    expect(await kept('http:evil.example')).toBe('/evil.example');
+  });
+
+  it('under a prefix, only paths inside the dashboard', async () => {
+    const s = await serve({ auth: { token: 'tok-123' }, prefix: '/qless' });
+    const session = new Session(s.origin);
+    const form = await session.page('/qless/login');
+    const next = async (value: string): Promise<string | null> =>
+      (await session.post('/qless/login', { _csrf: form.csrf!, token: 'tok-123', next: value })).headers.get('location');
+    expect(await next('/qless/queues/q')).toBe('/qless/queues/q');
+    expect(await next('/qless/../admin')).toBe('/qless/');
+    expect(await next('/qlessy/')).toBe('/qless/');
+    // Only a path of ours, however odd.
+    expect(await next('/qless/\t/..//evil.example')).toBe('/qless//evil.example');
+  });
+
+  it('in Chromium, signing in with a next of "/<tab>/evil.example" stays on the dashboard', async () => {
+    const s = await serve({ auth: { token: 'tok-123' } });
+    const context = await browser.context();
+    const page = await context.newPage();
+    await page.goto(`${s.url}login?next=${encodeURIComponent('/\t/evil.example')}`);
+    await page.getByLabel('Access token').fill('tok-123');
+    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Sign in' }).click()]);
+    expect(new URL(page.url()).origin).toBe(s.origin);
+    expect(await page.locator('h1').innerText()).toContain('Overview');
+    await context.close();
+  });
+});
+
+describe('behind a reverse proxy', () => {
+  async function pausedBy(s: ServedDashboard, headers: Record<string, string>): Promise<number> {
+    await client.queue('q').unpause();
+    const session = new Session(s.origin);
+    const { csrf } = await session.page('/queues/q');
+    return (await session.post('/queues/q/pause', { _csrf: csrf! }, headers)).status;
+  }
+
+  it('ignores X-Forwarded-Host/-Proto for the origin check unless trustProxy says so', async () => {
+    await client.queue('q').put('app.Job', {});
+    const proxied = { origin: 'https://jobs.example.com', 'x-forwarded-host': 'jobs.example.com', 'x-forwarded-proto': 'https' };
+    const plain = await serve();
+    expect(await pausedBy(plain, proxied)).toBe(403);
+    expect(await paused('q')).toBe(false);
+
+    const trusting = await serve({ trustProxy: true });
+    expect(await pausedBy(trusting, proxied)).toBe(303);
+    expect(await paused('q')).toBe(true);
+    // The scheme must agree too, and another host is still another host.
+    expect(await pausedBy(trusting, { ...proxied, 'x-forwarded-proto': 'http' })).toBe(403);
+    expect(await pausedBy(trusting, { ...proxied, origin: 'https://evil.example' })).toBe(403);
+    expect(await pausedBy(trusting, { ...proxied, 'x-forwarded-host': 'evil.example, jobs.example.com' })).toBe(403);
+    expect(await paused('q')).toBe(false);
+  });
+
+  it('marks cookies Secure when a trusted proxy says the browser used https', async () => {
+    const secure = async (options: { trustProxy?: boolean }): Promise<boolean> => {
+      const s = await serve(options);
+      const res = await fetch(s.url, { headers: { 'x-forwarded-proto': 'https' } });
+      return /; Secure/.test(res.headers.getSetCookie().join('\n'));
+    };
+    expect(await secure({})).toBe(false);
+    expect(await secure({ trustProxy: true })).toBe(true);
+  });
+});
+
 describe('mounting', () => {
   it('under a prefix in node:http: links carry the prefix, other paths go to next()', async () => {
     const s = await serve({ prefix: '/qless' });
@@ -306,21 +411,34 @@ describe('qless-ts-web command', () => {
     child = undefined;
   });
 
-  it('serves the dashboard with the options given, and stops on SIGTERM', async () => {
-    await client.queue('cli-q').put('app.Job', {});
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/web.ts', '--host', ctx.url, '--port', '0', '--prefix', '/q', '--token', 'tkn', '--read-only'], {
+  /** Start `qless-ts-web` with these arguments; resolves with what it printed once it serves. */
+  async function startWeb(args: readonly string[]): Promise<{ url: string; out: string }> {
+    const started = spawn(process.execPath, ['--import', 'tsx', 'src/cli/web.ts', '--host', ctx.url, '--port', '0', ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    child = started;
     let out = '';
-    child.stdout!.on('data', (chunk) => (out += String(chunk)));
-    child.stderr!.on('data', (chunk) => (out += String(chunk)));
+    started.stdout.on('data', (chunk) => (out += String(chunk)));
+    started.stderr.on('data', (chunk) => (out += String(chunk)));
     const deadline = Date.now() + 20_000;
     while (!/serving (http:\/\/\S+)/.test(out)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`qless-ts-web did not start: ${out}`);
+      if (Date.now() > deadline || started.exitCode !== null) throw new Error(`qless-ts-web did not start: ${out}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    const url = /serving (http:\/\/\S+)/.exec(out)![1]!;
+    return { url: /serving (http:\/\/\S+)/.exec(out)![1]!, out };
+  }
+
+  /** SIGTERM the running `qless-ts-web` and resolve with its exit status. */
+  async function stopWeb(): Promise<number | null> {
+    const exit = new Promise<number | null>((done) => child!.once('exit', (code) => done(code)));
+    child!.kill('SIGTERM');
+    return exit;
+  }
+
+  it('serves the dashboard with the options given, and stops on SIGTERM', async () => {
+    await client.queue('cli-q').put('app.Job', {});
+    const { url, out } = await startWeb(['--prefix', '/q', '--token', 'tkn', '--read-only']);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/q\/$/);
     expect(out).toContain('(read-only)');
     expect((await fetch(url)).status).toBe(401);
@@ -332,9 +450,18 @@ describe('qless-ts-web command', () => {
     const root = await fetch(url.replace(/\/q\/$/, '/'), { redirect: 'manual' });
     expect(root.status).toBe(302);
     expect(root.headers.get('location')).toBe('/q/');
-    const exit = new Promise<number | null>((done) => child!.once('exit', (code) => done(code)));
-    child.kill('SIGTERM');
-    expect(await exit).toBe(0);
+    expect(await stopWeb()).toBe(0);
+  }, 30_000);
+
+  it('--trust-proxy makes it believe the proxy headers', async () => {
+    await client.queue('cli-q').put('app.Job', {});
+    const url = new URL((await startWeb(['--trust-proxy'])).url);
+    const session = new Session(url.origin);
+    const { csrf } = await session.page('/queues/cli-q');
+    const res = await session.post('/queues/cli-q/pause', { _csrf: csrf! }, { origin: 'https://jobs.example.com', 'x-forwarded-host': 'jobs.example.com', 'x-forwarded-proto': 'https' });
+    expect(res.status).toBe(303);
+    expect(await paused('cli-q')).toBe(true);
+    expect(await stopWeb()).toBe(0);
   }, 30_000);
 
   it('refuses contradictory authentication options', async () => {

@@ -17,7 +17,7 @@ export interface CommandStat {
 }
 
 /** The outcome of a closed window. */
-export interface WindowResult {
+export interface RedisWindowResult {
   /** Wall-clock seconds the window was open. */
   seconds: number;
   /** Redis CPU seconds (system + user) spent in the window. */
@@ -73,7 +73,7 @@ export class RedisWindow {
   }
 
   /** Close the window: one INFO for CPU and command statistics (not counted by Redis in its own reply). */
-  async close(): Promise<WindowResult> {
+  async close(): Promise<RedisWindowResult> {
     const info = String(await this.#stats.call('INFO', 'cpu', 'commandstats'));
     const seconds = (performance.now() - this.#started) / 1000;
     const stats = commandStatsOf(info);

@@ -1,12 +1,19 @@
 /**
  * Turning measurements into figures (per run), summaries (median, min–max
- * over runs) and the table with the ratio qless-ts / BullMQ for every figure.
+ * over runs) and the table. The two systems are measured in pairs, one
+ * right after the other in the same run, so the ratio qless-ts / BullMQ is
+ * taken within each pair, where both met the same machine weather; the
+ * table shows the median of those per-run ratios, their spread and each
+ * one, next to each system's own median and min–max.
  */
 import type { Measurement, WorkloadId } from './types.js';
 import { WORKLOAD_TITLES } from './types.js';
 
 /** The figures of one run of one workload on one system. */
 export type Figures = Record<string, number>;
+
+/** One system's figures for each run of one workload; `null` where that run failed. */
+export type RunFigures = Array<Figures | null>;
 
 /** How a figure is shown and which way is better. */
 export interface FigureSpec {
@@ -16,16 +23,32 @@ export interface FigureSpec {
   better: 'higher' | 'lower';
 }
 
-export const THROUGHPUT_FIGURES: FigureSpec[] = [
-  { key: 'jobsPerSecond', label: 'jobs/s', digits: 0, better: 'higher' },
-  { key: 'cpuPerJob', label: 'Redis CPU µs/job', digits: 1, better: 'lower' },
-  { key: 'commandsPerJob', label: 'Redis commands/job', digits: 1, better: 'lower' },
-];
+const JOBS_PER_SECOND: FigureSpec = { key: 'jobsPerSecond', label: 'jobs/s', digits: 0, better: 'higher' };
+const REDIS_CPU: FigureSpec = { key: 'redisCpuPerJob', label: 'Redis CPU µs/job', digits: 1, better: 'lower' };
+const CLIENT_CPU: FigureSpec = { key: 'clientCpuPerJob', label: 'client CPU µs/job', digits: 1, better: 'lower' };
+const DAEMON_CPU: FigureSpec = { key: 'daemonCpuPerJob', label: 'daemon CPU µs/job', digits: 1, better: 'lower' };
+const COMMANDS: FigureSpec = { key: 'commandsPerJob', label: 'Redis commands/job', digits: 1, better: 'lower' };
 
-export const LATENCY_FIGURES: FigureSpec[] = [
-  { key: 'p50', label: 'p50 ms', digits: 2, better: 'lower' },
-  { key: 'p99', label: 'p99 ms', digits: 2, better: 'lower' },
-];
+/** The figures each workload shows, in table order. */
+export function figureSpecs(workload: WorkloadId): FigureSpec[] {
+  switch (workload) {
+    case 'L':
+      return [
+        { key: 'p50', label: 'p50 ms', digits: 2, better: 'lower' },
+        { key: 'p99', label: 'p99 ms', digits: 2, better: 'lower' },
+      ];
+    case 'M':
+      return [
+        { key: 'waitingBytesPerJob', label: 'Redis bytes/job, waiting', digits: 0, better: 'lower' },
+        { key: 'completedBytesPerJob', label: 'Redis bytes/job, completed and kept', digits: 0, better: 'lower' },
+      ];
+    case 'W5':
+      // The harness process only polls in W5; the daemons do the work.
+      return [JOBS_PER_SECOND, REDIS_CPU, DAEMON_CPU, COMMANDS];
+    default:
+      return [JOBS_PER_SECOND, REDIS_CPU, CLIENT_CPU, COMMANDS];
+  }
+}
 
 const SCRIPT_COMMANDS = ['evalsha', 'eval', 'fcall', 'fcall_ro', 'evalsha_ro', 'eval_ro'];
 
@@ -37,19 +60,28 @@ function percentile(sorted: number[], p: number): number {
 
 /** The figures a measurement gives. */
 export function figuresOf(measurement: Measurement): Figures {
-  if (measurement.kind === 'latency') {
-    const sorted = [...measurement.samples].sort((a, b) => a - b);
-    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+  switch (measurement.kind) {
+    case 'latency': {
+      const sorted = [...measurement.samples].sort((a, b) => a - b);
+      return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+    }
+    case 'memory':
+      return { waitingBytesPerJob: measurement.waitingBytesPerJob, completedBytesPerJob: measurement.completedBytesPerJob };
+    case 'throughput': {
+      const { jobs, window } = measurement;
+      let scriptCalls = 0;
+      for (const name of SCRIPT_COMMANDS) scriptCalls += window.stats.get(name)?.calls ?? 0;
+      const figures: Figures = {
+        jobsPerSecond: jobs / window.seconds,
+        redisCpuPerJob: (window.cpuSeconds * 1e6) / jobs,
+        clientCpuPerJob: (window.clientCpuSeconds * 1e6) / jobs,
+        commandsPerJob: window.commands / jobs,
+        scriptCallsPerJob: scriptCalls / jobs,
+      };
+      if (window.daemonCpuSeconds !== undefined) figures['daemonCpuPerJob'] = (window.daemonCpuSeconds * 1e6) / jobs;
+      return figures;
+    }
   }
-  const { jobs, window } = measurement;
-  let scriptCalls = 0;
-  for (const name of SCRIPT_COMMANDS) scriptCalls += window.stats.get(name)?.calls ?? 0;
-  return {
-    jobsPerSecond: jobs / window.seconds,
-    cpuPerJob: (window.cpuSeconds * 1e6) / jobs,
-    commandsPerJob: window.commands / jobs,
-    scriptCallsPerJob: scriptCalls / jobs,
-  };
 }
 
 /** Median, min and max of one figure over runs. */
@@ -57,6 +89,7 @@ export interface Summary {
   median: number;
   min: number;
   max: number;
+  /** Every run's value in run order (NaN where a run failed). */
   runs: number[];
 }
 
@@ -72,12 +105,53 @@ export function summarize(values: number[]): Summary {
 export interface Row {
   workload: string;
   figure: string;
+  digits: number;
   better: 'higher' | 'lower';
-  qless: Summary | undefined;
-  bullmq: Summary | undefined;
-  /** qless-ts median / BullMQ median. */
-  ratio: number;
+  qless: Summary;
+  bullmq: Summary;
+  /** qless-ts / BullMQ within each run: median, min–max and each run's ratio. */
+  ratio: Summary;
   note?: string;
+}
+
+function valuesOf(runs: RunFigures, key: string): number[] {
+  return runs.map((figures) => figures?.[key] ?? NaN);
+}
+
+/** The ratio qless-ts / BullMQ of each run; NaN where either side has no value. */
+export function perRunRatios(qless: number[], bullmq: number[]): number[] {
+  const length = Math.max(qless.length, bullmq.length);
+  return Array.from({ length }, (_, i) => (qless[i] ?? NaN) / (bullmq[i] ?? NaN));
+}
+
+/** A row from each system's per-run values of one figure. */
+export function rowOf(workload: string, spec: Pick<FigureSpec, 'label' | 'digits' | 'better'>, qless: number[], bullmq: number[]): Row {
+  return {
+    workload,
+    figure: spec.label,
+    digits: spec.digits,
+    better: spec.better,
+    qless: summarize(qless),
+    bullmq: summarize(bullmq),
+    ratio: summarize(perRunRatios(qless, bullmq)),
+  };
+}
+
+/** Rows for one workload from the figures of each run of each system. */
+export function workloadRows(workload: WorkloadId, qless: RunFigures, bullmq: RunFigures, note?: string): Row[] {
+  return figureSpecs(workload).map((spec) => {
+    const row = rowOf(WORKLOAD_TITLES[workload], spec, valuesOf(qless, spec.key), valuesOf(bullmq, spec.key));
+    if (note !== undefined) row.note = note;
+    return row;
+  });
+}
+
+/**
+ * A figure per job over a whole lifecycle, `put` workload plus `work`
+ * workload, per run (both are per-job figures over the same number of jobs).
+ */
+export function lifecycleValues(put: RunFigures, work: RunFigures, key: string): number[] {
+  return work.map((figures, i) => (put[i]?.[key] ?? NaN) + (figures?.[key] ?? NaN));
 }
 
 function formatNumber(value: number, digits: number): string {
@@ -85,47 +159,41 @@ function formatNumber(value: number, digits: number): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-function formatSummary(summary: Summary | undefined, digits: number): string {
-  if (!summary || !Number.isFinite(summary.median)) return 'n/a';
-  if (summary.runs.length < 2) return formatNumber(summary.median, digits);
+function formatSummary(summary: Summary, digits: number): string {
+  if (!Number.isFinite(summary.median)) return 'n/a';
+  if (summary.runs.filter((v) => Number.isFinite(v)).length < 2) return formatNumber(summary.median, digits);
   return `${formatNumber(summary.median, digits)} (${formatNumber(summary.min, digits)}–${formatNumber(summary.max, digits)})`;
 }
 
-/** Rows for one workload from the figures of each run of each system. */
-export function workloadRows(workload: WorkloadId, qless: Figures[], bullmq: Figures[], note?: string): Row[] {
-  const specs = workload === 'L' ? LATENCY_FIGURES : THROUGHPUT_FIGURES;
-  return specs.map((spec) => {
-    const q = qless.length > 0 ? summarize(qless.map((f) => f[spec.key] ?? NaN)) : undefined;
-    const b = bullmq.length > 0 ? summarize(bullmq.map((f) => f[spec.key] ?? NaN)) : undefined;
-    const row: Row = {
-      workload: WORKLOAD_TITLES[workload],
-      figure: spec.label,
-      better: spec.better,
-      qless: q,
-      bullmq: b,
-      ratio: q && b ? q.median / b.median : NaN,
-    };
-    if (note !== undefined) row.note = note;
-    return row;
-  });
+function formatRatio(ratio: number): string {
+  return Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : 'n/a';
 }
 
-/** Figure specs by label, for formatting rows. */
-function digitsOf(label: string): number {
-  return [...THROUGHPUT_FIGURES, ...LATENCY_FIGURES].find((spec) => spec.label === label)?.digits ?? 1;
+function formatRatioSummary(summary: Summary): string {
+  if (!Number.isFinite(summary.median)) return 'n/a';
+  if (summary.runs.filter((v) => Number.isFinite(v)).length < 2) return formatRatio(summary.median);
+  return `${formatRatio(summary.median)} (${summary.min.toFixed(2)}–${summary.max.toFixed(2)})`;
 }
 
 /** The table as Markdown. */
 export function renderTable(rows: Row[]): string {
   const lines = [
-    '| workload | figure | qless-ts median (min–max) | BullMQ median (min–max) | qless-ts / BullMQ | better |',
-    '|---|---|---:|---:|---:|---|',
+    '| workload | figure | qless-ts median (min–max) | BullMQ median (min–max) | qless-ts / BullMQ, median of runs (min–max) | each run | better |',
+    '|---|---|---:|---:|---:|---:|---|',
   ];
   for (const row of rows) {
-    const digits = digitsOf(row.figure);
-    const ratio = Number.isFinite(row.ratio) ? `${row.ratio.toFixed(2)}×` : 'n/a';
-    const better = row.better === 'higher' ? 'higher' : 'lower';
-    lines.push(`| ${row.workload} | ${row.figure} | ${formatSummary(row.qless, digits)} | ${formatSummary(row.bullmq, digits)} | ${ratio} | ${better} |`);
+    const each = row.ratio.runs.map((r) => (Number.isFinite(r) ? r.toFixed(2) : '—')).join(' · ');
+    lines.push(
+      `| ${row.workload} | ${row.figure} | ${formatSummary(row.qless, row.digits)} | ${formatSummary(row.bullmq, row.digits)} | ` +
+        `${formatRatioSummary(row.ratio)} | ${each} | ${row.better} |`,
+    );
   }
   return lines.join('\n');
+}
+
+/** One run's ratios for one workload, for the progress log: `jobs/s 0.95×, Redis CPU µs/job 1.05×, …`. */
+export function runRatios(workload: WorkloadId, qless: Figures, bullmq: Figures): string {
+  return figureSpecs(workload)
+    .map((spec) => `${spec.label} ${formatRatio((qless[spec.key] ?? NaN) / (bullmq[spec.key] ?? NaN))}`)
+    .join(', ');
 }

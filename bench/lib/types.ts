@@ -2,7 +2,7 @@
  * The shapes shared by the benchmark's harness and the two systems it runs.
  */
 import type { Redis } from 'ioredis';
-import type { WindowResult } from './redis-stats.js';
+import type { WindowOpener, WindowResult } from './window.js';
 
 /** A throughput workload's outcome: what was done in the window and what Redis spent. */
 export interface Throughput {
@@ -18,7 +18,20 @@ export interface Latency {
   samples: number[];
 }
 
-export type Measurement = Throughput | Latency;
+/**
+ * A memory workload's outcome: Redis `used_memory` growth per job, on a
+ * fresh server, once the jobs wait and once they are completed and kept.
+ */
+export interface Memory {
+  kind: 'memory';
+  jobs: number;
+  waitingBytesPerJob: number;
+  completedBytesPerJob: number;
+  /** The settings that bound how many completed jobs are kept, as a sentence. */
+  retention: string;
+}
+
+export type Measurement = Throughput | Latency | Memory;
 
 /** Everything a workload needs from the harness. */
 export interface BenchContext {
@@ -28,18 +41,28 @@ export interface BenchContext {
   port: number;
   /** The harness's own connection (window statistics, polling). */
   stats: Redis;
+  /** Open the measurement window (Redis, client and daemon CPU); workloads open one each. */
+  openWindow: WindowOpener;
   /** Jobs per run of W1–W4. */
   n: number;
   /** Jobs the W5 daemons work through. */
   daemonJobs: number;
   /** Measured samples of L (after a few unmeasured warm-up ones). */
   latencySamples: number;
+  /** Jobs put for the memory figures of M. */
+  memoryJobs: number;
+  /**
+   * Called by M once the jobs wait and once they are completed, with the
+   * used_memory growth since the baseline: bench/memory-keys.ts looks at
+   * the keys then. Absent in the benchmark.
+   */
+  memoryProbe?: (stage: 'waiting' | 'completed', bytes: number) => Promise<void>;
   /** Report progress: `done` of `total` jobs. Cheap to call often. */
   progress(done: number, total: number): void;
 }
 
 /** The workloads, as the issue defines them. */
-export const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'L'] as const;
+export const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'L', 'M'] as const;
 export type WorkloadId = (typeof WORKLOADS)[number];
 
 export const WORKLOAD_TITLES: Record<WorkloadId, string> = {
@@ -49,6 +72,7 @@ export const WORKLOAD_TITLES: Record<WorkloadId, string> = {
   W4: 'W4 drain, 50 at a time',
   W5: 'W5 worker daemons, 2 processes',
   L: 'L put → job start, idle worker',
+  M: 'M Redis memory, jobs put 50 in flight',
 };
 
 /** One system under test: qless-ts or BullMQ. */
@@ -56,6 +80,7 @@ export interface System {
   readonly name: string;
   /** Why W5/L cannot run (e.g. the worker daemon is missing), or undefined when they can. */
   readonly daemonsMissing: string | undefined;
+  /** Run one workload; M is given a context on a fresh server of its own. */
   run(workload: WorkloadId, ctx: BenchContext): Promise<Measurement>;
 }
 

@@ -4,14 +4,15 @@
  * one in one script call) for W3 (concurrency 1) and W4 (concurrency 50),
  * two processes running a Worker with its default concurrency for W5, and
  * one such process for L. Jobs keep BullMQ's defaults (completed jobs are
- * kept, as qless keeps them).
+ * kept, as qless keeps them); M puts with Queue.add, 50 in flight, and
+ * completes with a Worker of concurrency 50.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { RedisWindow } from '../lib/redis-stats.js';
+import { measureMemory } from '../lib/memory.js';
 import { inFlight, payload, type BenchContext, type Measurement, type System, type WorkloadId } from '../lib/types.js';
 import { sampleLatency, stopProcess, watchCompletions } from './daemons.js';
 
@@ -42,7 +43,7 @@ async function fill(queue: Queue, count: number): Promise<void> {
 
 async function putOneAtATime(ctx: BenchContext): Promise<Measurement> {
   const queue = await openQueue(ctx);
-  const window = await RedisWindow.open(ctx.stats);
+  const window = await ctx.openWindow();
   for (let i = 0; i < ctx.n; i++) {
     await queue.add('noop', payload(i));
     ctx.progress(i + 1, ctx.n);
@@ -55,7 +56,7 @@ async function putOneAtATime(ctx: BenchContext): Promise<Measurement> {
 async function putInFlight(ctx: BenchContext): Promise<Measurement> {
   const queue = await openQueue(ctx);
   let done = 0;
-  const window = await RedisWindow.open(ctx.stats);
+  const window = await ctx.openWindow();
   await inFlight(ctx.n, 50, async (i) => {
     await queue.add('noop', payload(i));
     ctx.progress(++done, ctx.n);
@@ -65,31 +66,82 @@ async function putInFlight(ctx: BenchContext): Promise<Measurement> {
   return { kind: 'throughput', jobs: ctx.n, window: result };
 }
 
-async function drain(ctx: BenchContext, concurrency: number): Promise<Measurement> {
-  const queue = await openQueue(ctx);
-  await fill(queue, ctx.n);
-  const worker = new Worker(QUEUE, async () => undefined, { connection: connection(ctx), concurrency, autorun: false });
+/** A Worker connected and ready to complete `total` jobs of `queueName`; nothing runs until `work()`. */
+async function readyWorker(
+  ctx: BenchContext,
+  queueName: string,
+  total: number,
+  concurrency: number,
+  progress: BenchContext['progress'],
+): Promise<{ work(): Promise<number>; close(): Promise<void> }> {
+  const worker = new Worker(queueName, async () => undefined, { connection: connection(ctx), concurrency, autorun: false });
   await worker.waitUntilReady();
   let done = 0;
   let failed: Error | undefined;
   const finished = new Promise<void>((resolveAll) => {
     worker.on('completed', () => {
-      ctx.progress(++done, ctx.n);
-      if (done === ctx.n) resolveAll();
+      progress(++done, total);
+      if (done === total) resolveAll();
     });
     worker.on('failed', (_job, error) => {
       failed = error;
       resolveAll();
     });
   });
-  const window = await RedisWindow.open(ctx.stats);
-  void worker.run();
-  await finished;
-  const result = await window.close();
-  await worker.close();
-  await queue.close();
-  if (failed) throw failed;
-  return { kind: 'throughput', jobs: done, window: result };
+  return {
+    work: async () => {
+      void worker.run();
+      await finished;
+      if (failed) throw failed;
+      return done;
+    },
+    close: () => worker.close(),
+  };
+}
+
+async function drain(ctx: BenchContext, concurrency: number): Promise<Measurement> {
+  const queue = await openQueue(ctx);
+  await fill(queue, ctx.n);
+  const worker = await readyWorker(ctx, QUEUE, ctx.n, concurrency, ctx.progress);
+  const window = await ctx.openWindow();
+  try {
+    const done = await worker.work();
+    return { kind: 'throughput', jobs: done, window: await window.close() };
+  } finally {
+    await worker.close();
+    await queue.close();
+  }
+}
+
+/** Put `count` jobs on `queueName` and complete them with a Worker of `concurrency`. */
+async function workThrough(ctx: BenchContext, queueName: string, total: number, concurrency: number): Promise<void> {
+  const worker = await readyWorker(ctx, queueName, total, concurrency, () => undefined);
+  try {
+    await worker.work();
+  } finally {
+    await worker.close();
+  }
+}
+
+/** M: jobs keep BullMQ's defaults, under which every completed job is kept. */
+async function memory(ctx: BenchContext): Promise<Measurement> {
+  const queue = await openQueue(ctx);
+  const warm = await openQueue(ctx, 'warm');
+  return measureMemory(ctx, {
+    warm: async () => {
+      await warm.add('noop', payload(0));
+      await workThrough(ctx, 'warm', 1, 1);
+    },
+    put: (count) => inFlight(count, 50, (i) => queue.add('noop', payload(i))),
+    drain: (count) => workThrough(ctx, QUEUE, count, 50),
+    retention: async () =>
+      'BullMQ keeps every completed job: removeOnComplete is not set (its default; { count, age } would bound them), ' +
+      'and its events stream is trimmed to about 10,000 entries (streams.events.maxLen default)',
+    close: async () => {
+      await warm.close();
+      await queue.close();
+    },
+  });
 }
 
 function startChild(ctx: BenchContext, queue: string, mode: 'noop' | 'latency'): { child: ChildProcess; ready: Promise<void> } {
@@ -110,7 +162,8 @@ async function daemons(ctx: BenchContext): Promise<Measurement> {
   const children = [startChild(ctx, QUEUE, 'noop'), startChild(ctx, QUEUE, 'noop')];
   try {
     const died = (): boolean => children.some(({ child }) => child.exitCode !== null);
-    const { jobs, window } = await watchCompletions(ctx, `bull:${QUEUE}:completed`, ctx.daemonJobs, died);
+    const pids = children.map(({ child }) => child.pid!);
+    const { jobs, window } = await watchCompletions(ctx, `bull:${QUEUE}:completed`, ctx.daemonJobs, pids, died);
     return { kind: 'throughput', jobs, window };
   } finally {
     await Promise.all(children.map(({ child }) => stopProcess(child)));
@@ -151,6 +204,8 @@ export class BullMQSystem implements System {
         return daemons(ctx);
       case 'L':
         return latency(ctx);
+      case 'M':
+        return memory(ctx);
     }
   }
 }

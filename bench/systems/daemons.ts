@@ -1,15 +1,16 @@
 /**
  * Watching worker daemons from the outside, the same way for both systems.
  * W5: the window opens at the first completion, so process start-up is not
- * measured, and closes when all jobs are complete. The harness polls the
+ * measured, and closes when all jobs are complete; the daemons' CPU (each
+ * with the processes it forked) is measured over the same window. The harness polls the
  * completed set's size; those polls are its own commands and are not
  * counted. L: each latency job's method pushes the milliseconds since its
  * put onto `bench:latency`, where the harness waits for it.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Redis } from 'ioredis';
-import { RedisWindow, type WindowResult } from '../lib/redis-stats.js';
 import { sleep, wallMs, type BenchContext } from '../lib/types.js';
+import type { WindowResult } from '../lib/window.js';
 
 /**
  * Put latency jobs one at a time (`put` receives the data to send) on an
@@ -41,6 +42,7 @@ export async function watchCompletions(
   ctx: BenchContext,
   completedKey: string,
   total: number,
+  daemons: readonly number[],
   died: () => boolean,
 ): Promise<{ jobs: number; window: WindowResult }> {
   const deadline = Date.now() + 300_000;
@@ -52,7 +54,7 @@ export async function watchCompletions(
     check();
     await sleep(2);
   }
-  const window = await RedisWindow.open(ctx.stats);
+  const window = await ctx.openWindow({ daemons });
   const first = await ctx.stats.zcard(completedKey);
   window.note('zcard');
   let count = first;

@@ -1,7 +1,8 @@
 /**
  * qless-ts under the benchmark: the client library for W1–W4 (with the batch
  * forms it offers: pop with a count, completions pipelined together with
- * the next pop), the worker daemon (bin/qless-ts-worker.js) for W5 and L.
+ * the next pop), the worker daemon (bin/qless-ts-worker.js) for W5 and L,
+ * and for M puts 50 in flight and the W4 loops.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -10,8 +11,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import * as qless from '../../src/index.js';
-import { RedisWindow } from '../lib/redis-stats.js';
+import { measureMemory } from '../lib/memory.js';
 import { inFlight, payload, sleep, type BenchContext, type Measurement, type System, type WorkloadId } from '../lib/types.js';
+import type { WindowResult } from '../lib/window.js';
 import { sampleLatency, stopProcess, watchCompletions } from './daemons.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -35,14 +37,14 @@ async function fill(client: qless.Client, queue: string, count: number, klass = 
   await inFlight(count, 200, (i) => q.put(klass, payload(i)));
 }
 
-function throughput(jobs: number, window: Awaited<ReturnType<RedisWindow['close']>>): Measurement {
+function throughput(jobs: number, window: WindowResult): Measurement {
   return { kind: 'throughput', jobs, window };
 }
 
 async function putOneAtATime(ctx: BenchContext): Promise<Measurement> {
   const client = await open(ctx);
   const queue = client.queue(QUEUE);
-  const window = await RedisWindow.open(ctx.stats);
+  const window = await ctx.openWindow();
   for (let i = 0; i < ctx.n; i++) {
     await queue.put(KLASS, payload(i));
     ctx.progress(i + 1, ctx.n);
@@ -56,7 +58,7 @@ async function putInFlight(ctx: BenchContext): Promise<Measurement> {
   const client = await open(ctx);
   const queue = client.queue(QUEUE);
   let done = 0;
-  const window = await RedisWindow.open(ctx.stats);
+  const window = await ctx.openWindow();
   await inFlight(ctx.n, 50, async (i) => {
     await queue.put(KLASS, payload(i));
     ctx.progress(++done, ctx.n);
@@ -67,18 +69,16 @@ async function putInFlight(ctx: BenchContext): Promise<Measurement> {
 }
 
 /**
- * Drain the queue with `lanes` loops, each holding up to `batch` jobs: pop a
- * batch, then complete it and pop the next one in one round trip, until the
- * queue is empty. W3 is one loop of one job; W4 is two loops of 25 (50 jobs
- * held at a time, like BullMQ's 50 concurrent jobs), so that the client
- * works on one batch while Redis works on the other.
+ * Work through `total` queued jobs with `lanes` loops, each holding up to
+ * `batch` jobs: pop a batch, then complete it and pop the next one in one
+ * round trip, until the queue is empty. W3 is one loop of one job; W4 is
+ * two loops of 25 (50 jobs held at a time, like BullMQ's 50 concurrent
+ * jobs), so that the client works on one batch while Redis works on the
+ * other.
  */
-async function drain(ctx: BenchContext, batch: number, lanes: number): Promise<Measurement> {
-  const client = await open(ctx);
-  await fill(client, QUEUE, ctx.n);
-  const queue = client.queue(QUEUE);
+async function workThrough(client: qless.Client, queueName: string, total: number, batch: number, lanes: number, progress: BenchContext['progress']): Promise<void> {
+  const queue = client.queue(queueName);
   let done = 0;
-  const window = await RedisWindow.open(ctx.stats);
   const lane = async (): Promise<void> => {
     let jobs = await queue.pop(batch);
     while (jobs.length > 0) {
@@ -87,15 +87,42 @@ async function drain(ctx: BenchContext, batch: number, lanes: number): Promise<M
         if (!outcome.ok) throw outcome.error;
       }
       done += jobs.length;
-      ctx.progress(done, ctx.n);
+      progress(done, total);
       jobs = next.jobs;
     }
   };
   await Promise.all(Array.from({ length: lanes }, lane));
+  if (done !== total) throw new Error(`qless-ts completed ${done} jobs, expected ${total}`);
+}
+
+async function drain(ctx: BenchContext, batch: number, lanes: number): Promise<Measurement> {
+  const client = await open(ctx);
+  await fill(client, QUEUE, ctx.n);
+  const window = await ctx.openWindow();
+  await workThrough(client, QUEUE, ctx.n, batch, lanes, ctx.progress);
   const result = await window.close();
   await client.close();
-  if (done !== ctx.n) throw new Error(`qless-ts drained ${done} jobs, expected ${ctx.n}`);
-  return throughput(done, result);
+  return throughput(ctx.n, result);
+}
+
+/** M: the retention that bounds completed jobs is the core's, read back from its config. */
+async function memory(ctx: BenchContext): Promise<Measurement> {
+  const client = await open(ctx);
+  const queue = client.queue(QUEUE);
+  return measureMemory(ctx, {
+    warm: async () => {
+      await client.queue('warm').put(KLASS, payload(0));
+      await workThrough(client, 'warm', 1, 1, 1, () => undefined);
+    },
+    put: (count) => inFlight(count, 50, (i) => queue.put(KLASS, payload(i))),
+    drain: (count) => workThrough(client, QUEUE, count, 25, 2, () => undefined),
+    retention: async () => {
+      const age = await client.config.get('jobs-history');
+      const count = await client.config.get('jobs-history-count');
+      return `qless-ts keeps completed jobs for jobs-history = ${String(age)} s, at most jobs-history-count = ${String(count)} (the core's defaults)`;
+    },
+    close: () => client.close(),
+  });
 }
 
 function startDaemon(ctx: BenchContext, queue: string, workers: number, workdir: string): ChildProcess {
@@ -123,7 +150,7 @@ async function daemons(ctx: BenchContext): Promise<Measurement> {
   const workdir = mkdtempSync(join(tmpdir(), 'qless-ts-bench-'));
   const child = startDaemon(ctx, QUEUE, 2, workdir);
   try {
-    const { jobs, window } = await watchCompletions(ctx, 'ql:completed', ctx.daemonJobs, () => child.exitCode !== null);
+    const { jobs, window } = await watchCompletions(ctx, 'ql:completed', ctx.daemonJobs, [child.pid!], () => child.exitCode !== null);
     return { kind: 'throughput', jobs, window };
   } finally {
     await stopProcess(child);
@@ -178,6 +205,8 @@ export class QlessSystem implements System {
         return daemons(ctx);
       case 'L':
         return latency(ctx);
+      case 'M':
+        return memory(ctx);
     }
   }
 }

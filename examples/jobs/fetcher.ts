@@ -13,6 +13,7 @@ export class Fetch {
   static async process(job: Job): Promise<void> {
     const url = String(job.data['url'] ?? '');
     const started = Date.now();
+    job.data['started_at'] = started;
     if (url.startsWith('http://') || url.startsWith('https://')) {
       const response = await fetch(url, { signal: job.signal });
       job.data['status'] = response.status;
@@ -20,7 +21,9 @@ export class Fetch {
     } else {
       await sleep(Number(job.data['ms'] ?? 500), undefined, { signal: job.signal });
     }
-    job.data['took_ms'] = Date.now() - started;
+    const finished = Date.now();
+    job.data['finished_at'] = finished;
+    job.data['took_ms'] = finished - started;
     await job.complete();
   }
 }

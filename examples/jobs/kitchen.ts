@@ -1,6 +1,7 @@
 /**
  * The omelette: `MakeOmelette` is put with `depends: [eggs, pan]`, so it
- * waits in the `depends` state until both purchases completed.
+ * waits in the `depends` state until both purchases completed. The jobs
+ * share a pantry: the Redis list named by their data's `pantry`.
  */
 import type { Job } from '../../src/index.js';
 
@@ -8,7 +9,7 @@ export class BuyEggs {
   static klass = 'kitchen.BuyEggs';
 
   static async buy_eggs(job: Job): Promise<void> {
-    await job.client.redis.rpush('kitchen:pantry', `${job.data['count'] ?? 6} eggs`);
+    await job.client.redis.rpush(String(job.data['pantry']), `${job.data['count'] ?? 6} eggs`);
   }
 }
 
@@ -16,7 +17,7 @@ export class BuyPan {
   static klass = 'kitchen.BuyPan';
 
   static async buy_pan(job: Job): Promise<void> {
-    await job.client.redis.rpush('kitchen:pantry', 'a pan');
+    await job.client.redis.rpush(String(job.data['pantry']), 'a pan');
   }
 }
 
@@ -25,7 +26,7 @@ export class MakeOmelette {
 
   static async cook(job: Job): Promise<void> {
     // Both dependencies completed before this job could be popped.
-    const pantry = await job.client.redis.lrange('kitchen:pantry', 0, -1);
+    const pantry = await job.client.redis.lrange(String(job.data['pantry']), 0, -1);
     job.data['made_with'] = pantry.sort();
     await job.complete();
   }

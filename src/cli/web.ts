@@ -8,6 +8,8 @@
 import { createServer, type Server } from 'node:http';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { client as connect, DEFAULT_URL } from '../client.js';
+import { resolveRedisUrl } from '../connection/target.js';
+import { redactUrl as printable } from '../connection/url.js';
 import { createDashboard, type DashboardAuth } from '../web/index.js';
 
 interface WebOptions {
@@ -22,6 +24,7 @@ interface WebOptions {
   secret?: string;
   refresh: number;
   pageSize: number;
+  trustProxy: boolean;
 }
 
 function integer(min: number, max: number): (text: string) => number {
@@ -42,7 +45,7 @@ function seconds(text: string): number {
 function program(): Command {
   return new Command('qless-ts-web')
     .description('Serve the qless dashboard: queues, jobs, failures, workers, tags, config.')
-    .addOption(new Option('--host <url|host>', 'Redis holding the qless data: a URL, or a host[:port]').env('QLESS_REDIS_URL').default(DEFAULT_URL))
+    .addOption(new Option('--host <url|host>', 'Redis holding the qless data: a redis://, rediss:// or redis+sentinel:// URL, or a host[:port]').env('QLESS_REDIS_URL').default(DEFAULT_URL))
     .addOption(new Option('-p, --port <port>', 'HTTP port (0 picks a free one)').argParser(integer(0, 65535)).default(5678))
     .addOption(new Option('-b, --bind <address>', 'address to listen on').default('127.0.0.1'))
     .addOption(new Option('--prefix <path>', 'serve under this path, e.g. /qless').default(''))
@@ -53,6 +56,7 @@ function program(): Command {
     .addOption(new Option('--secret <secret>', 'CSRF key shared by several instances behind one address').env('QLESS_WEB_SECRET'))
     .addOption(new Option('--refresh <seconds>', 'overview refresh interval when no event arrives').argParser(seconds).default(5))
     .addOption(new Option('--page-size <n>', 'rows per page of every list').argParser(integer(1, 1000)).default(25))
+    .addOption(new Option('--trust-proxy', "believe a reverse proxy's X-Forwarded-Host/-Proto (only when every request comes through one)").default(false))
     .showHelpAfterError();
 }
 
@@ -66,22 +70,6 @@ function authOf(options: WebOptions): DashboardAuth | undefined {
     return { user: options.user, password: options.password };
   }
   return undefined;
-}
-
-/** `--host` as a Redis URL: a URL is taken as is, a bare `host[:port]` gets `redis://`. */
-function redisUrl(host: string): string {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(host) ? host : `redis://${host}`;
-}
-
-/** A Redis URL fit for printing: the password is hidden. */
-function printable(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
 }
 
 function isLoopback(address: string): boolean {
@@ -104,12 +92,14 @@ async function main(argv: readonly string[]): Promise<void> {
   command.parse([...argv]);
   const options = command.opts<WebOptions>();
   let auth: DashboardAuth | undefined;
+  let url = '';
   try {
     auth = authOf(options);
+    // The rule every binary shares: a URL of any supported form, or host[:port].
+    url = resolveRedisUrl({ host: options.host });
   } catch (error) {
     command.error(`error: ${(error as Error).message}`);
   }
-  const url = redisUrl(options.host);
   // A page should say "Redis is unreachable" within a second or two rather
   // than hang while ioredis retries each command twenty times.
   const client = connect(url, { maxRetriesPerRequest: 1 });
@@ -121,6 +111,7 @@ async function main(argv: readonly string[]): Promise<void> {
     secret: options.secret,
     refreshSeconds: options.refresh,
     pageSize: options.pageSize,
+    trustProxy: options.trustProxy,
     onError: (error) => console.error('qless-ts-web:', error),
   });
   const prefix = options.prefix.replace(/\/+$/, '');

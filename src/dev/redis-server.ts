@@ -13,7 +13,8 @@ import { Redis } from 'ioredis';
 
 export const FORBIDDEN_PORT = 6379;
 
-async function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();

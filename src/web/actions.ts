@@ -9,8 +9,10 @@
  * and retries (its history is kept and its failure stays on record until it
  * completes).
  */
+import { numericOption } from '../config.js';
 import { QlessError } from '../errors.js';
 import { Job } from '../job.js';
+import { isConnectionProblem, plainMessage, sentence, stateWords } from '../messages.js';
 import { RecurringJob } from '../recurring.js';
 import { failedJids } from './data.js';
 import { HttpError } from './http.js';
@@ -44,6 +46,11 @@ function refused(location: string, text: string): ActionResult {
   return { location, flash: { kind: 'error', text } };
 }
 
+/** Whether the library or the core refused (as opposed to Redis being out of reach, or a bug). */
+function isRefusal(error: unknown): error is QlessError {
+  return error instanceof QlessError && !isConnectionProblem(error);
+}
+
 function field(form: URLSearchParams, name: string): string {
   const value = (form.get(name) ?? '').trim();
   if (value === '') throw new HttpError(400, `the form field "${name}" is missing`);
@@ -64,7 +71,7 @@ function jobAction(run: (job: Job, r: ActionRequest) => Promise<ActionResult>): 
     try {
       return await run(job, r);
     } catch (error) {
-      if (error instanceof QlessError && error.code !== 'CONNECTION') return refused(r.link('jobs', job.jid), error.message);
+      if (isRefusal(error)) return refused(r.link('jobs', job.jid), sentence(plainMessage(error)));
       throw error;
     }
   };
@@ -88,7 +95,7 @@ export const unpauseQueue: Action = async (r) => {
 };
 
 export const retryJob = jobAction(async (job, r) => {
-  if (job.state !== 'failed') return refused(r.link('jobs', job.jid), `Job ${job.jid} is ${job.state}, not failed: move it to a queue instead.`);
+  if (job.state !== 'failed') return refused(r.link('jobs', job.jid), `Job ${job.jid} is ${stateWords(job.state)}, not failed: only failed jobs are retried; move it to a queue instead.`);
   await retryFailed(job);
   return ok(r.link('jobs', job.jid), `Retried job ${job.jid} in queue ${job.queue}.`);
 });
@@ -162,8 +169,8 @@ export const retryGroup: Action = async (r) => {
         await retryFailed(job);
         done++;
       } catch (error) {
-        if (!(error instanceof QlessError) || error.code === 'CONNECTION') throw error;
-        problems.push(`${job.jid}: ${error.message}`);
+        if (!isRefusal(error)) throw error;
+        problems.push(`${job.jid}: ${plainMessage(error)}`);
       }
     }
     retried += done;
@@ -194,13 +201,13 @@ export const cancelGroup: Action = async (r) => {
       await r.client.jobs.cancel(...existing);
       canceled += existing.length;
     } catch (error) {
-      if (!(error instanceof QlessError) || error.code === 'CONNECTION') throw error;
+      if (!isRefusal(error)) throw error;
       for (const jid of existing) {
         try {
           await r.client.jobs.cancel(jid);
           canceled++;
         } catch (inner) {
-          if (!(inner instanceof QlessError) || inner.code === 'CONNECTION') throw inner;
+          if (!isRefusal(inner)) throw inner;
           kept++;
           offset++;
         }
@@ -214,13 +221,35 @@ export const cancelGroup: Action = async (r) => {
 
 export const setConfig: Action = async (r) => {
   const option = field(r.form, 'option');
-  const value = r.form.get('value') ?? '';
-  await r.client.config.set(option, value);
-  return ok(r.link('config'), `Set ${option} to ${value}.`);
+  const raw = r.form.get('value') ?? '';
+  // A stray space typed after a number is no reason to refuse it; text options keep theirs.
+  const value = numericOption(option) === undefined ? raw : raw.trim();
+  let result;
+  try {
+    result = await r.client.config.set(option, value);
+  } catch (error) {
+    if (isRefusal(error)) return refused(r.link('config'), `${sentence(plainMessage(error))} Nothing was changed.`);
+    throw error;
+  }
+  const text = `Set ${option} to ${value}.`;
+  if (result.warning !== undefined) return { location: r.link('config'), flash: { kind: 'warning', text: `${text} ${result.warning}` } };
+  return ok(r.link('config'), text);
 };
 
 export const unsetConfig: Action = async (r) => {
   const option = field(r.form, 'option');
   await r.client.config.unset(option);
   return ok(r.link('config'), `Unset ${option}.`);
+};
+
+/**
+ * Forget a worker: it leaves the listings (a worker that is still running
+ * reappears on its next pop or heartbeat; the jobs it holds are untouched).
+ */
+export const forgetWorker: Action = async (r) => {
+  const name = r.params[0]!;
+  const known = (await r.client.workers.counts()).some((w) => w.name === name);
+  if (!known) return refused(r.link('workers'), `There is no worker ${name} to forget.`);
+  await r.client.workers.deregister(name);
+  return ok(r.link('workers'), `Forgot worker ${name}. If it is still running, it shows up again on its next pop or heartbeat.`);
 };

@@ -10,12 +10,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { client as connect, type Client } from '../client.js';
-import { ConnectionError, QlessError } from '../errors.js';
+import { QlessError } from '../errors.js';
+import { isConnectionProblem, plainMessage, sentence } from '../messages.js';
 import { ASSETS, assetUrls } from './assets.js';
 import { appendCookie, cookie, HttpError, isTls, parseCookies, readForm, redirect, send, setSecurityHeaders, type Request } from './http.js';
 import { LiveHub } from './live.js';
 import { ACTIONS, match, PAGES, segmentsOf } from './routes.js';
-import { Authenticator, CSRF_COOKIE, CSRF_FIELD, CsrfGuard, fromSameOrigin, SESSION_COOKIE, type DashboardAuth } from './security.js';
+import { Authenticator, CSRF_COOKIE, CSRF_FIELD, CsrfGuard, forwarded, fromSameOrigin, SESSION_COOKIE, type DashboardAuth } from './security.js';
 import type { PageRequest, ViewContext } from './views/context.js';
 import { href } from './views/context.js';
 import { layout, type Flash, type Page } from './views/layout.js';
@@ -48,6 +49,13 @@ export interface DashboardOptions {
   pageSize?: number;
   /** Seconds between refreshes of the overview when no event arrives. Default 5. */
   refreshSeconds?: number;
+  /**
+   * Believe a reverse proxy's `X-Forwarded-Host` and `X-Forwarded-Proto`:
+   * for the same-origin check of POSTs, and (`https`) to mark cookies
+   * Secure. Only when every request comes through a proxy that sets them:
+   * anyone reaching the dashboard directly could send them. Default false.
+   */
+  trustProxy?: boolean;
   /** Called with every unexpected error (a 500 page); the page shows only its message. */
   onError?: (error: unknown) => void;
 }
@@ -81,7 +89,7 @@ function decodeFlash(value: string | undefined): Flash | undefined {
     const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
     if (typeof parsed !== 'object' || parsed === null) return undefined;
     const { kind, text } = parsed as { kind?: unknown; text?: unknown };
-    if ((kind !== 'ok' && kind !== 'error') || typeof text !== 'string') return undefined;
+    if ((kind !== 'ok' && kind !== 'error' && kind !== 'warning') || typeof text !== 'string') return undefined;
     return { kind, text };
   } catch {
     return undefined;
@@ -101,11 +109,38 @@ async function formOrEmpty(req: Request): Promise<URLSearchParams> {
   }
 }
 
-/** Where to go after signing in: only a path inside the dashboard, never another site. */
+// A stand-in origin to resolve `next` against: nothing real lives there.
+const HERE = 'http://dashboard.invalid';
+
+/**
+ * Where to go after signing in: only a path inside the dashboard, never
+ * another site. `next` is read as a browser reads a Location (tabs and
+ * newlines dropped, backslashes taken for slashes, dot segments resolved,
+ * control characters encoded), and only the normalised path, query and
+ * fragment are used, so what passes the check is exactly what the browser
+ * will follow: `/\t/evil.example` reads as `//evil.example`, another host.
+ */
 function safeNext(next: string | null, base: string): string {
   const home = `${base}/`;
-  if (!next || !next.startsWith(home) || next.startsWith('//') || /[\\\r\n]/.test(next)) return home;
-  return next;
+  if (!next) return home;
+  let url: URL;
+  try {
+    url = new URL(next, HERE);
+  } catch {
+    return home;
+  }
+  const target = `${url.pathname}${url.search}${url.hash}`;
+  // `//x` would name another host again once sent back as a Location.
+  if (url.origin !== HERE || !target.startsWith(home) || target.startsWith('//')) return home;
+  return target;
+}
+
+/** The Redis a client talks to, for messages: `host:port`, a socket path, or a Sentinel set's master. */
+function redisLabel(client: Client): string {
+  const { host, port, path, db, sentinels, name } = client.redis.options;
+  if (sentinels && sentinels.length > 0) return `the primary "${name ?? 'mymaster'}" of the Sentinels`;
+  if (path) return path;
+  return `${host ?? '127.0.0.1'}:${port ?? 6379}${db ? `/${db}` : ''}`;
 }
 
 /** Create the dashboard's request handler. */
@@ -114,6 +149,7 @@ export function createDashboard(options: DashboardOptions = {}): Dashboard {
   const readOnly = options.readOnly ?? false;
   const pageSize = options.pageSize ?? 25;
   const refreshSeconds = options.refreshSeconds ?? 5;
+  const trustProxy = options.trustProxy ?? false;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw new Error('createDashboard: pageSize must be an integer from 1 to 1000');
   if (!(refreshSeconds > 0)) throw new Error('createDashboard: refreshSeconds must be positive');
   const authenticator = new Authenticator(options.auth);
@@ -137,7 +173,8 @@ export function createDashboard(options: DashboardOptions = {}): Dashboard {
     const base = (typeof req.baseUrl === 'string' ? req.baseUrl.replace(/\/+$/, '') : '') + prefix;
     state.base = base;
     const cookiePath = base === '' ? '/' : base;
-    const secure = isTls(req);
+    // Cookies are Secure when the browser reached us over TLS, as far as we can tell.
+    const secure = isTls(req) || (trustProxy && forwarded(req, 'x-forwarded-proto') === 'https');
     setSecurityHeaders(res);
 
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
@@ -179,7 +216,7 @@ export function createDashboard(options: DashboardOptions = {}): Dashboard {
       }
       if (method === 'POST') {
         const form = await formOrEmpty(req);
-        if (!fromSameOrigin(req) || !csrf.verify(sentCsrf, form.get(CSRF_FIELD))) return refuse(403, 'The form was not sent from this dashboard (missing or wrong CSRF token). Reload the page and try again.');
+        if (!fromSameOrigin(req, trustProxy) || !csrf.verify(sentCsrf, form.get(CSRF_FIELD))) return refuse(403, 'The form was not sent from this dashboard (missing or wrong CSRF token). Reload the page and try again.');
         const session = authenticator.sessionFor(form.get('token') ?? '');
         if (session === undefined) return render(loginPage(view, safeNext(form.get('next'), base), true));
         appendCookie(res, cookie(SESSION_COOKIE, session, { path: cookiePath, secure }));
@@ -218,7 +255,7 @@ export function createDashboard(options: DashboardOptions = {}): Dashboard {
 
     if (method === 'POST') {
       if (readOnly) return refuse(403, 'This dashboard is read-only.');
-      if (!fromSameOrigin(req)) return refuse(403, 'The form was sent from another site.');
+      if (!fromSameOrigin(req, trustProxy)) return refuse(403, 'The form was sent from another site.');
       const form = await formOrEmpty(req);
       if (!csrf.verify(sentCsrf, form.get(CSRF_FIELD))) {
         return refuse(403, 'The form was not sent from this dashboard (missing or wrong CSRF token). Reload the page and try again.');
@@ -234,8 +271,8 @@ export function createDashboard(options: DashboardOptions = {}): Dashboard {
           link: (...parts) => (parts.length === 1 && parts[0] === '' ? `${base}/` : href(view, ...parts)),
         });
       } catch (error) {
-        // The core or the library refused (a bad option name, a job in the wrong state…): say why.
-        if (error instanceof QlessError && !(error instanceof ConnectionError)) return refuse(409, error.message);
+        // The core or the library refused (a job in the wrong state…): say why, in plain words.
+        if (error instanceof QlessError && !isConnectionProblem(error)) return refuse(409, sentence(plainMessage(error)));
         throw error;
       }
       appendCookie(res, cookie(FLASH_COOKIE, encodeFlash(result.flash), { path: cookiePath, maxAge: 60, secure }));
@@ -256,16 +293,21 @@ export function createDashboard(options: DashboardOptions = {}): Dashboard {
   }
 
   function fail(res: ServerResponse, error: unknown, base: string): void {
-    const status = error instanceof HttpError ? error.status : error instanceof ConnectionError ? 503 : 500;
+    const unreachable = isConnectionProblem(error);
+    const status = error instanceof HttpError ? error.status : unreachable ? 503 : 500;
     if (status === 500) options.onError?.(error);
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    const message = error instanceof Error ? error.message : String(error);
+    const message = unreachable
+      ? `${sentence(plainMessage(error, redisLabel(client)))} This page shows again once Redis answers; reload it in a moment.`
+      : error instanceof HttpError
+        ? error.message
+        : sentence(plainMessage(error));
     setSecurityHeaders(res);
-    // An error page carries no forms, so it needs no CSRF token.
-    const view: ViewContext = { base, csrf: '', readOnly: true, now: client.now(), assets: assetUrls(base), refreshSeconds };
+    // An error page carries no forms, so it needs no CSRF token; its footer tells the truth about read-only.
+    const view: ViewContext = { base, csrf: '', readOnly, now: client.now(), assets: assetUrls(base), refreshSeconds };
     send(res, status, 'text/html; charset=utf-8', layout(view, errorPage(status, message), undefined).toString());
   }
 

@@ -120,27 +120,41 @@ export class CsrfGuard {
   }
 }
 
+/** The first value of a proxy header (`X-Forwarded-Host: a, b` → `a`: the one the browser's request carried). */
+export function forwarded(req: IncomingMessage, name: 'x-forwarded-host' | 'x-forwarded-proto'): string | undefined {
+  const value = req.headers[name];
+  const first = (Array.isArray(value) ? value[0] : value)?.split(',')[0]?.trim().toLowerCase();
+  return first === '' ? undefined : first;
+}
+
 /**
  * False when the browser says the request came from another site: an
  * `Origin` whose host is not ours (or the opaque `null` origin), or a
  * `Sec-Fetch-Site` other than same-origin. Absent headers (old browsers,
  * scripts) leave the decision to the CSRF token.
+ *
+ * "Ours" is the `Host` header. A reverse proxy that rewrites it says the
+ * original in `X-Forwarded-Host` (and the scheme in `X-Forwarded-Proto`),
+ * but anyone who reaches the dashboard directly can send those too, so they
+ * count only with `trustProxy` (set it only when every request comes
+ * through a proxy that sets them).
  */
-export function fromSameOrigin(req: IncomingMessage): boolean {
+export function fromSameOrigin(req: IncomingMessage, trustProxy = false): boolean {
   const site = req.headers['sec-fetch-site'];
   if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return false;
   const origin = req.headers.origin;
   if (origin === undefined) return true;
   if (origin === 'null') return false;
-  let host: string;
+  let parsed: URL;
   try {
-    host = new URL(origin).host.toLowerCase();
+    parsed = new URL(origin);
   } catch {
     return false;
   }
-  const forwarded = req.headers['x-forwarded-host'];
-  const hosts = [req.headers.host, ...(typeof forwarded === 'string' ? forwarded.split(',') : [])]
-    .filter((h): h is string => typeof h === 'string')
-    .map((h) => h.trim().toLowerCase());
-  return hosts.includes(host);
+  const host = parsed.host.toLowerCase();
+  if (req.headers.host?.trim().toLowerCase() === host) return true;
+  if (!trustProxy) return false;
+  const proto = forwarded(req, 'x-forwarded-proto');
+  if (proto !== undefined && `${proto}:` !== parsed.protocol) return false;
+  return forwarded(req, 'x-forwarded-host') === host;
 }

@@ -152,7 +152,7 @@ export class ChildWorker {
       return;
     }
 
-    this.#client = qless.client(options.url, { workerName: this.#name, ...WAITING_REDIS_OPTIONS });
+    this.#client = qless.client(options.url, { workerName: this.#name, durability: options.durability, ...WAITING_REDIS_OPTIONS });
     this.#health = watchRedis(this.#client.redis, this.#log, redactUrl(options.url));
     this.#held = new HeldJobs({
       client: this.#client,
@@ -167,7 +167,12 @@ export class ChildWorker {
     events.on('error', (error) => this.#log.warn({ ...errorFields(error) }, 'could not handle an event'));
     events.onWorker(this.#name, (event) => void this.#onWorkerEvent(event));
     await this.#puts.subscribe();
-    const taken = await takeBackShare(this.#client, this.#init.resume, this.#queues, this.#log, (event) => void this.#onWorkerEvent(event));
+    const taken = await takeBackShare(this.#client, this.#init.resume, {
+      queues: this.#queues,
+      durability: options.durability,
+      log: this.#log,
+      onWorkerEvent: (event) => void this.#onWorkerEvent(event),
+    });
     this.#resumeQueue = taken.jobs;
     this.#holders = taken.holders;
     try {

@@ -6,7 +6,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { DEFAULT_URL } from '../client.js';
+import { durabilityFromFlags, type Durability } from '../connection/durability.js';
+import { resolveRedisUrl } from '../connection/target.js';
+import { InvalidArgumentError } from '../errors.js';
+
+export { redactUrl } from '../connection/url.js';
 
 /** A command line the worker refuses; the CLI prints the message and exits with EXIT.USAGE. */
 export class UsageError extends Error {
@@ -30,8 +34,10 @@ export interface WorkerOptions {
   interval: number;
   /** Worker name; each child reports to the core as `<name>-<pid>`. */
   name: string;
-  /** Redis URL (redis:// or rediss://). */
+  /** Redis URL (redis://, rediss://, redis+sentinel://…; see src/connection/url.ts). */
   url: string;
+  /** `--wait-replicas`/`--wait-timeout`: replicas each completion, failure and retry waits for. */
+  durability?: Durability | undefined;
   /** Absolute work directory; sandboxes live in `<workdir>/qless-ts-workers/`. */
   workdir: string;
   /** Take back the jobs still locked under this worker name first. */
@@ -80,6 +86,8 @@ export interface RawOptions {
   verbose?: boolean;
   logger?: string;
   reload?: boolean;
+  waitReplicas?: string;
+  waitTimeout?: string;
 }
 
 function number(text: string | undefined, flag: string, fallback: number, check: { integer?: boolean; min: number; above?: boolean }): number {
@@ -94,58 +102,28 @@ function number(text: string | undefined, flag: string, fallback: number, check:
   return value;
 }
 
-/**
- * The Redis URL from `--host` (a redis:// or rediss:// URL, or a host name
- * with `--port`, or `host:port`), else `$QLESS_REDIS_URL`, else the default.
- */
-export function redisUrl(host: string | undefined, port: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const portNumber = port === undefined ? undefined : number(port, '--port', 0, { integer: true, min: 1 });
-  if (portNumber !== undefined && portNumber > 65535) throw new UsageError(`--port must be at most 65535, got "${port}"`);
-  if (host === undefined || host === '') {
-    const fromEnv = env['QLESS_REDIS_URL'] || DEFAULT_URL;
-    if (portNumber === undefined) return checkUrl(fromEnv, 'QLESS_REDIS_URL');
-    const url = new URL(checkUrl(fromEnv, 'QLESS_REDIS_URL'));
-    url.port = String(portNumber);
-    return url.toString();
+/** A connection setting the shared rule (src/connection) refused, as a usage error. */
+function connectionSetting<T>(resolve: () => T): T {
+  try {
+    return resolve();
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw new UsageError(error.message);
+    throw error;
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(host)) {
-    if (portNumber !== undefined) throw new UsageError(`--host ${host} is a URL: put the port in it instead of giving --port`);
-    return checkUrl(host, '--host');
-  }
-  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host);
-  if (!match) throw new UsageError(`--host must be a redis:// or rediss:// URL or a host name, got "${host}"`);
-  if (match[2] !== undefined && portNumber !== undefined) throw new UsageError(`--host ${host} already names a port; drop --port`);
-  const finalPort = portNumber ?? (match[2] === undefined ? 6379 : Number(match[2]));
-  return checkUrl(`redis://${match[1]}:${finalPort}`, '--host');
 }
 
-function checkUrl(text: string, source: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new UsageError(`${source} is not a valid URL: "${text}"`);
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new UsageError(`${source} must be a redis:// or rediss:// URL, got "${text}"`);
-  }
-  return text;
+/**
+ * The Redis URL from `--host` (a URL of any supported form, or a host name
+ * with `--port`, or `host:port`), else `$QLESS_REDIS_URL`, else the default:
+ * the rule every binary shares (src/connection/target.ts).
+ */
+export function redisUrl(host: string | undefined, port: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return connectionSetting(() => resolveRedisUrl({ host, port }, env));
 }
 
 /** Whether an `--import` names a file (a path, or a name with a script extension) rather than a package. */
 export function isLocalModule(specifier: string): boolean {
   return /^\.{0,2}[\\/]/.test(specifier) || /\.[cm]?[jt]sx?$/.test(specifier);
-}
-
-/** The URL with any password replaced, for logs. */
-export function redactUrl(text: string): string {
-  try {
-    const url = new URL(text);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return text;
-  }
 }
 
 /**
@@ -183,6 +161,7 @@ export function workerOptions(raw: RawOptions, cwd: string = process.cwd(), env:
     interval: number(raw.interval, '--interval', 5, { min: 0, above: true }),
     name,
     url: redisUrl(raw.host, raw.port, env),
+    durability: connectionSetting(() => durabilityFromFlags(raw.waitReplicas, raw.waitTimeout)),
     workdir,
     resume: raw.resume ?? false,
     imports: (raw.import ?? []).map((spec) => (isLocalModule(spec) ? resolve(cwd, spec) : spec)),

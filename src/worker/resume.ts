@@ -23,6 +23,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as qless from '../index.js';
 import type { Client } from '../client.js';
+import type { Durability } from '../connection/durability.js';
 import type { WorkerEvent } from '../events.js';
 import type { Job } from '../job.js';
 import type { Logger } from './logger.js';
@@ -129,19 +130,24 @@ export interface TakenBack {
   holders: Map<string, Client>;
 }
 
+/** What a child needs to take its share back. */
+export interface TakeBackOptions {
+  /** The child's queues: a job moved elsewhere meanwhile is not taken. */
+  queues: ReadonlySet<string>;
+  /** The child's durability settings (`--wait-replicas`), for the holders' clients too. */
+  durability: Durability | undefined;
+  log: Logger;
+  /** Called with every event on a holder's worker channel (a lost lock or a cancellation). */
+  onWorkerEvent: (event: WorkerEvent) => void;
+}
+
 /**
  * A child's share of `--resume`: the jobs still running under their
- * recorded holder in one of `queues`, heartbeated once (as that holder) so
- * that their locks are fresh. The holders' worker channels are listened to
- * through `onWorkerEvent` (a lost lock or a cancellation).
+ * recorded holder in one of the child's queues, heartbeated once (as that
+ * holder) so that their locks are fresh.
  */
-export async function takeBackShare(
-  client: Client,
-  share: readonly ResumeJob[],
-  queues: ReadonlySet<string>,
-  log: Logger,
-  onWorkerEvent: (event: WorkerEvent) => void,
-): Promise<TakenBack> {
+export async function takeBackShare(client: Client, share: readonly ResumeJob[], options: TakeBackOptions): Promise<TakenBack> {
+  const { queues, durability, log, onWorkerEvent } = options;
   const byHolder = new Map<string, string[]>();
   for (const { jid, worker } of share) {
     const list = byHolder.get(worker) ?? [];
@@ -151,7 +157,7 @@ export async function takeBackShare(
   const taken: TakenBack = { jobs: [], holders: new Map() };
   for (const [holder, jids] of byHolder) {
     // Jobs are completed and heartbeated under the name that holds them.
-    const holderClient = qless.client({ connection: client.redis, workerName: holder });
+    const holderClient = qless.client({ connection: client.redis, workerName: holder, durability });
     taken.holders.set(holder, holderClient);
     client.events.onWorker(holder, onWorkerEvent);
     for (const job of await holderClient.jobs.multiget(jids)) {

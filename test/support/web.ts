@@ -6,8 +6,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
 import * as qless from '../../src/index.js';
 import { createDashboard, type Dashboard, type DashboardOptions } from '../../src/web/index.js';
 import type { TestRedis } from './redis.js';
@@ -131,4 +131,57 @@ export class Session {
       body: new URLSearchParams(form).toString(),
     });
   }
+}
+
+/** A dashboard and one browser tab shared by a test file, with the moves a person makes. */
+export interface DashboardTab {
+  readonly served: ServedDashboard;
+  readonly page: Page;
+  /** A client on the same Redis, to set things up and check what the buttons did. */
+  readonly client: qless.Client;
+  /** Open a path under the dashboard and expect `status`. */
+  visit(path: string, status?: number): Promise<void>;
+  /** Click a button and wait for the page the action redirects to. */
+  press(name: string | RegExp, scope?: Locator): Promise<void>;
+  /** The text of the message the last action left. */
+  flash(): Promise<string>;
+}
+
+/** Serve a dashboard and open a tab on it for the whole file (closed after it). */
+export function useDashboardTab(ctx: TestRedis, browser: ReturnType<typeof useBrowser>): DashboardTab {
+  let served: ServedDashboard | undefined;
+  let context: BrowserContext | undefined;
+  let page: Page | undefined;
+  let client: qless.Client | undefined;
+  beforeAll(async () => {
+    served = await serveDashboard(ctx);
+    context = await browser.context();
+    page = await context.newPage();
+    client = qless.client(ctx.url, { workerName: 'worker-1' });
+  }, 60_000);
+  afterAll(async () => {
+    await context?.close();
+    await served?.close();
+    await client?.close();
+  });
+  const tab: DashboardTab = {
+    get served() {
+      return served!;
+    },
+    get page() {
+      return page!;
+    },
+    get client() {
+      return client!;
+    },
+    async visit(path, status = 200) {
+      const res = await tab.page.goto(new URL(path, tab.served.url).toString());
+      expect(res!.status(), path).toBe(status);
+    },
+    async press(name, scope = tab.page.locator('body')) {
+      await Promise.all([tab.page.waitForEvent('load'), scope.getByRole('button', { name, exact: typeof name === 'string' }).click()]);
+    },
+    flash: () => tab.page.locator('.flash').innerText(),
+  };
+  return tab;
 }

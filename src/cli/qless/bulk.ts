@@ -21,7 +21,7 @@ import { encodeObject, checkStrings } from '../../json.js';
 import { newJid, type PutOptions } from '../../queue.js';
 import type { Client } from '../../client.js';
 import type { JsonObject } from '../../types.js';
-import { CliError, exitCodeOf, UsageError } from './exit.js';
+import { CliError, exitCodeOf, messageOf, UsageError } from './exit.js';
 import type { Progress } from './progress.js';
 
 /** One validated line, ready to put. */
@@ -55,7 +55,7 @@ function validateLine(value: unknown): Omit<BulkJob, 'line'> {
   for (const key of Object.keys(raw)) {
     if (!OPTIONS.has(key)) throw new Error(`unknown option "${key}" (expected ${[...OPTIONS].join(', ')})`);
   }
-  const options: PutOptions & { jid: string } = { jid: raw['jid'] === undefined ? newJid() : args.name(raw['jid'], 'options.jid') };
+  const options: PutOptions & { jid: string } = { jid: raw['jid'] === undefined ? newJid() : args.jid(raw['jid'], 'options.jid') };
   if (raw['priority'] !== undefined) options.priority = args.finite(raw['priority'], 'options.priority');
   if (raw['delay'] !== undefined) options.delay = args.finite(raw['delay'], 'options.delay');
   if (raw['retries'] !== undefined) options.retries = args.integer(raw['retries'], 'options.retries');
@@ -130,7 +130,7 @@ export async function putJobs(client: Client, jobs: readonly BulkJob[], progress
     if (failedAt >= 0) {
       progress.stop(jids.length);
       const reason = (results[failedAt] as PromiseRejectedResult).reason as unknown;
-      const message = reason instanceof Error ? reason.message : String(reason);
+      const message = messageOf(reason);
       throw new CliError(`line ${window[failedAt]!.line}: ${message}; ${jids.length} of ${jobs.length} jobs were written`, exitCodeOf(reason));
     }
     progress.update(jids.length);

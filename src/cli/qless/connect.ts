@@ -25,6 +25,7 @@ export async function connect(target: Target, options: ConnectOptions = {}): Pro
     connectTimeout: CONNECT_TIMEOUT_MS,
     maxRetriesPerRequest: 0,
     enableAutoPipelining: options.pipelining === true,
+    durability: target.durability,
   };
   const client = target.kind === 'url' ? openClient(target.url, redisOptions) : openClient({ ...redisOptions, host: target.host, port: target.port });
   // The client swallows connection errors (each command reports its own);

@@ -5,7 +5,9 @@
  */
 import type { Command } from 'commander';
 import type { Client } from '../../client.js';
+import { isConnectionProblem, plainMessage } from '../../messages.js';
 import type { ConnectOptions } from './connect.js';
+import { CliError, UnreachableError } from './exit.js';
 import { resolveTarget, type ConnectionFlags, type Target } from './target.js';
 
 /** The options defined on the program itself, accepted by every subcommand. */
@@ -85,6 +87,10 @@ export function action<A extends unknown[], O extends object>(
     const ctx = new Context(command.optsWithGlobals<GlobalFlags>(), defaultStreams);
     try {
       await fn(ctx, command.opts<O>(), ...args);
+    } catch (error) {
+      // Only here is it known which Redis went quiet: say so by name.
+      if (!(error instanceof CliError) && isConnectionProblem(error)) throw new UnreachableError(plainMessage(error, ctx.target.label));
+      throw error;
     } finally {
       await ctx.close();
     }

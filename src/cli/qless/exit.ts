@@ -2,7 +2,8 @@
  * Exit codes of `qless-ts`, written down once (the README's table is copied
  * from here), and the errors the commands raise to choose one of them.
  */
-import { ConnectionError, InvalidArgumentError, QlessError } from '../../errors.js';
+import { InvalidArgumentError, QlessError } from '../../errors.js';
+import { isConnectionProblem, plainMessage } from '../../messages.js';
 
 /** What each exit status means. */
 export const EXIT = {
@@ -61,29 +62,21 @@ export class UnreachableError extends CliError {
   }
 }
 
-const NETWORK_ERROR = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|Connection is closed|Stream isn't writeable/;
-
-/**
- * Whether an error raised by ioredis itself (calls that do not go through
- * the core gateway, such as reading a raw key) means the connection is gone.
- */
-export function isNetworkError(error: unknown): boolean {
-  return error instanceof Error && NETWORK_ERROR.test(error.message);
-}
-
 /** The exit status an error thrown by a command maps to. */
 export function exitCodeOf(error: unknown): ExitCode {
   if (error instanceof CliError) return error.exitCode;
   // The library refuses bad arguments before sending anything: a usage error.
   if (error instanceof InvalidArgumentError) return EXIT.USAGE;
-  if (error instanceof ConnectionError) return EXIT.UNREACHABLE;
+  if (isConnectionProblem(error)) return EXIT.UNREACHABLE;
   if (error instanceof QlessError) return EXIT.FAILED;
-  if (isNetworkError(error)) return EXIT.UNREACHABLE;
   return EXIT.FAILED;
 }
 
-/** The one-line message printed on stderr for an error. */
+/**
+ * The one-line message printed on stderr for an error: the command's own
+ * words, or the plain sentence for what the library or the core said.
+ */
 export function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
+  if (error instanceof CliError) return error.message;
+  return plainMessage(error);
 }

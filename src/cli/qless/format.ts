@@ -58,6 +58,12 @@ export function until(expires: number, now: number): string {
   return left >= 0 ? `in ${duration(left)}` : `expired ${duration(-left)} ago`;
 }
 
+/** How long ago `seconds` was: `just now`, `42s ago`, `3m 12s ago`. */
+export function ago(seconds: number, now: number): string {
+  const past = now - seconds;
+  return past < 1 ? 'just now' : `${duration(past)} ago`;
+}
+
 /** Seconds since the epoch as an ISO-8601 UTC time to the second. */
 export function timestamp(seconds: number): string {
   if (!Number.isFinite(seconds)) return String(seconds);

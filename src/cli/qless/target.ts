@@ -3,46 +3,35 @@
  * default. Kept apart from connect.ts so that `--help` and usage errors
  * never load the Redis client (a good part of the start-up time).
  */
+import { durabilityFromFlags, type Durability } from '../../connection/durability.js';
+import { DEFAULT_URL } from '../../connection/target.js';
+import { parseConnectionUrl, redactUrl as redact } from '../../connection/url.js';
 import { UsageError } from './exit.js';
 
-/** The library's DEFAULT_URL (client.ts), repeated so this module does not load ioredis; a test keeps them equal. */
-export const DEFAULT_URL = 'redis://127.0.0.1:6379';
+/** The library's default URL (from src/connection/target.ts, which loads no Redis client). */
+export { DEFAULT_URL };
 
 /** The connection options every subcommand accepts. */
 export interface ConnectionFlags {
   host?: string;
   port?: number;
   url?: string;
+  waitReplicas?: string;
+  waitTimeout?: string;
 }
 
-/** A resolved connection target: a URL, or a host and port. */
-export type Target = { kind: 'url'; url: string; label: string } | { kind: 'host'; host: string; port: number; label: string };
+/** A resolved connection target: a URL (any form of src/connection/url.ts), or a host and port; and the durability asked for. */
+export type Target = ({ kind: 'url'; url: string; label: string } | { kind: 'host'; host: string; port: number; label: string }) & {
+  durability?: Durability | undefined;
+};
 
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_PORT = 6379;
 
+/** The URL, checked by the rule every binary shares (an InvalidArgumentError, exit 2, names what is wrong). */
 function checkUrl(url: string, from: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`${from} is not a valid Redis URL: ${url}`);
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new UsageError(`${from} must be a redis:// or rediss:// URL, got ${url}`);
-  }
+  parseConnectionUrl(url, from);
   return url;
-}
-
-/** The URL without its password, for messages. */
-export function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
 }
 
 /**
@@ -52,6 +41,10 @@ export function redact(url: string): string {
  * silently resolved.
  */
 export function resolveTarget(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Target {
+  return { ...resolveWhere(flags, env), durability: durabilityFromFlags(flags.waitReplicas, flags.waitTimeout) };
+}
+
+function resolveWhere(flags: ConnectionFlags, env: NodeJS.ProcessEnv): Target {
   const hostIsUrl = flags.host !== undefined && flags.host.includes('://');
   if (flags.url !== undefined) {
     if (flags.host !== undefined || flags.port !== undefined) throw new UsageError('give either --url or --host/--port, not both');

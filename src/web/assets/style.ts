@@ -53,6 +53,7 @@ main { padding: 1rem; max-width: 1400px; margin: 0 auto; }
 .flash { max-width: 1400px; margin: 1rem auto 0; padding: 0.6rem 1rem; border-radius: 8px; border: 1px solid; }
 .flash-ok { border-color: var(--complete); color: var(--complete); }
 .flash-error { border-color: var(--danger); color: var(--danger); }
+.flash-warning { border-color: var(--stalled); color: var(--stalled); }
 
 .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; }
 table { border-collapse: collapse; width: 100%; }

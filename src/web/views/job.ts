@@ -138,7 +138,7 @@ function recurringBody(ctx: ViewContext, template: RecurringJob, next: number | 
       ]),
       'fields',
     )}
-    ${section('Data', html`<pre class="json">${JSON.stringify(template.data, null, 2)}</pre>`, 'data')}`;
+    ${section('Data', html`<pre class="json">${prettyJson(template.rawData)}</pre>`, 'data')}`;
 }
 
 export async function jobPage(r: PageRequest): Promise<Page> {

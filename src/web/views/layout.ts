@@ -6,9 +6,12 @@
 import { html, type HtmlValue, type SafeHtml } from '../html.js';
 import { href, type ViewContext } from './context.js';
 
+/** What a flash message reports: success, a refusal, or success with a caveat. */
+export type FlashKind = 'ok' | 'error' | 'warning';
+
 /** A one-shot message shown after an action (POST-redirect-GET). */
 export interface Flash {
-  kind: 'ok' | 'error';
+  kind: FlashKind;
   text: string;
 }
 
@@ -61,7 +64,7 @@ export function layout(ctx: ViewContext, page: Page, flash: Flash | undefined): 
     <button type="submit" class="btn">Find</button>
   </form>
 </header>
-${flash ? html`<div class="flash flash-${flash.kind}" role="${flash.kind === 'error' ? 'alert' : 'status'}">${flash.text}</div>` : ''}
+${flash ? html`<div class="flash flash-${flash.kind}" role="${flash.kind === 'ok' ? 'status' : 'alert'}">${flash.text}</div>` : ''}
 <main id="main">
 ${page.body}
 </main>

@@ -12,7 +12,7 @@ export function notFoundPage(what = 'This page does not exist.'): Page {
 }
 
 export function errorPage(status: number, message: string): Page {
-  const title = status === 503 ? 'Redis is unreachable' : status >= 500 ? 'Something went wrong' : 'Request refused';
+  const title = status === 503 ? 'Redis is not answering' : status >= 500 ? 'Something went wrong' : 'Request refused';
   return { title, section: 'none', status, body: html`<h1>${title}</h1><p class="message">${message}</p>` };
 }
 

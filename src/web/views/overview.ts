@@ -6,7 +6,8 @@
  * nothing unless the job is tracked).
  */
 import { html, type SafeHtml } from '../html.js';
-import { badge, groupLink, jobTable, number, queueLink, section, workerLink } from './components.js';
+import { iso, relative, utc } from '../format.js';
+import { actionButton, badge, groupLink, jobTable, number, queueLink, section, workerLink } from './components.js';
 import { href, withQuery, type PageRequest, type ViewContext } from './context.js';
 import type { Page } from './layout.js';
 import type { QueueCounts, WorkerCounts } from '../../types.js';
@@ -26,12 +27,32 @@ export function queueTable(ctx: ViewContext, queues: readonly QueueCounts[]): Sa
   </table></div>`;
 }
 
-export function workerTable(ctx: ViewContext, workers: readonly WorkerCounts[]): SafeHtml {
+/**
+ * The workers the core knows, with when each was last seen; with
+ * `forget`, a button per worker that drops it from the listing.
+ */
+export function workerTable(ctx: ViewContext, workers: readonly WorkerCounts[], options: { forget?: boolean } = {}): SafeHtml {
   if (workers.length === 0) return html`<p class="empty">No workers seen lately.</p>`;
+  const forget = options.forget === true && !ctx.readOnly;
   return html`<div class="scroll"><table class="workers">
-    <thead><tr><th scope="col">Worker</th><th scope="col" class="n">Running</th><th scope="col" class="n">Stalled</th></tr></thead>
-    <tbody>${workers.map((w) => html`<tr><td>${workerLink(ctx, w.name)}</td><td class="n">${number(w.jobs)}</td><td class="n">${number(w.stalled)}</td></tr>`)}</tbody>
+    <thead><tr><th scope="col">Worker</th><th scope="col" class="n">Running</th><th scope="col" class="n">Stalled</th><th scope="col">Last seen</th>${forget ? html`<th scope="col"><span class="sr">Actions</span></th>` : ''}</tr></thead>
+    <tbody>${workers.map(
+      (w) => html`<tr data-worker="${w.name}"><td>${workerLink(ctx, w.name)}</td><td class="n">${number(w.jobs)}</td><td class="n">${number(w.stalled)}</td><td class="seen">${seen(ctx, w.lastSeen)}</td>${forget
+        ? html`<td>${actionButton(ctx, href(ctx, 'workers', w.name, 'forget'), 'Forget', {
+            kind: 'plain',
+            name: `Forget worker ${w.name}`,
+            title: 'Drop it from this list; a worker still running comes back on its next pop or heartbeat',
+            confirm: `Forget worker ${w.name}?`,
+          })}</td>`
+        : ''}</tr>`,
+    )}</tbody>
   </table></div>`;
+}
+
+/** When a worker was last seen: "12 s ago", the exact time on hover. */
+function seen(ctx: ViewContext, when: number | null): SafeHtml {
+  if (when === null) return html`<span class="muted">—</span>`;
+  return html`<time datetime="${iso(when)}" title="${utc(when)}">${relative(when, ctx.now) || 'now'}</time>`;
 }
 
 export function failureTable(ctx: ViewContext, groups: Readonly<Record<string, number>>): SafeHtml {

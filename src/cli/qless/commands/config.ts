@@ -1,5 +1,6 @@
 /** `config` (list), `config get|set|unset`. */
 import type { Command } from 'commander';
+import { configText, NUMERIC_OPTIONS, QUEUE_NUMERIC_OPTIONS } from '../../../config.js';
 import { action } from '../context.js';
 import { NotFoundError } from '../exit.js';
 import { table } from '../format.js';
@@ -35,12 +36,21 @@ export function register(program: Command): void {
   config
     .command('set <option> <value>')
     .description('store a value (kept as text; read back as a number when it is one)')
+    .addHelpText(
+      'after',
+      `\nOptions the core reads as numbers refuse anything else (exit 2): ${Object.keys(NUMERIC_OPTIONS).join(', ')}, ` +
+        `and per queue ${Object.keys(QUEUE_NUMERIC_OPTIONS).map((suffix) => `<queue>${suffix}`).join(', ')}.\n` +
+        'Any other name is stored too (other qless clients keep options of their own), with a warning on stderr.',
+    )
     .action(
       action(async (ctx, _opts: object, option: string, value: string) => {
+        // Checked before connecting: a refused value never reaches Redis.
+        configText(option, value);
         const client = await ctx.client();
-        await client.config.set(option, value);
+        const { warning } = await client.config.set(option, value);
+        if (warning !== undefined) ctx.note(`warning: ${warning}`);
         const now = await client.config.get(option);
-        ctx.emit({ option, value: now }, () => [`${option} = ${String(now)}`]);
+        ctx.emit(warning === undefined ? { option, value: now } : { option, value: now, warning }, () => [`${option} = ${String(now)}`]);
       }),
     );
 

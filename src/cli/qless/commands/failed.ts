@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Client } from '../../../client.js';
 import type { Job } from '../../../job.js';
 import { action, type Context } from '../context.js';
-import { CliError } from '../exit.js';
+import { CliError, messageOf } from '../exit.js';
 import { firstLine, orDash, table, timestamp } from '../format.js';
 import * as parse from '../parse.js';
 import { confirm } from '../prompt.js';
@@ -50,7 +50,7 @@ async function eachFailed(client: Client, group: string, jids: readonly string[]
     results.forEach((result, i) => {
       const jid = targets[i]!.jid;
       if (result.status === 'fulfilled') outcome.done.push(jid);
-      else outcome.errors.push({ jid, error: result.reason instanceof Error ? result.reason.message : String(result.reason) });
+      else outcome.errors.push({ jid, error: messageOf(result.reason) });
     });
     meter.update(start + batch.length);
   }

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import type { Client } from '../../../client.js';
 import type { Job, RequeueOptions } from '../../../job.js';
+import { stateWords } from '../../../messages.js';
 import { RecurringJob } from '../../../recurring.js';
 import type { HistoryEntry } from '../../../types.js';
 import { action } from '../context.js';
@@ -64,7 +65,8 @@ export function renderJob(job: Job, now: number): string[] {
   const lines = fields(pairs);
   // A failure message is often a stack trace: keep its lines.
   if (f) for (const line of f.message.split('\n')) lines.push(`  ${line}`.trimEnd());
-  lines.push('data', ...indentedJson(job.data));
+  // The snapshot's data: also what another client stored that is not an object.
+  lines.push('data', ...indentedJson(job.toJSON().data));
   lines.push('history', ...historyLines(job.history));
   return lines;
 }
@@ -85,7 +87,7 @@ function renderRecurring(job: RecurringJob, next: number | null): string[] {
       ['next', next === null ? '-' : timestamp(next)],
     ]),
     'data',
-    ...indentedJson(job.data),
+    ...indentedJson(job.toJSON().data),
   ];
 }
 
@@ -152,7 +154,7 @@ export function register(program: Command): void {
         const client = await ctx.client();
         const job = await findJob(client, jid);
         if (job.state !== 'failed') {
-          throw new CliError(`job ${jid} is ${job.state}, not failed; only failed jobs are retried (use "qless-ts move" to requeue any job)`);
+          throw new CliError(`job ${jid} is ${stateWords(job.state)}, not failed; only failed jobs are retried (use "qless-ts move" to requeue any job)`);
         }
         const queue = job.queue;
         await job.requeue(queue, opts.delay === undefined ? {} : { delay: opts.delay });

@@ -1,0 +1,75 @@
+/**
+ * Opening the ioredis connection for a URL or for ioredis options, with what
+ * a Sentinel deployment needs to survive a failover:
+ *
+ * - the primary is found by asking the Sentinels (`role: 'master'`), again
+ *   on every reconnection, so a reconnection after the primary died reaches
+ *   the replica promoted in its place;
+ * - a node that answers `READONLY` (or refuses `WAIT` as a replica) was
+ *   demoted under us: reconnect, and send that command again to the primary
+ *   the Sentinels name now. A replica refuses a write before running any of
+ *   it, so sending it again cannot apply it twice;
+ * - the Sentinel retry policy follows the connection's own `retryStrategy`,
+ *   so a command line that must fail fast also fails fast when no Sentinel
+ *   answers.
+ *
+ * Subscriber connections are `duplicate()`s and inherit all of this.
+ *
+ * ioredis's `failoverDetector` is left off: in ioredis 5 a `+switch-master`
+ * that arrives while the connection is between two attempts to reach the
+ * primary (the usual case when the primary died) ends the connection for
+ * good instead of reconnecting. Sentinel itself disconnects the clients of a
+ * primary it demotes, and `READONLY` covers a node demoted by other means.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import { parseConnectionUrl, type SentinelTarget } from './url.js';
+
+/** An error reply that means the node we talk to is (now) a replica. */
+export function isReplicaRefusal(error: Error): boolean {
+  return /^READONLY\b/.test(error.message) || /^ERR WAIT cannot be used with replica instances/.test(error.message);
+}
+
+/** ioredis options for a parsed `redis+sentinel://` URL. */
+export function sentinelOptions(target: SentinelTarget): RedisOptions {
+  const options: RedisOptions = { sentinels: target.sentinels.map(({ host, port }) => ({ host, port })), name: target.name, db: target.db };
+  if (target.username !== undefined) options.username = target.username;
+  if (target.password !== undefined) options.password = target.password;
+  if (target.sentinelUsername !== undefined) options.sentinelUsername = target.sentinelUsername;
+  if (target.sentinelPassword !== undefined) options.sentinelPassword = target.sentinelPassword;
+  if (target.tls) {
+    options.tls = {};
+    options.enableTLSForSentinelMode = true;
+  }
+  if (target.sentinelTls) options.sentinelTLS = {};
+  return options;
+}
+
+/**
+ * The options with the failover behaviour described above filled in where
+ * the caller left it open. Options without `sentinels` come back unchanged.
+ */
+export function withFailoverDefaults(options: RedisOptions): RedisOptions {
+  if (!options.sentinels || options.sentinels.length === 0) return options;
+  const filled: RedisOptions = {
+    role: 'master',
+    reconnectOnError: (error) => (isReplicaRefusal(error) ? 2 : false),
+    ...options,
+  };
+  if (options.sentinelRetryStrategy === undefined && options.retryStrategy !== undefined) {
+    const retry = options.retryStrategy;
+    filled.sentinelRetryStrategy = retry === null ? () => null : retry;
+  }
+  return filled;
+}
+
+/**
+ * Open the connection a client uses: `url` of any supported form (checked,
+ * see url.ts) with `options` on top, or `options` alone (which may name
+ * `sentinels` and `name`, the ioredis way).
+ */
+export function openRedis(url: string | undefined, options: RedisOptions, source = 'the client URL'): Redis {
+  if (url === undefined) return new Redis(withFailoverDefaults(options));
+  const target = parseConnectionUrl(url, source);
+  if (target.topology === 'standalone') return new Redis(url, options);
+  return new Redis(withFailoverDefaults({ ...sentinelOptions(target), ...options }));
+}

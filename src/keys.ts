@@ -1,0 +1,41 @@
+/**
+ * The core's key names that the client reads directly, for the few reads no
+ * core command answers (a queue's waiting jids in pop order, a template's
+ * next run, when each worker was last seen) and for tools that must undo
+ * what they wrote (the quickstart). Every other access goes through core
+ * commands. Spelled once here, so a namespaced key layout changes one file.
+ */
+
+/** Worker names, scored by when each was last seen (its latest pop or heartbeat). */
+export const WORKERS = 'ql:workers';
+
+/** Every queue name ever used, scored by when it was first seen. */
+export const QUEUES = 'ql:queues';
+
+/** Completed jobs kept for inspection, scored by completion time. */
+export const COMPLETED = 'ql:completed';
+
+/** A queue's jobs ready to pop (highest score first). */
+export function queueWork(queue: string): string {
+  return `ql:q:${queue}-work`;
+}
+
+/** A queue's recurring templates, scored by their next run. */
+export function queueRecur(queue: string): string {
+  return `ql:q:${queue}-recur`;
+}
+
+/** Every key holding one job: its record, history and dependency sets. */
+export function jobKeys(jid: string): string[] {
+  return [`ql:j:${jid}`, `ql:j:${jid}-history`, `ql:j:${jid}-dependents`, `ql:j:${jid}-dependencies`];
+}
+
+/** The jobs a worker holds or held. */
+export function workerJobs(worker: string): string {
+  return `ql:w:${worker}:jobs`;
+}
+
+/** A queue's statistics for the UTC day starting at `bin` (seconds since the epoch). */
+export function queueStats(queue: string, bin: number): string[] {
+  return ['stats', 'wait', 'run'].map((kind) => `ql:s:${kind}:${bin}:${queue}`);
+}

@@ -1,0 +1,120 @@
+/**
+ * What people read when the core refuses (issue 12, item 12): every refusal
+ * a `qless-ts` command or a dashboard action can provoke is provoked here
+ * against the real core, and its plain sentence (src/messages.ts, shared by
+ * the CLI and the dashboard) checked, while the library's error object keeps
+ * the core's words. Then the same through the real binary.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as qless from '../src/index.js';
+import { isConnectionProblem, plainMessage, translateCoreMessage } from '../src/messages.js';
+import { assertBuilt, bindCli } from './support/cli.js';
+import { useClients } from './support/client.js';
+import { useRedis } from './support/redis.js';
+
+const ctx = useRedis();
+const make = useClients(ctx);
+const cli = bindCli(() => ctx.url);
+
+beforeAll(assertBuilt);
+
+async function refusal(act: () => Promise<unknown>): Promise<qless.ScriptError> {
+  const error = await act().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(qless.ScriptError);
+  return error as qless.ScriptError;
+}
+
+describe('the core refusals the CLI and the dashboard can provoke, in plain words', () => {
+  it('translates each one, and the error objects keep the core text', async () => {
+    const client = make({ workerName: 'w1' });
+    const other = make({ workerName: 'w2' });
+    const q = client.queue('q');
+    await q.put('k.K', {}, { jid: 'eggs' });
+    await q.put('k.K', {}, { jid: 'omelette', depends: ['eggs'] });
+    await q.put('k.K', {}, { jid: 'waiting' });
+    await client.queue('q2').put('k.K', {}, { jid: 'popped' });
+    await client.queue('q2').pop();
+    await q.recur('k.K', {}, { interval: 60, jid: 'tpl' });
+
+    const cases: Array<[() => Promise<unknown>, string, string]> = [
+      [
+        () => client.jobs.cancel('eggs'),
+        'Cancel(): eggs is a dependency of omelette but is not mentioned to be canceled',
+        'job eggs cannot be canceled on its own: job omelette depends on it. Cancel both together (or the dependent job first)',
+      ],
+      [
+        async () => ((await client.jobs.get('waiting')) as qless.Job).depend('eggs'),
+        'Depends(): Job waiting not in the depends state: waiting',
+        'job waiting is waiting in its queue, not waiting for other jobs, so there are no dependencies to change',
+      ],
+      [() => client.call('priority', 'gone', 5), 'Priority(): Job gone does not exist', 'there is no job gone (it was canceled, or completed long enough ago to be forgotten)'],
+      [() => q.requeue('k.K', {}, { jid: 'gone' }), 'Requeue(): Job gone does not exist', 'there is no job gone (it was canceled, or completed long enough ago to be forgotten)'],
+      [() => client.call('tag', 'add', 'gone', 'x'), 'Tag(): Job gone does not exist', 'there is no job gone (it was canceled, or completed long enough ago to be forgotten)'],
+      [() => client.call('fail', 'gone', 'w1', 'g', 'm', '{}'), 'Fail(): Job gonedoes not exist', 'there is no job gone (it was canceled, or completed long enough ago to be forgotten)'],
+      [() => client.track('gone'), 'Track(): Job does not exist', 'there is no such job to track (it was canceled, or completed long enough ago to be forgotten)'],
+      [() => client.call('recur.update', 'gone', 'priority', 1), 'Recur(): No recurring job gone', 'there is no recurring job gone (it was canceled, or never existed)'],
+      [() => client.call('recur.update', 'tpl', 'colour', 'red'), 'Recur(): Unrecognized option "colour"', 'a recurring job has no field "colour" to update'],
+      [
+        async () => ((await client.jobs.get('waiting')) as qless.Job).complete(),
+        'Complete(): Job waiting is not currently running: waiting',
+        'job waiting is waiting in its queue, and only a running job can do that',
+      ],
+      [() => client.call('timeout', 'waiting'), 'Timeout(): Job waiting not running', 'job waiting is not running, and only a running job can do that'],
+      [
+        () => other.call('complete', 'popped', 'w2', 'q2', '{}'),
+        'Complete(): Job popped has been handed out to another worker: w1',
+        'job popped is held by another worker now (w1)',
+      ],
+      [() => client.call('complete', 'popped', 'w1', 'q', '{}'), 'Complete(): Job popped running in another queue: q2', 'job popped has moved to queue q2'],
+    ];
+    for (const [act, core, plain] of cases) {
+      const error = await refusal(act);
+      expect(error.scriptMessage).toBe(core);
+      expect(error.message).toContain(core);
+      expect(plainMessage(error)).toBe(plain);
+    }
+  });
+
+  it('translates the refusals of bad stored data and raw arguments the core gives', () => {
+    expect(translateCoreMessage('Put(): Arg "priority" not a number: nan')).toBe('priority must be a number, got nan');
+    expect(translateCoreMessage('Priority(): Arg "priority" missing or not a number: abc')).toBe('priority must be a number, got abc');
+    expect(translateCoreMessage('attempt to perform arithmetic on a string value (local \'heartbeat\')')).toContain('a numeric setting of the core holds something that is not a number');
+    expect(translateCoreMessage('WRONGTYPE Operation against a key holding the wrong kind of value')).toContain('a jid ending in -history, -dependents or -dependencies');
+    expect(translateCoreMessage('something new')).toBeUndefined();
+  });
+
+  it('says Redis is not answering instead of what ioredis says', async () => {
+    const silent = qless.client('redis://127.0.0.1:1', { maxRetriesPerRequest: 1, retryStrategy: () => null });
+    const error = await silent.queue('q').length().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await silent.close();
+    expect(isConnectionProblem(error)).toBe(true);
+    expect(plainMessage(error, '127.0.0.1:1')).toBe('Redis at 127.0.0.1:1 is not answering');
+    const retries = new Error('Reached the max retries per request limit (which is 1). Refer to "maxRetriesPerRequest" option for details.');
+    retries.name = 'MaxRetriesPerRequestError';
+    expect(plainMessage(retries, 'db.internal:6379')).toBe('Redis at db.internal:6379 is not answering');
+  });
+});
+
+describe('qless-ts prints them', () => {
+  it('cancel, retry and depends refusals read as sentences, exit 1', async () => {
+    const client = make();
+    await client.queue('q').put('k.K', {}, { jid: 'eggs' });
+    await client.queue('q').put('k.K', {}, { jid: 'omelette', depends: ['eggs'] });
+    const cancel = await cli('cancel', 'eggs');
+    expect(cancel.code).toBe(1);
+    expect(cancel.stderr).toBe('error: job eggs cannot be canceled on its own: job omelette depends on it. Cancel both together (or the dependent job first)\n');
+    const retry = await cli('retry', 'omelette');
+    expect(retry.code).toBe(1);
+    expect(retry.stderr).toBe('error: job omelette is waiting for other jobs to complete, not failed; only failed jobs are retried (use "qless-ts move" to requeue any job)\n');
+    const depends = await cli('depends', 'eggs', '--off', 'pan');
+    expect(depends.code).toBe(1);
+    expect(depends.stderr).toBe('error: job eggs is waiting in its queue, not waiting for other jobs, so there are no dependencies to change\n');
+    for (const result of [cancel, retry, depends]) expect(result.stderr).not.toMatch(/\w+\(\):/);
+  });
+});
