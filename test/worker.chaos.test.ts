@@ -95,18 +95,23 @@ describe('qless-ts-worker under chaos', () => {
       const queue = client.queue('chaos');
       const jids: string[] = [];
       for (let i = 0; i < JOBS; i++) {
-        // Mostly short sleeps; one in eight keeps the CPU busy (so that an
-        // orphan may have to be killed by its watchdog).
-        const cpu = i % 8 === 3;
-        jids.push(await queue.put('chaos.Record', { log, ms: cpu ? 150 + ((i * 37) % 300) : 100 + ((i * 53) % 500), cpu }, { retries: 20 }));
+        // Mostly short sleeps; one in eight keeps the CPU busy. One in 25
+        // runs longer than a lock plus the grace period (a third of those
+        // CPU-bound), so that killed supervisors leave orphans in the middle
+        // of a job: one still running it once the core hands it out again,
+        // or once a --resume takes it, would overlap the next run.
+        const long = i % 25 === 5;
+        const cpu = long ? i % 75 === 5 : i % 8 === 3;
+        const ms = long ? (cpu ? 6000 : 8000 + ((i * 71) % 1500)) : cpu ? 150 + ((i * 37) % 300) : 50 + ((i * 53) % 300);
+        jids.push(await queue.put('chaos.Record', { log, ms, cpu }, { retries: 20 }));
       }
       const startDaemon = (resume: boolean): WorkerProcess => {
-        const daemon = workers.start(['--host', server.url, '-p', FIXTURES, '-q', 'chaos', '-w', '3', '-c', '2', '-i', '0.2', '-n', 'chaos', '--grace', '2', ...(resume ? ['--resume'] : [])]);
+        const daemon = workers.start(['--host', server.url, '-p', FIXTURES, '-q', 'chaos', '-w', '4', '-c', '2', '-i', '0.2', '-n', 'chaos', ...(resume ? ['--resume'] : [])]);
         daemons.push(daemon);
         return daemon;
       };
       let daemon = startDaemon(false);
-      await daemon.started(3);
+      await daemon.started(4);
 
       const left = async (): Promise<number> => {
         try {
@@ -122,11 +127,12 @@ describe('qless-ts-worker under chaos', () => {
         await sleep(STEP_MS);
         if ((await left()) === 0) break;
         if (action === 'child') {
+          // A daemon started a moment ago may still be starting its children.
+          const current = daemon;
+          await until(() => current.liveChildren().some((pid) => alive(pid)), 15_000, 'a child to kill');
           const busy = new Set(readFileSync(log, 'utf8').split('\n').slice(-20).map((line) => Number(line.split(' ')[2])));
           const children = daemon.liveChildren().filter((pid) => alive(pid));
-          const victim = children.find((pid) => busy.has(pid)) ?? children[0];
-          if (victim === undefined) continue;
-          process.kill(victim, 'SIGKILL');
+          process.kill(children.find((pid) => busy.has(pid)) ?? children[0]!, 'SIGKILL');
         } else if (action === 'redis') {
           const pid = await serverPid(admin);
           process.kill(pid, 'SIGKILL');
