@@ -28,7 +28,7 @@ process.on('SIGUSR2', () => worker?.logStatus());
 
 // Node's default for an error nobody caught is to end the process; do that,
 // but say why first. The supervisor replaces the child (with back-off) and
-// the jobs it ran come back when their locks expire.
+// gives the jobs it held back to their queues (src/worker/leftovers.ts).
 process.on('uncaughtException', (error) => {
   if (worker) worker.log.fatal({ ...errorFields(error) }, 'uncaught error in a job (or the worker); the child exits');
   else console.error(error);

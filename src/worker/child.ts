@@ -37,6 +37,7 @@ import { PopAhead } from './ahead.js';
 import { completeAndPop, type Completion } from './fetch.js';
 import { HeldJobs } from './held.js';
 import { forgetIdleWorkers } from './leftovers.js';
+import { checkLock } from './lock.js';
 import { Loader, importPreload, registerTypeScript } from './loader.js';
 import { redactUrl } from './options.js';
 import { createLogger, errorFields, setTitle, type Logger } from './logger.js';
@@ -44,7 +45,7 @@ import { RunReports, sendToParent } from './parent.js';
 import { ABORT_GRACE_MS, type ChildInit, type ClaimedRun, type ParentMessage, isParentMessage } from './protocol.js';
 import { PopFailures } from './pop-failures.js';
 import { PutListener } from './put-listener.js';
-import { WAITING_REDIS_OPTIONS, lockRefused, watchRedis, type RedisHealth } from './redis-health.js';
+import { WAITING_REDIS_OPTIONS, watchRedis, type RedisHealth } from './redis-health.js';
 import { takeBackShare, type ResumedJob } from './resume.js';
 import { Run, runJob, type RunnerDeps } from './runner.js';
 import { Sandbox, sandboxDir } from './sandbox.js';
@@ -536,12 +537,8 @@ export class ChildWorker {
    * event may still be unread behind a blocked event loop.
    */
   async #confirm(run: Run): Promise<boolean> {
-    try {
-      await this.#client.call('heartbeat', run.job.jid, run.worker);
-    } catch (error) {
-      // Redis away or refusing writes for a while tells nothing about the lock.
-      if (lockRefused(error)) this.#abort(run, 'lock_lost', 'its lock was lost before it started', true);
-    }
+    // Redis away or refusing writes for a while ('unknown') tells nothing about the lock.
+    if ((await checkLock(this.#client, run.job.jid, run.worker)) === 'lost') this.#abort(run, 'lock_lost', 'its lock was lost before it started', true);
     return run.aborted === undefined;
   }
 
@@ -650,14 +647,11 @@ export class ChildWorker {
   async #onWorkerEvent(event: WorkerEvent): Promise<void> {
     for (const run of this.#runs.values()) {
       if (run.job.jid !== event.jid || run.aborted !== undefined || run.job.settled) continue;
-      try {
-        await this.#client.call('heartbeat', run.job.jid, run.worker);
-        this.#log.debug({ jid: run.job.jid, event: event.event }, 'ignored a worker event: the lock is still ours');
-      } catch (error) {
-        if (!lockRefused(error)) continue;
-        const kind = event.event === 'canceled' ? 'canceled' : 'lock_lost';
-        this.#abort(run, kind, event.event === 'canceled' ? 'the job was canceled' : 'the job was moved, timed out or handed to another worker', true);
-      }
+      const lock = await checkLock(this.#client, run.job.jid, run.worker);
+      if (lock === 'held') this.#log.debug({ jid: run.job.jid, event: event.event }, 'ignored a worker event: the lock is still ours');
+      if (lock !== 'lost') continue;
+      const kind = event.event === 'canceled' ? 'canceled' : 'lock_lost';
+      this.#abort(run, kind, event.event === 'canceled' ? 'the job was canceled' : 'the job was moved, timed out or handed to another worker', true);
     }
   }
 

@@ -21,7 +21,7 @@ import { lockSeconds } from '../config.js';
 import type { CoreCall } from '../gateway.js';
 import * as wire from '../wire.js';
 import type { Logger } from './logger.js';
-import { lockRefused } from './redis-health.js';
+import { lockRefused } from './lock.js';
 
 /** A job to keep alive. */
 export interface Beat {

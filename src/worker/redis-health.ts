@@ -6,31 +6,7 @@
  * is sent once Redis is back.
  */
 import type { Redis } from 'ioredis';
-import { ConnectionError, ScriptError } from '../errors.js';
 import type { Logger } from './logger.js';
-
-/**
- * Replies with which Redis refuses a call for a while rather than for good:
- * out of memory under `maxmemory` (OOM), loading its data, busy with a long
- * script, a replica that may not write, a failed background save, a cluster
- * or replication hiccup.
- */
-const TRANSIENT_REPLY = /^(?:OOM|LOADING|BUSY|READONLY|MASTERDOWN|NOREPLICAS|TRYAGAIN|MISCONF|CLUSTERDOWN)\b/;
-
-/**
- * Whether a failed call is worth sending again later: Redis could not be
- * reached, or refused it for a while (see TRANSIENT_REPLY). Anything else
- * the core said is a real answer (a lost lock, a job that is gone).
- */
-export function isTransient(error: unknown): boolean {
-  if (error instanceof ConnectionError) return true;
-  return error instanceof ScriptError && TRANSIENT_REPLY.test(error.scriptMessage);
-}
-
-/** Whether a failed call says the job's lock is gone (the core's refusal, not a Redis hiccup). */
-export function lockRefused(error: unknown): boolean {
-  return error instanceof ScriptError && !isTransient(error);
-}
 
 /** The ioredis options every worker connection uses: wait for Redis, never give up. */
 export const WAITING_REDIS_OPTIONS = {

@@ -29,7 +29,7 @@ import type { Logger } from './logger.js';
 import { errorFields } from './logger.js';
 import type { AbortKind } from './protocol.js';
 import { ownTime } from './own-time.js';
-import { isTransient } from './redis-health.js';
+import { isTransient } from './lock.js';
 import type { Sandbox } from './sandbox.js';
 
 /** One run of a job in this child. */
