@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
 import { AHEAD, PopAhead } from '../src/worker/ahead.js';
 import { useRedis } from './support/redis.js';
-import { FIXTURES, processState, serverPid, sleep, until, useWorkers } from './worker.harness.js';
+import { allComplete, FIXTURES, processState, serverPid, sleep, until, useWorkers } from './worker.harness.js';
 
 const ctx = useRedis();
 const workers = useWorkers();
@@ -79,16 +79,6 @@ function runsByJid(log: string): Map<string, number> {
   return runs;
 }
 
-async function allComplete(client: qless.Client, jids: readonly string[], ms = 60_000): Promise<qless.Job[]> {
-  let jobs: qless.Job[] = [];
-  const left = (): string => `${jids.length - jobs.filter((job) => job.state === 'complete').length} of ${jids.length} left`;
-  await until(async () => {
-    jobs = [];
-    for (let i = 0; i < jids.length; i += 250) jobs.push(...(await client.jobs.multiget(jids.slice(i, i + 250))));
-    return jobs.length === jids.length && jobs.every((job) => job.state === 'complete');
-  }, ms, () => `the jobs to complete: ${left()}`);
-  return jobs;
-}
 
 describe('qless-ts-worker round trips', { timeout: 90_000 }, () => {
   it('sends the completion of a finished job together with the next pop, in one round trip', async () => {

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
 import { useRedis } from './support/redis.js';
-import { FIXTURES, sleep, until, useWorkers, type WorkerProcess } from './worker.harness.js';
+import { allComplete, FIXTURES, sleep, until, useWorkers, type WorkerProcess } from './worker.harness.js';
 
 const ctx = useRedis();
 const workers = useWorkers();
@@ -57,7 +57,7 @@ describe('qless-ts-worker when pops keep failing', { timeout: 60_000 }, () => {
       for (const n of errors.values()) expect(n).toBe(0);
       expect(worker.lines('could not pop; trying again with a growing delay, up to --interval')[0]?.['err']).toMatchObject({ message: expect.stringContaining('OOM') });
       await ctx.redis.config('SET', 'maxmemory', '0');
-      await until(async () => (await client.jobs.multiget(jids)).every((job) => job.state === 'complete'), 20_000, 'the jobs to run once writes are allowed');
+      await allComplete(client, jids, 20_000);
       const back = worker.lines('popping works again');
       expect(back.length).toBeGreaterThan(0);
       expect(Number(back[0]!['failures'])).toBeGreaterThan(1);
@@ -79,7 +79,7 @@ describe('qless-ts-worker when pops keep failing', { timeout: 60_000 }, () => {
     for (const n of errors.values()) expect(n).toBe(0);
     expect(worker.lines('could not pop; trying again with a growing delay, up to --interval')[0]?.['err']).toMatchObject({ message: expect.stringContaining('WRONGTYPE') });
     await ctx.redis.del('ql:q:broken-locks');
-    await until(async () => (await client.jobs.multiget(jids)).every((job) => job.state === 'complete'), 20_000, 'the jobs to run once the key is fixed');
+    await allComplete(client, jids, 20_000);
     expect(worker.lines('popping works again').length).toBeGreaterThan(0);
     await client.close();
   });

@@ -47,6 +47,18 @@ export async function until(condition: () => boolean | Promise<boolean>, ms: num
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Wait until every job of `jids` is complete (read 250 at a time); returns them. */
+export async function allComplete(client: qless.Client, jids: readonly string[], ms = 60_000): Promise<qless.Job[]> {
+  let jobs: qless.Job[] = [];
+  const left = (): string => `${jids.length - jobs.filter((job) => job.state === 'complete').length} of ${jids.length} left`;
+  await until(async () => {
+    jobs = [];
+    for (let i = 0; i < jids.length; i += 250) jobs.push(...(await client.jobs.multiget(jids.slice(i, i + 250))));
+    return jobs.length === jids.length && jobs.every((job) => job.state === 'complete');
+  }, ms, () => `the jobs to complete: ${left()}`);
+  return jobs;
+}
+
 /** A job as it is now; one that no longer exists fails the test. */
 export async function state(client: qless.Client, jid: string): Promise<qless.Job> {
   const job = await client.jobs.get(jid);

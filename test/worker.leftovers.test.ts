@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
 import { useRedis } from './support/redis.js';
-import { FIXTURES, state, until, useWorkers } from './worker.harness.js';
+import { allComplete, FIXTURES, state, until, useWorkers } from './worker.harness.js';
 
 const ctx = useRedis();
 const workers = useWorkers();
@@ -23,7 +23,7 @@ describe('qless-ts-worker and the worker list', { timeout: 60_000 }, () => {
     const jids: string[] = [];
     for (let i = 0; i < 5; i++) jids.push(await client.queue('tidy').put('timing.WhoAmI', {}));
     const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'tidy', '-w', '1', '-i', '0.2', '-n', 'tidy', '--max-jobs', '2']);
-    await until(async () => (await client.jobs.multiget(jids)).every((job) => job.state === 'complete'), 30_000, 'the jobs to complete');
+    await allComplete(client, jids, 30_000);
     await until(() => worker.lines('child recycled; starting a fresh one').length === 2, 20_000, 'two recycles');
     const pids = [...new Set((await client.jobs.multiget(jids)).map((job) => Number(job.data['pid'])))];
     expect(pids).toHaveLength(3);
@@ -38,7 +38,7 @@ describe('qless-ts-worker and the worker list', { timeout: 60_000 }, () => {
     const jids: string[] = [];
     for (let i = 0; i < 4; i++) jids.push(await client.queue('bye').put('timing.Sleep', { ms: 300 }));
     const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'bye', '-w', '2', '-i', '0.2', '-n', 'bye']);
-    await until(async () => (await client.jobs.multiget(jids)).every((job) => job.state === 'complete'), 30_000, 'the jobs to complete');
+    await allComplete(client, jids, 30_000);
     expect((await listed(client, 'bye')).length).toBeGreaterThan(0);
     worker.signal('SIGTERM');
     expect(await worker.waitExit(15_000)).toEqual({ code: 0, signal: null });

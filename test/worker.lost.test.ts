@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
 import { useRedis } from './support/redis.js';
-import { FIXTURES, sleep, state, until, useWorkers } from './worker.harness.js';
+import { allComplete, FIXTURES, sleep, state, until, useWorkers } from './worker.harness.js';
 
 const ctx = useRedis();
 const workers = useWorkers();
@@ -79,7 +79,7 @@ describe('qless-ts-worker and lost locks', { timeout: 60_000 }, () => {
     for (const job of held) await job.requeue('elsewhere');
     await until(async () => (await state(client, busy)).state === 'complete', 30_000, 'the blocking job to complete');
     const others = after.filter((jid) => !held.some((job) => job.jid === jid));
-    await until(async () => (await client.jobs.multiget([...before, ...others])).every((job) => job.state === 'complete'), 30_000, 'the other jobs to complete');
+    await allComplete(client, [...before, ...others], 30_000);
     await sleep(300);
 
     const ran = new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean).map((line) => line.split(' ')[0]));
