@@ -2,24 +2,16 @@
  * Pops that keep failing: Redis refusing writes at `maxmemory`, and a core
  * error that lasts (a queue key of the wrong type). A child backs off (up to
  * --interval) instead of spinning, logs the error once per burst, and
- * resumes by itself once the cause is gone.
+ * resumes by itself once the cause is gone; a queue that fails does not
+ * hold up the others. And an idle child, whose pops find nothing, sleeps.
  */
-import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
 import { useRedis } from './support/redis.js';
-import { allComplete, FIXTURES, sleep, until, useWorkers, type WorkerProcess } from './worker.harness.js';
+import { allComplete, coreCalls, FIXTURES, sleep, until, useWorkers, type WorkerProcess } from './worker.harness.js';
 
 const ctx = useRedis();
 const workers = useWorkers();
-
-/** Core calls Redis was asked to run since the last CONFIG RESETSTAT, refused ones included. */
-async function coreCalls(redis: Redis): Promise<number> {
-  const stats = await redis.info('commandstats');
-  let total = 0;
-  for (const match of stats.matchAll(/^cmdstat_(?:fcall|evalsha):calls=(\d+),.*?rejected_calls=(\d+)/gm)) total += Number(match[1]) + Number(match[2]);
-  return total;
-}
 
 /** Error lines about pops, per child pid. */
 function popErrors(worker: WorkerProcess): Map<number, number> {
@@ -82,5 +74,32 @@ describe('qless-ts-worker when pops keep failing', { timeout: 60_000 }, () => {
     await allComplete(client, jids, 20_000);
     expect(worker.lines('popping works again').length).toBeGreaterThan(0);
     await client.close();
+  });
+
+  it('a queue whose pops keep failing does not hold up the other queues of the worker', async () => {
+    const client = qless.client(ctx.url);
+    const broken = [await client.queue('broken').put('timing.WhoAmI', {})];
+    await ctx.redis.set('ql:q:broken-locks', 'not a sorted set');
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'broken', '-q', 'fine', '-w', '1', '-i', '1']);
+    await worker.started(1);
+    const fine: string[] = [];
+    for (let i = 0; i < 5; i++) fine.push(await client.queue('fine').put('timing.WhoAmI', {}));
+    await allComplete(client, fine, 20_000);
+    expect(popErrors(worker).size).toBe(1);
+    expect([...popErrors(worker).values()][0]).toBeLessThanOrEqual(2);
+    await ctx.redis.del('ql:q:broken-locks');
+    await allComplete(client, broken, 20_000);
+    await client.close();
+  });
+
+  it('an idle child pops once per --interval, not in a loop', async () => {
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'idle', '-w', '1', '-i', '1']);
+    await worker.started(1);
+    await sleep(1500);
+    await ctx.redis.config('RESETSTAT');
+    await sleep(3000);
+    const calls = await coreCalls(ctx.redis);
+    console.log(`idle child, --interval 1, 3 s: ${calls} core calls`);
+    expect(calls).toBeLessThanOrEqual(5);
   });
 });

@@ -255,3 +255,11 @@ export async function serverPid(redis: Redis): Promise<number> {
   if (!match) throw new Error('INFO server names no process_id');
   return Number(match[1]);
 }
+
+/** Core calls Redis was asked to run since the last CONFIG RESETSTAT, refused ones included. */
+export async function coreCalls(redis: Redis): Promise<number> {
+  const stats = await redis.info('commandstats');
+  let total = 0;
+  for (const match of stats.matchAll(/^cmdstat_(?:fcall|evalsha):calls=(\d+),.*?rejected_calls=(\d+)/gm)) total += Number(match[1]) + Number(match[2]);
+  return total;
+}

@@ -54,6 +54,19 @@ import { Wake } from './wake.js';
 
 type DrainReason = { exit: typeof EXIT.OK | typeof EXIT.RECYCLE; why: string };
 
+/** What one trip popped: the jobs, the last error of a queue whose pop failed, and whether any queue answered. */
+interface Popped {
+  jobs: Job[];
+  failure: unknown;
+  answered: boolean;
+}
+
+/** A trip in flight, and how many jobs it asked for. */
+interface Fetching {
+  room: number;
+  jobs: Promise<Popped>;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ChildWorker {
@@ -83,8 +96,8 @@ export class ChildWorker {
   readonly #behind = new Map<Run, Run>();
   /** Finished jobs whose completion is about to be sent. */
   #completing: Completion[] = [];
-  /** The round trip in flight that pops, and how many jobs it asked for. */
-  #fetching: { room: number; jobs: Promise<Job[]> } | undefined;
+  /** The round trip in flight that pops. */
+  #fetching: Fetching | undefined;
   #looping = false;
   #drain: DrainReason | undefined;
   /** Resolves once the child stops popping (a drain or a stop). */
@@ -301,7 +314,7 @@ export class ChildWorker {
   #room(): number {
     const { concurrency, maxJobs } = this.#init.options;
     const waiting = this.#held.size;
-    const held = this.#running.size + waiting;
+    const held = this.#running.size + this.#behind.size + waiting;
     const ahead = this.#drain === undefined ? this.#ahead.allowance(this.#longestRunningMs()) : 0;
     let room = 0;
     if (held < concurrency || (ahead > 0 && waiting <= ahead / 2)) room = concurrency + ahead - held;
@@ -327,7 +340,14 @@ export class ChildWorker {
           else await this.#wake.wait();
           continue;
         }
-        if (this.#fetching === undefined) this.#trip();
+        if (this.#fetching === undefined) {
+          this.#trip();
+          // The loop has just looked at its slots and started what is due:
+          // earlier wake-ups, and the one its own trip left, are spent (left
+          // pending, that one would end the sleep after an empty pop at once,
+          // and an idle child would pop without pause).
+          this.#wake.clear();
+        }
         const fetching = this.#fetching;
         if (fetching === undefined) {
           // Nothing to pop now: a job finishing (or a stop) wakes the loop.
@@ -353,7 +373,8 @@ export class ChildWorker {
             continue;
           }
           this.#title();
-          await this.#wake.wait(interval * 1000);
+          // A job that finished meanwhile may have started the next trip.
+          if (this.#fetching === undefined) await this.#wake.wait(interval * 1000);
           continue;
         }
         this.#puts.foundWork();
@@ -384,9 +405,7 @@ export class ChildWorker {
     if (this.#fetching === undefined && this.#looping && !this.#popPaused && this.#drain === undefined && this.#resumeQueue.length === 0) {
       const room = this.#room();
       if (room > 0) {
-        const jobs = this.#fetch(room);
-        jobs.catch(() => undefined); // the loop collects the outcome
-        this.#fetching = { room, jobs };
+        this.#fetching = { room, jobs: this.#fetch(room) };
         this.#wake.wake();
         return;
       }
@@ -394,17 +413,14 @@ export class ChildWorker {
     if (this.#completing.length > 0) void completeAndPop(this.#client, this.#completing.splice(0));
   }
 
-  /** The jobs a trip popped (undefined when its pop failed); the trip is then over. */
-  async #collect(fetching: { room: number; jobs: Promise<Job[]> }): Promise<Job[] | undefined> {
+  /** The jobs a trip popped (undefined when every pop it made failed); the trip is then over. */
+  async #collect(fetching: Fetching): Promise<Job[] | undefined> {
     try {
-      const jobs = await fetching.jobs;
-      this.#popFailures.succeeded();
+      const { jobs, failure, answered } = await fetching.jobs;
+      if (failure === undefined) this.#popFailures.succeeded();
+      else this.#popFailures.failed(failure);
       this.#ahead.popped(fetching.room, jobs.length);
-      return jobs;
-    } catch (error) {
-      this.#popFailures.failed(error);
-      this.#ahead.popped(fetching.room, 0);
-      return undefined;
+      return answered ? jobs : undefined;
     } finally {
       if (this.#fetching === fetching) this.#fetching = undefined;
     }
@@ -413,16 +429,21 @@ export class ChildWorker {
   /**
    * Send the completions waiting, and pop up to `count` jobs, earlier
    * queues first: the first queue's pop rides with the completions, later
-   * queues are asked only when the earlier ones had too few.
+   * queues are asked only when the earlier ones had too few. A queue whose
+   * pop fails does not stop the others, nor lose the jobs they gave.
    */
-  async #fetch(count: number): Promise<Job[]> {
-    const [first, ...rest] = this.#init.options.queues;
-    const jobs: Job[] = await completeAndPop(this.#client, this.#completing.splice(0), { queue: first!, worker: this.#name, count });
-    for (const name of rest) {
-      if (jobs.length >= count) break;
-      jobs.push(...(await completeAndPop(this.#client, this.#completing.splice(0), { queue: name, worker: this.#name, count: count - jobs.length })));
+  async #fetch(count: number): Promise<Popped> {
+    const popped: Popped = { jobs: [], failure: undefined, answered: false };
+    for (const queue of this.#init.options.queues) {
+      if (popped.jobs.length >= count) break;
+      try {
+        popped.jobs.push(...(await completeAndPop(this.#client, this.#completing.splice(0), { queue, worker: this.#name, count: count - popped.jobs.length })));
+        popped.answered = true;
+      } catch (error) {
+        popped.failure = error;
+      }
     }
-    return jobs;
+    return popped;
   }
 
   /** A finished job's completion: sent at once (see #trip). */
