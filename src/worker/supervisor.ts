@@ -3,8 +3,10 @@
  *
  * It forks `--workers` children (src/worker/child-main.ts), each in its own
  * sandbox directory, and keeps them at that number: a child that dies is
- * replaced after a back-off (src/worker/backoff.ts), a child that asks to be
- * recycled (reload, `--max-jobs`, `--max-memory`) at once. From the children's
+ * replaced after a back-off (src/worker/backoff.ts), its jobs given back to
+ * their queues and its name dropped from the worker list
+ * (src/worker/leftovers.ts); a child that asks to be recycled (reload,
+ * `--max-jobs`, `--max-memory`) is replaced at once. From the children's
  * `claim`/`release` messages it knows which jobs each one runs or holds
  * (popped ahead, see src/worker/ahead.ts), and it:
  *
@@ -16,7 +18,7 @@
  *   (no answer to pings), and replaces it;
  * - recycles children whose job modules changed on disk (src/worker/reload.ts);
  * - with `--resume`, hands the jobs still held under this worker's name to
- *   its first children (src/worker/resume.ts).
+ *   its first children, once their holders are gone (src/worker/resume.ts).
  *
  * Shutdown (see src/worker/signals.ts for the whole table): SIGTERM/SIGINT
  * tell the children to stop popping and finish their jobs within `--grace`
