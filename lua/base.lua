@@ -14,14 +14,18 @@
 -- and few top-level locals are captured (key names are written out, not
 -- held in locals):
 -- * the shared helpers are fields of the table H, defined in groups by the
---   `load_*` functions; a group is loaded when one of its helpers is first
---   looked up (find_helper in api.lua);
+--   `load_*` functions (each definition two spaces in, at the top of its
+--   group); a group is loaded when one of its helpers is first looked up
+--   (find_helper);
 -- * commands are made one at a time by their module's `*_commands(name)`
---   function, when first called (find_command in api.lua).
+--   function (`if name == '<command>' then return function`), when first
+--   called (find_command).
 -- A call thus makes the closures of the command it runs and of the helper
 -- groups it uses, no others. As a function library (what qless-ts loads)
 -- the chunk runs once, and what a call loads stays for the next calls.
--- test/core.layout.test.ts checks that the lookups and the groups agree.
+-- lua/build.mjs generates both lookups into api.lua from these groups and
+-- makers, and refuses to build when a helper is defined twice, used but
+-- never defined, or defined but never used.
 --
 -- Lua 5.1 allows at most 200 locals per function and 60 upvalues per
 -- closure: helpers reach each other through H, never through locals.
