@@ -132,6 +132,7 @@ local function dispatch(keys, argv)
   -- Per-call state: bind the late globals and forget what the previous
   -- call read (in the function-library form the chunk outlives a call).
   encode = cjson.encode
+  prefix = KEY_PREFIX
   config_cache = {}
   tracking = nil
   remembered_queues = false

@@ -79,6 +79,10 @@ local completed_known = nil
 -- Batches held back by `multi`: by key, and in order of first use.
 local deferred_samples = false
 
+-- The prefix of every key and channel name of this call (see load_keys).
+local KEY_PREFIX = 'ql:'
+local prefix = KEY_PREFIX
+
 -- (dispatch, in api.lua, resets all of the above at the start of a call.)
 
 local function samples_flush()
@@ -90,14 +94,49 @@ local function samples_flush()
 end
 
 ------------------------------------------------------------------------------
--- Keys, numbers and arguments
+-- Key and channel names
+------------------------------------------------------------------------------
+
+-- Every Redis key and pub/sub channel the core names is made here, from the
+-- call's `prefix`; no other code spells `ql:` (lua/build.mjs refuses a key
+-- name spelt anywhere else). The names themselves are wire contract: other
+-- qless clients read these keys directly.
+--
+-- The prefix is per-call state, set by dispatch: today always `ql:`, but a
+-- namespaced call can take its own without any other change.
+local function load_keys()
+  -- The keys the core has one of: config, queues, paused_queues, workers,
+  -- completed, failures, tracked, tags.
+  function H.key(name) return prefix .. name end
+
+  -- Pub/sub channels: log, the tracked-job channels (put, popped, stalled,
+  -- completed, failed, canceled, track, untrack) and each worker's own.
+  function H.channel(name) return prefix .. name end
+  function H.worker_channel(worker) return prefix .. 'w:' .. worker end
+
+  -- A job's hash and the three keys named after its jid.
+  function H.job_key(jid) return prefix .. 'j:' .. jid end
+  function H.history_key(jid) return prefix .. 'j:' .. jid .. '-history' end
+  function H.dependents_key(jid) return prefix .. 'j:' .. jid .. '-dependents' end
+  function H.dependencies_key(jid) return prefix .. 'j:' .. jid .. '-dependencies' end
+
+  -- A queue's sorted sets: work, locks, scheduled, depends, recur.
+  function H.queue_key(queue, suffix) return prefix .. 'q:' .. queue .. '-' .. suffix end
+
+  function H.worker_jobs_key(worker) return prefix .. 'w:' .. worker .. ':jobs' end
+  function H.recur_key(jid) return prefix .. 'r:' .. jid end
+  function H.tag_key(tag) return prefix .. 't:' .. tag end
+  function H.failure_group_key(group) return prefix .. 'f:' .. group end
+
+  -- Daily statistics: `kind` is wait, run or stats; `day` the day bin's text.
+  function H.stats_key(kind, day, queue) return prefix .. 's:' .. kind .. ':' .. day .. ':' .. queue end
+end
+
+------------------------------------------------------------------------------
+-- Numbers and arguments
 ------------------------------------------------------------------------------
 
 local function load_util()
-  function H.job_key(jid) return 'ql:j:' .. jid end
-  function H.queue_key(queue, suffix) return 'ql:q:' .. queue .. '-' .. suffix end
-  function H.worker_jobs_key(worker) return 'ql:w:' .. worker .. ':jobs' end
-
   -- Call `redis.call(cmd, key, <prefix...>, items...)` in slices of CHUNK items.
   function H.call_chunked(cmd, key, items)
     local n = #items
@@ -257,7 +296,7 @@ local function load_config()
   function H.config_value(name, fallback)
     local cached = config_cache[name]
     if cached == nil then
-      cached = redis.call('hget', 'ql:config', name)
+      cached = redis.call('hget', H.key('config'), name)
       config_cache[name] = cached
     end
     if cached then
@@ -280,7 +319,7 @@ local function load_config()
       end
       if #missing == 0 then return end
     end
-    local values = redis.call('hmget', 'ql:config', unpack(missing))
+    local values = redis.call('hmget', H.key('config'), unpack(missing))
     for i = 1, #missing do config_cache[missing[i]] = values[i] end
   end
 
@@ -356,11 +395,12 @@ end
 
 local function load_publish()
   function H.publish(channel, payload)
-    if channel == 'log' then
-      redis.call('publish', 'ql:log', payload)
-    else
-      redis.call('publish', 'ql:' .. channel, payload)
-    end
+    redis.call('publish', H.channel(channel), payload)
+  end
+
+  -- The same payload on a worker's own channel (lock_lost, canceled).
+  function H.publish_to_worker(worker, payload)
+    redis.call('publish', H.worker_channel(worker), payload)
   end
 
   -- Tracked-only bare-jid channels (put, popped, stalled, completed, failed,
@@ -368,9 +408,9 @@ local function load_publish()
   -- Few jobs are ever tracked: once this call knows that ql:tracked does
   -- not exist, no lookup is needed (`track` forgets what is known).
   function H.is_tracked(jid)
-    if tracking == nil then tracking = redis.call('exists', 'ql:tracked') == 1 end
+    if tracking == nil then tracking = redis.call('exists', H.key('tracked')) == 1 end
     if not tracking then return false end
-    return redis.call('zscore', 'ql:tracked', jid) ~= false
+    return redis.call('zscore', H.key('tracked'), jid) ~= false
   end
 
   -- The same for many jids in one ZMSCORE (in slices): flags[i] tells jids[i].
@@ -379,7 +419,7 @@ local function load_publish()
     if tracking == false then return flags end
     for first = 1, #jids, CHUNK do
       local last = math.min(first + CHUNK - 1, #jids)
-      local scores = redis.call('zmscore', 'ql:tracked', unpack(jids, first, last))
+      local scores = redis.call('zmscore', H.key('tracked'), unpack(jids, first, last))
       for i = 1, #scores do flags[first + i - 1] = scores[i] ~= false end
     end
     return flags
@@ -391,8 +431,6 @@ end
 ------------------------------------------------------------------------------
 
 local function load_history()
-  function H.history_key(jid) return 'ql:j:' .. jid .. '-history' end
-
   -- Convert an old-format `history` field (a JSON list of objects) into list
   -- entries appended after whatever the list already holds.
   function H.migrate_history(jid, legacy)
@@ -533,8 +571,8 @@ local function load_job_read()
   -- A job's dependents and dependencies. Most jobs have neither set: one
   -- EXISTS then answers for both.
   function H.job_links(jid)
-    local dependents_key = 'ql:j:' .. jid .. '-dependents'
-    local dependencies_key = 'ql:j:' .. jid .. '-dependencies'
+    local dependents_key = H.dependents_key(jid)
+    local dependencies_key = H.dependencies_key(jid)
     if redis.call('exists', dependents_key, dependencies_key) > 0 then
       return redis.call('smembers', dependents_key), redis.call('smembers', dependencies_key)
     end
@@ -683,7 +721,7 @@ local function load_stats()
   end
 
   function H.samples_for(kind, queue, now)
-    local key = 'ql:s:' .. kind .. ':' .. day_text(now) .. ':' .. queue
+    local key = H.stats_key(kind, day_text(now), queue)
     if not deferred_samples then return { key = key, n = 0 } end
     local batch = deferred_samples[key]
     if batch == nil then
@@ -712,7 +750,7 @@ local function load_stats()
 
   -- Counter fields of ql:s:stats:<day>:<queue>.
   function H.stats_incr(queue, t, field, by)
-    redis.call('hincrby', 'ql:s:stats:' .. day_text(t) .. ':' .. queue, field, H.int_text(by))
+    redis.call('hincrby', H.stats_key('stats', day_text(t), queue), field, H.int_text(by))
   end
 end
 
@@ -722,13 +760,13 @@ end
 
 local function load_tag_index()
   function H.tag_index_add(jid, tag, now)
-    redis.call('zadd', 'ql:t:' .. tag, H.score_text(now), jid)
-    redis.call('zincrby', 'ql:tags', '1', tag)
+    redis.call('zadd', H.tag_key(tag), H.score_text(now), jid)
+    redis.call('zincrby', H.key('tags'), '1', tag)
   end
 
   function H.tag_index_remove(jid, tag)
-    redis.call('zrem', 'ql:t:' .. tag, jid)
-    redis.call('zincrby', 'ql:tags', '-1', tag)
+    redis.call('zrem', H.tag_key(tag), jid)
+    redis.call('zincrby', H.key('tags'), '-1', tag)
   end
 
   -- Add the queue to ql:queues with score `now` unless it is already known
@@ -739,7 +777,7 @@ local function load_tag_index()
     elseif remembered_queues[queue] then
       return
     end
-    redis.call('zadd', 'ql:queues', 'NX', H.score_text(now), queue)
+    redis.call('zadd', H.key('queues'), 'NX', H.score_text(now), queue)
     remembered_queues[queue] = true
   end
 end

@@ -201,6 +201,14 @@ export function analyseCore(sources) {
       if (made === 0) problems.push(`${block.name} makes no command`);
     }
 
+    // Key and channel names: a `ql:` string literal anywhere but the key group.
+    for (const literal of strings) {
+      if (!literal.value.includes('ql:')) continue;
+      if (KEY_PREFIX_LINE.test(textLines[literal.line])) continue;
+      if (blockAt(literal.line)?.name === KEY_GROUP) continue;
+      problems.push(`a key name is spelt outside ${KEY_GROUP} (${where(literal.line)}): '${literal.value}'`);
+    }
+
   }
 
   for (const [name, where] of uses) {

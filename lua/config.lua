@@ -14,13 +14,13 @@ local function config_commands(name)
   if name == 'config.get' then return function(now, args)
     local option = args[1]
     if option ~= nil then
-      local stored = redis.call('hget', 'ql:config', option)
+      local stored = redis.call('hget', H.key('config'), option)
       if stored then return stored end
       return CONFIG_DEFAULTS[option]
     end
     local all = {}
     for name, value in pairs(CONFIG_DEFAULTS) do all[name] = value end
-    local stored = redis.call('hgetall', 'ql:config')
+    local stored = redis.call('hgetall', H.key('config'))
     for i = 1, #stored, 2 do all[stored[i]] = stored[i + 1] end
     return encode(all)
   end end
@@ -31,7 +31,7 @@ local function config_commands(name)
     if option == nil then error('config.set(): Arg "option" missing') end
     if value == nil then error('config.set(): Arg "value" missing') end
     H.publish('log', H.event_config_set(option, value))
-    redis.call('hset', 'ql:config', option, value)
+    redis.call('hset', H.key('config'), option, value)
     H.config_forget(option)
   end end
 
@@ -40,7 +40,7 @@ local function config_commands(name)
     local option = args[1]
     if option == nil then error('config.unset(): Arg "option" missing') end
     H.publish('log', H.event_config_unset(option))
-    redis.call('hdel', 'ql:config', option)
+    redis.call('hdel', H.key('config'), option)
     H.config_forget(option)
   end end
 end

@@ -43,8 +43,8 @@ local function load_job_util()
       local state = redis.call('hget', H.job_key(dep), 'state')
       if state and state ~= 'complete' then
         linked = linked + 1
-        redis.call('sadd', H.job_key(dep) .. '-dependents', jid)
-        redis.call('sadd', H.job_key(jid) .. '-dependencies', dep)
+        redis.call('sadd', H.dependents_key(dep), jid)
+        redis.call('sadd', H.dependencies_key(jid), dep)
       end
     end
     return linked
@@ -80,10 +80,10 @@ local function load_failures()
   -- it empties). Returns the decoded failure so callers can adjust stats.
   function H.leave_failure_group(jid, failure)
     local decoded = cjson.decode(failure)
-    local list = 'ql:f:' .. decoded['group']
+    local list = H.failure_group_key(decoded['group'])
     redis.call('lrem', list, 0, jid)
     if redis.call('llen', list) == 0 then
-      redis.call('srem', 'ql:failures', decoded['group'])
+      redis.call('srem', H.key('failures'), decoded['group'])
     end
     return decoded
   end
@@ -94,8 +94,8 @@ local function load_failures()
     H.history_append(jid, now, 'failed', {['group'] = group}, legacy)
     redis.call('hmset', H.job_key(jid), 'state', 'failed', 'worker', '', 'expires', '',
       'failure', failure)
-    redis.call('sadd', 'ql:failures', group)
-    redis.call('lpush', 'ql:f:' .. group, jid)
+    redis.call('sadd', H.key('failures'), group)
+    redis.call('lpush', H.failure_group_key(group), jid)
     H.stats_incr(stats_queue, now, 'failures', 1)
     H.stats_incr(stats_queue, now, 'failed', 1)
   end
@@ -108,14 +108,15 @@ local function load_retention()
       local key = H.job_key(jid)
       local tags = cjson.decode(redis.call('hget', key, 'tags') or '{}')
       for _, tag in ipairs(tags) do H.tag_index_remove(jid, tag) end
-      redis.call('del', key, key .. '-history')
+      redis.call('del', key, H.history_key(jid))
     end
   end
 
   function H.apply_retention(jid, now)
     local max_age = H.config_value('jobs-history', 604800)
     local max_count = H.config_value('jobs-history-count', 50000)
-    local added = redis.call('zadd', 'ql:completed', H.score_text(now), jid)
+    local completed = H.key('completed')
+    local added = redis.call('zadd', completed, H.score_text(now), jid)
     local cutoff = now - max_age
     local known = completed_known
     completed_known = nil
@@ -123,10 +124,10 @@ local function load_retention()
     -- cutoff c at least this one, the only new member being this job, scored
     -- `now`, which is above the cutoff when max-age is positive.
     if not (known and max_age > 0 and cutoff <= known.cutoff) then
-      local old = redis.call('zrangebyscore', 'ql:completed', '0', cutoff)
+      local old = redis.call('zrangebyscore', completed, '0', cutoff)
       if #old > 0 then
         H.purge_completed(old)
-        redis.call('zremrangebyscore', 'ql:completed', '0', cutoff)
+        redis.call('zremrangebyscore', completed, '0', cutoff)
         known = nil
       end
     end
@@ -135,10 +136,10 @@ local function load_retention()
     -- call knows of it plus the member just added).
     if type(max_count) ~= 'number' or max_count < 0 or max_count % 1 ~= 0 then
       local last = -1 - max_count
-      local old = redis.call('zrange', 'ql:completed', '0', H.int_text(last))
+      local old = redis.call('zrange', completed, '0', H.int_text(last))
       if #old > 0 then
         H.purge_completed(old)
-        redis.call('zremrangebyrank', 'ql:completed', '0', H.int_text(last))
+        redis.call('zremrangebyrank', completed, '0', H.int_text(last))
       end
       return
     end
@@ -146,13 +147,13 @@ local function load_retention()
     if known and known.size then
       size = known.size + added
     else
-      size = redis.call('zcard', 'ql:completed')
+      size = redis.call('zcard', completed)
     end
     if size > max_count then
       local last = -1 - max_count
-      local old = redis.call('zrange', 'ql:completed', '0', H.int_text(last))
+      local old = redis.call('zrange', completed, '0', H.int_text(last))
       H.purge_completed(old)
-      redis.call('zremrangebyrank', 'ql:completed', '0', H.int_text(last))
+      redis.call('zremrangebyrank', completed, '0', H.int_text(last))
       size = max_count
     end
     completed_known = { cutoff = cutoff, size = size }
@@ -160,12 +161,13 @@ local function load_retention()
 
   -- Release the jobs waiting on a job that just completed for good (§8.2).
   function H.release_dependents(jid, now)
-    local dependents_key = H.job_key(jid) .. '-dependents'
+    local dependents_key = H.dependents_key(jid)
     local dependents = redis.call('smembers', dependents_key)
     for _, dep in ipairs(dependents) do
       local dep_key = H.job_key(dep)
-      redis.call('srem', dep_key .. '-dependencies', jid)
-      if redis.call('scard', dep_key .. '-dependencies') == 0 then
+      local dep_dependencies = H.dependencies_key(dep)
+      redis.call('srem', dep_dependencies, jid)
+      if redis.call('scard', dep_dependencies) == 0 then
         local f = redis.call('hmget', dep_key, 'queue', 'priority', 'scheduled')
         local queue = f[1]
         if queue then
@@ -239,7 +241,7 @@ local function job_commands(name)
     -- the removal from the queue's scheduled set would find nothing. (A
     -- running job is seldom in its queue's scheduled or work set, but quirks
     -- can leave it there: see "leftovers" in test/core.complete.test.ts.)
-    local linked = redis.call('exists', 'ql:tracked', key .. '-dependents', H.queue_key(queue, 'scheduled')) > 0
+    local linked = redis.call('exists', H.key('tracked'), H.dependents_key(jid), H.queue_key(queue, 'scheduled')) > 0
     H.history_append(jid, now, 'done', nil, f[7])
     redis.call('zrem', H.queue_key(queue, 'work'), jid)
     redis.call('zrem', H.queue_key(queue, 'locks'), jid)
@@ -319,8 +321,8 @@ local function job_commands(name)
     else
       redis.call('hmset', key, 'state', 'failed', 'worker', '', 'expires', '', 'failure', failure)
     end
-    redis.call('sadd', 'ql:failures', group)
-    redis.call('lpush', 'ql:f:' .. group, jid)
+    redis.call('sadd', H.key('failures'), group)
+    redis.call('lpush', H.failure_group_key(group), jid)
     return jid
   end end
 
@@ -410,7 +412,7 @@ local function job_commands(name)
       redis.call('hmset', key, 'expires', expires_text, 'worker', worker)
     end
     redis.call('zadd', H.worker_jobs_key(worker), expires_text, jid)
-    redis.call('zadd', 'ql:workers', H.score_text(now), worker)
+    redis.call('zadd', H.key('workers'), H.score_text(now), worker)
     redis.call('zadd', H.queue_key(queue, 'locks'), expires_text, jid)
     return expires
   end end
@@ -425,7 +427,7 @@ local function job_commands(name)
     for i = 1, #args do given[args[i]] = true end
     for i = 1, #args do
       local jid = args[i]
-      dependents[i] = redis.call('smembers', H.job_key(jid) .. '-dependents')
+      dependents[i] = redis.call('smembers', H.dependents_key(jid))
       for _, dep in ipairs(dependents[i]) do
         if not given[dep] then
           error('Cancel(): ' .. jid .. ' is a dependency of ' .. dep ..
@@ -444,12 +446,12 @@ local function job_commands(name)
         H.publish('log', payload)
         if worker and worker ~= '' then
           redis.call('zrem', H.worker_jobs_key(worker), jid)
-          H.publish('w:' .. worker, payload)
+          H.publish_to_worker(worker, payload)
         end
         if queue then H.leave_queue(queue, jid, true) end
-        local dependencies_key = key .. '-dependencies'
+        local dependencies_key = H.dependencies_key(jid)
         for _, dep in ipairs(redis.call('smembers', dependencies_key)) do
-          redis.call('srem', H.job_key(dep) .. '-dependents', jid)
+          redis.call('srem', H.dependents_key(dep), jid)
         end
         redis.call('del', dependencies_key)
         if state == 'failed' then
@@ -460,7 +462,7 @@ local function job_commands(name)
         end
         for _, tag in ipairs(cjson.decode(f[5] or '{}')) do H.tag_index_remove(jid, tag) end
         if H.is_tracked(jid) then H.publish('canceled', jid) end
-        redis.call('del', key, key .. '-history')
+        redis.call('del', key, H.history_key(jid))
       end
     end
     return args
@@ -486,7 +488,7 @@ local function job_commands(name)
       redis.call('zadd', H.queue_key(queue, 'work'), '+inf', jid)
       redis.call('hmset', key, 'state', 'stalled', 'expires', 0)
       local payload = H.event_lock_lost(jid, worker)
-      H.publish('w:' .. worker, payload)
+      H.publish_to_worker(worker, payload)
       H.publish('log', payload)
     end
     return nil
@@ -536,18 +538,18 @@ local function job_commands(name)
 
     local listed = {}
     for i = 3, #args do listed[#listed + 1] = args[i] end
-    local dependencies_key = key .. '-dependencies'
+    local dependencies_key = H.dependencies_key(jid)
     if command == 'on' then
       H.link_dependencies(jid, listed)
     elseif listed[1] == 'all' then
       for _, dep in ipairs(redis.call('smembers', dependencies_key)) do
-        redis.call('srem', H.job_key(dep) .. '-dependents', jid)
+        redis.call('srem', H.dependents_key(dep), jid)
       end
       redis.call('del', dependencies_key)
       H.depends_to_work(jid, now)
     else
       for _, dep in ipairs(listed) do
-        redis.call('srem', H.job_key(dep) .. '-dependents', jid)
+        redis.call('srem', H.dependents_key(dep), jid)
         redis.call('srem', dependencies_key, dep)
         if redis.call('scard', dependencies_key) == 0 then
           H.depends_to_work(jid, now)

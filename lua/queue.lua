@@ -79,7 +79,7 @@ local function load_pop()
         legacy = false
         redis.call('hset', key, 'grace', 1)
         local payload = H.event_lock_lost(jid, worker)
-        H.publish('w:' .. worker, payload)
+        H.publish_to_worker(worker, payload)
         H.publish('log', payload)
         redis.call('zadd', locks, now + grace_period, jid)
         H.stats_incr(queue, now, 'retries', 1)
@@ -128,11 +128,12 @@ local function load_pop()
     -- the exception: when none of their keys exists, one EXISTS stands in for
     -- the pause check, both scans and the tracked lookups (on missing keys
     -- they would find nothing).
-    local exceptions = redis.call('exists', 'ql:paused_queues', H.queue_key(queue, 'recur'),
-      H.queue_key(queue, 'scheduled'), 'ql:tracked') > 0
+    local paused_queues = H.key('paused_queues')
+    local exceptions = redis.call('exists', paused_queues, H.queue_key(queue, 'recur'),
+      H.queue_key(queue, 'scheduled'), H.key('tracked')) > 0
     if not exceptions then tracking = false end
-    if exceptions and redis.call('sismember', 'ql:paused_queues', queue) == 1 then return nothing end
-    redis.call('zadd', 'ql:workers', H.score_text(now), worker)
+    if exceptions and redis.call('sismember', paused_queues, queue) == 1 then return nothing end
+    redis.call('zadd', H.key('workers'), H.score_text(now), worker)
 
     local max_concurrency = H.config_value(concurrency_name, 0)
     if max_concurrency > 0 then
@@ -223,7 +224,7 @@ local function load_queue_util()
       scheduled = redis.call('zcard', H.queue_key(queue, 'scheduled')),
       depends = redis.call('zcard', H.queue_key(queue, 'depends')),
       recurring = redis.call('zcard', H.queue_key(queue, 'recur')),
-      paused = redis.call('sismember', 'ql:paused_queues', queue) == 1,
+      paused = redis.call('sismember', H.key('paused_queues'), queue) == 1,
     }
   end
 
@@ -255,7 +256,7 @@ local function load_queue_util()
   end
 
   function H.timing_stats(kind, bin, queue, fields)
-    local key = 'ql:s:' .. kind .. ':' .. bin .. ':' .. queue
+    local key = H.stats_key(kind, bin, queue)
     local s = redis.call('hmget', key, 'total', 'mean', 'vk')
     local count = tonumber(s[1]) or 0
     local std = 0
@@ -303,7 +304,7 @@ local function queue_commands(name)
     local options = H.parse_options(args, 7)
 
     local key = H.job_key(jid)
-    local dependencies_key = key .. '-dependencies'
+    local dependencies_key = H.dependencies_key(jid)
     -- Most puts make a new job: when neither its hash nor its dependencies
     -- exist, one EXISTS stands in for reading the (absent) old fields and
     -- counting the (absent) old dependencies.
@@ -344,7 +345,7 @@ local function queue_commands(name)
       for _, dep in ipairs(depends) do wanted[tostring(dep)] = true end
       for _, dep in ipairs(redis.call('smembers', dependencies_key)) do
         if not wanted[dep] then
-          redis.call('srem', H.job_key(dep) .. '-dependents', jid)
+          redis.call('srem', H.dependents_key(dep), jid)
           redis.call('srem', dependencies_key, dep)
         end
       end
@@ -357,13 +358,13 @@ local function queue_commands(name)
       redis.call('zrem', H.worker_jobs_key(oldworker), jid)
       if oldworker ~= worker then
         local payload = H.event_lock_lost(jid, oldworker)
-        H.publish('w:' .. oldworker, payload)
+        H.publish_to_worker(oldworker, payload)
         H.publish('log', payload)
       end
     end
     -- 6-7. Out of retention, new tags in, out of its failure group.
     if state == 'complete' then
-      redis.call('zrem', 'ql:completed', jid)
+      redis.call('zrem', H.key('completed'), jid)
       completed_known = nil
     end
     for _, tag in ipairs(tags) do H.tag_index_add(jid, tag, now) end
@@ -461,7 +462,7 @@ local function queue_commands(name)
     end
 
     if state == 'complete' then
-      return redis.call('zrevrange', 'ql:completed', offset, offset + count - 1)
+      return redis.call('zrevrange', H.key('completed'), offset, offset + count - 1)
     elseif state == 'running' then
       return redis.call('zrangebyscore', H.queue_key(queue, 'locks'), now, '+inf', 'LIMIT', offset, count)
     elseif state == 'stalled' then
@@ -489,17 +490,17 @@ local function queue_commands(name)
       return cjson.encode(H.queue_counts(args[1], now))
     end
     local out = {}
-    for i, queue in ipairs(redis.call('zrange', 'ql:queues', 0, -1)) do
+    for i, queue in ipairs(redis.call('zrange', H.key('queues'), 0, -1)) do
       out[i] = H.queue_counts(queue, now)
     end
     return cjson.encode(out)
   end end
 
-  if name == 'pause' then return function(now, args) return H.bulk_members('sadd', 'ql:paused_queues', args) end end
-  if name == 'unpause' then return function(now, args) return H.bulk_members('srem', 'ql:paused_queues', args) end end
+  if name == 'pause' then return function(now, args) return H.bulk_members('sadd', H.key('paused_queues'), args) end end
+  if name == 'unpause' then return function(now, args) return H.bulk_members('srem', H.key('paused_queues'), args) end end
   if name == 'queue.forget' then return function(now, args)
     remembered_queues = false
-    return H.bulk_members('zrem', 'ql:queues', args)
+    return H.bulk_members('zrem', H.key('queues'), args)
   end end
 
   ----------------------------------------------------------------------------
@@ -517,15 +518,15 @@ local function queue_commands(name)
       error('Failed(): Arg "limit" is not a number: ' .. tostring(args[3]))
     end
     if group ~= nil then
-      local list = 'ql:f:' .. group
+      local list = H.failure_group_key(group)
       return cjson.encode({
         total = redis.call('llen', list),
         jobs = redis.call('lrange', list, start, start + limit - 1),
       })
     end
     local out = {}
-    for _, name in ipairs(redis.call('smembers', 'ql:failures')) do
-      out[name] = redis.call('llen', 'ql:f:' .. name)
+    for _, name in ipairs(redis.call('smembers', H.key('failures'))) do
+      out[name] = redis.call('llen', H.failure_group_key(name))
     end
     return cjson.encode(out)
   end end
@@ -539,7 +540,7 @@ local function queue_commands(name)
       error('Unfail(): Arg "count" not a number: ' .. tostring(raw_count))
     end
 
-    local list = 'ql:f:' .. group
+    local list = H.failure_group_key(group)
     -- `-count` stays a Lua number so that count 0 reaches Redis as "-0",
     -- which it rejects, as with the reference.
     local jids = redis.call('lrange', list, -count, -1)
@@ -561,7 +562,7 @@ local function queue_commands(name)
     end
     redis.call('ltrim', list, 0, -count - 1)
     if redis.call('llen', list) == 0 then
-      redis.call('srem', 'ql:failures', group)
+      redis.call('srem', H.key('failures'), group)
     end
     return #jids
   end end
@@ -574,7 +575,7 @@ local function queue_commands(name)
     end
     local bin = H.day_bin(date)
     local fields = H.histogram_fields()
-    local c = redis.call('hmget', 'ql:s:stats:' .. bin .. ':' .. queue, 'retries', 'failed', 'failures')
+    local c = redis.call('hmget', H.stats_key('stats', bin, queue), 'retries', 'failed', 'failures')
     return cjson.encode({
       retries = tonumber(c[1] or 0),
       failed = tonumber(c[2] or 0),

@@ -7,8 +7,6 @@
 -- are ordinary jobs named <jid>-<count>. Nothing here publishes events.
 
 local function load_recur_util()
-  function H.recur_key(jid) return 'ql:r:' .. jid end
-
   -- A Lua-numeric argument or the caller's error naming the offending text.
   function H.recur_number(value, message)
     local n = tonumber(value)

@@ -65,7 +65,7 @@ local function load_tag_actions()
     if tag == nil then error('Tag(): Arg "tag" missing') end
     local offset = H.tag_number(args[3] or 0, 'Tag(): Arg "offset" not a number: ')
     local count = H.tag_number(args[4] or 25, 'Tag(): Arg "count" not a number: ')
-    local key = 'ql:t:' .. tag
+    local key = H.tag_key(tag)
     return encode({
       total = redis.call('zcard', key),
       jobs = redis.call('zrange', key, offset, offset + count - 1),
@@ -77,7 +77,7 @@ local function load_tag_actions()
   function H.tag_actions.top(now, args)
     local offset = H.tag_number(args[2] or 0, 'Tag(): Arg "offset" not a number: ')
     local count = H.tag_number(args[3] or 25, 'Tag(): Arg "count" not a number: ')
-    return encode(redis.call('zrevrangebyscore', 'ql:tags', '+inf', 2, 'LIMIT', offset, count))
+    return encode(redis.call('zrevrangebyscore', H.key('tags'), '+inf', 2, 'LIMIT', offset, count))
   end
 end
 
@@ -113,15 +113,15 @@ local function tag_commands(name)
       tracking = nil
       if word == 'track' then
         H.publish('track', jid)
-        return encode(redis.call('zadd', 'ql:tracked', now, jid))
+        return encode(redis.call('zadd', H.key('tracked'), now, jid))
       elseif word == 'untrack' then
         H.publish('untrack', jid)
-        return encode(redis.call('zrem', 'ql:tracked', jid))
+        return encode(redis.call('zrem', H.key('tracked'), jid))
       end
       error('Track(): Unknown action "' .. action .. '"')
     end
     local jobs, expired = {}, {}
-    local tracked = redis.call('zrange', 'ql:tracked', 0, -1)
+    local tracked = redis.call('zrange', H.key('tracked'), 0, -1)
     for i = 1, #tracked do
       local object = H.job_object(tracked[i])
       if object then

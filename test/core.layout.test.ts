@@ -47,7 +47,8 @@ function insertAfter(text: string, after: string, line: string): string {
 describe('core layout: what the build reads', () => {
   it('finds the helper groups and which group defines each helper', () => {
     expect(registry.helpers.size).toBeGreaterThan(50);
-    expect(registry.loaders[0]).toBe('load_util');
+    expect(registry.loaders[0]).toBe('load_keys');
+    expect(registry.helpers.get('job_key')).toBe('load_keys');
     expect(registry.helpers.get('history_append')).toBe('load_history');
     expect(registry.helpers.get('pop_jobs')).toBe('load_pop');
     for (const loader of registry.loaders) expect([...registry.helpers.values()]).toContain(loader);
@@ -104,6 +105,11 @@ describe('core layout: the build refuses sources that do not add up', () => {
     expect(problemsOf(twice)).toEqual(['command put is made twice (queue_commands and worker_commands)']);
     const unreadable = edited('worker.lua', (t) => insertAfter(t, 'local function worker_commands(name)', '  if name == WORKERS then return function(now, args) end end'));
     expect(problemsOf(unreadable)).toEqual([expect.stringMatching(/^worker_commands has a clause the build cannot read \(worker\.lua:\d+\)$/)]);
+  });
+
+  it('refuses a key or channel name spelt outside the key helpers', () => {
+    const changed = edited('worker.lua', (t) => insertAfter(t, "  if name == 'workers' then", "    redis.call('del', 'ql:workers')"));
+    expect(problemsOf(changed)).toEqual([expect.stringMatching(/^a key name is spelt outside load_keys \(worker\.lua:\d+\): 'ql:workers'$/)]);
   });
 
   it('refuses api.lua without the place for the generated lookups', () => {
