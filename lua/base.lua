@@ -290,21 +290,37 @@ end
 ------------------------------------------------------------------------------
 
 local function load_config()
-  -- Stored value if set, else the built-in default, else `fallback`. Stored
-  -- values are converted with Lua-numeric parsing when they parse; text stays
-  -- text so that numeric use of it fails the way the reference does.
-  function H.config_value(name, fallback)
+  -- A numeric option as the core uses it: the stored value when its text is
+  -- a finite Lua-numeric number, else the built-in default, else `fallback`.
+  -- A stored value that is not (`60s`, `abc`, `inf`, `nan`: config.set
+  -- refuses them, but any client can HSET the hash) counts as unset, so that
+  -- one bad value cannot stop pops, heartbeats, completes or retention.
+  -- config.get still shows the stored text. (x - x is 0 for finite x only.)
+  function H.config_number(name, fallback)
     local cached = config_cache[name]
     if cached == nil then
       cached = redis.call('hget', H.key('config'), name)
       config_cache[name] = cached
     end
     if cached then
-      return tonumber(cached) or cached
+      local number = tonumber(cached)
+      if number ~= nil and number - number == 0 then return number end
     end
     local default = CONFIG_DEFAULTS[name]
     if default ~= nil then return default end
     return fallback
+  end
+
+  -- Whether the core reads the option as a number, so that config.set must
+  -- refuse a value that is not one: the built-in numeric options, the ones
+  -- with an in-code fallback, and the per-queue `<queue>-heartbeat` and
+  -- `<queue>-max-concurrency`. Any other name is some client's own option
+  -- and takes any text.
+  function H.is_numeric_option(name)
+    local default = CONFIG_DEFAULTS[name]
+    if default ~= nil then return type(default) == 'number' end
+    return name == 'max-job-history' or name == 'max-worker-age' or
+      string.sub(name, -10) == '-heartbeat' or string.sub(name, -16) == '-max-concurrency'
   end
 
   -- Read the listed options not read yet by this call, all in one HMGET.
@@ -335,9 +351,9 @@ local function load_config()
       per_queue_name = queue .. '-heartbeat'
       H.config_prefetch({per_queue_name, 'heartbeat'})
     end
-    local per_queue = H.config_value(per_queue_name, nil)
+    local per_queue = H.config_number(per_queue_name, nil)
     if per_queue ~= nil then return per_queue end
-    return H.config_value('heartbeat', 60)
+    return H.config_number('heartbeat', 60)
   end
 end
 
@@ -523,7 +539,7 @@ local function load_history()
   function H.history_append(jid, when, what, extra, legacy)
     H.ensure_history_migrated(jid, legacy)
     local key = H.history_key(jid)
-    local limit = H.config_value('max-job-history', 100)
+    local limit = H.config_number('max-job-history', 100)
     local entry = history_entry(when, what, extra)
     if limit <= 0 or limit == 2 then
       redis.call('rpush', key, entry)

@@ -5,7 +5,9 @@
 -- text when there is one, else the built-in default (CONFIG_DEFAULTS in
 -- base.lua: numbers come back as integer replies / JSON numbers); options
 -- with only an in-code fallback (max-worker-age, max-job-history, per-queue
--- settings) read as nil until set. Nothing is validated when set.
+-- settings) read as nil until set. config.set refuses a value that is not a
+-- finite number for an option the core reads as one (is_numeric_option);
+-- any other option takes any text, as other clients keep options here too.
 
 -- The commands of this module, made one at a time: the closure of the
 -- command `name`, or nil when the name is not one of them.
@@ -30,6 +32,12 @@ local function config_commands(name)
     local option, value = args[1], args[2]
     if option == nil then error('config.set(): Arg "option" missing') end
     if value == nil then error('config.set(): Arg "value" missing') end
+    if H.is_numeric_option(option) then
+      local number = tonumber(value)
+      if number == nil or number - number ~= 0 then
+        error('config.set(): Arg "value" for "' .. option .. '" not a number: ' .. value)
+      end
+    end
     H.publish('log', H.event_config_set(option, value))
     redis.call('hset', H.key('config'), option, value)
     H.config_forget(option)

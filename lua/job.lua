@@ -113,8 +113,8 @@ local function load_retention()
   end
 
   function H.apply_retention(jid, now)
-    local max_age = H.config_value('jobs-history', 604800)
-    local max_count = H.config_value('jobs-history-count', 50000)
+    local max_age = H.config_number('jobs-history', 604800)
+    local max_count = H.config_number('jobs-history-count', 50000)
     local completed = H.key('completed')
     local added = redis.call('zadd', completed, H.score_text(now), jid)
     local cutoff = now - max_age
@@ -134,7 +134,7 @@ local function load_retention()
     -- By count: everything but the max_count highest. For a whole, non-negative
     -- count, the set's size tells whether anything goes (ZCARD, or what this
     -- call knows of it plus the member just added).
-    if type(max_count) ~= 'number' or max_count < 0 or max_count % 1 ~= 0 then
+    if max_count < 0 or max_count % 1 ~= 0 then
       local last = -1 - max_count
       local old = redis.call('zrange', completed, '0', H.int_text(last))
       if #old > 0 then

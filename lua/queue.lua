@@ -63,7 +63,7 @@ local function load_pop()
     local expired = redis.call('zrangebyscore', locks, '-inf', H.score_text(now), 'LIMIT', '0', H.int_text(count))
     local reclaimed = {}
     if #expired == 0 then return reclaimed end
-    local grace_period = H.config_value('grace-period', 10)
+    local grace_period = H.config_number('grace-period', 10)
     for _, jid in ipairs(expired) do
       local key = H.job_key(jid)
       local f = redis.call('hmget', key, 'worker', 'grace', 'queue', 'history')
@@ -135,7 +135,7 @@ local function load_pop()
     if exceptions and redis.call('sismember', paused_queues, queue) == 1 then return nothing end
     redis.call('zadd', H.key('workers'), H.score_text(now), worker)
 
-    local max_concurrency = H.config_value(concurrency_name, 0)
+    local max_concurrency = H.config_number(concurrency_name, 0)
     if max_concurrency > 0 then
       local running = redis.call('zcount', H.queue_key(queue, 'locks'), H.score_text(now), '+inf')
       count = math.min(math.max(0, max_concurrency - running), count)

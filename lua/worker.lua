@@ -13,7 +13,7 @@ local WORKER_LOCK_HORIZON = 8640000
 local function worker_commands(name)
   if name == 'workers' then return function(now, args)
     local worker = args[1]
-    local cutoff = now - H.config_value('max-worker-age', 86400)
+    local cutoff = now - H.config_number('max-worker-age', 86400)
     local workers = H.key('workers')
     local stale = redis.call('zrangebyscore', workers, 0, cutoff)
     if #stale > 0 then
