@@ -14,13 +14,17 @@
 -- the chunk runs once at load time instead of once per call; anything a
 -- call must not inherit from the previous one is reset here.
 
--- `now` as a number: a pipeline's calls (and a multi's commands) mostly
--- share it, and tonumber of a long text is costly, so the last text read is
--- remembered (the same text always gives the same number).
+-- `now` as a number, or nil when the text is not a finite number (inf and
+-- nan would be written into scores and hashes): a pipeline's calls (and a
+-- multi's commands) mostly share it, and tonumber of a long text is costly,
+-- so the last text read is remembered (the same text always gives the same
+-- number).
 local now_memo_text, now_memo_number
 local function parse_now(text)
   if text ~= now_memo_text then
-    now_memo_text, now_memo_number = text, tonumber(text)
+    local now = tonumber(text)
+    if now ~= nil and now - now ~= 0 then now = nil end
+    now_memo_text, now_memo_number = text, now
   end
   return now_memo_number
 end

@@ -114,7 +114,9 @@ local function load_keys()
   function H.channel(name) return prefix .. name end
   function H.worker_channel(worker) return prefix .. 'w:' .. worker end
 
-  -- A job's hash and the three keys named after its jid.
+  -- A job's hash and the three keys named after its jid. A jid ending in
+  -- one of these suffixes would name another job's key; reserved_suffix
+  -- finds such jids so that they can be refused.
   function H.job_key(jid) return prefix .. 'j:' .. jid end
   function H.history_key(jid) return prefix .. 'j:' .. jid .. '-history' end
   function H.dependents_key(jid) return prefix .. 'j:' .. jid .. '-dependents' end
@@ -122,6 +124,20 @@ local function load_keys()
 
   -- A queue's sorted sets: work, locks, scheduled, depends, recur.
   function H.queue_key(queue, suffix) return prefix .. 'q:' .. queue .. '-' .. suffix end
+
+  -- The suffix of a job key that `jid` ends in, or nil: a job with such a
+  -- jid would have its hash at another job's history, dependents or
+  -- dependencies key, so such jids are refused wherever one enters. (All
+  -- three suffixes end in `y` or `s`; most jids are ruled out by that.)
+  function H.reserved_suffix(jid)
+    jid = tostring(jid)
+    local last = string.byte(jid, -1)
+    if last ~= 121 and last ~= 115 then return nil end
+    if string.sub(jid, -8) == '-history' then return '-history' end
+    if string.sub(jid, -11) == '-dependents' then return '-dependents' end
+    if string.sub(jid, -13) == '-dependencies' then return '-dependencies' end
+    return nil
+  end
 
   function H.worker_jobs_key(worker) return prefix .. 'w:' .. worker .. ':jobs' end
   function H.recur_key(jid) return prefix .. 'r:' .. jid end
@@ -259,14 +275,63 @@ local function load_util()
     return value
   end
 
-  -- A decoded JSON value that must be used as a list: an array or an object
-  -- (the reference treats an object as an empty list); anything else is an
-  -- error, raised before any write.
-  function H.as_list(value, message)
-    if type(value) ~= 'table' then
-      error(message)
+  -- A number argument: what Lua's tonumber reads (decimal, exponent, hex,
+  -- surrounding space) when it is finite, else nil. tonumber also reads inf
+  -- and nan, which no argument may be: x - x is 0 for a finite x only.
+  function H.finite(text)
+    local number = tonumber(text)
+    if number ~= nil and number - number == 0 then return number end
+    return nil
+  end
+
+  -- A number argument or the caller's error naming the offending text.
+  function H.number_arg(text, message)
+    local number = H.finite(text)
+    if number == nil then error(message .. tostring(text)) end
+    return number
+  end
+
+  -- An offset or count that Redis takes as an index or LIMIT must be whole:
+  -- refused before any write, with the text Redis itself gave the
+  -- reference for a fraction (clients may match it). `text` is the argument.
+  function H.require_whole(number, label, text)
+    if number % 1 ~= 0 then
+      error(label .. ' value is not an integer or out of range: ' .. tostring(text))
     end
+  end
+
+  -- A number the core stores as a count (retries, backlog) must be a whole
+  -- number of at least 0 (the reference stored -1 and 1.5, which later
+  -- broke retries and spawning). `text` is the argument.
+  function H.require_count(number, label, text)
+    if number < 0 or number % 1 ~= 0 then
+      error(label .. ' must be a non-negative integer: ' .. tostring(text))
+    end
+  end
+
+  -- A decoded JSON value that must be a list of names (jids, tags): an array
+  -- of strings or numbers, or `{}`, which is how cjson writes an empty array
+  -- (clients send it back). Anything else (an object with keys, a scalar,
+  -- null, nested lists) is refused with `message`, before any write: the
+  -- reference read an object as an empty list, silently dropping it.
+  function H.require_list(value, message)
+    if type(value) ~= 'table' then error(message) end
+    local count = 0
+    for _, item in pairs(value) do
+      local kind = type(item)
+      if kind ~= 'string' and kind ~= 'number' then error(message) end
+      count = count + 1
+    end
+    if count ~= #value then error(message) end
     return value
+  end
+
+  -- A JSON list argument: undecodable text raises the decoder's error, the
+  -- literal `false` gives `message` .. text (the reference's text), anything
+  -- but a list (require_list) the same with ` (must be a JSON array)`.
+  function H.json_list(text, message)
+    local value = H.decode_json_arg(text, message)
+    return H.require_list(value, message .. text .. ' (must be a JSON array)')
   end
 
   -- A job's or template's tag list, less the tags in the set `removed`

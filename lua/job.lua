@@ -25,29 +25,87 @@ local function load_job_util()
     end
   end
 
-  -- A decoded `depends`/`tags` list must hold only strings (or numbers, which
-  -- the reference happens to accept): anything else would fail mid-write.
-  function H.check_list_items(list, message)
-    for _, item in ipairs(list) do
-      local t = type(item)
-      if t ~= 'string' and t ~= 'number' then error(message) end
+end
+
+-- Dependency links: what put, complete ... next and depends ... on check
+-- before they make a job wait for others, and the linking itself. Loaded
+-- only by calls that name dependencies.
+local function load_links()
+  -- Refuse a key that holds another type than `wanted`. Only a job whose
+  -- jid ends in a reserved suffix (put before such jids were refused) puts
+  -- its hash where another job's set or list belongs.
+  function H.require_key_type(context, key, wanted)
+    local kind = redis.call('type', key)['ok']
+    if kind ~= 'none' and kind ~= wanted then
+      error(context .. ': Key ' .. key .. ' is a ' .. kind .. ', not a ' .. wanted ..
+        ' (it belongs to a job whose jid ends in a reserved suffix)')
     end
-    return list
   end
 
-  -- Link `jid` to every listed job that exists and is not complete, on both
-  -- sides. Returns how many links were made (duplicates counted).
-  function H.link_dependencies(jid, list)
-    local linked = 0
-    for _, dep in ipairs(list) do
-      local state = redis.call('hget', H.job_key(dep), 'state')
+  -- The set of jobs that wait for `jid`, directly or through others: a walk
+  -- of the -dependents sets, which only hold unfinished links (a job that
+  -- completes releases and deletes its own), so finished work is never
+  -- visited. Each job is visited once, even where old data holds a cycle.
+  function H.waiting_for(jid)
+    local seen, pending = {}, { jid }
+    local i = 1
+    while pending[i] ~= nil do
+      local waiting = redis.call('smembers', H.dependents_key(pending[i]))
+      for k = 1, #waiting do
+        local dependent = waiting[k]
+        if not seen[dependent] then
+          seen[dependent] = true
+          pending[#pending + 1] = dependent
+        end
+      end
+      i = i + 1
+    end
+    return seen
+  end
+
+  -- The jobs of `list` (the jids of a depends argument) that `jid` is to
+  -- wait for: those that exist and are not complete, as the reference links
+  -- them. Checked first, writing nothing: no listed jid ends in a reserved
+  -- suffix (`label` names the argument in the message: `Arg "depends" may
+  -- not hold a jid ending in` or `Arg "jid" may not end in`), none is `jid`
+  -- itself, each one's keys hold what linking writes to, and none already
+  -- waits for `jid`: each of those would leave jobs waiting forever.
+  function H.dependencies_to_link(context, jid, list, label)
+    for i = 1, #list do
+      local dep = tostring(list[i])
+      local suffix = H.reserved_suffix(dep)
+      if suffix then error(context .. ': ' .. label .. ' "' .. suffix .. '": ' .. dep) end
+      if dep == jid then error(context .. ': Job ' .. jid .. ' may not depend on itself') end
+    end
+    local linked = {}
+    for i = 1, #list do
+      local dep = tostring(list[i])
+      local key = H.job_key(dep)
+      H.require_key_type(context, key, 'hash')
+      local state = redis.call('hget', key, 'state')
       if state and state ~= 'complete' then
-        linked = linked + 1
-        redis.call('sadd', H.dependents_key(dep), jid)
-        redis.call('sadd', H.dependencies_key(jid), dep)
+        H.require_key_type(context, H.dependents_key(dep), 'set')
+        linked[#linked + 1] = dep
+      end
+    end
+    if #linked > 0 then
+      local waiting = H.waiting_for(jid)
+      for i = 1, #linked do
+        if waiting[linked[i]] then
+          error(context .. ': Job ' .. jid .. ' may not depend on ' .. linked[i] .. ', which waits for it')
+        end
       end
     end
     return linked
+  end
+
+  -- Make `jid` wait for each of `deps` (as dependencies_to_link returned
+  -- them), on both sides.
+  function H.link_dependencies(jid, deps)
+    for i = 1, #deps do
+      redis.call('sadd', H.dependents_key(deps[i]), jid)
+    end
+    H.call_chunked('sadd', H.dependencies_key(jid), deps)
   end
 end
 
@@ -203,6 +261,7 @@ local function job_commands(name)
     local options = H.parse_pairs(args, 5)
     local nextq = options['next']
     local delay = assert(tonumber(options['delay'] or 0))
+    if delay - delay ~= 0 then error('Complete(): Arg "delay" not a number: ' .. options['delay']) end
     local depends = {}
     if options['depends'] ~= nil then
       depends = H.decode_json_arg(options['depends'], 'Complete(): Arg "depends" not JSON: ')
@@ -214,9 +273,7 @@ local function job_commands(name)
       error('Complete(): "depends" cannot be used without a "next".')
     end
     if options['depends'] ~= nil then
-      local depends_message = 'Complete(): Arg "depends" not JSON: ' .. options['depends'] ..
-        ' (must be a JSON array of jids)'
-      H.check_list_items(H.as_list(depends, depends_message), depends_message)
+      H.require_list(depends, 'Complete(): Arg "depends" not JSON: ' .. options['depends'] .. ' (must be a JSON array)')
     end
 
     local key = H.job_key(jid)
@@ -230,6 +287,11 @@ local function job_commands(name)
       error('Complete(): Job ' .. jid .. ' has been handed out to another worker: ' .. job_worker)
     elseif queue ~= current_queue then
       error('Complete(): Job ' .. jid .. ' running in another queue: ' .. tostring(current_queue))
+    end
+    -- An advance that waits for other jobs checks them before any write.
+    local to_link = false
+    if nextq and #depends > 0 then
+      to_link = H.dependencies_to_link('Complete()', jid, depends, 'Arg "depends" may not hold a jid ending in')
     end
     -- Every option complete may need, in one read, with those of the pop a
     -- worker usually sends next in the same call (see `multi`).
@@ -262,7 +324,8 @@ local function job_commands(name)
         redis.call('zadd', H.queue_key(nextq, 'scheduled'), now + delay, jid)
         return 'scheduled'
       end
-      if H.link_dependencies(jid, depends) > 0 then
+      if to_link and #to_link > 0 then
+        H.link_dependencies(jid, to_link)
         redis.call('zadd', H.queue_key(nextq, 'depends'), now, jid)
         if delay > 0 then
           redis.call('hmset', key, 'state', 'depends', 'scheduled', now + delay)
@@ -335,7 +398,7 @@ local function job_commands(name)
     local queue, worker, raw_delay, group, message = args[2], args[3], args[4], args[5], args[6]
     if queue == nil then error('Retry(): Arg "queue" missing') end
     if worker == nil then error('Retry(): Arg "worker" missing') end
-    local delay = tonumber(raw_delay or 0)
+    local delay = H.finite(raw_delay or 0)
     if delay == nil then
       error('Retry(): Arg "delay" not a number: ' .. tostring(raw_delay))
     end
@@ -500,7 +563,7 @@ local function job_commands(name)
 
   if name == 'priority' then return function(now, args)
     local jid = H.require_jid(args[1])
-    local priority = tonumber(args[2])
+    local priority = H.finite(args[2])
     if priority == nil then
       error('Priority(): Arg "priority" missing or not a number: ' .. tostring(args[2]))
     end
@@ -540,7 +603,8 @@ local function job_commands(name)
     for i = 3, #args do listed[#listed + 1] = args[i] end
     local dependencies_key = H.dependencies_key(jid)
     if command == 'on' then
-      H.link_dependencies(jid, listed)
+      -- Every listed job is checked before the first link is made.
+      H.link_dependencies(jid, H.dependencies_to_link('Depends()', jid, listed, 'Arg "jid" may not end in'))
     elseif listed[1] == 'all' then
       for _, dep in ipairs(redis.call('smembers', dependencies_key)) do
         redis.call('srem', H.dependents_key(dep), jid)
@@ -571,7 +635,9 @@ local function job_commands(name)
     if data ~= nil then
       extra = H.decode_json_arg(data, "Log(): Argument 'data' not cjson: ")
       -- A scalar would make every later read of the job fail (§4.1).
-      H.as_list(extra, "Log(): Argument 'data' not cjson: " .. data .. ' (must be a JSON object)')
+      if type(extra) ~= 'table' then
+        error("Log(): Argument 'data' not cjson: " .. data .. ' (must be a JSON object)')
+      end
     end
     if redis.call('exists', H.job_key(jid)) == 0 then
       error('Log(): Job ' .. jid .. ' does not exist')

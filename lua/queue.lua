@@ -115,9 +115,16 @@ local function load_pop()
     local queue = H.require_queue(args[1])
     local worker, raw_count = args[2], args[3]
     if worker == nil then error('Pop(): Arg "worker" missing') end
-    local count = tonumber(raw_count)
+    local count = H.finite(raw_count)
     if count == nil then
       error('Pop(): Arg "count" missing or not a number: ' .. tostring(raw_count))
+    end
+    -- The reference passed a negative or fractional count on to Redis range
+    -- arithmetic (-1 popped all but one waiting job, 1.5 failed with Redis's
+    -- own text after the worker was registered): refused up front with that
+    -- text, which clients may match.
+    if count < 0 or count % 1 ~= 0 then
+      error('Pop(): Arg "count" value is not an integer or out of range: ' .. raw_count)
     end
 
     -- Every option pop may need, in one read.
@@ -274,13 +281,6 @@ local function load_queue_args()
     return queue
   end
 
-  -- A JSON option that must be a list of jids/tags: validated completely
-  -- before put writes anything.
-  function H.list_option(text, message)
-    local value = H.decode_json_arg(text, message)
-    local strict = message .. tostring(text) .. ' (must be a JSON array)'
-    return H.check_list_items(H.as_list(value, strict), strict)
-  end
 end
 
 -- The commands of this module, made one at a time: the closure of the
@@ -297,50 +297,83 @@ local function queue_commands(name)
     if jid == nil then error('Put(): Arg "jid" missing') end
     if klass == nil then error('Put(): Arg "klass" missing') end
     H.decode_json_arg(data, 'Put(): Arg "data" missing or not JSON: ')
-    local delay = tonumber(raw_delay)
+    local delay = H.finite(raw_delay)
     if delay == nil then
       error('Put(): Arg "delay" not a number: ' .. tostring(raw_delay))
     end
     local options = H.parse_options(args, 7)
 
+    -- The options, checked in the reference's order, then what it let
+    -- through: fractional or negative retries, option names no client
+    -- sends, and jids that would collide with other jobs' keys.
+    local retries = options['retries']
+    if retries ~= nil then
+      retries = H.finite(retries)
+      if retries == nil then error('Put(): Arg "retries" not a number: ' .. options['retries']) end
+    end
+    local tags
+    if options['tags'] ~= nil then tags = H.json_list(options['tags'], 'Put(): Arg "tags" not JSON') end
+    local priority = options['priority']
+    if priority ~= nil then
+      priority = H.finite(priority)
+      if priority == nil then error('Put(): Arg "priority" not a number' .. options['priority']) end
+    end
+    local depends = nil
+    if options['depends'] ~= nil then depends = H.json_list(options['depends'], 'Put(): Arg "depends" not JSON: ') end
+    if options['throttles'] ~= nil then H.json_list(options['throttles'], 'Put(): Arg "throttles" not JSON: ') end
+    if retries ~= nil then H.require_count(retries, 'Put(): Arg "retries"', options['retries']) end
+    -- Option names put and requeue take: those of qless-core (priority,
+    -- tags, retries, depends: every client sends them); throttles (reqless
+    -- clients; the throttles of the reqless-core design); resources, replace
+    -- and interval (qless-php and go-qless, written for a qless-core fork:
+    -- accepted and ignored, as qless-core ignores them). Any other name is a
+    -- mistake the reference silently ignored.
+    for option in pairs(options) do
+      if option ~= 'priority' and option ~= 'tags' and option ~= 'retries' and option ~= 'depends' and
+          option ~= 'throttles' and option ~= 'resources' and option ~= 'replace' and option ~= 'interval' then
+        error('Put(): Unrecognized option "' .. option .. '"')
+      end
+    end
+    local suffix = H.reserved_suffix(jid)
+    if suffix then error('Put(): Arg "jid" may not end in "' .. suffix .. '": ' .. jid) end
+
     local key = H.job_key(jid)
     local dependencies_key = H.dependencies_key(jid)
-    -- Most puts make a new job: when neither its hash nor its dependencies
-    -- exist, one EXISTS stands in for reading the (absent) old fields and
-    -- counting the (absent) old dependencies.
-    local existing = redis.call('exists', key, dependencies_key) > 0
+    -- Most puts make a new job: when none of its keys exists, one EXISTS
+    -- stands in for reading the (absent) old fields, checking the types of
+    -- its keys and counting the (absent) old dependencies.
+    local history_key = H.history_key(jid)
+    local existing = redis.call('exists', key, dependencies_key, history_key) > 0
     local f = {false, false, false, false, false, false, false, false}
     if existing then
+      H.require_key_type('Put()', key, 'hash')
+      H.require_key_type('Put()', history_key, 'list')
+      H.require_key_type('Put()', dependencies_key, 'set')
       f = redis.call('hmget', key, 'priority', 'tags', 'queue', 'state', 'failure',
         'retries', 'worker', 'history')
     end
     local old_tags, oldqueue, state, oldworker = f[2], f[3], f[4], f[7]
-
-    local retries = tonumber(options['retries'] or f[6] or 5)
-    if retries == nil then
-      error('Put(): Arg "retries" not a number: ' .. tostring(options['retries']))
+    if retries == nil then retries = tonumber(f[6]) or 5 end
+    if priority == nil then priority = tonumber(f[1]) or 0 end
+    -- Tags stored as anything but a list (an old template's scalar) are none.
+    if old_tags then
+      old_tags = cjson.decode(old_tags)
+      if type(old_tags) ~= 'table' then old_tags = false end
     end
-    local tags
-    if options['tags'] ~= nil then
-      tags = H.list_option(options['tags'], 'Put(): Arg "tags" not JSON')
-    else
-      tags = cjson.decode(old_tags or '[]')
-    end
-    local priority = tonumber(options['priority'] or f[1] or 0)
-    if priority == nil then
-      error('Put(): Arg "priority" not a number' .. tostring(options['priority']))
-    end
-    local depends = {}
-    if options['depends'] ~= nil then
-      depends = H.list_option(options['depends'], 'Put(): Arg "depends" not JSON: ')
+    if tags == nil then tags = old_tags or {} end
+    -- An empty list ({} included) keeps the old dependencies, as no list does.
+    if depends ~= nil and #depends == 0 then depends = nil end
+    local to_link = nil
+    if depends then
+      to_link = H.dependencies_to_link('Put()', jid, depends, 'Arg "depends" may not hold a jid ending in')
     end
 
     -- 1. Old tags out (re-added below with score `now`).
     if old_tags then
-      for _, tag in ipairs(cjson.decode(old_tags)) do H.tag_index_remove(jid, tag) end
+      for _, tag in ipairs(old_tags) do H.tag_index_remove(jid, tag) end
     end
     -- 2. A non-empty depends list replaces the old dependencies.
-    if #depends > 0 then
+    if depends then
       local wanted = {}
       for _, dep in ipairs(depends) do wanted[tostring(dep)] = true end
       for _, dep in ipairs(redis.call('smembers', dependencies_key)) do
@@ -388,9 +421,9 @@ local function queue_commands(name)
       'remaining', H.int_text(retries),
       'time', H.format_time(now))
     -- 9-10. Dependencies, then placement.
-    H.link_dependencies(jid, depends)
+    if to_link then H.link_dependencies(jid, to_link) end
     local blocked = false
-    if existing or #depends > 0 then blocked = redis.call('scard', dependencies_key) > 0 end
+    if existing or depends then blocked = redis.call('scard', dependencies_key) > 0 end
     if blocked then
       redis.call('zadd', H.queue_key(queue, 'depends'), now, jid)
       if delay > 0 then
@@ -426,9 +459,12 @@ local function queue_commands(name)
   if name == 'peek' then return function(now, args)
     local queue = H.require_queue(args[1])
     local raw_count = args[2]
-    local count = tonumber(raw_count)
+    local count = H.finite(raw_count)
     if count == nil then
       error('Peek(): Arg "count" missing or not a number: ' .. tostring(raw_count))
+    end
+    if count < 0 or count % 1 ~= 0 then
+      error('Peek(): Arg "count" value is not an integer or out of range: ' .. raw_count)
     end
     local jids = redis.call('zrangebyscore', H.queue_key(queue, 'locks'), '-inf', H.score_text(now),
       'LIMIT', '0', H.int_text(count))
@@ -452,14 +488,16 @@ local function queue_commands(name)
       if queue == nil then error('Jobs(): Arg "queue" missing') end
       first = 3
     end
-    local offset = tonumber(args[first] or 0)
+    local offset = H.finite(args[first] or 0)
     if offset == nil then
       error('Jobs(): Arg "offset" not a number: ' .. tostring(args[first]))
     end
-    local count = tonumber(args[first + 1] or 25)
+    local count = H.finite(args[first + 1] or 25)
     if count == nil then
       error('Jobs(): Arg "count" not a number: ' .. tostring(args[first + 1]))
     end
+    H.require_whole(offset, 'Jobs(): Arg "offset"', args[first])
+    H.require_whole(count, 'Jobs(): Arg "count"', args[first + 1])
 
     if state == 'complete' then
       return redis.call('zrevrange', H.key('completed'), offset, offset + count - 1)
@@ -509,14 +547,16 @@ local function queue_commands(name)
 
   if name == 'failed' then return function(now, args)
     local group = args[1]
-    local start = tonumber(args[2] or 0)
+    local start = H.finite(args[2] or 0)
     if start == nil then
       error('Failed(): Arg "start" is not a number: ' .. tostring(args[2]))
     end
-    local limit = tonumber(args[3] or 25)
+    local limit = H.finite(args[3] or 25)
     if limit == nil then
       error('Failed(): Arg "limit" is not a number: ' .. tostring(args[3]))
     end
+    H.require_whole(start, 'Failed(): Arg "start"', args[2])
+    H.require_whole(limit, 'Failed(): Arg "limit"', args[3])
     if group ~= nil then
       local list = H.failure_group_key(group)
       return cjson.encode({
@@ -535,14 +575,18 @@ local function queue_commands(name)
     local queue = H.require_queue(args[1])
     local group, raw_count = args[2], args[3]
     if group == nil then error('Unfail(): Arg "group" missing') end
-    local count = tonumber(raw_count or 25)
+    local count = H.finite(raw_count or 25)
     if count == nil then
       error('Unfail(): Arg "count" not a number: ' .. tostring(raw_count))
     end
+    -- The reference handed 0, negative and fractional counts to Redis, which
+    -- refused some (0 as -0) and read others oddly (a negative count moved
+    -- jobs from the wrong end).
+    if count < 1 or count % 1 ~= 0 then
+      error('Unfail(): Arg "count" value is not an integer or out of range: ' .. raw_count)
+    end
 
     local list = H.failure_group_key(group)
-    -- `-count` stays a Lua number so that count 0 reaches Redis as "-0",
-    -- which it rejects, as with the reference.
     local jids = redis.call('lrange', list, -count, -1)
     local found = {}
     for i, jid in ipairs(jids) do
@@ -569,7 +613,7 @@ local function queue_commands(name)
 
   if name == 'stats' then return function(now, args)
     local queue = H.require_queue(args[1])
-    local date = tonumber(args[2])
+    local date = H.finite(args[2])
     if date == nil then
       error('Stats(): Arg "date" missing or not a number: ' .. tostring(args[2]))
     end
