@@ -432,8 +432,12 @@ local function load_put_events()
     return '{"jid":' .. encode(jid) .. ',"event":"put","queue":' .. encode(queue) .. '}'
   end
 
-  function H.event_lock_lost(jid, worker)
-    return '{"jid":' .. encode(jid) .. ',"event":"lock_lost","worker":' .. encode(worker) .. '}'
+  -- Tell `worker` that the job it held was taken from it: the lock_lost
+  -- event on its own channel, then the same text on ql:log.
+  function H.announce_lock_lost(jid, worker)
+    local payload = '{"jid":' .. encode(jid) .. ',"event":"lock_lost","worker":' .. encode(worker) .. '}'
+    H.publish_to_worker(worker, payload)
+    H.publish('log', payload)
   end
 end
 

@@ -550,9 +550,7 @@ local function job_commands(name)
       redis.call('zrem', H.queue_key(queue, 'locks'), jid)
       redis.call('zadd', H.queue_key(queue, 'work'), '+inf', jid)
       redis.call('hmset', key, 'state', 'stalled', 'expires', 0)
-      local payload = H.event_lock_lost(jid, worker)
-      H.publish_to_worker(worker, payload)
-      H.publish('log', payload)
+      H.announce_lock_lost(jid, worker)
     end
     return nil
   end end

@@ -58,15 +58,26 @@ local function load_pop()
 
   -- Stall handling for pop (§6.3): look at up to `count` expired locks, warn
   -- (courtesy step) and/or invalidate them. Returns the jids to hand out again.
+  --
+  -- The holder of a lock is always told it lost the job (lock_lost), also
+  -- where the reference stayed silent: the `grace` flag of an earlier stall
+  -- outlives a rescue (a heartbeat, or complete and put again), so the
+  -- job's next stall went straight to invalidation without a word to its
+  -- holder. A warning is for this stall when the courtesy step set the lock
+  -- (to now + grace period, leaving `expires` as it was); when the lock is
+  -- still the one pop or heartbeat set, it equals `expires` and the flag is
+  -- left over from before.
   function H.reclaim_expired(queue, now, count)
     local locks = H.queue_key(queue, 'locks')
-    local expired = redis.call('zrangebyscore', locks, '-inf', H.score_text(now), 'LIMIT', '0', H.int_text(count))
+    local expired = redis.call('zrangebyscore', locks, '-inf', H.score_text(now), 'WITHSCORES',
+      'LIMIT', '0', H.int_text(count))
     local reclaimed = {}
     if #expired == 0 then return reclaimed end
     local grace_period = H.config_number('grace-period', 10)
-    for _, jid in ipairs(expired) do
+    for i = 1, #expired, 2 do
+      local jid = expired[i]
       local key = H.job_key(jid)
-      local f = redis.call('hmget', key, 'worker', 'grace', 'queue', 'history')
+      local f = redis.call('hmget', key, 'worker', 'grace', 'queue', 'history', 'expires')
       local worker = f[1]
       local legacy = f[4]
       redis.call('zrem', H.worker_jobs_key(worker), jid)
@@ -78,11 +89,11 @@ local function load_pop()
         H.history_append(jid, now, 'timed-out', nil, legacy)
         legacy = false
         redis.call('hset', key, 'grace', 1)
-        local payload = H.event_lock_lost(jid, worker)
-        H.publish_to_worker(worker, payload)
-        H.publish('log', payload)
+        H.announce_lock_lost(jid, worker)
         redis.call('zadd', locks, now + grace_period, jid)
         H.stats_incr(queue, now, 'retries', 1)
+      elseif tonumber(f[5]) == tonumber(expired[i + 1]) then
+        H.announce_lock_lost(jid, worker)
       end
       if grace_period <= 0 or warned then
         redis.call('hdel', key, 'grace')
@@ -389,11 +400,7 @@ local function queue_commands(name)
     if oldqueue then H.leave_queue(oldqueue, jid, true) end
     if oldworker and oldworker ~= '' then
       redis.call('zrem', H.worker_jobs_key(oldworker), jid)
-      if oldworker ~= worker then
-        local payload = H.event_lock_lost(jid, oldworker)
-        H.publish_to_worker(oldworker, payload)
-        H.publish('log', payload)
-      end
+      if oldworker ~= worker then H.announce_lock_lost(jid, oldworker) end
     end
     -- 6-7. Out of retention, new tags in, out of its failure group.
     if state == 'complete' then

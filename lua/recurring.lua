@@ -134,7 +134,17 @@ local function load_recur_spawn()
           local child = jid .. '-' .. redis.call('hincrby', key, 'count', 1)
           moved = moved + 1
           for _, tag in ipairs(tags) do H.tag_index_add(child, tag, now) end
-          redis.call('hset', H.job_key(child),
+          local child_key = H.job_key(child)
+          -- A child overwrites a job of its name (the numbering restarts after
+          -- unrecur). If that job is running, its worker is told that the
+          -- job was taken from it, and its lock goes.
+          local old = redis.call('hmget', child_key, 'state', 'worker', 'queue')
+          if old[1] == 'running' and old[2] and old[2] ~= '' then
+            if old[3] then redis.call('zrem', H.queue_key(old[3], 'locks'), child) end
+            redis.call('zrem', H.worker_jobs_key(old[2]), child)
+            H.announce_lock_lost(child, old[2])
+          end
+          redis.call('hset', child_key,
             'jid', child,
             'klass', klass,
             'data', data,

@@ -812,17 +812,22 @@ describe('spawning during pop and peek', () => {
       expect(await zsetWithScores(ctx.redis, 'ql:t:new')).toEqual([['r-1', '100']]);
     });
 
-    it('overwrites a running job without touching its lock or worker entries', async () => {
+    it('overwrites a running job: its worker is told it lost it, and its lock goes', async () => {
       await core.call(0, 'recur', 'q', 'r', 'k', '{}', 'interval', 60, 0);
       await popJids(0, 'q', 'w', 1);
       await core.call(1, 'unrecur', 'r');
       await core.call(10, 'recur', 'q', 'r', 'k', '{}', 'interval', 60, 0);
+      await events.settle();
+      events.clear();
       await peekJids(10, 'q', 1);
       expect(await ctx.redis.hget('ql:j:r-1', 'state')).toBe('waiting');
       expect(await ctx.redis.hget('ql:j:r-1', 'worker')).toBe('');
-      expect(await ctx.redis.zscore('ql:q:q-locks', 'r-1')).toBe('60');
-      expect(await ctx.redis.zscore('ql:w:w:jobs', 'r-1')).toBe('60');
+      expect(await ctx.redis.zscore('ql:q:q-locks', 'r-1')).toBeNull();
+      expect(await ctx.redis.zscore('ql:w:w:jobs', 'r-1')).toBeNull();
       expect(await waiting()).toEqual(['r-1']);
+      const lost = '{"jid":"r-1","event":"lock_lost","worker":"w"}';
+      expect(await events.settle()).toEqual([{ channel: 'ql:w:w', message: lost }, { channel: 'ql:log', message: lost }]);
+      await expect(core.call(11, 'heartbeat', 'r-1', 'w')).rejects.toThrow('Heartbeat(): Job r-1 not currently running: waiting');
     });
   });
 
