@@ -11,12 +11,14 @@
 -- whole chunk runs on every call, and in Lua 5.1 every `function` statement
 -- it reaches makes a new closure, each capture of a local walking the list
 -- of upvalues already open. So the chunk itself makes only a few closures,
--- and few top-level locals are captured (key names are written out, not
--- held in locals):
+-- and few top-level locals are captured:
 -- * the shared helpers are fields of the table H, defined in groups by the
 --   `load_*` functions (each definition two spaces in, at the top of its
 --   group); a group is loaded when one of its helpers is first looked up
---   (find_helper);
+--   (find_helper). A closure costs an EVALSHA call about a thousand
+--   instructions, so groups hold what is used together: the commonest
+--   commands (put, pop, complete, heartbeat) load only groups they use
+--   most of, and rarely used helpers sit in groups of their own;
 -- * commands are made one at a time by their module's `*_commands(name)`
 --   function (`if name == '<command>' then return function`), when first
 --   called (find_command).
@@ -109,14 +111,16 @@ local function load_keys()
   -- completed, failures, tracked, tags.
   function H.key(name) return prefix .. name end
 
-  -- Pub/sub channels: log, the tracked-job channels (put, popped, stalled,
-  -- completed, failed, canceled, track, untrack) and each worker's own.
+  -- Pub/sub channels: log and the tracked-job channels (put, popped,
+  -- stalled, completed, failed, canceled, track, untrack).
   function H.channel(name) return prefix .. name end
-  function H.worker_channel(worker) return prefix .. 'w:' .. worker end
+end
 
+-- The keys named after a job, queue, worker or day. (Groups of their own, so
+-- that a call makes the closures of the names it uses: config.get needs one.)
+local function load_keys_by_name()
   -- A job's hash and the three keys named after its jid. A jid ending in
-  -- one of these suffixes would name another job's key; reserved_suffix
-  -- finds such jids so that they can be refused.
+  -- one of these suffixes would name another job's key (reserved_suffix).
   function H.job_key(jid) return prefix .. 'j:' .. jid end
   function H.history_key(jid) return prefix .. 'j:' .. jid .. '-history' end
   function H.dependents_key(jid) return prefix .. 'j:' .. jid .. '-dependents' end
@@ -125,34 +129,29 @@ local function load_keys()
   -- A queue's sorted sets: work, locks, scheduled, depends, recur.
   function H.queue_key(queue, suffix) return prefix .. 'q:' .. queue .. '-' .. suffix end
 
-  -- The suffix of a job key that `jid` ends in, or nil: a job with such a
-  -- jid would have its hash at another job's history, dependents or
-  -- dependencies key, so such jids are refused wherever one enters. (All
-  -- three suffixes end in `y` or `s`; most jids are ruled out by that.)
-  function H.reserved_suffix(jid)
-    jid = tostring(jid)
-    local last = string.byte(jid, -1)
-    if last ~= 121 and last ~= 115 then return nil end
-    if string.sub(jid, -8) == '-history' then return '-history' end
-    if string.sub(jid, -11) == '-dependents' then return '-dependents' end
-    if string.sub(jid, -13) == '-dependencies' then return '-dependencies' end
-    return nil
-  end
-
   function H.worker_jobs_key(worker) return prefix .. 'w:' .. worker .. ':jobs' end
-  function H.recur_key(jid) return prefix .. 'r:' .. jid end
-  function H.tag_key(tag) return prefix .. 't:' .. tag end
-  function H.failure_group_key(group) return prefix .. 'f:' .. group end
 
   -- Daily statistics: `kind` is wait, run or stats; `day` the day bin's text.
   function H.stats_key(kind, day, queue) return prefix .. 's:' .. kind .. ':' .. day .. ':' .. queue end
+end
+
+-- The names the commonest calls (put, pop, complete, heartbeat) do not need:
+-- a group of their own, so that those calls make fewer closures.
+local function load_keys_rare()
+  -- A worker's own channel (lock_lost, canceled).
+  function H.worker_channel(worker) return prefix .. 'w:' .. worker end
+
+  function H.recur_key(jid) return prefix .. 'r:' .. jid end
+  function H.tag_key(tag) return prefix .. 't:' .. tag end
+  function H.failure_group_key(group) return prefix .. 'f:' .. group end
 end
 
 ------------------------------------------------------------------------------
 -- Numbers and arguments
 ------------------------------------------------------------------------------
 
-local function load_util()
+-- Numbers as the core writes them, and slicing of long argument lists.
+local function load_numbers()
   -- Call `redis.call(cmd, key, <prefix...>, items...)` in slices of CHUNK items.
   function H.call_chunked(cmd, key, items)
     local n = #items
@@ -235,7 +234,10 @@ local function load_util()
   function H.work_score(priority, t)
     return priority - (t / 10000000000)
   end
+end
 
+-- Reading a command's arguments: option pairs and JSON.
+local function load_args()
   -- Odd-count check shared by put and recur: the reference's message ends in
   -- the address of a Lua table, which clients match only by prefix.
   function H.parse_options(args, first)
@@ -273,6 +275,24 @@ local function load_util()
       error(message .. tostring(text))
     end
     return value
+  end
+end
+
+-- The checks that refuse a bad argument before any write.
+local function load_checks()
+  -- The suffix of a job key (see load_keys_by_name) that `jid` ends in, or
+  -- nil: a job with such a jid would have its hash at another job's history,
+  -- dependents or dependencies key, so such jids are refused wherever one
+  -- enters. (All
+  -- three suffixes end in `y` or `s`; most jids are ruled out by that.)
+  function H.reserved_suffix(jid)
+    jid = tostring(jid)
+    local last = string.byte(jid, -1)
+    if last ~= 121 and last ~= 115 then return nil end
+    if string.sub(jid, -8) == '-history' then return '-history' end
+    if string.sub(jid, -11) == '-dependents' then return '-dependents' end
+    if string.sub(jid, -13) == '-dependencies' then return '-dependencies' end
+    return nil
   end
 
   -- A number argument: what Lua's tonumber reads (decimal, exponent, hex,
@@ -333,21 +353,6 @@ local function load_util()
     local value = H.decode_json_arg(text, message)
     return H.require_list(value, message .. text .. ' (must be a JSON array)')
   end
-
-  -- A job's or template's tag list, less the tags in the set `removed`
-  -- (nil: none), stored as the `tags` field of `key`; returns the text.
-  function H.store_tags(key, tags, removed)
-    if removed then
-      local kept = {}
-      for _, tag in ipairs(tags) do
-        if not removed[tag] then kept[#kept + 1] = tag end
-      end
-      tags = kept
-    end
-    local text = encode(tags)
-    redis.call('hset', key, 'tags', text)
-    return text
-  end
 end
 
 ------------------------------------------------------------------------------
@@ -376,18 +381,6 @@ local function load_config()
     return fallback
   end
 
-  -- Whether the core reads the option as a number, so that config.set must
-  -- refuse a value that is not one: the built-in numeric options, the ones
-  -- with an in-code fallback, and the per-queue `<queue>-heartbeat` and
-  -- `<queue>-max-concurrency`. Any other name is some client's own option
-  -- and takes any text.
-  function H.is_numeric_option(name)
-    local default = CONFIG_DEFAULTS[name]
-    if default ~= nil then return type(default) == 'number' end
-    return name == 'max-job-history' or name == 'max-worker-age' or
-      string.sub(name, -10) == '-heartbeat' or string.sub(name, -16) == '-max-concurrency'
-  end
-
   -- Read the listed options not read yet by this call, all in one HMGET.
   function H.config_prefetch(names)
     -- Usually nothing has been read yet (the first command of a call) or
@@ -402,10 +395,6 @@ local function load_config()
     end
     local values = redis.call('hmget', H.key('config'), unpack(missing))
     for i = 1, #missing do config_cache[missing[i]] = values[i] end
-  end
-
-  function H.config_forget(name)
-    config_cache[name] = nil
   end
 
   -- Lock length for a queue: `<queue>-heartbeat`, else `heartbeat`, else 60.
@@ -430,6 +419,14 @@ end
 local function load_put_events()
   function H.event_put(jid, queue)
     return '{"jid":' .. encode(jid) .. ',"event":"put","queue":' .. encode(queue) .. '}'
+  end
+
+end
+
+-- Messages for one worker, on its own channel.
+local function load_worker_messages()
+  function H.publish_to_worker(worker, payload)
+    redis.call('publish', H.worker_channel(worker), payload)
   end
 
   -- Tell `worker` that the job it held was taken from it: the lock_lost
@@ -481,11 +478,6 @@ end
 local function load_publish()
   function H.publish(channel, payload)
     redis.call('publish', H.channel(channel), payload)
-  end
-
-  -- The same payload on a worker's own channel (lock_lost, canceled).
-  function H.publish_to_worker(worker, payload)
-    redis.call('publish', H.worker_channel(worker), payload)
   end
 
   -- Tracked-only bare-jid channels (put, popped, stalled, completed, failed,
@@ -854,15 +846,18 @@ local function load_tag_index()
     redis.call('zincrby', H.key('tags'), '-1', tag)
   end
 
-  -- Add the queue to ql:queues with score `now` unless it is already known
-  -- (once per call: it is a no-op after that, unless queue.forget ran).
-  function H.remember_queue(queue, now)
-    if not remembered_queues then
-      remembered_queues = {}
-    elseif remembered_queues[queue] then
-      return
+  -- A job's or template's tag list, less the tags in the set `removed`
+  -- (nil: none), stored as the `tags` field of `key`; returns the text.
+  function H.store_tags(key, tags, removed)
+    if removed then
+      local kept = {}
+      for _, tag in ipairs(tags) do
+        if not removed[tag] then kept[#kept + 1] = tag end
+      end
+      tags = kept
     end
-    redis.call('zadd', H.key('queues'), 'NX', H.score_text(now), queue)
-    remembered_queues[queue] = true
+    local text = encode(tags)
+    redis.call('hset', key, 'tags', text)
+    return text
   end
 end

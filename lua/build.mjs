@@ -12,17 +12,15 @@
 // but never used, defined outside a group, a key name spelt outside the
 // key section), listing every problem it found.
 //
-// Both lookups are chains of string comparisons, as the hand-written ones
-// were: a table of all the names would be built on every EVALSHA call,
-// since the whole chunk runs per call in that form.
+// Both lookups are trees of string comparisons (by length, then by name):
+// a table of all the names would be built on every EVALSHA call, since the
+// whole chunk runs per call in that form.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // Order matters: a Lua local is only visible to code after it, so helpers
-// come first, commands in the middle and the dispatcher last. Within the
-// generated helper lookup, groups are tried in this order too (base.lua's
-// hot groups first), which keeps the comparisons per call low.
+// come first, commands in the middle and the dispatcher last.
 export const MODULES = [
   'base.lua',
   'config.lua',
@@ -37,8 +35,9 @@ export const MODULES = [
 // The line of api.lua that the generated lookups replace.
 export const REGISTRY_MARKER = '-- @registry: find_helper and find_command are generated here by lua/build.mjs';
 
-// Where key and channel names may be spelt: the body of this group (and the
-// constant KEY_PREFIX it uses). Everything else asks its helpers.
+// Where key and channel names may be spelt: the groups whose names start
+// with this (load_keys, load_keys_rare), and the constant KEY_PREFIX they
+// use. Everything else asks their helpers.
 const KEY_GROUP = 'load_keys';
 const KEY_PREFIX_LINE = /^local KEY_PREFIX = 'ql:'$/m;
 
@@ -205,8 +204,8 @@ export function analyseCore(sources) {
     for (const literal of strings) {
       if (!literal.value.includes('ql:')) continue;
       if (KEY_PREFIX_LINE.test(textLines[literal.line])) continue;
-      if (blockAt(literal.line)?.name === KEY_GROUP) continue;
-      problems.push(`a key name is spelt outside ${KEY_GROUP} (${where(literal.line)}): '${literal.value}'`);
+      if (blockAt(literal.line)?.name.startsWith(KEY_GROUP)) continue;
+      problems.push(`a key name is spelt outside the ${KEY_GROUP}* groups (${where(literal.line)}): '${literal.value}'`);
     }
 
   }
@@ -227,40 +226,48 @@ export function analyseCore(sources) {
   return { helpers, commands, loaders, makers };
 }
 
-/** One `if`/`elseif` clause per group: `name == 'a' or name == 'b'`, wrapped. */
-function clauses(groups, target) {
-  const out = [];
-  groups.forEach(([group, names], index) => {
-    const tests = names.map((n) => `name == '${n}'`);
-    const lines = [];
-    let line = '';
-    for (const test of tests) {
-      const piece = line === '' ? test : `${line} or ${test}`;
-      if (piece.length > 84 && line !== '') {
-        lines.push(`${line} or`);
-        line = test;
-      } else {
-        line = piece;
-      }
-    }
-    lines.push(line);
-    out.push(`  ${index === 0 ? 'if' : 'elseif'} ${lines.join('\n      ')} then`);
-    out.push(`    ${target} = ${group}`);
-  });
-  return out.join('\n');
-}
-
-/** Names grouped by what they map to, groups in `order`. */
-function grouped(map, order) {
-  return order
-    .map((group) => [group, [...map].filter(([, g]) => g === group).map(([name]) => name)])
-    .filter(([, names]) => names.length > 0);
+/**
+ * Lua statements that set `target` to what `name` maps to (left nil for a
+ * name not in `map`). The names are sorted by length into a balanced tree of
+ * `n <= k` tests (n = #name, a constant-time length), and a leaf compares the
+ * few names of one length: about log2(lengths) + a handful of comparisons
+ * per lookup, where one chain of every name took dozens.
+ */
+function lookupTree(map, target, indent) {
+  const byLength = new Map();
+  for (const [name, value] of map) {
+    if (!byLength.has(name.length)) byLength.set(name.length, []);
+    byLength.get(name.length).push([name, value]);
+  }
+  const lengths = [...byLength.keys()].sort((a, b) => a - b);
+  const lines = [];
+  const leaf = (entries, pad) => {
+    // Names that map to the same value share one test.
+    const values = [...new Set(entries.map(([, value]) => value))];
+    values.forEach((value, i) => {
+      const tests = entries.filter(([, v]) => v === value).map(([name]) => `name == '${name}'`);
+      lines.push(`${pad}${i === 0 ? 'if' : 'elseif'} ${tests.join(' or ')} then`);
+      lines.push(`${pad}  ${target} = ${value}`);
+    });
+    lines.push(`${pad}end`);
+  };
+  const node = (lo, hi, pad) => {
+    if (lo === hi) return leaf(byLength.get(lengths[lo]), pad);
+    const mid = Math.floor((lo + hi) / 2);
+    lines.push(`${pad}if n <= ${lengths[mid]} then`);
+    node(lo, mid, `${pad}  `);
+    lines.push(`${pad}else`);
+    node(mid + 1, hi, `${pad}  `);
+    lines.push(`${pad}end`);
+  };
+  node(0, lengths.length - 1, indent);
+  return lines.join('\n');
 }
 
 /** The Lua text of find_helper and find_command for an analysed core. */
-export function registryLua({ helpers, commands, loaders, makers }) {
+export function registryLua({ helpers, commands }) {
   return `-- Generated by lua/build.mjs from the load_* groups and *_commands makers
--- of the sources (do not edit dist/qless.lua). Each is a chain of string
+-- of the sources (do not edit dist/qless.lua). Each is a tree of string
 -- comparisons rather than a table: a table of every name would be built on
 -- every EVALSHA call.
 
@@ -269,10 +276,9 @@ export function registryLua({ helpers, commands, loaders, makers }) {
 -- which defines the whole group in H.
 local function find_helper(helpers, name)
   local load
-${clauses(grouped(helpers, loaders), 'load')}
-  else
-    return nil
-  end
+  local n = #name
+${lookupTree(helpers, 'load', '  ')}
+  if load == nil then return nil end
   load()
   return rawget(helpers, name)
 end
@@ -280,10 +286,9 @@ end
 -- A command not made yet: made by its module's maker and kept.
 local function find_command(registry, name)
   local make
-${clauses(grouped(commands, makers), 'make')}
-  else
-    return nil
-  end
+  local n = #name
+${lookupTree(commands, 'make', '  ')}
+  if make == nil then return nil end
   local command = make(name)
   rawset(registry, name, command)
   return command

@@ -9,6 +9,25 @@
 -- finite number for an option the core reads as one (is_numeric_option);
 -- any other option takes any text, as other clients keep options here too.
 
+local function load_config_options()
+  -- Whether the core reads the option as a number, so that config.set must
+  -- refuse a value that is not one: the built-in numeric options, the ones
+  -- with an in-code fallback, and the per-queue `<queue>-heartbeat` and
+  -- `<queue>-max-concurrency`. Any other name is some client's own option
+  -- and takes any text.
+  function H.is_numeric_option(name)
+    local default = CONFIG_DEFAULTS[name]
+    if default ~= nil then return type(default) == 'number' end
+    return name == 'max-job-history' or name == 'max-worker-age' or
+      string.sub(name, -10) == '-heartbeat' or string.sub(name, -16) == '-max-concurrency'
+  end
+
+  -- What this call read of an option that it has just changed.
+  function H.config_forget(name)
+    config_cache[name] = nil
+  end
+end
+
 -- The commands of this module, made one at a time: the closure of the
 -- command `name`, or nil when the name is not one of them.
 local function config_commands(name)

@@ -126,8 +126,10 @@ local function load_pop()
     local queue = H.require_queue(args[1])
     local worker, raw_count = args[2], args[3]
     if worker == nil then error('Pop(): Arg "worker" missing') end
-    local count = H.finite(raw_count)
-    if count == nil then
+    -- (Checked here rather than with the argument helpers, so that a pop
+    -- does not load their group.)
+    local count = tonumber(raw_count)
+    if count == nil or count - count ~= 0 then
       error('Pop(): Arg "count" missing or not a number: ' .. tostring(raw_count))
     end
     -- The reference passed a negative or fractional count on to Redis range
@@ -292,6 +294,18 @@ local function load_queue_args()
     return queue
   end
 
+  -- Add the queue to ql:queues with score `now` unless it is already known
+  -- (once per call: it is a no-op after that, unless queue.forget ran).
+  function H.remember_queue(queue, now)
+    if not remembered_queues then
+      remembered_queues = {}
+    elseif remembered_queues[queue] then
+      return
+    end
+    redis.call('zadd', H.key('queues'), 'NX', H.score_text(now), queue)
+    remembered_queues[queue] = true
+  end
+
 end
 
 -- The commands of this module, made one at a time: the closure of the
@@ -322,15 +336,22 @@ local function queue_commands(name)
       retries = H.finite(retries)
       if retries == nil then error('Put(): Arg "retries" not a number: ' .. options['retries']) end
     end
+    -- `[]` (what clients send for none) needs no decoding.
     local tags
-    if options['tags'] ~= nil then tags = H.json_list(options['tags'], 'Put(): Arg "tags" not JSON') end
+    if options['tags'] == '[]' then
+      tags = {}
+    elseif options['tags'] ~= nil then
+      tags = H.json_list(options['tags'], 'Put(): Arg "tags" not JSON')
+    end
     local priority = options['priority']
     if priority ~= nil then
       priority = H.finite(priority)
       if priority == nil then error('Put(): Arg "priority" not a number' .. options['priority']) end
     end
     local depends = nil
-    if options['depends'] ~= nil then depends = H.json_list(options['depends'], 'Put(): Arg "depends" not JSON: ') end
+    if options['depends'] ~= nil and options['depends'] ~= '[]' then
+      depends = H.json_list(options['depends'], 'Put(): Arg "depends" not JSON: ')
+    end
     if options['throttles'] ~= nil then H.json_list(options['throttles'], 'Put(): Arg "throttles" not JSON: ') end
     if retries ~= nil then H.require_count(retries, 'Put(): Arg "retries"', options['retries']) end
     -- Option names put and requeue take: those of qless-core (priority,

@@ -48,7 +48,7 @@ describe('core layout: what the build reads', () => {
   it('finds the helper groups and which group defines each helper', () => {
     expect(registry.helpers.size).toBeGreaterThan(50);
     expect(registry.loaders[0]).toBe('load_keys');
-    expect(registry.helpers.get('job_key')).toBe('load_keys');
+    expect(registry.helpers.get('job_key')).toBe('load_keys_by_name');
     expect(registry.helpers.get('history_append')).toBe('load_history');
     expect(registry.helpers.get('pop_jobs')).toBe('load_pop');
     for (const loader of registry.loaders) expect([...registry.helpers.values()]).toContain(loader);
@@ -80,7 +80,7 @@ describe('core layout: the build refuses sources that do not add up', () => {
 
   it('refuses a helper defined in two groups', () => {
     const changed = edited('job.lua', (t) => insertAfter(t, 'local function load_job_util()', '  function H.day_bin(t) return t end'));
-    expect(problemsOf(changed)).toEqual([expect.stringMatching(/^helper H\.day_bin is defined twice \(load_util and load_job_util, job\.lua:\d+\)$/)]);
+    expect(problemsOf(changed)).toEqual([expect.stringMatching(/^helper H\.day_bin is defined twice \(load_numbers and load_job_util, job\.lua:\d+\)$/)]);
   });
 
   it('refuses a helper that is used but never defined', () => {
@@ -109,7 +109,7 @@ describe('core layout: the build refuses sources that do not add up', () => {
 
   it('refuses a key or channel name spelt outside the key helpers', () => {
     const changed = edited('worker.lua', (t) => insertAfter(t, "  if name == 'workers' then", "    redis.call('del', 'ql:workers')"));
-    expect(problemsOf(changed)).toEqual([expect.stringMatching(/^a key name is spelt outside load_keys \(worker\.lua:\d+\): 'ql:workers'$/)]);
+    expect(problemsOf(changed)).toEqual([expect.stringMatching(/^a key name is spelt outside the load_keys\* groups \(worker\.lua:\d+\): 'ql:workers'$/)]);
   });
 
   it('refuses api.lua without the place for the generated lookups', () => {
