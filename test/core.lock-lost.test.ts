@@ -4,25 +4,12 @@
  * that worker is told on ql:w:<worker>, and ql:log gets the same text, so
  * that it can abort the job. Heard here through a real subscription.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useRedis } from './support/redis.js';
-import { coreHarness, EventRecorder, type CoreHarness } from './support/core.js';
+import { useCoreAndEvents } from './support/core.js';
 
 const ctx = useRedis();
-let core: CoreHarness;
-let events: EventRecorder;
-beforeAll(async () => {
-  core = coreHarness(ctx);
-  events = await EventRecorder.start(ctx.url);
-});
-afterAll(() => {
-  events.close();
-  core.close();
-});
-beforeEach(async () => {
-  await events.settle(20);
-  events.clear();
-});
+const { core, events } = useCoreAndEvents(ctx);
 
 const lost = (jid: string, worker: string) => {
   const message = `{"jid":"${jid}","event":"lock_lost","worker":"${worker}"}`;

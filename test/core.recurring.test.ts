@@ -1,24 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { useRedis } from './support/redis.js';
-import { coreHarness, EventRecorder, type CoreHarness } from './support/core.js';
+import { useCoreAndEvents } from './support/core.js';
 import { snapshot, writeJob, zsetWithScores } from './support/raw.js';
 import type { CoreArg } from '../src/gateway.js';
 
 const ctx = useRedis();
-let core: CoreHarness;
-let events: EventRecorder;
-beforeAll(async () => {
-  core = coreHarness(ctx);
-  events = await EventRecorder.start(ctx.url);
-});
-afterAll(() => {
-  events.close();
-  core.close();
-});
-beforeEach(async () => {
-  await events.settle(20);
-  events.clear();
-});
+const { core, events } = useCoreAndEvents(ctx);
 
 /** The call fails with `message` and leaves every key as it was. */
 async function rejectsCleanly(now: number, command: string, args: CoreArg[], message: string | RegExp): Promise<void> {
