@@ -1,5 +1,6 @@
 -- api.lua: the dispatcher, `multi`, and the lazy registry of commands and
--- helpers (see the layout note in base.lua).
+-- helpers (see the layout note in base.lua; its two lookups are generated
+-- by lua/build.mjs at the marked line).
 --
 -- Check order is part of the contract: keys given, missing command, unknown
 -- command, then `now`. Commands receive `now` as a number and their own
@@ -13,13 +14,17 @@
 -- the chunk runs once at load time instead of once per call; anything a
 -- call must not inherit from the previous one is reset here.
 
--- `now` as a number: a pipeline's calls (and a multi's commands) mostly
--- share it, and tonumber of a long text is costly, so the last text read is
--- remembered (the same text always gives the same number).
+-- `now` as a number, or nil when the text is not a finite number (inf and
+-- nan would be written into scores and hashes): a pipeline's calls (and a
+-- multi's commands) mostly share it, and tonumber of a long text is costly,
+-- so the last text read is remembered (the same text always gives the same
+-- number).
 local now_memo_text, now_memo_number
 local function parse_now(text)
   if text ~= now_memo_text then
-    now_memo_text, now_memo_number = text, tonumber(text)
+    local now = tonumber(text)
+    if now ~= nil and now - now ~= 0 then now = nil end
+    now_memo_text, now_memo_number = text, now
   end
   return now_memo_number
 end
@@ -92,82 +97,7 @@ local function multi_command(now, args)
   return replies
 end
 
--- Where each helper is defined: looking up H.<name> the first time (in a
--- call, or ever in the function-library form) runs its group's loader,
--- which defines the whole group in H. A chain of comparisons rather than a
--- table: a table of all the names would be built on every EVALSHA call. A
--- test checks it against the `load_*` functions.
-local function find_helper(helpers, name)
-  local load
-  if name == 'job_key' or name == 'queue_key' or name == 'worker_jobs_key' or
-      name == 'call_chunked' or name == 'day_bin' or name == 'format_time' or
-      name == 'int_text' or name == 'lua_text' or name == 'score_text' or
-      name == 'work_score' or name == 'parse_options' or name == 'parse_pairs' or
-      name == 'decode_json_arg' or name == 'as_list' or name == 'store_tags' then
-    load = load_util
-  elseif name == 'config_value' or name == 'config_prefetch' or name == 'config_forget' or
-      name == 'heartbeat_for' then
-    load = load_config
-  elseif name == 'history_key' or name == 'migrate_history' or
-      name == 'ensure_history_migrated' or name == 'trim_history' or
-      name == 'history_append' or name == 'history_read' then
-    load = load_history
-  elseif name == 'publish' or name == 'is_tracked' or name == 'tracked_flags' then
-    load = load_publish
-  elseif name == 'sample_bucket' or name == 'samples_write' or name == 'samples_for' or
-      name == 'samples_add' or name == 'samples_done' or name == 'record_sample' or
-      name == 'stats_incr' then
-    load = load_stats
-  elseif name == 'require_jid' or name == 'leave_queue' or name == 'check_list_items' or
-      name == 'link_dependencies' then
-    load = load_job_util
-  elseif name == 'require_queue' or name == 'list_option' then
-    load = load_queue_args
-  elseif name == 'event_completed' or name == 'event_advanced' then
-    load = load_complete_events
-  elseif name == 'event_put' or name == 'event_lock_lost' then
-    load = load_put_events
-  elseif name == 'purge_completed' or name == 'apply_retention' or
-      name == 'release_dependents' then
-    load = load_retention
-  elseif name == 'promote_scheduled' or name == 'take_work' or name == 'reclaim_expired' or
-      name == 'pop_jobs' then
-    load = load_pop
-  elseif name == 'tag_index_add' or name == 'tag_index_remove' or name == 'remember_queue' then
-    load = load_tag_index
-  elseif name == 'job_links' or name == 'job_object' or name == 'job_record' then
-    load = load_job_read
-  elseif name == 'failure_text' or name == 'leave_failure_group' or name == 'mark_exhausted' then
-    load = load_failures
-  elseif name == 'json_value' or name == 'event_failed' or name == 'event_canceled' or
-      name == 'event_config_set' or name == 'event_config_unset' then
-    load = load_other_events
-  elseif name == 'encode_jobs' or name == 'queue_counts' or name == 'bulk_members' or
-      name == 'histogram_fields' or name == 'timing_stats' then
-    load = load_queue_util
-  elseif name == 'depends_to_work' then
-    load = load_depends
-  elseif name == 'recur_spawn' then
-    load = load_recur_spawn
-  elseif name == 'recur_key' or name == 'recur_number' or name == 'recur_jid' or
-      name == 'recur_updates' then
-    load = load_recur_util
-  elseif name == 'tag_number' or name == 'tag_actions' or name == 'tagged_job' then
-    load = load_tag_actions
-  else
-    return nil
-  end
-  load()
-  return rawget(helpers, name)
-end
-
--- A command not made yet: asked of each module in turn.
-local function find_command(registry, name)
-  local command = config_commands(name) or job_commands(name) or queue_commands(name) or
-    tag_commands(name) or recur_commands(name) or worker_commands(name)
-  if command ~= nil then rawset(registry, name, command) end
-  return command
-end
+-- @registry: find_helper and find_command are generated here by lua/build.mjs
 
 -- The registry and the helper table, made at the first call: in the
 -- function-library form they then live as long as the library, and
@@ -206,6 +136,7 @@ local function dispatch(keys, argv)
   -- Per-call state: bind the late globals and forget what the previous
   -- call read (in the function-library form the chunk outlives a call).
   encode = cjson.encode
+  prefix = KEY_PREFIX
   config_cache = {}
   tracking = nil
   remembered_queues = false

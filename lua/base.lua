@@ -11,17 +11,23 @@
 -- whole chunk runs on every call, and in Lua 5.1 every `function` statement
 -- it reaches makes a new closure, each capture of a local walking the list
 -- of upvalues already open. So the chunk itself makes only a few closures,
--- and few top-level locals are captured (key names are written out, not
--- held in locals):
+-- and few top-level locals are captured:
 -- * the shared helpers are fields of the table H, defined in groups by the
---   `load_*` functions; a group is loaded when one of its helpers is first
---   looked up (find_helper in api.lua);
+--   `load_*` functions (each definition two spaces in, at the top of its
+--   group); a group is loaded when one of its helpers is first looked up
+--   (find_helper). A closure costs an EVALSHA call about a thousand
+--   instructions, so groups hold what is used together: the commonest
+--   commands (put, pop, complete, heartbeat) load only groups they use
+--   most of, and rarely used helpers sit in groups of their own;
 -- * commands are made one at a time by their module's `*_commands(name)`
---   function, when first called (find_command in api.lua).
+--   function (`if name == '<command>' then return function`), when first
+--   called (find_command).
 -- A call thus makes the closures of the command it runs and of the helper
 -- groups it uses, no others. As a function library (what qless-ts loads)
 -- the chunk runs once, and what a call loads stays for the next calls.
--- test/core.layout.test.ts checks that the lookups and the groups agree.
+-- lua/build.mjs generates both lookups into api.lua from these groups and
+-- makers, and refuses to build when a helper is defined twice, used but
+-- never defined, or defined but never used.
 --
 -- Lua 5.1 allows at most 200 locals per function and 60 upvalues per
 -- closure: helpers reach each other through H, never through locals.
@@ -75,6 +81,10 @@ local completed_known = nil
 -- Batches held back by `multi`: by key, and in order of first use.
 local deferred_samples = false
 
+-- The prefix of every key and channel name of this call (see load_keys).
+local KEY_PREFIX = 'ql:'
+local prefix = KEY_PREFIX
+
 -- (dispatch, in api.lua, resets all of the above at the start of a call.)
 
 local function samples_flush()
@@ -86,14 +96,62 @@ local function samples_flush()
 end
 
 ------------------------------------------------------------------------------
--- Keys, numbers and arguments
+-- Key and channel names
 ------------------------------------------------------------------------------
 
-local function load_util()
-  function H.job_key(jid) return 'ql:j:' .. jid end
-  function H.queue_key(queue, suffix) return 'ql:q:' .. queue .. '-' .. suffix end
-  function H.worker_jobs_key(worker) return 'ql:w:' .. worker .. ':jobs' end
+-- Every Redis key and pub/sub channel the core names is made here, from the
+-- call's `prefix`; no other code spells `ql:` (lua/build.mjs refuses a key
+-- name spelt anywhere else). The names themselves are wire contract: other
+-- qless clients read these keys directly.
+--
+-- The prefix is per-call state, set by dispatch: today always `ql:`, but a
+-- namespaced call can take its own without any other change.
+local function load_keys()
+  -- The keys the core has one of: config, queues, paused_queues, workers,
+  -- completed, failures, tracked, tags.
+  function H.key(name) return prefix .. name end
 
+  -- Pub/sub channels: log and the tracked-job channels (put, popped,
+  -- stalled, completed, failed, canceled, track, untrack).
+  function H.channel(name) return prefix .. name end
+end
+
+-- The keys named after a job, queue, worker or day. (Groups of their own, so
+-- that a call makes the closures of the names it uses: config.get needs one.)
+local function load_keys_by_name()
+  -- A job's hash and the three keys named after its jid. A jid ending in
+  -- one of these suffixes would name another job's key (reserved_suffix).
+  function H.job_key(jid) return prefix .. 'j:' .. jid end
+  function H.history_key(jid) return prefix .. 'j:' .. jid .. '-history' end
+  function H.dependents_key(jid) return prefix .. 'j:' .. jid .. '-dependents' end
+  function H.dependencies_key(jid) return prefix .. 'j:' .. jid .. '-dependencies' end
+
+  -- A queue's sorted sets: work, locks, scheduled, depends, recur.
+  function H.queue_key(queue, suffix) return prefix .. 'q:' .. queue .. '-' .. suffix end
+
+  function H.worker_jobs_key(worker) return prefix .. 'w:' .. worker .. ':jobs' end
+
+  -- Daily statistics: `kind` is wait, run or stats; `day` the day bin's text.
+  function H.stats_key(kind, day, queue) return prefix .. 's:' .. kind .. ':' .. day .. ':' .. queue end
+end
+
+-- The names the commonest calls (put, pop, complete, heartbeat) do not need:
+-- a group of their own, so that those calls make fewer closures.
+local function load_keys_rare()
+  -- A worker's own channel (lock_lost, canceled).
+  function H.worker_channel(worker) return prefix .. 'w:' .. worker end
+
+  function H.recur_key(jid) return prefix .. 'r:' .. jid end
+  function H.tag_key(tag) return prefix .. 't:' .. tag end
+  function H.failure_group_key(group) return prefix .. 'f:' .. group end
+end
+
+------------------------------------------------------------------------------
+-- Numbers and arguments
+------------------------------------------------------------------------------
+
+-- Numbers as the core writes them, and slicing of long argument lists.
+local function load_numbers()
   -- Call `redis.call(cmd, key, <prefix...>, items...)` in slices of CHUNK items.
   function H.call_chunked(cmd, key, items)
     local n = #items
@@ -176,7 +234,10 @@ local function load_util()
   function H.work_score(priority, t)
     return priority - (t / 10000000000)
   end
+end
 
+-- Reading a command's arguments: option pairs and JSON.
+local function load_args()
   -- Odd-count check shared by put and recur: the reference's message ends in
   -- the address of a Lua table, which clients match only by prefix.
   function H.parse_options(args, first)
@@ -215,30 +276,82 @@ local function load_util()
     end
     return value
   end
+end
 
-  -- A decoded JSON value that must be used as a list: an array or an object
-  -- (the reference treats an object as an empty list); anything else is an
-  -- error, raised before any write.
-  function H.as_list(value, message)
-    if type(value) ~= 'table' then
-      error(message)
+-- The checks that refuse a bad argument before any write.
+local function load_checks()
+  -- The suffix of a job key (see load_keys_by_name) that `jid` ends in, or
+  -- nil: a job with such a jid would have its hash at another job's history,
+  -- dependents or dependencies key, so such jids are refused wherever one
+  -- enters. (All
+  -- three suffixes end in `y` or `s`; most jids are ruled out by that.)
+  function H.reserved_suffix(jid)
+    jid = tostring(jid)
+    local last = string.byte(jid, -1)
+    if last ~= 121 and last ~= 115 then return nil end
+    if string.sub(jid, -8) == '-history' then return '-history' end
+    if string.sub(jid, -11) == '-dependents' then return '-dependents' end
+    if string.sub(jid, -13) == '-dependencies' then return '-dependencies' end
+    return nil
+  end
+
+  -- A number argument: what Lua's tonumber reads (decimal, exponent, hex,
+  -- surrounding space) when it is finite, else nil. tonumber also reads inf
+  -- and nan, which no argument may be: x - x is 0 for a finite x only.
+  function H.finite(text)
+    local number = tonumber(text)
+    if number ~= nil and number - number == 0 then return number end
+    return nil
+  end
+
+  -- A number argument or the caller's error naming the offending text.
+  function H.number_arg(text, message)
+    local number = H.finite(text)
+    if number == nil then error(message .. tostring(text)) end
+    return number
+  end
+
+  -- An offset or count that Redis takes as an index or LIMIT must be whole:
+  -- refused before any write, with the text Redis itself gave the
+  -- reference for a fraction (clients may match it). `text` is the argument.
+  function H.require_whole(number, label, text)
+    if number % 1 ~= 0 then
+      error(label .. ' value is not an integer or out of range: ' .. tostring(text))
     end
+  end
+
+  -- A number the core stores as a count (retries, backlog) must be a whole
+  -- number of at least 0 (the reference stored -1 and 1.5, which later
+  -- broke retries and spawning). `text` is the argument.
+  function H.require_count(number, label, text)
+    if number < 0 or number % 1 ~= 0 then
+      error(label .. ' must be a non-negative integer: ' .. tostring(text))
+    end
+  end
+
+  -- A decoded JSON value that must be a list of names (jids, tags): an array
+  -- of strings or numbers, or `{}`, which is how cjson writes an empty array
+  -- (clients send it back). Anything else (an object with keys, a scalar,
+  -- null, nested lists) is refused with `message`, before any write: the
+  -- reference read an object as an empty list, silently dropping it.
+  function H.require_list(value, message)
+    if type(value) ~= 'table' then error(message) end
+    local count = 0
+    for _, item in pairs(value) do
+      local kind = type(item)
+      if kind ~= 'string' and kind ~= 'number' then error(message) end
+      count = count + 1
+    end
+    if count ~= #value then error(message) end
     return value
   end
 
-  -- A job's or template's tag list, less the tags in the set `removed`
-  -- (nil: none), stored as the `tags` field of `key`; returns the text.
-  function H.store_tags(key, tags, removed)
-    if removed then
-      local kept = {}
-      for _, tag in ipairs(tags) do
-        if not removed[tag] then kept[#kept + 1] = tag end
-      end
-      tags = kept
-    end
-    local text = encode(tags)
-    redis.call('hset', key, 'tags', text)
-    return text
+  -- A JSON list argument: undecodable text raises the decoder's error, the
+  -- literal `false` gives `message` .. text (the reference's text), anything
+  -- but a list (require_list) the same with ` (must be a JSON array)`.
+  function H.json_list(text, message)
+    local value = H.decode_json_arg(text, message)
+    return H.require_list(value, message .. text .. ' (must be a JSON array)')
   end
 end
 
@@ -247,17 +360,21 @@ end
 ------------------------------------------------------------------------------
 
 local function load_config()
-  -- Stored value if set, else the built-in default, else `fallback`. Stored
-  -- values are converted with Lua-numeric parsing when they parse; text stays
-  -- text so that numeric use of it fails the way the reference does.
-  function H.config_value(name, fallback)
+  -- A numeric option as the core uses it: the stored value when its text is
+  -- a finite Lua-numeric number, else the built-in default, else `fallback`.
+  -- A stored value that is not (`60s`, `abc`, `inf`, `nan`: config.set
+  -- refuses them, but any client can HSET the hash) counts as unset, so that
+  -- one bad value cannot stop pops, heartbeats, completes or retention.
+  -- config.get still shows the stored text. (x - x is 0 for finite x only.)
+  function H.config_number(name, fallback)
     local cached = config_cache[name]
     if cached == nil then
-      cached = redis.call('hget', 'ql:config', name)
+      cached = redis.call('hget', H.key('config'), name)
       config_cache[name] = cached
     end
     if cached then
-      return tonumber(cached) or cached
+      local number = tonumber(cached)
+      if number ~= nil and number - number == 0 then return number end
     end
     local default = CONFIG_DEFAULTS[name]
     if default ~= nil then return default end
@@ -276,12 +393,8 @@ local function load_config()
       end
       if #missing == 0 then return end
     end
-    local values = redis.call('hmget', 'ql:config', unpack(missing))
+    local values = redis.call('hmget', H.key('config'), unpack(missing))
     for i = 1, #missing do config_cache[missing[i]] = values[i] end
-  end
-
-  function H.config_forget(name)
-    config_cache[name] = nil
   end
 
   -- Lock length for a queue: `<queue>-heartbeat`, else `heartbeat`, else 60.
@@ -292,9 +405,9 @@ local function load_config()
       per_queue_name = queue .. '-heartbeat'
       H.config_prefetch({per_queue_name, 'heartbeat'})
     end
-    local per_queue = H.config_value(per_queue_name, nil)
+    local per_queue = H.config_number(per_queue_name, nil)
     if per_queue ~= nil then return per_queue end
-    return H.config_value('heartbeat', 60)
+    return H.config_number('heartbeat', 60)
   end
 end
 
@@ -308,8 +421,20 @@ local function load_put_events()
     return '{"jid":' .. encode(jid) .. ',"event":"put","queue":' .. encode(queue) .. '}'
   end
 
-  function H.event_lock_lost(jid, worker)
-    return '{"jid":' .. encode(jid) .. ',"event":"lock_lost","worker":' .. encode(worker) .. '}'
+end
+
+-- Messages for one worker, on its own channel.
+local function load_worker_messages()
+  function H.publish_to_worker(worker, payload)
+    redis.call('publish', H.worker_channel(worker), payload)
+  end
+
+  -- Tell `worker` that the job it held was taken from it: the lock_lost
+  -- event on its own channel, then the same text on ql:log.
+  function H.announce_lock_lost(jid, worker)
+    local payload = '{"jid":' .. encode(jid) .. ',"event":"lock_lost","worker":' .. encode(worker) .. '}'
+    H.publish_to_worker(worker, payload)
+    H.publish('log', payload)
   end
 end
 
@@ -352,11 +477,7 @@ end
 
 local function load_publish()
   function H.publish(channel, payload)
-    if channel == 'log' then
-      redis.call('publish', 'ql:log', payload)
-    else
-      redis.call('publish', 'ql:' .. channel, payload)
-    end
+    redis.call('publish', H.channel(channel), payload)
   end
 
   -- Tracked-only bare-jid channels (put, popped, stalled, completed, failed,
@@ -364,9 +485,9 @@ local function load_publish()
   -- Few jobs are ever tracked: once this call knows that ql:tracked does
   -- not exist, no lookup is needed (`track` forgets what is known).
   function H.is_tracked(jid)
-    if tracking == nil then tracking = redis.call('exists', 'ql:tracked') == 1 end
+    if tracking == nil then tracking = redis.call('exists', H.key('tracked')) == 1 end
     if not tracking then return false end
-    return redis.call('zscore', 'ql:tracked', jid) ~= false
+    return redis.call('zscore', H.key('tracked'), jid) ~= false
   end
 
   -- The same for many jids in one ZMSCORE (in slices): flags[i] tells jids[i].
@@ -375,7 +496,7 @@ local function load_publish()
     if tracking == false then return flags end
     for first = 1, #jids, CHUNK do
       local last = math.min(first + CHUNK - 1, #jids)
-      local scores = redis.call('zmscore', 'ql:tracked', unpack(jids, first, last))
+      local scores = redis.call('zmscore', H.key('tracked'), unpack(jids, first, last))
       for i = 1, #scores do flags[first + i - 1] = scores[i] ~= false end
     end
     return flags
@@ -387,8 +508,6 @@ end
 ------------------------------------------------------------------------------
 
 local function load_history()
-  function H.history_key(jid) return 'ql:j:' .. jid .. '-history' end
-
   -- Convert an old-format `history` field (a JSON list of objects) into list
   -- entries appended after whatever the list already holds.
   function H.migrate_history(jid, legacy)
@@ -481,7 +600,7 @@ local function load_history()
   function H.history_append(jid, when, what, extra, legacy)
     H.ensure_history_migrated(jid, legacy)
     local key = H.history_key(jid)
-    local limit = H.config_value('max-job-history', 100)
+    local limit = H.config_number('max-job-history', 100)
     local entry = history_entry(when, what, extra)
     if limit <= 0 or limit == 2 then
       redis.call('rpush', key, entry)
@@ -529,8 +648,8 @@ local function load_job_read()
   -- A job's dependents and dependencies. Most jobs have neither set: one
   -- EXISTS then answers for both.
   function H.job_links(jid)
-    local dependents_key = 'ql:j:' .. jid .. '-dependents'
-    local dependencies_key = 'ql:j:' .. jid .. '-dependencies'
+    local dependents_key = H.dependents_key(jid)
+    local dependencies_key = H.dependencies_key(jid)
     if redis.call('exists', dependents_key, dependencies_key) > 0 then
       return redis.call('smembers', dependents_key), redis.call('smembers', dependencies_key)
     end
@@ -679,7 +798,7 @@ local function load_stats()
   end
 
   function H.samples_for(kind, queue, now)
-    local key = 'ql:s:' .. kind .. ':' .. day_text(now) .. ':' .. queue
+    local key = H.stats_key(kind, day_text(now), queue)
     if not deferred_samples then return { key = key, n = 0 } end
     local batch = deferred_samples[key]
     if batch == nil then
@@ -708,7 +827,7 @@ local function load_stats()
 
   -- Counter fields of ql:s:stats:<day>:<queue>.
   function H.stats_incr(queue, t, field, by)
-    redis.call('hincrby', 'ql:s:stats:' .. day_text(t) .. ':' .. queue, field, H.int_text(by))
+    redis.call('hincrby', H.stats_key('stats', day_text(t), queue), field, H.int_text(by))
   end
 end
 
@@ -718,24 +837,27 @@ end
 
 local function load_tag_index()
   function H.tag_index_add(jid, tag, now)
-    redis.call('zadd', 'ql:t:' .. tag, H.score_text(now), jid)
-    redis.call('zincrby', 'ql:tags', '1', tag)
+    redis.call('zadd', H.tag_key(tag), H.score_text(now), jid)
+    redis.call('zincrby', H.key('tags'), '1', tag)
   end
 
   function H.tag_index_remove(jid, tag)
-    redis.call('zrem', 'ql:t:' .. tag, jid)
-    redis.call('zincrby', 'ql:tags', '-1', tag)
+    redis.call('zrem', H.tag_key(tag), jid)
+    redis.call('zincrby', H.key('tags'), '-1', tag)
   end
 
-  -- Add the queue to ql:queues with score `now` unless it is already known
-  -- (once per call: it is a no-op after that, unless queue.forget ran).
-  function H.remember_queue(queue, now)
-    if not remembered_queues then
-      remembered_queues = {}
-    elseif remembered_queues[queue] then
-      return
+  -- A job's or template's tag list, less the tags in the set `removed`
+  -- (nil: none), stored as the `tags` field of `key`; returns the text.
+  function H.store_tags(key, tags, removed)
+    if removed then
+      local kept = {}
+      for _, tag in ipairs(tags) do
+        if not removed[tag] then kept[#kept + 1] = tag end
+      end
+      tags = kept
     end
-    redis.call('zadd', 'ql:queues', 'NX', H.score_text(now), queue)
-    remembered_queues[queue] = true
+    local text = encode(tags)
+    redis.call('hset', key, 'tags', text)
+    return text
   end
 end

@@ -5,7 +5,28 @@
 -- text when there is one, else the built-in default (CONFIG_DEFAULTS in
 -- base.lua: numbers come back as integer replies / JSON numbers); options
 -- with only an in-code fallback (max-worker-age, max-job-history, per-queue
--- settings) read as nil until set. Nothing is validated when set.
+-- settings) read as nil until set. config.set refuses a value that is not a
+-- finite number for an option the core reads as one (is_numeric_option);
+-- any other option takes any text, as other clients keep options here too.
+
+local function load_config_options()
+  -- Whether the core reads the option as a number, so that config.set must
+  -- refuse a value that is not one: the built-in numeric options, the ones
+  -- with an in-code fallback, and the per-queue `<queue>-heartbeat` and
+  -- `<queue>-max-concurrency`. Any other name is some client's own option
+  -- and takes any text.
+  function H.is_numeric_option(name)
+    local default = CONFIG_DEFAULTS[name]
+    if default ~= nil then return type(default) == 'number' end
+    return name == 'max-job-history' or name == 'max-worker-age' or
+      string.sub(name, -10) == '-heartbeat' or string.sub(name, -16) == '-max-concurrency'
+  end
+
+  -- What this call read of an option that it has just changed.
+  function H.config_forget(name)
+    config_cache[name] = nil
+  end
+end
 
 -- The commands of this module, made one at a time: the closure of the
 -- command `name`, or nil when the name is not one of them.
@@ -14,13 +35,13 @@ local function config_commands(name)
   if name == 'config.get' then return function(now, args)
     local option = args[1]
     if option ~= nil then
-      local stored = redis.call('hget', 'ql:config', option)
+      local stored = redis.call('hget', H.key('config'), option)
       if stored then return stored end
       return CONFIG_DEFAULTS[option]
     end
     local all = {}
     for name, value in pairs(CONFIG_DEFAULTS) do all[name] = value end
-    local stored = redis.call('hgetall', 'ql:config')
+    local stored = redis.call('hgetall', H.key('config'))
     for i = 1, #stored, 2 do all[stored[i]] = stored[i + 1] end
     return encode(all)
   end end
@@ -30,8 +51,14 @@ local function config_commands(name)
     local option, value = args[1], args[2]
     if option == nil then error('config.set(): Arg "option" missing') end
     if value == nil then error('config.set(): Arg "value" missing') end
+    if H.is_numeric_option(option) then
+      local number = tonumber(value)
+      if number == nil or number - number ~= 0 then
+        error('config.set(): Arg "value" for "' .. option .. '" not a number: ' .. value)
+      end
+    end
     H.publish('log', H.event_config_set(option, value))
-    redis.call('hset', 'ql:config', option, value)
+    redis.call('hset', H.key('config'), option, value)
     H.config_forget(option)
   end end
 
@@ -40,7 +67,7 @@ local function config_commands(name)
     local option = args[1]
     if option == nil then error('config.unset(): Arg "option" missing') end
     H.publish('log', H.event_config_unset(option))
-    redis.call('hdel', 'ql:config', option)
+    redis.call('hdel', H.key('config'), option)
     H.config_forget(option)
   end end
 end

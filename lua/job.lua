@@ -25,29 +25,87 @@ local function load_job_util()
     end
   end
 
-  -- A decoded `depends`/`tags` list must hold only strings (or numbers, which
-  -- the reference happens to accept): anything else would fail mid-write.
-  function H.check_list_items(list, message)
-    for _, item in ipairs(list) do
-      local t = type(item)
-      if t ~= 'string' and t ~= 'number' then error(message) end
+end
+
+-- Dependency links: what put, complete ... next and depends ... on check
+-- before they make a job wait for others, and the linking itself. Loaded
+-- only by calls that name dependencies.
+local function load_links()
+  -- Refuse a key that holds another type than `wanted`. Only a job whose
+  -- jid ends in a reserved suffix (put before such jids were refused) puts
+  -- its hash where another job's set or list belongs.
+  function H.require_key_type(context, key, wanted)
+    local kind = redis.call('type', key)['ok']
+    if kind ~= 'none' and kind ~= wanted then
+      error(context .. ': Key ' .. key .. ' is a ' .. kind .. ', not a ' .. wanted ..
+        ' (it belongs to a job whose jid ends in a reserved suffix)')
     end
-    return list
   end
 
-  -- Link `jid` to every listed job that exists and is not complete, on both
-  -- sides. Returns how many links were made (duplicates counted).
-  function H.link_dependencies(jid, list)
-    local linked = 0
-    for _, dep in ipairs(list) do
-      local state = redis.call('hget', H.job_key(dep), 'state')
+  -- The set of jobs that wait for `jid`, directly or through others: a walk
+  -- of the -dependents sets, which only hold unfinished links (a job that
+  -- completes releases and deletes its own), so finished work is never
+  -- visited. Each job is visited once, even where old data holds a cycle.
+  function H.waiting_for(jid)
+    local seen, pending = {}, { jid }
+    local i = 1
+    while pending[i] ~= nil do
+      local waiting = redis.call('smembers', H.dependents_key(pending[i]))
+      for k = 1, #waiting do
+        local dependent = waiting[k]
+        if not seen[dependent] then
+          seen[dependent] = true
+          pending[#pending + 1] = dependent
+        end
+      end
+      i = i + 1
+    end
+    return seen
+  end
+
+  -- The jobs of `list` (the jids of a depends argument) that `jid` is to
+  -- wait for: those that exist and are not complete, as the reference links
+  -- them. Checked first, writing nothing: no listed jid ends in a reserved
+  -- suffix (`label` names the argument in the message: `Arg "depends" may
+  -- not hold a jid ending in` or `Arg "jid" may not end in`), none is `jid`
+  -- itself, each one's keys hold what linking writes to, and none already
+  -- waits for `jid`: each of those would leave jobs waiting forever.
+  function H.dependencies_to_link(context, jid, list, label)
+    for i = 1, #list do
+      local dep = tostring(list[i])
+      local suffix = H.reserved_suffix(dep)
+      if suffix then error(context .. ': ' .. label .. ' "' .. suffix .. '": ' .. dep) end
+      if dep == jid then error(context .. ': Job ' .. jid .. ' may not depend on itself') end
+    end
+    local linked = {}
+    for i = 1, #list do
+      local dep = tostring(list[i])
+      local key = H.job_key(dep)
+      H.require_key_type(context, key, 'hash')
+      local state = redis.call('hget', key, 'state')
       if state and state ~= 'complete' then
-        linked = linked + 1
-        redis.call('sadd', H.job_key(dep) .. '-dependents', jid)
-        redis.call('sadd', H.job_key(jid) .. '-dependencies', dep)
+        H.require_key_type(context, H.dependents_key(dep), 'set')
+        linked[#linked + 1] = dep
+      end
+    end
+    if #linked > 0 then
+      local waiting = H.waiting_for(jid)
+      for i = 1, #linked do
+        if waiting[linked[i]] then
+          error(context .. ': Job ' .. jid .. ' may not depend on ' .. linked[i] .. ', which waits for it')
+        end
       end
     end
     return linked
+  end
+
+  -- Make `jid` wait for each of `deps` (as dependencies_to_link returned
+  -- them), on both sides.
+  function H.link_dependencies(jid, deps)
+    for i = 1, #deps do
+      redis.call('sadd', H.dependents_key(deps[i]), jid)
+    end
+    H.call_chunked('sadd', H.dependencies_key(jid), deps)
   end
 end
 
@@ -80,10 +138,10 @@ local function load_failures()
   -- it empties). Returns the decoded failure so callers can adjust stats.
   function H.leave_failure_group(jid, failure)
     local decoded = cjson.decode(failure)
-    local list = 'ql:f:' .. decoded['group']
+    local list = H.failure_group_key(decoded['group'])
     redis.call('lrem', list, 0, jid)
     if redis.call('llen', list) == 0 then
-      redis.call('srem', 'ql:failures', decoded['group'])
+      redis.call('srem', H.key('failures'), decoded['group'])
     end
     return decoded
   end
@@ -94,8 +152,8 @@ local function load_failures()
     H.history_append(jid, now, 'failed', {['group'] = group}, legacy)
     redis.call('hmset', H.job_key(jid), 'state', 'failed', 'worker', '', 'expires', '',
       'failure', failure)
-    redis.call('sadd', 'ql:failures', group)
-    redis.call('lpush', 'ql:f:' .. group, jid)
+    redis.call('sadd', H.key('failures'), group)
+    redis.call('lpush', H.failure_group_key(group), jid)
     H.stats_incr(stats_queue, now, 'failures', 1)
     H.stats_incr(stats_queue, now, 'failed', 1)
   end
@@ -108,14 +166,15 @@ local function load_retention()
       local key = H.job_key(jid)
       local tags = cjson.decode(redis.call('hget', key, 'tags') or '{}')
       for _, tag in ipairs(tags) do H.tag_index_remove(jid, tag) end
-      redis.call('del', key, key .. '-history')
+      redis.call('del', key, H.history_key(jid))
     end
   end
 
   function H.apply_retention(jid, now)
-    local max_age = H.config_value('jobs-history', 604800)
-    local max_count = H.config_value('jobs-history-count', 50000)
-    local added = redis.call('zadd', 'ql:completed', H.score_text(now), jid)
+    local max_age = H.config_number('jobs-history', 604800)
+    local max_count = H.config_number('jobs-history-count', 50000)
+    local completed = H.key('completed')
+    local added = redis.call('zadd', completed, H.score_text(now), jid)
     local cutoff = now - max_age
     local known = completed_known
     completed_known = nil
@@ -123,22 +182,22 @@ local function load_retention()
     -- cutoff c at least this one, the only new member being this job, scored
     -- `now`, which is above the cutoff when max-age is positive.
     if not (known and max_age > 0 and cutoff <= known.cutoff) then
-      local old = redis.call('zrangebyscore', 'ql:completed', '0', cutoff)
+      local old = redis.call('zrangebyscore', completed, '0', cutoff)
       if #old > 0 then
         H.purge_completed(old)
-        redis.call('zremrangebyscore', 'ql:completed', '0', cutoff)
+        redis.call('zremrangebyscore', completed, '0', cutoff)
         known = nil
       end
     end
     -- By count: everything but the max_count highest. For a whole, non-negative
     -- count, the set's size tells whether anything goes (ZCARD, or what this
     -- call knows of it plus the member just added).
-    if type(max_count) ~= 'number' or max_count < 0 or max_count % 1 ~= 0 then
+    if max_count < 0 or max_count % 1 ~= 0 then
       local last = -1 - max_count
-      local old = redis.call('zrange', 'ql:completed', '0', H.int_text(last))
+      local old = redis.call('zrange', completed, '0', H.int_text(last))
       if #old > 0 then
         H.purge_completed(old)
-        redis.call('zremrangebyrank', 'ql:completed', '0', H.int_text(last))
+        redis.call('zremrangebyrank', completed, '0', H.int_text(last))
       end
       return
     end
@@ -146,13 +205,13 @@ local function load_retention()
     if known and known.size then
       size = known.size + added
     else
-      size = redis.call('zcard', 'ql:completed')
+      size = redis.call('zcard', completed)
     end
     if size > max_count then
       local last = -1 - max_count
-      local old = redis.call('zrange', 'ql:completed', '0', H.int_text(last))
+      local old = redis.call('zrange', completed, '0', H.int_text(last))
       H.purge_completed(old)
-      redis.call('zremrangebyrank', 'ql:completed', '0', H.int_text(last))
+      redis.call('zremrangebyrank', completed, '0', H.int_text(last))
       size = max_count
     end
     completed_known = { cutoff = cutoff, size = size }
@@ -160,12 +219,13 @@ local function load_retention()
 
   -- Release the jobs waiting on a job that just completed for good (§8.2).
   function H.release_dependents(jid, now)
-    local dependents_key = H.job_key(jid) .. '-dependents'
+    local dependents_key = H.dependents_key(jid)
     local dependents = redis.call('smembers', dependents_key)
     for _, dep in ipairs(dependents) do
       local dep_key = H.job_key(dep)
-      redis.call('srem', dep_key .. '-dependencies', jid)
-      if redis.call('scard', dep_key .. '-dependencies') == 0 then
+      local dep_dependencies = H.dependencies_key(dep)
+      redis.call('srem', dep_dependencies, jid)
+      if redis.call('scard', dep_dependencies) == 0 then
         local f = redis.call('hmget', dep_key, 'queue', 'priority', 'scheduled')
         local queue = f[1]
         if queue then
@@ -201,6 +261,7 @@ local function job_commands(name)
     local options = H.parse_pairs(args, 5)
     local nextq = options['next']
     local delay = assert(tonumber(options['delay'] or 0))
+    if delay - delay ~= 0 then error('Complete(): Arg "delay" not a number: ' .. options['delay']) end
     local depends = {}
     if options['depends'] ~= nil then
       depends = H.decode_json_arg(options['depends'], 'Complete(): Arg "depends" not JSON: ')
@@ -212,9 +273,7 @@ local function job_commands(name)
       error('Complete(): "depends" cannot be used without a "next".')
     end
     if options['depends'] ~= nil then
-      local depends_message = 'Complete(): Arg "depends" not JSON: ' .. options['depends'] ..
-        ' (must be a JSON array of jids)'
-      H.check_list_items(H.as_list(depends, depends_message), depends_message)
+      H.require_list(depends, 'Complete(): Arg "depends" not JSON: ' .. options['depends'] .. ' (must be a JSON array)')
     end
 
     local key = H.job_key(jid)
@@ -229,6 +288,11 @@ local function job_commands(name)
     elseif queue ~= current_queue then
       error('Complete(): Job ' .. jid .. ' running in another queue: ' .. tostring(current_queue))
     end
+    -- An advance that waits for other jobs checks them before any write.
+    local to_link = false
+    if nextq and #depends > 0 then
+      to_link = H.dependencies_to_link('Complete()', jid, depends, 'Arg "depends" may not hold a jid ending in')
+    end
     -- Every option complete may need, in one read, with those of the pop a
     -- worker usually sends next in the same call (see `multi`).
     H.config_prefetch({'max-job-history', 'jobs-history', 'jobs-history-count', queue .. '-heartbeat',
@@ -239,7 +303,7 @@ local function job_commands(name)
     -- the removal from the queue's scheduled set would find nothing. (A
     -- running job is seldom in its queue's scheduled or work set, but quirks
     -- can leave it there: see "leftovers" in test/core.complete.test.ts.)
-    local linked = redis.call('exists', 'ql:tracked', key .. '-dependents', H.queue_key(queue, 'scheduled')) > 0
+    local linked = redis.call('exists', H.key('tracked'), H.dependents_key(jid), H.queue_key(queue, 'scheduled')) > 0
     H.history_append(jid, now, 'done', nil, f[7])
     redis.call('zrem', H.queue_key(queue, 'work'), jid)
     redis.call('zrem', H.queue_key(queue, 'locks'), jid)
@@ -260,7 +324,8 @@ local function job_commands(name)
         redis.call('zadd', H.queue_key(nextq, 'scheduled'), now + delay, jid)
         return 'scheduled'
       end
-      if H.link_dependencies(jid, depends) > 0 then
+      if to_link and #to_link > 0 then
+        H.link_dependencies(jid, to_link)
         redis.call('zadd', H.queue_key(nextq, 'depends'), now, jid)
         if delay > 0 then
           redis.call('hmset', key, 'state', 'depends', 'scheduled', now + delay)
@@ -319,8 +384,8 @@ local function job_commands(name)
     else
       redis.call('hmset', key, 'state', 'failed', 'worker', '', 'expires', '', 'failure', failure)
     end
-    redis.call('sadd', 'ql:failures', group)
-    redis.call('lpush', 'ql:f:' .. group, jid)
+    redis.call('sadd', H.key('failures'), group)
+    redis.call('lpush', H.failure_group_key(group), jid)
     return jid
   end end
 
@@ -333,7 +398,7 @@ local function job_commands(name)
     local queue, worker, raw_delay, group, message = args[2], args[3], args[4], args[5], args[6]
     if queue == nil then error('Retry(): Arg "queue" missing') end
     if worker == nil then error('Retry(): Arg "worker" missing') end
-    local delay = tonumber(raw_delay or 0)
+    local delay = H.finite(raw_delay or 0)
     if delay == nil then
       error('Retry(): Arg "delay" not a number: ' .. tostring(raw_delay))
     end
@@ -410,7 +475,7 @@ local function job_commands(name)
       redis.call('hmset', key, 'expires', expires_text, 'worker', worker)
     end
     redis.call('zadd', H.worker_jobs_key(worker), expires_text, jid)
-    redis.call('zadd', 'ql:workers', H.score_text(now), worker)
+    redis.call('zadd', H.key('workers'), H.score_text(now), worker)
     redis.call('zadd', H.queue_key(queue, 'locks'), expires_text, jid)
     return expires
   end end
@@ -425,7 +490,7 @@ local function job_commands(name)
     for i = 1, #args do given[args[i]] = true end
     for i = 1, #args do
       local jid = args[i]
-      dependents[i] = redis.call('smembers', H.job_key(jid) .. '-dependents')
+      dependents[i] = redis.call('smembers', H.dependents_key(jid))
       for _, dep in ipairs(dependents[i]) do
         if not given[dep] then
           error('Cancel(): ' .. jid .. ' is a dependency of ' .. dep ..
@@ -444,12 +509,12 @@ local function job_commands(name)
         H.publish('log', payload)
         if worker and worker ~= '' then
           redis.call('zrem', H.worker_jobs_key(worker), jid)
-          H.publish('w:' .. worker, payload)
+          H.publish_to_worker(worker, payload)
         end
         if queue then H.leave_queue(queue, jid, true) end
-        local dependencies_key = key .. '-dependencies'
+        local dependencies_key = H.dependencies_key(jid)
         for _, dep in ipairs(redis.call('smembers', dependencies_key)) do
-          redis.call('srem', H.job_key(dep) .. '-dependents', jid)
+          redis.call('srem', H.dependents_key(dep), jid)
         end
         redis.call('del', dependencies_key)
         if state == 'failed' then
@@ -460,7 +525,7 @@ local function job_commands(name)
         end
         for _, tag in ipairs(cjson.decode(f[5] or '{}')) do H.tag_index_remove(jid, tag) end
         if H.is_tracked(jid) then H.publish('canceled', jid) end
-        redis.call('del', key, key .. '-history')
+        redis.call('del', key, H.history_key(jid))
       end
     end
     return args
@@ -485,9 +550,7 @@ local function job_commands(name)
       redis.call('zrem', H.queue_key(queue, 'locks'), jid)
       redis.call('zadd', H.queue_key(queue, 'work'), '+inf', jid)
       redis.call('hmset', key, 'state', 'stalled', 'expires', 0)
-      local payload = H.event_lock_lost(jid, worker)
-      H.publish('w:' .. worker, payload)
-      H.publish('log', payload)
+      H.announce_lock_lost(jid, worker)
     end
     return nil
   end end
@@ -498,7 +561,7 @@ local function job_commands(name)
 
   if name == 'priority' then return function(now, args)
     local jid = H.require_jid(args[1])
-    local priority = tonumber(args[2])
+    local priority = H.finite(args[2])
     if priority == nil then
       error('Priority(): Arg "priority" missing or not a number: ' .. tostring(args[2]))
     end
@@ -536,18 +599,19 @@ local function job_commands(name)
 
     local listed = {}
     for i = 3, #args do listed[#listed + 1] = args[i] end
-    local dependencies_key = key .. '-dependencies'
+    local dependencies_key = H.dependencies_key(jid)
     if command == 'on' then
-      H.link_dependencies(jid, listed)
+      -- Every listed job is checked before the first link is made.
+      H.link_dependencies(jid, H.dependencies_to_link('Depends()', jid, listed, 'Arg "jid" may not end in'))
     elseif listed[1] == 'all' then
       for _, dep in ipairs(redis.call('smembers', dependencies_key)) do
-        redis.call('srem', H.job_key(dep) .. '-dependents', jid)
+        redis.call('srem', H.dependents_key(dep), jid)
       end
       redis.call('del', dependencies_key)
       H.depends_to_work(jid, now)
     else
       for _, dep in ipairs(listed) do
-        redis.call('srem', H.job_key(dep) .. '-dependents', jid)
+        redis.call('srem', H.dependents_key(dep), jid)
         redis.call('srem', dependencies_key, dep)
         if redis.call('scard', dependencies_key) == 0 then
           H.depends_to_work(jid, now)
@@ -569,7 +633,9 @@ local function job_commands(name)
     if data ~= nil then
       extra = H.decode_json_arg(data, "Log(): Argument 'data' not cjson: ")
       -- A scalar would make every later read of the job fail (§4.1).
-      H.as_list(extra, "Log(): Argument 'data' not cjson: " .. data .. ' (must be a JSON object)')
+      if type(extra) ~= 'table' then
+        error("Log(): Argument 'data' not cjson: " .. data .. ' (must be a JSON object)')
+      end
     end
     if redis.call('exists', H.job_key(jid)) == 0 then
       error('Log(): Job ' .. jid .. ' does not exist')

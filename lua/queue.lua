@@ -58,15 +58,26 @@ local function load_pop()
 
   -- Stall handling for pop (§6.3): look at up to `count` expired locks, warn
   -- (courtesy step) and/or invalidate them. Returns the jids to hand out again.
+  --
+  -- The holder of a lock is always told it lost the job (lock_lost), also
+  -- where the reference stayed silent: the `grace` flag of an earlier stall
+  -- outlives a rescue (a heartbeat, or complete and put again), so the
+  -- job's next stall went straight to invalidation without a word to its
+  -- holder. A warning is for this stall when the courtesy step set the lock
+  -- (to now + grace period, leaving `expires` as it was); when the lock is
+  -- still the one pop or heartbeat set, it equals `expires` and the flag is
+  -- left over from before.
   function H.reclaim_expired(queue, now, count)
     local locks = H.queue_key(queue, 'locks')
-    local expired = redis.call('zrangebyscore', locks, '-inf', H.score_text(now), 'LIMIT', '0', H.int_text(count))
+    local expired = redis.call('zrangebyscore', locks, '-inf', H.score_text(now), 'WITHSCORES',
+      'LIMIT', '0', H.int_text(count))
     local reclaimed = {}
     if #expired == 0 then return reclaimed end
-    local grace_period = H.config_value('grace-period', 10)
-    for _, jid in ipairs(expired) do
+    local grace_period = H.config_number('grace-period', 10)
+    for i = 1, #expired, 2 do
+      local jid = expired[i]
       local key = H.job_key(jid)
-      local f = redis.call('hmget', key, 'worker', 'grace', 'queue', 'history')
+      local f = redis.call('hmget', key, 'worker', 'grace', 'queue', 'history', 'expires')
       local worker = f[1]
       local legacy = f[4]
       redis.call('zrem', H.worker_jobs_key(worker), jid)
@@ -78,11 +89,11 @@ local function load_pop()
         H.history_append(jid, now, 'timed-out', nil, legacy)
         legacy = false
         redis.call('hset', key, 'grace', 1)
-        local payload = H.event_lock_lost(jid, worker)
-        H.publish('w:' .. worker, payload)
-        H.publish('log', payload)
+        H.announce_lock_lost(jid, worker)
         redis.call('zadd', locks, now + grace_period, jid)
         H.stats_incr(queue, now, 'retries', 1)
+      elseif tonumber(f[5]) == tonumber(expired[i + 1]) then
+        H.announce_lock_lost(jid, worker)
       end
       if grace_period <= 0 or warned then
         redis.call('hdel', key, 'grace')
@@ -115,9 +126,18 @@ local function load_pop()
     local queue = H.require_queue(args[1])
     local worker, raw_count = args[2], args[3]
     if worker == nil then error('Pop(): Arg "worker" missing') end
+    -- (Checked here rather than with the argument helpers, so that a pop
+    -- does not load their group.)
     local count = tonumber(raw_count)
-    if count == nil then
+    if count == nil or count - count ~= 0 then
       error('Pop(): Arg "count" missing or not a number: ' .. tostring(raw_count))
+    end
+    -- The reference passed a negative or fractional count on to Redis range
+    -- arithmetic (-1 popped all but one waiting job, 1.5 failed with Redis's
+    -- own text after the worker was registered): refused up front with that
+    -- text, which clients may match.
+    if count < 0 or count % 1 ~= 0 then
+      error('Pop(): Arg "count" value is not an integer or out of range: ' .. raw_count)
     end
 
     -- Every option pop may need, in one read.
@@ -128,13 +148,14 @@ local function load_pop()
     -- the exception: when none of their keys exists, one EXISTS stands in for
     -- the pause check, both scans and the tracked lookups (on missing keys
     -- they would find nothing).
-    local exceptions = redis.call('exists', 'ql:paused_queues', H.queue_key(queue, 'recur'),
-      H.queue_key(queue, 'scheduled'), 'ql:tracked') > 0
+    local paused_queues = H.key('paused_queues')
+    local exceptions = redis.call('exists', paused_queues, H.queue_key(queue, 'recur'),
+      H.queue_key(queue, 'scheduled'), H.key('tracked')) > 0
     if not exceptions then tracking = false end
-    if exceptions and redis.call('sismember', 'ql:paused_queues', queue) == 1 then return nothing end
-    redis.call('zadd', 'ql:workers', H.score_text(now), worker)
+    if exceptions and redis.call('sismember', paused_queues, queue) == 1 then return nothing end
+    redis.call('zadd', H.key('workers'), H.score_text(now), worker)
 
-    local max_concurrency = H.config_value(concurrency_name, 0)
+    local max_concurrency = H.config_number(concurrency_name, 0)
     if max_concurrency > 0 then
       local running = redis.call('zcount', H.queue_key(queue, 'locks'), H.score_text(now), '+inf')
       count = math.min(math.max(0, max_concurrency - running), count)
@@ -223,7 +244,7 @@ local function load_queue_util()
       scheduled = redis.call('zcard', H.queue_key(queue, 'scheduled')),
       depends = redis.call('zcard', H.queue_key(queue, 'depends')),
       recurring = redis.call('zcard', H.queue_key(queue, 'recur')),
-      paused = redis.call('sismember', 'ql:paused_queues', queue) == 1,
+      paused = redis.call('sismember', H.key('paused_queues'), queue) == 1,
     }
   end
 
@@ -255,7 +276,7 @@ local function load_queue_util()
   end
 
   function H.timing_stats(kind, bin, queue, fields)
-    local key = 'ql:s:' .. kind .. ':' .. bin .. ':' .. queue
+    local key = H.stats_key(kind, bin, queue)
     local s = redis.call('hmget', key, 'total', 'mean', 'vk')
     local count = tonumber(s[1]) or 0
     local std = 0
@@ -273,13 +294,18 @@ local function load_queue_args()
     return queue
   end
 
-  -- A JSON option that must be a list of jids/tags: validated completely
-  -- before put writes anything.
-  function H.list_option(text, message)
-    local value = H.decode_json_arg(text, message)
-    local strict = message .. tostring(text) .. ' (must be a JSON array)'
-    return H.check_list_items(H.as_list(value, strict), strict)
+  -- Add the queue to ql:queues with score `now` unless it is already known
+  -- (once per call: it is a no-op after that, unless queue.forget ran).
+  function H.remember_queue(queue, now)
+    if not remembered_queues then
+      remembered_queues = {}
+    elseif remembered_queues[queue] then
+      return
+    end
+    redis.call('zadd', H.key('queues'), 'NX', H.score_text(now), queue)
+    remembered_queues[queue] = true
   end
+
 end
 
 -- The commands of this module, made one at a time: the closure of the
@@ -296,55 +322,95 @@ local function queue_commands(name)
     if jid == nil then error('Put(): Arg "jid" missing') end
     if klass == nil then error('Put(): Arg "klass" missing') end
     H.decode_json_arg(data, 'Put(): Arg "data" missing or not JSON: ')
-    local delay = tonumber(raw_delay)
+    local delay = H.finite(raw_delay)
     if delay == nil then
       error('Put(): Arg "delay" not a number: ' .. tostring(raw_delay))
     end
     local options = H.parse_options(args, 7)
 
+    -- The options, checked in the reference's order, then what it let
+    -- through: fractional or negative retries, option names no client
+    -- sends, and jids that would collide with other jobs' keys.
+    local retries = options['retries']
+    if retries ~= nil then
+      retries = H.finite(retries)
+      if retries == nil then error('Put(): Arg "retries" not a number: ' .. options['retries']) end
+    end
+    -- `[]` (what clients send for none) needs no decoding.
+    local tags
+    if options['tags'] == '[]' then
+      tags = {}
+    elseif options['tags'] ~= nil then
+      tags = H.json_list(options['tags'], 'Put(): Arg "tags" not JSON')
+    end
+    local priority = options['priority']
+    if priority ~= nil then
+      priority = H.finite(priority)
+      if priority == nil then error('Put(): Arg "priority" not a number' .. options['priority']) end
+    end
+    local depends = nil
+    if options['depends'] ~= nil and options['depends'] ~= '[]' then
+      depends = H.json_list(options['depends'], 'Put(): Arg "depends" not JSON: ')
+    end
+    if options['throttles'] ~= nil then H.json_list(options['throttles'], 'Put(): Arg "throttles" not JSON: ') end
+    if retries ~= nil then H.require_count(retries, 'Put(): Arg "retries"', options['retries']) end
+    -- Option names put and requeue take: those of qless-core (priority,
+    -- tags, retries, depends: every client sends them); throttles (reqless
+    -- clients; the throttles of the reqless-core design); resources, replace
+    -- and interval (qless-php and go-qless, written for a qless-core fork:
+    -- accepted and ignored, as qless-core ignores them). Any other name is a
+    -- mistake the reference silently ignored.
+    for option in pairs(options) do
+      if option ~= 'priority' and option ~= 'tags' and option ~= 'retries' and option ~= 'depends' and
+          option ~= 'throttles' and option ~= 'resources' and option ~= 'replace' and option ~= 'interval' then
+        error('Put(): Unrecognized option "' .. option .. '"')
+      end
+    end
+    local suffix = H.reserved_suffix(jid)
+    if suffix then error('Put(): Arg "jid" may not end in "' .. suffix .. '": ' .. jid) end
+
     local key = H.job_key(jid)
-    local dependencies_key = key .. '-dependencies'
-    -- Most puts make a new job: when neither its hash nor its dependencies
-    -- exist, one EXISTS stands in for reading the (absent) old fields and
-    -- counting the (absent) old dependencies.
-    local existing = redis.call('exists', key, dependencies_key) > 0
+    local dependencies_key = H.dependencies_key(jid)
+    -- Most puts make a new job: when none of its keys exists, one EXISTS
+    -- stands in for reading the (absent) old fields, checking the types of
+    -- its keys and counting the (absent) old dependencies.
+    local history_key = H.history_key(jid)
+    local existing = redis.call('exists', key, dependencies_key, history_key) > 0
     local f = {false, false, false, false, false, false, false, false}
     if existing then
+      H.require_key_type('Put()', key, 'hash')
+      H.require_key_type('Put()', history_key, 'list')
+      H.require_key_type('Put()', dependencies_key, 'set')
       f = redis.call('hmget', key, 'priority', 'tags', 'queue', 'state', 'failure',
         'retries', 'worker', 'history')
     end
     local old_tags, oldqueue, state, oldworker = f[2], f[3], f[4], f[7]
-
-    local retries = tonumber(options['retries'] or f[6] or 5)
-    if retries == nil then
-      error('Put(): Arg "retries" not a number: ' .. tostring(options['retries']))
+    if retries == nil then retries = tonumber(f[6]) or 5 end
+    if priority == nil then priority = tonumber(f[1]) or 0 end
+    -- Tags stored as anything but a list (an old template's scalar) are none.
+    if old_tags then
+      old_tags = cjson.decode(old_tags)
+      if type(old_tags) ~= 'table' then old_tags = false end
     end
-    local tags
-    if options['tags'] ~= nil then
-      tags = H.list_option(options['tags'], 'Put(): Arg "tags" not JSON')
-    else
-      tags = cjson.decode(old_tags or '[]')
-    end
-    local priority = tonumber(options['priority'] or f[1] or 0)
-    if priority == nil then
-      error('Put(): Arg "priority" not a number' .. tostring(options['priority']))
-    end
-    local depends = {}
-    if options['depends'] ~= nil then
-      depends = H.list_option(options['depends'], 'Put(): Arg "depends" not JSON: ')
+    if tags == nil then tags = old_tags or {} end
+    -- An empty list ({} included) keeps the old dependencies, as no list does.
+    if depends ~= nil and #depends == 0 then depends = nil end
+    local to_link = nil
+    if depends then
+      to_link = H.dependencies_to_link('Put()', jid, depends, 'Arg "depends" may not hold a jid ending in')
     end
 
     -- 1. Old tags out (re-added below with score `now`).
     if old_tags then
-      for _, tag in ipairs(cjson.decode(old_tags)) do H.tag_index_remove(jid, tag) end
+      for _, tag in ipairs(old_tags) do H.tag_index_remove(jid, tag) end
     end
     -- 2. A non-empty depends list replaces the old dependencies.
-    if #depends > 0 then
+    if depends then
       local wanted = {}
       for _, dep in ipairs(depends) do wanted[tostring(dep)] = true end
       for _, dep in ipairs(redis.call('smembers', dependencies_key)) do
         if not wanted[dep] then
-          redis.call('srem', H.job_key(dep) .. '-dependents', jid)
+          redis.call('srem', H.dependents_key(dep), jid)
           redis.call('srem', dependencies_key, dep)
         end
       end
@@ -355,15 +421,11 @@ local function queue_commands(name)
     if oldqueue then H.leave_queue(oldqueue, jid, true) end
     if oldworker and oldworker ~= '' then
       redis.call('zrem', H.worker_jobs_key(oldworker), jid)
-      if oldworker ~= worker then
-        local payload = H.event_lock_lost(jid, oldworker)
-        H.publish('w:' .. oldworker, payload)
-        H.publish('log', payload)
-      end
+      if oldworker ~= worker then H.announce_lock_lost(jid, oldworker) end
     end
     -- 6-7. Out of retention, new tags in, out of its failure group.
     if state == 'complete' then
-      redis.call('zrem', 'ql:completed', jid)
+      redis.call('zrem', H.key('completed'), jid)
       completed_known = nil
     end
     for _, tag in ipairs(tags) do H.tag_index_add(jid, tag, now) end
@@ -387,9 +449,9 @@ local function queue_commands(name)
       'remaining', H.int_text(retries),
       'time', H.format_time(now))
     -- 9-10. Dependencies, then placement.
-    H.link_dependencies(jid, depends)
+    if to_link then H.link_dependencies(jid, to_link) end
     local blocked = false
-    if existing or #depends > 0 then blocked = redis.call('scard', dependencies_key) > 0 end
+    if existing or depends then blocked = redis.call('scard', dependencies_key) > 0 end
     if blocked then
       redis.call('zadd', H.queue_key(queue, 'depends'), now, jid)
       if delay > 0 then
@@ -425,9 +487,12 @@ local function queue_commands(name)
   if name == 'peek' then return function(now, args)
     local queue = H.require_queue(args[1])
     local raw_count = args[2]
-    local count = tonumber(raw_count)
+    local count = H.finite(raw_count)
     if count == nil then
       error('Peek(): Arg "count" missing or not a number: ' .. tostring(raw_count))
+    end
+    if count < 0 or count % 1 ~= 0 then
+      error('Peek(): Arg "count" value is not an integer or out of range: ' .. raw_count)
     end
     local jids = redis.call('zrangebyscore', H.queue_key(queue, 'locks'), '-inf', H.score_text(now),
       'LIMIT', '0', H.int_text(count))
@@ -451,17 +516,19 @@ local function queue_commands(name)
       if queue == nil then error('Jobs(): Arg "queue" missing') end
       first = 3
     end
-    local offset = tonumber(args[first] or 0)
+    local offset = H.finite(args[first] or 0)
     if offset == nil then
       error('Jobs(): Arg "offset" not a number: ' .. tostring(args[first]))
     end
-    local count = tonumber(args[first + 1] or 25)
+    local count = H.finite(args[first + 1] or 25)
     if count == nil then
       error('Jobs(): Arg "count" not a number: ' .. tostring(args[first + 1]))
     end
+    H.require_whole(offset, 'Jobs(): Arg "offset"', args[first])
+    H.require_whole(count, 'Jobs(): Arg "count"', args[first + 1])
 
     if state == 'complete' then
-      return redis.call('zrevrange', 'ql:completed', offset, offset + count - 1)
+      return redis.call('zrevrange', H.key('completed'), offset, offset + count - 1)
     elseif state == 'running' then
       return redis.call('zrangebyscore', H.queue_key(queue, 'locks'), now, '+inf', 'LIMIT', offset, count)
     elseif state == 'stalled' then
@@ -489,17 +556,17 @@ local function queue_commands(name)
       return cjson.encode(H.queue_counts(args[1], now))
     end
     local out = {}
-    for i, queue in ipairs(redis.call('zrange', 'ql:queues', 0, -1)) do
+    for i, queue in ipairs(redis.call('zrange', H.key('queues'), 0, -1)) do
       out[i] = H.queue_counts(queue, now)
     end
     return cjson.encode(out)
   end end
 
-  if name == 'pause' then return function(now, args) return H.bulk_members('sadd', 'ql:paused_queues', args) end end
-  if name == 'unpause' then return function(now, args) return H.bulk_members('srem', 'ql:paused_queues', args) end end
+  if name == 'pause' then return function(now, args) return H.bulk_members('sadd', H.key('paused_queues'), args) end end
+  if name == 'unpause' then return function(now, args) return H.bulk_members('srem', H.key('paused_queues'), args) end end
   if name == 'queue.forget' then return function(now, args)
     remembered_queues = false
-    return H.bulk_members('zrem', 'ql:queues', args)
+    return H.bulk_members('zrem', H.key('queues'), args)
   end end
 
   ----------------------------------------------------------------------------
@@ -508,24 +575,26 @@ local function queue_commands(name)
 
   if name == 'failed' then return function(now, args)
     local group = args[1]
-    local start = tonumber(args[2] or 0)
+    local start = H.finite(args[2] or 0)
     if start == nil then
       error('Failed(): Arg "start" is not a number: ' .. tostring(args[2]))
     end
-    local limit = tonumber(args[3] or 25)
+    local limit = H.finite(args[3] or 25)
     if limit == nil then
       error('Failed(): Arg "limit" is not a number: ' .. tostring(args[3]))
     end
+    H.require_whole(start, 'Failed(): Arg "start"', args[2])
+    H.require_whole(limit, 'Failed(): Arg "limit"', args[3])
     if group ~= nil then
-      local list = 'ql:f:' .. group
+      local list = H.failure_group_key(group)
       return cjson.encode({
         total = redis.call('llen', list),
         jobs = redis.call('lrange', list, start, start + limit - 1),
       })
     end
     local out = {}
-    for _, name in ipairs(redis.call('smembers', 'ql:failures')) do
-      out[name] = redis.call('llen', 'ql:f:' .. name)
+    for _, name in ipairs(redis.call('smembers', H.key('failures'))) do
+      out[name] = redis.call('llen', H.failure_group_key(name))
     end
     return cjson.encode(out)
   end end
@@ -534,14 +603,18 @@ local function queue_commands(name)
     local queue = H.require_queue(args[1])
     local group, raw_count = args[2], args[3]
     if group == nil then error('Unfail(): Arg "group" missing') end
-    local count = tonumber(raw_count or 25)
+    local count = H.finite(raw_count or 25)
     if count == nil then
       error('Unfail(): Arg "count" not a number: ' .. tostring(raw_count))
     end
+    -- The reference handed 0, negative and fractional counts to Redis, which
+    -- refused some (0 as -0) and read others oddly (a negative count moved
+    -- jobs from the wrong end).
+    if count < 1 or count % 1 ~= 0 then
+      error('Unfail(): Arg "count" value is not an integer or out of range: ' .. raw_count)
+    end
 
-    local list = 'ql:f:' .. group
-    -- `-count` stays a Lua number so that count 0 reaches Redis as "-0",
-    -- which it rejects, as with the reference.
+    local list = H.failure_group_key(group)
     local jids = redis.call('lrange', list, -count, -1)
     local found = {}
     for i, jid in ipairs(jids) do
@@ -561,20 +634,20 @@ local function queue_commands(name)
     end
     redis.call('ltrim', list, 0, -count - 1)
     if redis.call('llen', list) == 0 then
-      redis.call('srem', 'ql:failures', group)
+      redis.call('srem', H.key('failures'), group)
     end
     return #jids
   end end
 
   if name == 'stats' then return function(now, args)
     local queue = H.require_queue(args[1])
-    local date = tonumber(args[2])
+    local date = H.finite(args[2])
     if date == nil then
       error('Stats(): Arg "date" missing or not a number: ' .. tostring(args[2]))
     end
     local bin = H.day_bin(date)
     local fields = H.histogram_fields()
-    local c = redis.call('hmget', 'ql:s:stats:' .. bin .. ':' .. queue, 'retries', 'failed', 'failures')
+    local c = redis.call('hmget', H.stats_key('stats', bin, queue), 'retries', 'failed', 'failures')
     return cjson.encode({
       retries = tonumber(c[1] or 0),
       failed = tonumber(c[2] or 0),

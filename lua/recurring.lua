@@ -7,66 +7,82 @@
 -- are ordinary jobs named <jid>-<count>. Nothing here publishes events.
 
 local function load_recur_util()
-  function H.recur_key(jid) return 'ql:r:' .. jid end
-
-  -- A Lua-numeric argument or the caller's error naming the offending text.
-  function H.recur_number(value, message)
-    local n = tonumber(value)
-    if n == nil then error(message .. tostring(value)) end
-    return n
-  end
-
   function H.recur_jid(args)
     local jid = args[1]
     if jid == nil then error('Recurring(): no jid provided') end
     return jid
   end
 
-  -- recur.update field handlers: each validates its value and writes at once
-  -- (pairs are applied one at a time, so an error in a later pair leaves the
-  -- earlier ones applied, as in the reference).
-  H.recur_updates = {}
-
-  function H.recur_updates.priority(now, jid, key, value)
-    value = H.recur_number(value, 'Recur(): Arg "priority" must be a number: ')
-    redis.call('hset', key, 'priority', value)
+  -- A template's interval must be a positive finite number: with 0, a
+  -- negative or nan interval the next occurrence never moves past `now`, and
+  -- every pop and peek spawned as many children as it could.
+  function H.require_interval(interval)
+    if not (interval > 0) then error('Recur(): Arg "interval" must be greater than 0') end
+    return interval
   end
 
-  function H.recur_updates.retries(now, jid, key, value)
-    value = H.recur_number(value, 'Recur(): Arg "retries" must be a number: ')
-    redis.call('hset', key, 'retries', value)
+  -- recur.update field handlers: each checks its value and returns the write
+  -- to make. Every pair is checked before the first write (the reference
+  -- wrote each pair before checking the next); the writes then run left to
+  -- right, each seeing the ones before it, as the reference's did.
+  H.recur_updates = {}
+
+  local function store(field, value)
+    return function(now, jid, key) redis.call('hset', key, field, value) end
+  end
+
+  function H.recur_updates.priority(value)
+    return store('priority', H.number_arg(value, 'Recur(): Arg "priority" must be a number: '))
+  end
+
+  function H.recur_updates.retries(value)
+    local retries = H.number_arg(value, 'Recur(): Arg "retries" must be a number: ')
+    H.require_count(retries, 'Recur(): Arg "retries"', value)
+    return store('retries', retries)
   end
 
   -- The next occurrence is shifted by the change of interval, not recomputed.
-  function H.recur_updates.interval(now, jid, key, value)
-    value = H.recur_number(value, 'Recur(): Arg "interval" must be a number: ')
-    local current = redis.call('hmget', key, 'queue', 'interval')
-    redis.call('zincrby', H.queue_key(current[1], 'recur'), value - tonumber(current[2]), jid)
-    redis.call('hset', key, 'interval', value)
+  function H.recur_updates.interval(value)
+    local interval = H.require_interval(H.number_arg(value, 'Recur(): Arg "interval" must be a number: '))
+    return function(now, jid, key)
+      local current = redis.call('hmget', key, 'queue', 'interval')
+      redis.call('zincrby', H.queue_key(current[1], 'recur'), interval - tonumber(current[2]), jid)
+      redis.call('hset', key, 'interval', interval)
+    end
   end
 
-  function H.recur_updates.data(now, jid, key, value)
+  function H.recur_updates.data(value)
     H.decode_json_arg(value, 'Recur(): Arg "data" is not JSON-encoded: ')
-    redis.call('hset', key, 'data', value)
+    return store('data', value)
   end
 
-  function H.recur_updates.klass(now, jid, key, value)
-    redis.call('hset', key, 'klass', value)
+  function H.recur_updates.klass(value)
+    return store('klass', value)
   end
 
   -- Moves the template's current score to the new queue's recur set.
-  function H.recur_updates.queue(now, jid, key, value)
-    local old_set = H.queue_key(redis.call('hget', key, 'queue'), 'recur')
-    local score = redis.call('zscore', old_set, jid)
-    redis.call('zrem', old_set, jid)
-    redis.call('zadd', H.queue_key(value, 'recur'), score, jid)
-    redis.call('hset', key, 'queue', value)
-    H.remember_queue(value, now)
+  function H.recur_updates.queue(value)
+    return function(now, jid, key)
+      local old_set = H.queue_key(redis.call('hget', key, 'queue'), 'recur')
+      local score = redis.call('zscore', old_set, jid)
+      redis.call('zrem', old_set, jid)
+      redis.call('zadd', H.queue_key(value, 'recur'), score, jid)
+      redis.call('hset', key, 'queue', value)
+      H.remember_queue(value, now)
+    end
   end
 
-  function H.recur_updates.backlog(now, jid, key, value)
-    value = H.recur_number(value, 'Recur(): Arg "backlog" not a number: ')
-    redis.call('hset', key, 'backlog', value)
+  function H.recur_updates.backlog(value)
+    local backlog = H.number_arg(value, 'Recur(): Arg "backlog" not a number: ')
+    H.require_count(backlog, 'Recur(): Arg "backlog"', value)
+    return store('backlog', backlog)
+  end
+
+  -- Sent by reqless clients; throttles are not applied by this core yet, so
+  -- the list is checked and not stored.
+  function H.recur_updates.throttles(value)
+    H.json_list(value, 'Recur(): Arg "throttles" not JSON: ')
+    return function() end
   end
 end
 
@@ -99,7 +115,12 @@ local function load_recur_spawn()
       local interval = tonumber(t[6])
       local backlog = tonumber(t[7] or 0)
       local score = math.floor(tonumber(due[i + 1]))
-      if backlog ~= 0 then
+      -- A template stored by an older core with an interval that is not a
+      -- positive number (recur.update took 0, -5 or nan) spawns nothing,
+      -- rather than a full budget of children on every pop.
+      if not (interval and interval > 0 and interval - interval == 0) then
+        score = now + 1
+      elseif backlog ~= 0 then
         local pending = (now - score) / interval
         if pending > backlog then
           score = score + math.ceil(pending - backlog) * interval
@@ -113,7 +134,17 @@ local function load_recur_spawn()
           local child = jid .. '-' .. redis.call('hincrby', key, 'count', 1)
           moved = moved + 1
           for _, tag in ipairs(tags) do H.tag_index_add(child, tag, now) end
-          redis.call('hset', H.job_key(child),
+          local child_key = H.job_key(child)
+          -- A child overwrites a job of its name (the numbering restarts after
+          -- unrecur). If that job is running, its worker is told that the
+          -- job was taken from it, and its lock goes.
+          local old = redis.call('hmget', child_key, 'state', 'worker', 'queue')
+          if old[1] == 'running' and old[2] and old[2] ~= '' then
+            if old[3] then redis.call('zrem', H.queue_key(old[3], 'locks'), child) end
+            redis.call('zrem', H.worker_jobs_key(old[2]), child)
+            H.announce_lock_lost(child, old[2])
+          end
+          redis.call('hset', child_key,
             'jid', child,
             'klass', klass,
             'data', data,
@@ -152,21 +183,40 @@ local function recur_commands(name)
     if spec == nil then error('RecurringJob On(): Arg "spec" missing') end
     H.decode_json_arg(data, 'RecurringJob On(): Arg "data" not JSON: ')
     if spec ~= 'interval' then error('Recur(): schedule type "' .. spec .. '" unknown') end
-    local interval = H.recur_number(args[6], 'Recur(): Arg "interval" not a number: ')
-    local offset = H.recur_number(args[7], 'Recur(): Arg "offset" not a number: ')
-    if interval <= 0 then error('Recur(): Arg "interval" must be greater than 0') end
+    local interval = H.number_arg(args[6], 'Recur(): Arg "interval" not a number: ')
+    local offset = H.number_arg(args[7], 'Recur(): Arg "offset" not a number: ')
+    H.require_interval(interval)
     -- Interval and offset are two arguments, so the parity of what follows
     -- them is the parity the reference checks.
     local options = H.parse_options(args, 8)
     local tags = {}
     if options['tags'] ~= nil then
-      -- Not checked to be an array: objects and scalars are stored (a scalar
-      -- then breaks every spawn of this template, as in the reference).
-      tags = H.decode_json_arg(options['tags'], 'Recur(): Arg "tags" must be JSON string array: ')
+      -- A list of tag names (the reference stored objects and scalars too; a
+      -- scalar then broke every spawn of the template).
+      local message = 'Recur(): Arg "tags" must be JSON string array: '
+      tags = H.require_list(H.decode_json_arg(options['tags'], message), message .. options['tags'])
     end
-    local priority = H.recur_number(options['priority'] or 0, 'Recur(): Arg "priority" not a number: ')
-    local retries = H.recur_number(options['retries'] or 0, 'Recur(): Arg "retries" not a number: ')
-    local backlog = H.recur_number(options['backlog'] or 0, 'Recur(): Arg "backlog" not a number: ')
+    local priority = H.number_arg(options['priority'] or 0, 'Recur(): Arg "priority" not a number: ')
+    local retries = H.number_arg(options['retries'] or 0, 'Recur(): Arg "retries" not a number: ')
+    local backlog = H.number_arg(options['backlog'] or 0, 'Recur(): Arg "backlog" not a number: ')
+    H.require_count(retries, 'Recur(): Arg "retries"', options['retries'])
+    H.require_count(backlog, 'Recur(): Arg "backlog"', options['backlog'])
+    if options['throttles'] ~= nil then H.json_list(options['throttles'], 'Recur(): Arg "throttles" not JSON: ') end
+    -- Option names recur takes: those of qless-core (priority, tags, retries,
+    -- backlog: every client sends them); throttles (reqless clients; not
+    -- applied by this core yet); resources (qless-php, written for a
+    -- qless-core fork: accepted and ignored, as qless-core ignores it). Any
+    -- other name is a mistake the reference silently ignored.
+    for option in pairs(options) do
+      if option ~= 'priority' and option ~= 'tags' and option ~= 'retries' and option ~= 'backlog' and
+          option ~= 'throttles' and option ~= 'resources' then
+        error('Recur(): Unrecognized option "' .. option .. '"')
+      end
+    end
+    -- Children are named <jid>-<n> and never collide, but a template jid
+    -- follows the rule of every jid that enters the core.
+    local suffix = H.reserved_suffix(jid)
+    if suffix then error('Recur(): Arg "jid" may not end in "' .. suffix .. '": ' .. jid) end
 
     local key = H.recur_key(jid)
     local old = redis.call('hmget', key, 'count', 'queue')
@@ -232,13 +282,17 @@ local function recur_commands(name)
     if redis.call('exists', key) ~= 1 then
       error('Recur(): No recurring job ' .. jid)
     end
+    -- Fields: those of qless-core (priority, retries, interval, data, klass,
+    -- queue, backlog) and throttles (reqless clients).
+    local writes = {}
     for i = 2, #args, 2 do
       local field, value = args[i], args[i + 1]
       if value == nil then error('No value provided for ' .. field) end
       local update = H.recur_updates[field]
       if update == nil then error('Recur(): Unrecognized option "' .. field .. '"') end
-      update(now, jid, key, value)
+      writes[#writes + 1] = update(value)
     end
+    for i = 1, #writes do writes[i](now, jid, key) end
     return 1
   end end
 

@@ -7,13 +7,6 @@
 -- `tag` publishes anything; track/untrack publish the bare jid.
 
 local function load_tag_actions()
-  -- A Lua-numeric argument or the caller's error naming the offending text.
-  function H.tag_number(value, message)
-    local n = tonumber(value)
-    if n == nil then error(message .. tostring(value)) end
-    return n
-  end
-
   H.tag_actions = {}
 
   -- The job's decoded tag list and its hash key; the `tags` field is what
@@ -63,9 +56,11 @@ local function load_tag_actions()
   function H.tag_actions.get(now, args)
     local tag = args[2]
     if tag == nil then error('Tag(): Arg "tag" missing') end
-    local offset = H.tag_number(args[3] or 0, 'Tag(): Arg "offset" not a number: ')
-    local count = H.tag_number(args[4] or 25, 'Tag(): Arg "count" not a number: ')
-    local key = 'ql:t:' .. tag
+    local offset = H.number_arg(args[3] or 0, 'Tag(): Arg "offset" not a number: ')
+    local count = H.number_arg(args[4] or 25, 'Tag(): Arg "count" not a number: ')
+    H.require_whole(offset, 'Tag(): Arg "offset"', args[3])
+    H.require_whole(count, 'Tag(): Arg "count"', args[4])
+    local key = H.tag_key(tag)
     return encode({
       total = redis.call('zcard', key),
       jobs = redis.call('zrange', key, offset, offset + count - 1),
@@ -75,9 +70,11 @@ local function load_tag_actions()
   -- tag <now> top [<offset> [<count>]]: tags used at least twice, most used
   -- first.
   function H.tag_actions.top(now, args)
-    local offset = H.tag_number(args[2] or 0, 'Tag(): Arg "offset" not a number: ')
-    local count = H.tag_number(args[3] or 25, 'Tag(): Arg "count" not a number: ')
-    return encode(redis.call('zrevrangebyscore', 'ql:tags', '+inf', 2, 'LIMIT', offset, count))
+    local offset = H.number_arg(args[2] or 0, 'Tag(): Arg "offset" not a number: ')
+    local count = H.number_arg(args[3] or 25, 'Tag(): Arg "count" not a number: ')
+    H.require_whole(offset, 'Tag(): Arg "offset"', args[2])
+    H.require_whole(count, 'Tag(): Arg "count"', args[3])
+    return encode(redis.call('zrevrangebyscore', H.key('tags'), '+inf', 2, 'LIMIT', offset, count))
   end
 end
 
@@ -113,15 +110,15 @@ local function tag_commands(name)
       tracking = nil
       if word == 'track' then
         H.publish('track', jid)
-        return encode(redis.call('zadd', 'ql:tracked', now, jid))
+        return encode(redis.call('zadd', H.key('tracked'), now, jid))
       elseif word == 'untrack' then
         H.publish('untrack', jid)
-        return encode(redis.call('zrem', 'ql:tracked', jid))
+        return encode(redis.call('zrem', H.key('tracked'), jid))
       end
       error('Track(): Unknown action "' .. action .. '"')
     end
     local jobs, expired = {}, {}
-    local tracked = redis.call('zrange', 'ql:tracked', 0, -1)
+    local tracked = redis.call('zrange', H.key('tracked'), 0, -1)
     for i = 1, #tracked do
       local object = H.job_object(tracked[i])
       if object then

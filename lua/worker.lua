@@ -13,15 +13,16 @@ local WORKER_LOCK_HORIZON = 8640000
 local function worker_commands(name)
   if name == 'workers' then return function(now, args)
     local worker = args[1]
-    local cutoff = now - H.config_value('max-worker-age', 86400)
-    local stale = redis.call('zrangebyscore', 'ql:workers', 0, cutoff)
+    local cutoff = now - H.config_number('max-worker-age', 86400)
+    local workers = H.key('workers')
+    local stale = redis.call('zrangebyscore', workers, 0, cutoff)
     if #stale > 0 then
       local keys = {}
       for i = 1, #stale do keys[i] = H.worker_jobs_key(stale[i]) end
       for first = 1, #keys, CHUNK do
         redis.call('del', unpack(keys, first, math.min(first + CHUNK - 1, #keys)))
       end
-      redis.call('zremrangebyscore', 'ql:workers', 0, cutoff)
+      redis.call('zremrangebyscore', workers, 0, cutoff)
     end
 
     local horizon = now + WORKER_LOCK_HORIZON
@@ -32,7 +33,7 @@ local function worker_commands(name)
         stalled = redis.call('zrevrangebyscore', key, now, 0),
       })
     end
-    local names = redis.call('zrevrange', 'ql:workers', 0, -1)
+    local names = redis.call('zrevrange', workers, 0, -1)
     local listing = {}
     for i = 1, #names do
       local key = H.worker_jobs_key(names[i])
@@ -49,8 +50,8 @@ local function worker_commands(name)
   -- stay. With no names Redis itself rejects the ZREM, as in the reference.
   if name == 'worker.deregister' then return function(now, args)
     if #args == 0 then
-      redis.call('zrem', 'ql:workers')
+      redis.call('zrem', H.key('workers'))
     end
-    H.call_chunked('zrem', 'ql:workers', args)
+    H.call_chunked('zrem', H.key('workers'), args)
   end end
 end

@@ -1,23 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useRedis } from './support/redis.js';
-import { coreHarness, EventRecorder, type CoreHarness } from './support/core.js';
+import { useCoreAndEvents } from './support/core.js';
 import { snapshot } from './support/raw.js';
 
 const ctx = useRedis();
-let core: CoreHarness;
-let events: EventRecorder;
-beforeAll(async () => {
-  core = coreHarness(ctx);
-  events = await EventRecorder.start(ctx.url);
-});
-afterAll(() => {
-  events.close();
-  core.close();
-});
-beforeEach(async () => {
-  await events.settle(20);
-  events.clear();
-});
+const { core, events } = useCoreAndEvents(ctx);
 
 const DEFAULTS = {
   application: 'qless',
@@ -93,19 +80,43 @@ describe('config.set', () => {
     expect(await events.settle()).toEqual([]);
   });
 
-  it('stores any string verbatim (no validation, no normalisation)', async () => {
-    await core.call(0, 'config.set', 'heartbeat', 'abc');
+  it('stores the text given (no normalisation); options the core does not read take any text', async () => {
     await core.call(0, 'config.set', 'grace-period', '0x10');
     await core.call(0, 'config.set', 'anything at all', '');
     await core.call(0, 'config.set', 'jobs-history', ' 12 ');
+    await core.call(0, 'config.set', 'application', 'not a number');
+    await core.call(0, 'config.set', 'hearbeat', '60s');
+    await core.call(0, 'config.set', 'q-heartbeats', 'x');
     expect(await ctx.redis.hgetall('ql:config')).toEqual({
-      heartbeat: 'abc',
       'grace-period': '0x10',
       'anything at all': '',
       'jobs-history': ' 12 ',
+      application: 'not a number',
+      hearbeat: '60s',
+      'q-heartbeats': 'x',
     });
     expect(await core.call(0, 'config.get', 'grace-period')).toBe('0x10');
     expect(await core.call(0, 'config.get', 'anything at all')).toBe('');
+  });
+
+  it('refuses a value that is not a finite number for every option the core reads as one', async () => {
+    const options = [
+      'heartbeat', 'grace-period', 'stats-history', 'histogram-history', 'jobs-history', 'jobs-history-count',
+      'max-job-history', 'max-worker-age', 'emails-heartbeat', 'emails-max-concurrency', '-heartbeat',
+    ];
+    const before = await snapshot(ctx.redis);
+    for (const option of options) {
+      for (const value of ['abc', '60s', 'nan', 'inf', '-inf', '', '1e400', 'two']) {
+        await expect(core.call(0, 'config.set', option, value)).rejects.toThrow(
+          `config.set(): Arg "value" for "${option}" not a number: ${value}`,
+        );
+      }
+    }
+    expect(await snapshot(ctx.redis)).toEqual(before);
+    expect(await events.settle()).toEqual([]);
+    // Lua-numeric text (hex, exponent, spaces, negative, fraction) is a number.
+    for (const value of ['0x10', '1e2', ' 7 ', '-1', '2.5']) await core.call(0, 'config.set', 'heartbeat', value);
+    expect(await core.call(0, 'config.get', 'heartbeat')).toBe('2.5');
   });
 
   it('publishes config_set on ql:log with the exact text, value as a string', async () => {
@@ -233,5 +244,99 @@ describe('options used by other commands', () => {
     expect(await core.call(101, 'complete', 'c', 'w', 'q', '{}')).toBe('complete');
     expect(await ctx.redis.exists('ql:j:b', 'ql:j:c')).toBe(0);
     expect(await ctx.redis.zcard('ql:completed')).toBe(0);
+  });
+});
+
+// What another client can write with a raw HSET (config.set refuses it): the
+// core reads such a value as unset, wherever it uses the option.
+describe('numeric options holding text that is not a finite number', () => {
+  const BAD = ['abc', '60s', 'nan', 'inf', '-inf', ''];
+  const setRaw = (option: string, value: string) => ctx.redis.hset('ql:config', option, value);
+
+  it.each(BAD)('heartbeat %j: pops and heartbeats lock for the default 60 s', async (bad) => {
+    await setRaw('heartbeat', bad);
+    await core.call(0, 'put', 'w', 'q', 'a', 'k', '{}', 0);
+    const [job] = await core.json<Array<{ expires: number }>>(1, 'pop', 'q', 'w', 1);
+    expect(job!.expires).toBe(61);
+    expect(await core.call(2, 'heartbeat', 'a', 'w')).toBe(62);
+    expect(await ctx.redis.zscore('ql:q:q-locks', 'a')).toBe('62');
+    expect(await core.call(3, 'config.get', 'heartbeat')).toBe(bad);
+  });
+
+  it.each(BAD)('<queue>-heartbeat %j: the global heartbeat applies', async (bad) => {
+    await setRaw('q-heartbeat', bad);
+    await core.call(0, 'config.set', 'heartbeat', 30);
+    await core.call(0, 'put', 'w', 'q', 'a', 'k', '{}', 0);
+    const [job] = await core.json<Array<{ expires: number }>>(1, 'pop', 'q', 'w', 1);
+    expect(job!.expires).toBe(31);
+    expect(await core.call(2, 'heartbeat', 'a', 'w')).toBe(32);
+  });
+
+  it.each(BAD)('<queue>-max-concurrency %j: pops are not capped', async (bad) => {
+    await setRaw('q-max-concurrency', bad);
+    for (const jid of ['a', 'b', 'c']) await core.call(0, 'put', 'w', 'q', jid, 'k', '{}', 0);
+    expect(await core.json<unknown[]>(1, 'pop', 'q', 'w', 5)).toHaveLength(3);
+  });
+
+  it.each(BAD)('grace-period %j: an expired lock gets the default 10 s courtesy', async (bad) => {
+    await setRaw('grace-period', bad);
+    await core.call(0, 'put', 'w', 'q', 'a', 'k', '{}', 0);
+    await core.call(0, 'pop', 'q', 'w1', 1);
+    expect(await core.json(100, 'pop', 'q', 'w2', 1)).toEqual({});
+    expect(await ctx.redis.zscore('ql:q:q-locks', 'a')).toBe('110');
+    const [job] = await core.json<Array<{ worker: string }>>(110, 'pop', 'q', 'w2', 1);
+    expect(job!.worker).toBe('w2');
+  });
+
+  it.each(BAD)('max-job-history %j: history is kept to the default 100 entries', async (bad) => {
+    await setRaw('max-job-history', bad);
+    await core.call(0, 'put', 'w', 'q', 'a', 'k', '{}', 0);
+    for (let t = 1; t <= 120; t++) await core.call(t, 'log', 'a', `m${t}`);
+    const history = await ctx.redis.lrange('ql:j:a-history', 0, -1);
+    expect(history).toHaveLength(100);
+    expect(JSON.parse(history[0]!)).toEqual([0, 'put', { q: 'q' }]);
+    expect(JSON.parse(history[99]!)).toEqual([120, 'm120']);
+  });
+
+  it.each(BAD)('jobs-history and jobs-history-count %j: completes keep jobs for the default week', async (bad) => {
+    await setRaw('jobs-history', bad);
+    await setRaw('jobs-history-count', bad);
+    for (const [jid, t] of [['a', 0], ['b', 604799]] as const) {
+      await core.call(t, 'put', 'w', 'q', jid, 'k', '{}', 0);
+      await core.call(t, 'pop', 'q', 'w', 1);
+      expect(await core.call(t, 'complete', jid, 'w', 'q', '{}')).toBe('complete');
+    }
+    expect(await ctx.redis.zrange('ql:completed', 0, -1)).toEqual(['a', 'b']);
+    await core.call(604800, 'put', 'w', 'q', 'c', 'k', '{}', 0);
+    await core.call(604800, 'pop', 'q', 'w', 1);
+    await core.call(604800, 'complete', 'c', 'w', 'q', '{}');
+    expect(await ctx.redis.zrange('ql:completed', 0, -1)).toEqual(['b', 'c']);
+    expect(await ctx.redis.exists('ql:j:a')).toBe(0);
+  });
+
+  it.each(BAD)('max-worker-age %j: workers are pruned after the default day', async (bad) => {
+    await setRaw('max-worker-age', bad);
+    await core.call(0, 'pop', 'q', 'old', 1);
+    await core.call(50000, 'pop', 'q', 'recent', 1);
+    expect((await core.json<Array<{ name: string }>>(86400, 'workers')).map((w) => w.name)).toEqual(['recent']);
+  });
+
+  it('every numeric option bad at once: a job still goes through put, pop, heartbeat, retry, fail, complete and stats', async () => {
+    for (const option of ['heartbeat', 'grace-period', 'stats-history', 'histogram-history', 'jobs-history',
+      'jobs-history-count', 'max-job-history', 'max-worker-age', 'q-heartbeat', 'q-max-concurrency']) {
+      await setRaw(option, 'abc');
+    }
+    await core.call(0, 'put', 'w', 'q', 'a', 'k', '{}', 0);
+    await core.call(0, 'put', 'w', 'q', 'b', 'k', '{}', 0);
+    expect(await core.json<unknown[]>(1, 'pop', 'q', 'w', 2)).toHaveLength(2);
+    expect(await core.call(2, 'heartbeat', 'a', 'w')).toBe(62);
+    expect(await core.call(3, 'retry', 'b', 'q', 'w', 0)).toBe(4);
+    expect(await core.json<unknown[]>(4, 'pop', 'q', 'w', 1)).toHaveLength(1);
+    expect(await core.call(5, 'fail', 'b', 'w', 'oops', 'boom')).toBe('b');
+    expect(await core.call(6, 'complete', 'a', 'w', 'q', '{}')).toBe('complete');
+    const stats = await core.json<{ failed: number; run: { count: number } }>(7, 'stats', 'q', 7);
+    expect([stats.failed, stats.run.count]).toEqual([1, 1]);
+    expect(await core.json(8, 'workers')).toEqual([{ name: 'w', jobs: 0, stalled: 0 }]);
+    expect((await core.json<Record<string, unknown>>(9, 'config.get'))['max-worker-age']).toBe('abc');
   });
 });

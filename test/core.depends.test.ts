@@ -113,18 +113,90 @@ describe('put with depends', () => {
     expect(await dependents('b')).toEqual(['c']);
   });
 
-  it('a job may depend on itself and then waits until canceled', async () => {
-    await put(0, 'me', 'depends', '["me"]');
-    expect(await state('me')).toBe('depends');
-    expect(await deps('me')).toEqual(['me']);
-    await core.call(1, 'cancel', 'me');
-    expect(await ctx.redis.keys('ql:j:*')).toEqual([]);
+  it('an empty depends object is an empty list; one with keys is refused', async () => {
+    await put(0, 'a');
+    await put(1, 'b', 'depends', '{}');
+    expect(await state('b')).toBe('waiting');
+    await rejects(() => put(2, 'c', 'depends', '{"a":1}'), 'Put(): Arg "depends" not JSON: {"a":1} (must be a JSON array)');
+  });
+});
+
+/** Expect the call to fail with `message` and leave the database untouched. */
+async function rejects(call: () => Promise<unknown>, message: string): Promise<void> {
+  const before = await snapshot(ctx.redis);
+  await expect(call()).rejects.toThrow(message);
+  expect(await snapshot(ctx.redis)).toEqual(before);
+}
+
+// A job that waits for itself, directly or around a cycle, waits forever (the
+// reference linked it and only cancel got it out): refused before any write.
+describe('dependencies that would never be met', () => {
+  it('refuses a job that depends on itself: put (new or re-put), depends on, complete next', async () => {
+    await rejects(() => put(0, 'me', 'depends', '["me"]'), 'Put(): Job me may not depend on itself');
+    await put(0, 'other');
+    await put(1, 'me', 'depends', '["other"]');
+    await rejects(() => put(2, 'me', 'depends', '["other","me"]'), 'Put(): Job me may not depend on itself');
+    await rejects(() => core.call(2, 'depends', 'me', 'on', 'me'), 'Depends(): Job me may not depend on itself');
+    await put(3, 'runner', 'priority', 5);
+    await core.call(3, 'pop', 'q', 'w', 1);
+    await rejects(() => core.call(4, 'complete', 'runner', 'w', 'q', '{}', 'next', 'q2', 'depends', '["runner"]'),
+      'Complete(): Job runner may not depend on itself');
+    // A number in the list names the same jid.
+    await put(5, '7');
+    await rejects(() => put(6, '7', 'depends', '[7]'), 'Put(): Job 7 may not depend on itself');
   });
 
-  it('a depends object is an empty list', async () => {
+  it('refuses a cycle made by depends on, directly or through other jobs', async () => {
+    await put(0, 'x');
+    await put(1, 'a', 'depends', '["x"]');
+    await put(2, 'b', 'depends', '["a"]');
+    await put(3, 'c', 'depends', '["b"]');
+    await rejects(() => core.call(4, 'depends', 'a', 'on', 'b'), 'Depends(): Job a may not depend on b, which waits for it');
+    await rejects(() => core.call(4, 'depends', 'a', 'on', 'x', 'c'), 'Depends(): Job a may not depend on c, which waits for it');
+    await rejects(() => core.call(4, 'depends', 'b', 'on', 'c'), 'Depends(): Job b may not depend on c, which waits for it');
+  });
+
+  it('refuses a cycle made by a re-put with depends, or by complete next with depends', async () => {
     await put(0, 'a');
-    await put(1, 'b', 'depends', '{"a":1}');
-    expect(await state('b')).toBe('waiting');
+    await put(1, 'b', 'depends', '["a"]');
+    await put(2, 'c', 'depends', '["b"]');
+    await rejects(() => put(3, 'a', 'depends', '["c"]'), 'Put(): Job a may not depend on c, which waits for it');
+    await rejects(() => put(3, 'a', 'depends', '["missing","b"]'), 'Put(): Job a may not depend on b, which waits for it');
+    await core.call(4, 'pop', 'q', 'w', 1);
+    await rejects(() => core.call(5, 'complete', 'a', 'w', 'q', '{}', 'next', 'q2', 'depends', '["c"]'),
+      'Complete(): Job a may not depend on c, which waits for it');
+    await rejects(() => core.call(5, 'complete', 'a', 'w', 'q', '{}', 'next', 'q2', 'delay', 10, 'depends', '["b"]'),
+      'Complete(): Job a may not depend on b, which waits for it');
+  });
+
+  it('accepts what is not a cycle: a diamond, a chain extended at its head, a finished link', async () => {
+    await put(0, 'a');
+    await put(1, 'b', 'depends', '["a"]');
+    await put(1, 'c', 'depends', '["a"]');
+    await put(2, 'd', 'depends', '["b","c"]');
+    expect(await core.call(3, 'depends', 'c', 'on', 'b')).toBe(1);
+    expect(await deps('c')).toEqual(['a', 'b']);
+    await put(4, 'e');
+    expect(await put(5, 'a', 'depends', '["e"]')).toBe('a');
+    expect(await deps('a')).toEqual(['e']);
+    // g waited for f until f completed: that link is gone, so f, put again,
+    // may wait for g.
+    await put(6, 'f', 'priority', 9);
+    await put(6, 'g', 'depends', '["f"]');
+    await finish(7, 'f');
+    expect(await state('g')).toBe('waiting');
+    expect(await put(8, 'f', 'depends', '["g"]')).toBe('f');
+    expect(await state('f')).toBe('depends');
+  });
+
+  it('refuses jids that end in a reserved suffix in a depends list', async () => {
+    await put(0, 'a');
+    for (const suffix of ['-history', '-dependents', '-dependencies']) {
+      await rejects(() => put(1, 'b', 'depends', `["a","r${suffix}"]`),
+        `Put(): Arg "depends" may not hold a jid ending in "${suffix}": r${suffix}`);
+    }
+    await put(1, 'b', 'depends', '["a"]');
+    await rejects(() => core.call(2, 'depends', 'b', 'on', 'a-history'), 'Depends(): Arg "jid" may not end in "-history": a-history');
   });
 });
 

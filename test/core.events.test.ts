@@ -1,22 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useRedis } from './support/redis.js';
-import { coreHarness, EventRecorder, type CoreHarness } from './support/core.js';
+import { useCoreAndEvents } from './support/core.js';
 
 const ctx = useRedis();
-let core: CoreHarness;
-let recorder: EventRecorder;
-beforeAll(async () => {
-  core = coreHarness(ctx);
-  recorder = await EventRecorder.start(ctx.url);
-});
-afterAll(() => {
-  recorder.close();
-  core.close();
-});
-beforeEach(async () => {
-  await recorder.settle(15);
-  recorder.clear();
-});
+const { core, events: recorder } = useCoreAndEvents(ctx);
 
 type Arg = string | number;
 const put = (now: number, jid: string, worker = 'w', queue = 'q', ...rest: Arg[]) => core.call(now, 'put', worker, queue, jid, 'k', '{}', 0, ...rest);

@@ -4,26 +4,13 @@
  * jobs), and keys written by hand the way another qless-core would have left
  * them are handled by our core.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useRedis } from './support/redis.js';
-import { coreHarness, EventRecorder, type CoreHarness } from './support/core.js';
+import { useCoreAndEvents } from './support/core.js';
 import { writeJob, zsetWithScores } from './support/raw.js';
 
 const ctx = useRedis();
-let core: CoreHarness;
-let events: EventRecorder;
-beforeAll(async () => {
-  core = coreHarness(ctx);
-  events = await EventRecorder.start(ctx.url);
-});
-afterAll(() => {
-  events.close();
-  core.close();
-});
-beforeEach(async () => {
-  await events.settle(20);
-  events.clear();
-});
+const { core, events } = useCoreAndEvents(ctx);
 
 const T = 1700000000.123456;
 /** The day bin of a time, as the spec computes it (floor-modulo). */

@@ -112,17 +112,19 @@ describe('pop: count edge cases', () => {
     expect(await ctx.redis.hget('ql:j:jid', 'state')).toBe('waiting');
   });
 
-  it('a negative count takes every waiting job but the last', async () => {
+  // The reference passed these on to Redis: -1 popped every waiting job but
+  // the last, 1.5 failed with Redis's text after registering the worker.
+  it('refuses a negative, fractional or non-finite count before any write, with Redis\'s text', async () => {
     for (const jid of ['a', 'b', 'c']) await put(0, jid);
-    expect(await popJids(1, -1)).toEqual(['c', 'b']);
-    expect(await ctx.redis.zrange('ql:q:q-work', 0, -1)).toEqual(['a']);
-  });
-
-  it('a fractional count is a Redis error, raised after registering the worker', async () => {
-    await put(0, 'jid');
-    await expect(pop(1, 1.5)).rejects.toThrow('value is not an integer or out of range');
-    expect(await ctx.redis.zscore('ql:workers', 'w')).toBe('1');
-    expect(await ctx.redis.hget('ql:j:jid', 'state')).toBe('waiting');
+    const before = await snapshot(ctx.redis);
+    for (const bad of ['-1', '1.5', '-0.5']) {
+      await expect(pop(1, bad)).rejects.toThrow(`Pop(): Arg "count" value is not an integer or out of range: ${bad}`);
+      await expect(core.call(1, 'pop.raw', 'q', 'w', bad)).rejects.toThrow(`Pop(): Arg "count" value is not an integer or out of range: ${bad}`);
+    }
+    for (const bad of ['nan', 'inf', '-inf']) {
+      await expect(pop(1, bad)).rejects.toThrow(`Pop(): Arg "count" missing or not a number: ${bad}`);
+    }
+    expect(await snapshot(ctx.redis)).toEqual(before);
   });
 });
 
@@ -252,11 +254,13 @@ describe('peek', () => {
     expect((await peekJobs(59.9, 1)).map((j) => j.jid)).toEqual(['a']);
   });
 
-  it('ignores pausing and a negative count drops the tail', async () => {
+  it('ignores pausing; refuses a negative, fractional or non-finite count', async () => {
     for (const jid of ['a', 'b', 'c']) await put(0, jid);
     await core.call(0, 'pause', 'q');
-    expect((await peekJobs(1, -1)).map((j) => j.jid)).toEqual(['c', 'b']);
     expect((await peekJobs(1, 2)).map((j) => j.jid)).toEqual(['c', 'b']);
+    await expect(core.call(1, 'peek', 'q', -1)).rejects.toThrow('Peek(): Arg "count" value is not an integer or out of range: -1');
+    await expect(core.call(1, 'peek', 'q', 0.5)).rejects.toThrow('Peek(): Arg "count" value is not an integer or out of range: 0.5');
+    await expect(core.call(1, 'peek', 'q', 'inf')).rejects.toThrow('Peek(): Arg "count" missing or not a number: inf');
   });
 
   it('promotes ready scheduled jobs, up to count minus expired locks', async () => {

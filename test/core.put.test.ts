@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useRedis } from './support/redis.js';
 import { coreHarness, type CoreHarness } from './support/core.js';
-import { snapshot, zsetWithScores } from './support/raw.js';
+import { snapshot, writeJob, zsetWithScores } from './support/raw.js';
 
 const ctx = useRedis();
 let core: CoreHarness;
@@ -80,6 +80,107 @@ describe('put: validation (nothing is written)', () => {
   });
 });
 
+// What Python, Ruby or raw clients can send that the reference took and then
+// failed on half-way, or stored to fail later: refused before any write.
+describe('put: raw input the reference let through', () => {
+  const seed = () => core.call(0, 'put', 'w', 'q', 'jid', 'k', '{}', 0, 'tags', '["t"]');
+
+  it('refuses priorities, delays and retries that are not finite numbers', async () => {
+    await seed();
+    for (const bad of ['nan', 'inf', '-inf', '1e400', '-nan']) {
+      await rejects(() => put(1, 'jid', 'priority', bad), `Put(): Arg "priority" not a number${bad}`);
+      await rejects(() => put(1, 'new', 'priority', bad), `Put(): Arg "priority" not a number${bad}`);
+      await rejects(() => core.call(1, 'put', 'w', 'q', 'new', 'k', '{}', bad), `Put(): Arg "delay" not a number: ${bad}`);
+      await rejects(() => put(1, 'new', 'retries', bad), `Put(): Arg "retries" not a number: ${bad}`);
+    }
+  });
+
+  it('refuses negative and fractional retries', async () => {
+    await seed();
+    for (const bad of ['-1', '1.5', '-0.5', '1e-3']) {
+      await rejects(() => put(1, 'jid', 'retries', bad), `Put(): Arg "retries" must be a non-negative integer: ${bad}`);
+    }
+    expect(await put(1, 'zero', 'retries', '0')).toBe('zero');
+    expect(await put(1, 'hex', 'retries', '0x3')).toBe('hex');
+    expect(await hash('hex')).toMatchObject({ retries: '3', remaining: '3' });
+  });
+
+  it('refuses tags and depends that are JSON objects with keys', async () => {
+    await seed();
+    await rejects(() => put(1, 'jid', 'tags', '{"a":1}'), 'Put(): Arg "tags" not JSON{"a":1} (must be a JSON array)');
+    await rejects(() => put(1, 'jid', 'tags', '{"1":"a"}'), 'Put(): Arg "tags" not JSON{"1":"a"} (must be a JSON array)');
+    await rejects(() => put(1, 'jid', 'depends', '{"a":1}'), 'Put(): Arg "depends" not JSON: {"a":1} (must be a JSON array)');
+    await rejects(() => put(1, 'jid', 'depends', '"jid"'), 'Put(): Arg "depends" not JSON: "jid" (must be a JSON array)');
+    await rejects(() => put(1, 'jid', 'tags', '[null]'), 'Put(): Arg "tags" not JSON[null] (must be a JSON array)');
+    await rejects(() => put(1, 'jid', 'throttles', '{"a":1}'), 'Put(): Arg "throttles" not JSON: {"a":1} (must be a JSON array)');
+  });
+
+  it('refuses option names no qless client sends (after checking the known ones)', async () => {
+    await seed();
+    await rejects(() => put(1, 'jid', 'color', 'blue'), 'Put(): Unrecognized option "color"');
+    await rejects(() => put(1, 'jid', 'priority', 1, 'Priority', 2), 'Put(): Unrecognized option "Priority"');
+    await rejects(() => put(1, 'jid', 'delay', 5), 'Put(): Unrecognized option "delay"');
+    await rejects(() => put(1, 'jid', 'colour', 'x', 'priority', 'high'), 'Put(): Arg "priority" not a numberhigh');
+    await rejects(() => core.call(1, 'requeue', 'w', 'q', 'jid', 'k', '{}', 0, 'tgas', '[]'), 'Put(): Unrecognized option "tgas"');
+  });
+
+  it('priority nan used to leave a hash behind that broke every later get: now nothing is written', async () => {
+    await rejects(() => put(1, 'p', 'priority', 'nan'), 'Put(): Arg "priority" not a numbernan');
+    expect(await core.call(2, 'get', 'p')).toBeNull();
+    expect(await put(3, 'p', 'priority', 2)).toBe('p');
+    expect(JSON.parse((await core.call(3, 'get', 'p')) as string)).toMatchObject({ jid: 'p', priority: 2 });
+  });
+
+  it('keeps accepting what the reference accepted: negative delay, fractional priority, the empty queue name', async () => {
+    expect(await core.call(0, 'put', 'w', '', 'e', 'k', '{}', -5, 'priority', '-2.5')).toBe('e');
+    expect(await hash('e')).toMatchObject({ queue: '', priority: '-2.5', state: 'waiting' });
+  });
+});
+
+// A jid ending in -history, -dependents or -dependencies names another job's
+// key (ql:j:report-dependents is the dependents set of report).
+describe('put: jids that collide with other jobs\' keys', () => {
+  it('refuses jids ending in a reserved suffix, in put and requeue', async () => {
+    for (const suffix of ['-history', '-dependents', '-dependencies']) {
+      await rejects(() => put(0, `report${suffix}`), `Put(): Arg "jid" may not end in "${suffix}": report${suffix}`);
+      await rejects(() => put(0, suffix), `Put(): Arg "jid" may not end in "${suffix}": ${suffix}`);
+    }
+    expect(await put(0, 'history')).toBe('history');
+    expect(await put(0, 'report-historys')).toBe('report-historys');
+    expect(await put(0, 'a-history-b')).toBe('a-history-b');
+    await put(0, 'report', 'depends', '["a-history-b"]');
+    // requeue of a key that exists (report's history list) is refused too.
+    await rejects(() => core.call(1, 'requeue', 'w', 'q', 'report-history', 'k', '{}', 0),
+      'Put(): Arg "jid" may not end in "-history": report-history');
+  });
+
+  it('the reported sequence: put report, put report-dependents, put summary --depends report', async () => {
+    await put(0, 'report');
+    await rejects(() => put(1, 'report-dependents'), 'Put(): Arg "jid" may not end in "-dependents": report-dependents');
+    expect(await put(2, 'summary', 'depends', '["report"]')).toBe('summary');
+    expect(await hash('summary')).toMatchObject({ state: 'depends' });
+    expect(await ctx.redis.smembers('ql:j:report-dependents')).toEqual(['summary']);
+  });
+
+  it('checks the type of every key it will write before the first write (data left by an older core)', async () => {
+    // An older core took the jid report-dependents and stored a hash where
+    // report's dependents set belongs.
+    await put(0, 'report');
+    await writeJob(ctx.redis, 'report-dependents');
+    await rejects(() => put(1, 'summary', 'depends', '["report"]'),
+      'Put(): Key ql:j:report-dependents is a hash, not a set (it belongs to a job whose jid ends in a reserved suffix)');
+    await rejects(() => put(1, 'summary', 'depends', '["other","report"]'), 'Put(): Key ql:j:report-dependents is a hash, not a set');
+    // The job's own keys: its history key holds another job's hash.
+    await writeJob(ctx.redis, 'x-history');
+    await rejects(() => put(2, 'x'), 'Put(): Key ql:j:x-history is a hash, not a list');
+    await ctx.redis.set('ql:j:y', 'not a hash');
+    await rejects(() => put(2, 'y'), 'Put(): Key ql:j:y is a string, not a hash');
+    // A depended-on jid whose own key holds something else than a job.
+    await ctx.redis.rpush('ql:j:listy', 'x');
+    await rejects(() => put(2, 'z', 'depends', '["listy"]'), 'Put(): Key ql:j:listy is a list, not a hash');
+  });
+});
+
 describe('put: a new job', () => {
   it('writes the hash, history, work set and queue list exactly', async () => {
     const now = 1700000000.123456;
@@ -109,12 +210,19 @@ describe('put: a new job', () => {
     }
   });
 
-  it('stores options in normalised numeric form; last duplicate wins; unknown names are ignored', async () => {
-    await put(0, 'jid', 'priority', '0x10', 'retries', ' 2 ', 'color', 'blue', 'priority', '1e1');
+  it('stores options in normalised numeric form; last duplicate wins', async () => {
+    await put(0, 'jid', 'priority', '0x10', 'retries', ' 2 ', 'priority', '1e1');
     const job = await hash('jid');
     expect([job.priority, job.retries, job.remaining]).toEqual(['10', '2', '2']);
-    expect(job).not.toHaveProperty('color');
     expect(await ctx.redis.zscore('ql:q:q-work', 'jid')).toBe('10');
+  });
+
+  it('accepts every option name a qless client sends, storing only what this core uses', async () => {
+    await put(0, 'jid', 'priority', 1, 'tags', '["t"]', 'retries', 3, 'depends', '[]', 'throttles', '["api"]',
+      'resources', '["db"]', 'replace', 1, 'interval', 0.5);
+    expect(await hash('jid')).toMatchObject({ priority: '1', tags: '["t"]', retries: '3', state: 'waiting' });
+    expect(await hash('jid')).not.toHaveProperty('throttles');
+    expect(await hash('jid')).not.toHaveProperty('resources');
   });
 
   it('indexes tags (duplicates counted twice) and stores them re-encoded', async () => {
@@ -125,16 +233,11 @@ describe('put: a new job', () => {
     expect(await zsetWithScores(ctx.redis, 'ql:tags')).toEqual([['a/b', '1'], ['a', '2']]);
   });
 
-  it('treats a tags object as an empty list but stores it', async () => {
-    await put(0, 'jid', 'tags', '{"a":1}');
-    expect(await ctx.redis.hget('ql:j:jid', 'tags')).toBe('{"a":1}');
-    expect(await ctx.redis.exists('ql:tags')).toBe(0);
-    expect(await ctx.redis.hget('ql:j:jid', 'tags')).toBe('{"a":1}');
-  });
-
-  it('stores tags [] as {}', async () => {
+  it('stores tags [] as {}, and takes {} (how cjson writes an empty list) as no tags', async () => {
     await put(0, 'jid', 'tags', '[]');
     expect(await ctx.redis.hget('ql:j:jid', 'tags')).toBe('{}');
+    await put(0, 'jid2', 'tags', '{}', 'depends', '{}');
+    expect(await ctx.redis.hget('ql:j:jid2', 'tags')).toBe('{}');
   });
 
   it('schedules a positive delay (hex and exponent too) and ignores a negative one', async () => {

@@ -23,9 +23,10 @@ describe('get', () => {
   });
 
   it('returns every field of the job object with the documented rules', async () => {
-    await core.call(0, 'put', 'w', 'q', 'jid', 'k', '[]', 0, 'retries', 1.5, 'priority', -2.5, 'tags', '["b","a"]');
+    await core.call(0, 'put', 'w', 'q', 'jid', 'k', '[]', 0, 'retries', 1, 'priority', -2.5, 'tags', '["b","a"]');
     await ctx.redis.zadd('ql:tracked', 0, 'jid');
-    await ctx.redis.hset('ql:j:jid', 'spawned_from_jid', 'tmpl');
+    // Fractional retries, as an older core stored them (put now refuses them).
+    await ctx.redis.hset('ql:j:jid', 'spawned_from_jid', 'tmpl', 'retries', '1.5', 'remaining', '1.5');
     await put(0, 'child', 'depends', '["jid"]');
     const job = await get('jid');
     expect(job).toEqual({

@@ -1,23 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useRedis } from './support/redis.js';
-import { coreHarness, EventRecorder, type CoreHarness } from './support/core.js';
+import { useCoreAndEvents } from './support/core.js';
 import { snapshot, writeJob, zsetWithScores } from './support/raw.js';
 
 const ctx = useRedis();
-let core: CoreHarness;
-let events: EventRecorder;
-beforeAll(async () => {
-  core = coreHarness(ctx);
-  events = await EventRecorder.start(ctx.url);
-});
-afterAll(() => {
-  events.close();
-  core.close();
-});
-beforeEach(async () => {
-  await events.settle(20);
-  events.clear();
-});
+const { core, events } = useCoreAndEvents(ctx);
 
 interface Listing {
   jobs: Array<Record<string, unknown>> | Record<string, never>;

@@ -3,6 +3,7 @@
  * through the same gateway the library uses, plus a pub/sub recorder.
  */
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { ScriptGateway, type CoreArg, type CoreMode, type CoreReply } from '../../src/gateway.js';
 import type { TestRedis } from './redis.js';
 
@@ -77,4 +78,47 @@ export class EventRecorder {
   close(): void {
     this.subscriber.disconnect();
   }
+}
+
+/** What a test reads of the messages an {@link EventRecorder} heard. */
+export type RecordedEvents = Pick<EventRecorder, 'messages' | 'settle' | 'clear'>;
+
+/**
+ * For a test file: a core harness and a recorder of every `ql:*` message,
+ * made once the file's Redis is up (register after `useRedis`) and closed
+ * after its tests. The recorder starts every test empty, after the previous
+ * test's messages have arrived.
+ */
+export function useCoreAndEvents(ctx: TestRedis): { core: CoreHarness; events: RecordedEvents } {
+  let core: CoreHarness | undefined;
+  let recorder: EventRecorder | undefined;
+  beforeAll(async () => {
+    core = coreHarness(ctx);
+    recorder = await EventRecorder.start(ctx.url);
+  });
+  afterAll(() => {
+    recorder?.close();
+    core?.close();
+  });
+  beforeEach(async () => {
+    await recorder!.settle(20);
+    recorder!.clear();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useCoreAndEvents: used outside a test');
+    return value;
+  };
+  return {
+    core: {
+      get gateway() { return started(core).gateway; },
+      call: (now, command, ...args) => started(core).call(now, command, ...args),
+      json: (now, command, ...args) => started(core).json(now, command, ...args),
+      close: () => started(core).close(),
+    },
+    events: {
+      get messages() { return started(recorder).messages; },
+      settle: (ms) => started(recorder).settle(ms),
+      clear: () => started(recorder).clear(),
+    },
+  };
 }
