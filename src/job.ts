@@ -60,6 +60,27 @@ function quietSignal(): AbortSignal {
 const COMPLETE_CALL = Symbol('completeCall');
 const COMPLETED = Symbol('completed');
 
+// Jobs whose lock a worker took away from the code holding this object,
+// with why (see disownJob).
+const disowned = new WeakMap<Job, string>();
+
+/**
+ * For a worker daemon: the lock behind `job` is gone (lost, or the job timed
+ * out), so this object may no longer complete, fail, retry or heartbeat the
+ * job. The core refuses such calls anyway, except when the same worker name
+ * holds the job again (it was popped anew by the same process): then they
+ * would pass for the new lock. From now on they are refused here, with a
+ * {@link LostLockError}, before anything is sent.
+ */
+export function disownJob(job: Job, why: string): void {
+  disowned.set(job, why);
+}
+
+function refuseIfDisowned(job: Job, command: string): void {
+  const why = disowned.get(job);
+  if (why !== undefined) throw new LostLockError(command, `Job ${job.jid} is no longer this worker's (${why})`, { jid: job.jid });
+}
+
 /**
  * One job: its fields as last read from the core, and the calls that act on
  * it (heartbeat, complete, fail, retry, requeue, cancel, tags, dependencies…).
@@ -236,6 +257,7 @@ export class Job {
 
   /** The core call {@link Job.complete} sends (arguments checked, nothing sent yet). */
   [COMPLETE_CALL](next?: string, options: CompleteOptions = {}): CoreCall {
+    refuseIfDisowned(this, 'complete');
     const rest: CoreArg[] = [this.jid, this.#client.workerName, this.queue, this.dataText()];
     if (next === undefined) {
       if (options.delay !== undefined || options.depends !== undefined) {
@@ -267,6 +289,7 @@ export class Job {
    * wait for {@link Client.unfail}, a requeue or a cancel. Saves `data`.
    */
   async fail(group: string, message: string): Promise<string> {
+    refuseIfDisowned(this, 'fail');
     args.name(group, 'failure group');
     if (typeof message !== 'string') throw new InvalidArgumentError(`fail of job ${this.jid}: message must be a string`);
     const reply = await this.call('fail', this.jid, this.#client.workerName, group, message, this.dataText());
@@ -286,6 +309,7 @@ export class Job {
    * the job has now failed.
    */
   async retry(delay = 0, group?: string, message?: string): Promise<number> {
+    refuseIfDisowned(this, 'retry');
     const rest: CoreArg[] = [this.jid, this.queue, this.worker, args.finite(delay, 'delay')];
     if (group !== undefined || message !== undefined) {
       rest.push(args.name(group, 'failure group'), args.name(message, 'failure message'));
@@ -470,6 +494,7 @@ export async function heartbeatJobs(client: Client, jobs: readonly Job[]): Promi
   const index: number[] = [];
   jobs.forEach((job, i) => {
     try {
+      refuseIfDisowned(job, 'heartbeat');
       calls.push({ command: 'heartbeat', args: [job.jid, client.workerName, job.dataText()] });
       index.push(i);
     } catch (error) {

@@ -160,3 +160,40 @@ export function klassOf(ref: KlassRef): string {
   }
   throw new InvalidArgumentError(`${label} does not say which module exports it, so no worker could find it; ${hint}`);
 }
+
+/** The export a klass names, found in a module, or the names the module does export. */
+export type KlassExport = { found: true; value: unknown } | { found: false; exports: string[] };
+
+function isObjectLike(value: unknown): value is Record<string, unknown> {
+  return (typeof value === 'object' && value !== null) || typeof value === 'function';
+}
+
+/**
+ * The export `exportName` (possibly `default`) of a module, from the
+ * namespace `import()` gave for it, the same way for ES modules and
+ * CommonJS:
+ *
+ * - an ES module: its named exports, and `default`;
+ * - CommonJS written with ES syntax and compiled (TypeScript in a project
+ *   without `"type": "module"`, Babel): Node gives the whole `exports`
+ *   object as the namespace's `default`, marked `__esModule`; its
+ *   properties are the exports, `default` included;
+ * - plain CommonJS: `default` is `module.exports`, and the other names are
+ *   those Node found in the source, or else the properties of
+ *   `module.exports` (built in a way Node cannot see).
+ *
+ * When the export is missing, `exports` lists the names the module does
+ * export, for the failure message.
+ */
+export function klassExport(namespace: Readonly<Record<string, unknown>>, exportName: string): KlassExport {
+  const whole = namespace['default'];
+  const compiled = isObjectLike(whole) && Boolean(whole['__esModule']);
+  const table: Readonly<Record<string, unknown>> = compiled ? whole : namespace;
+  const names = Object.keys(table).filter((name) => name !== '__esModule' && name !== 'module.exports');
+  if (Object.hasOwn(table, exportName) && table[exportName] !== undefined) return { found: true, value: table[exportName] };
+  // Plain CommonJS whose names Node did not find: the properties of module.exports.
+  const hidden = !compiled && names.every((name) => name === 'default') && isObjectLike(whole) ? whole : undefined;
+  if (hidden && exportName !== 'default' && hidden[exportName] !== undefined) return { found: true, value: hidden[exportName] };
+  const all = hidden ? [...names, ...Object.keys(hidden)] : names;
+  return { found: false, exports: [...new Set(all)].sort((a, b) => (a === 'default' ? 1 : b === 'default' ? -1 : a.localeCompare(b))) };
+}

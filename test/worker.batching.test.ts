@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
 import { AHEAD, PopAhead } from '../src/worker/ahead.js';
 import { useRedis } from './support/redis.js';
-import { FIXTURES, until, useWorkers } from './worker.harness.js';
+import { allComplete, FIXTURES, processState, serverPid, sleep, until, useWorkers } from './worker.harness.js';
 
 const ctx = useRedis();
 const workers = useWorkers();
@@ -40,14 +40,27 @@ function coreCalls(argv: readonly string[]): SentCall[] {
   return calls;
 }
 
-/** Record every FCALL the server runs, as lists of core calls (one list per round trip). */
-async function watchTrips(redis: Redis): Promise<{ trips: SentCall[][]; stop(): void }> {
+/**
+ * Record every FCALL the server runs, as lists of core calls (one list per
+ * round trip). `stop()` first waits until the monitor has caught up with
+ * every command run so far (its feed lags behind on a busy machine).
+ */
+async function watchTrips(redis: Redis): Promise<{ trips: SentCall[][]; stop(): Promise<void> }> {
   const monitor = await redis.monitor();
   const trips: SentCall[][] = [];
+  const seen = new Set<string>();
   monitor.on('monitor', (_time: string, argv: string[]) => {
-    if (String(argv[0]).toLowerCase() === 'fcall') trips.push(coreCalls(argv.map(String)));
+    const command = String(argv[0]).toLowerCase();
+    if (command === 'fcall') trips.push(coreCalls(argv.map(String)));
+    else if (command === 'echo') seen.add(String(argv[1]));
   });
-  return { trips, stop: () => monitor.disconnect() };
+  const stop = async (): Promise<void> => {
+    const marker = `caught-up-${Math.random()}`;
+    await redis.echo(marker);
+    await until(() => seen.has(marker), 30_000, 'the monitor to catch up');
+    monitor.disconnect();
+  };
+  return { trips, stop };
 }
 
 /** Put `n` fast.Note jobs quickly; they note their runs in `log`. */
@@ -66,15 +79,6 @@ function runsByJid(log: string): Map<string, number> {
   return runs;
 }
 
-async function allComplete(client: qless.Client, jids: readonly string[], ms = 60_000): Promise<qless.Job[]> {
-  let jobs: qless.Job[] = [];
-  await until(async () => {
-    jobs = [];
-    for (let i = 0; i < jids.length; i += 250) jobs.push(...(await client.jobs.multiget(jids.slice(i, i + 250))));
-    return jobs.length === jids.length && jobs.every((job) => job.state === 'complete');
-  }, ms, `the jobs to complete: ${jobs.filter((job) => job.state !== 'complete').length} left`);
-  return jobs;
-}
 
 describe('qless-ts-worker round trips', { timeout: 90_000 }, () => {
   it('sends the completion of a finished job together with the next pop, in one round trip', async () => {
@@ -87,7 +91,7 @@ describe('qless-ts-worker round trips', { timeout: 90_000 }, () => {
     const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'fused', '-w', '1', '-i', '0.2', '-n', 'fused']);
     const jobs = await allComplete(client, jids);
     const [pid] = await worker.started(1);
-    watch.stop();
+    await watch.stop();
 
     const mine = (call: SentCall): boolean => call.args[1] === `fused-${pid}`;
     const trips = watch.trips.map((trip) => trip.filter(mine)).filter((trip) => trip.length > 0);
@@ -111,7 +115,7 @@ describe('qless-ts-worker round trips', { timeout: 90_000 }, () => {
     const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'ahead', '-w', '1', '-i', '0.2', '-n', 'ahead']);
     const jobs = await allComplete(client, jids);
     const [pid] = await worker.started(1);
-    watch.stop();
+    await watch.stop();
 
     const trips = watch.trips.map((trip) => trip.filter((call) => call.args[1] === `ahead-${pid}`)).filter((trip) => trip.length > 0);
     const pops = trips.filter((trip) => trip.some((call) => call.command === 'pop.raw'));
@@ -173,6 +177,34 @@ describe('qless-ts-worker round trips', { timeout: 90_000 }, () => {
     expect(runs.size).toBe(before.length + after.length);
     expect([...runs.values()].filter((n) => n !== 1)).toEqual([]);
     expect(sleeper.history.map((h) => h.what)).toEqual(['put', 'popped', 'done']);
+    await client.close();
+  });
+
+  it('keeps the jobs held ahead of a job that is short but waits on a stalled Redis: Redis latency is not a long job', async (test) => {
+    if (!ctx.server) test.skip();
+    const client = qless.client(ctx.url);
+    const log = join(workers.tmp(), 'runs.log');
+    writeFileSync(log, '');
+    const redisPid = await serverPid(ctx.redis);
+    const before = await putNotes(client, 'stall', 60, log);
+    // Stops Redis, then waits for its own heartbeat's reply.
+    const stall = await client.queue('stall').put('timing.StallRedis', { redisPid });
+    const after = await putNotes(client, 'stall', 40, log);
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'stall', '-w', '1', '-i', '0.2']);
+    try {
+      await until(() => processState(redisPid) === 'T', 30_000, 'the job to stop Redis');
+      await sleep(1500);
+    } finally {
+      process.kill(redisPid, 'SIGCONT');
+    }
+    const jobs = await allComplete(client, [...before, stall, ...after]).catch((error: Error) => {
+      throw new Error(`${error.message}\n${worker.tail(80)}`);
+    });
+    expect(jobs.filter((job) => job.history.some((h) => h.what === 'timed-out')).map((job) => job.jid)).toEqual([]);
+    expect(worker.lines('handing jobs popped ahead back to their queues')).toEqual([]);
+    const runs = runsByJid(log);
+    expect(runs.size).toBe(before.length + after.length);
+    expect([...runs.values()].filter((n) => n !== 1)).toEqual([]);
     await client.close();
   });
 

@@ -56,8 +56,14 @@ describe('qless-ts-worker command line', { timeout: 60_000 }, () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Running jobs: qless-ts-worker'), readme.indexOf('### Processes, concurrency and locks'));
     const flags = [...stdout.matchAll(/^\s+((?:-\w, )?--[\w-]+(?: <[^>]+>)?)/gm)].map((m) => m[1]!).filter((f) => f !== '-h, --help');
-    expect(flags.length).toBe(20);
+    expect(flags.length).toBe(21);
     for (const flag of flags) expect(section, flag).toContain(`| \`${flag.replace('|', '\\|')}\``);
+  });
+
+  it('prints its version with --version', async () => {
+    const { code, stdout } = await cli(['--version']);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
   });
 
   it('has one table of signals and exit codes, in the code and in the README', () => {

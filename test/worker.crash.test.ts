@@ -1,7 +1,8 @@
 /**
  * Children that die: killed with SIGKILL mid-job, crashing on an uncaught
  * error, or unable to start at all. The supervisor replaces them (with a
- * back-off), and their jobs come back once their locks expire.
+ * back-off), gives their jobs back to their queues at once (each using up a
+ * retry), and drops their names from the worker list.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,11 +14,11 @@ const ctx = useRedis();
 const workers = useWorkers();
 
 describe('qless-ts-worker children that die', { timeout: 60_000 }, () => {
-  it('replaces a child killed with SIGKILL mid-job; its job is retried after the lock expires and completes', async () => {
+  it('replaces a child killed with SIGKILL mid-job; its job goes back to its queue at once (not when its lock expires) and completes', async () => {
     const client = qless.client(ctx.url);
-    await client.config.set('victim-heartbeat', 1);
-    await client.config.set('grace-period', 0);
-    const jid = await client.queue('victim').put('timing.FirstRunHangs', {});
+    // A lock far longer than the test: the job must come back without it expiring.
+    await client.config.set('victim-heartbeat', 600);
+    const jid = await client.queue('victim').put('timing.FirstRunHangs', {}, { retries: 3 });
     const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'victim', '-w', '1', '-i', '0.2']);
     await until(async () => (await client.redis.llen('fixture:runs')) === 1, 30_000, 'the first run');
     const [, pid] = (await client.redis.lindex('fixture:runs', 0))!.split(' ');
@@ -30,8 +31,14 @@ describe('qless-ts-worker children that die', { timeout: 60_000 }, () => {
     await until(async () => (await state(client, jid)).state === 'complete', 30_000, 'the retried job to complete');
     const job = await state(client, jid);
     expect(job.data['pops']).toBe(2);
-    expect(job.history.map((h) => h.what)).toEqual(['put', 'popped', 'timed-out', 'popped', 'done']);
+    expect(job.history.map((h) => h.what)).toEqual(['put', 'popped', 'popped', 'done']);
     expect(job.history.filter((h) => h.what === 'popped').map((h) => h['worker'])).toEqual([expect.stringMatching(`-${pid}$`), expect.stringMatching(`-${replacement}$`)]);
+    const given = await worker.waitFor('gave the jobs of a dead child back to their queues (each used up a retry)');
+    expect(given).toMatchObject({ worker: expect.stringMatching(`-${pid}$`), jids: [jid] });
+    // The dead child's name is off the worker list; the live one is on it.
+    const names = (await client.workers.counts()).map((w) => w.name);
+    expect(names.some((name) => name.endsWith(`-${pid}`))).toBe(false);
+    expect(names.some((name) => name.endsWith(`-${replacement}`))).toBe(true);
     expect(alive(worker.pid)).toBe(true);
     await client.close();
   });

@@ -34,6 +34,10 @@ describe('qless-ts-worker dispatch', { timeout: 60_000 }, () => {
       'typed_cts.Typed': 'typed_cts.cts',
       'legacy.old.Old': 'legacy/old.js',
       'legacy.modern.Modern': 'legacy/modern.ts',
+      'legacy.defaulted.default': 'legacy/defaulted.ts default',
+      'legacy.defaulted.Helper': 'legacy/defaulted.ts Helper',
+      'legacy.whole.default': 'legacy/whole.js',
+      'legacy.built.Built': 'legacy/built.js Built',
       'pkg.sub.mod.Job_': 'PKG/SUB/MOD.TS',
     };
     const jids = new Map<string, string>();
@@ -69,6 +73,8 @@ describe('qless-ts-worker dispatch', { timeout: 60_000 }, () => {
       builtin: await put('call', 'basic.Plain'),
       notClass: await put('alpha', 'basic.notAClass'),
       noExport: await put('alpha', 'basic.Missing'),
+      noCommonExport: await put('alpha', 'legacy.defaulted.Missing'),
+      noBuiltExport: await put('alpha', 'legacy.built.Missing'),
       noModule: await put('alpha', 'nothere.Job'),
       noDot: await put('alpha', 'NoDot'),
       broken: await put('alpha', 'broken.Job'),
@@ -104,6 +110,9 @@ describe('qless-ts-worker dispatch', { timeout: 60_000 }, () => {
 
     expect(failure(j.noExport)[0]).toBe('alpha-import-error');
     expect(failure(j.noExport)[1]).toMatch(/^Failed to import basic\.Missing: .*basic\.ts has no export "Missing" \(it exports: .*Echo/);
+    // CommonJS modules list their real exports, not just "default".
+    expect(failure(j.noCommonExport)[1]).toMatch(/legacy\/defaulted\.ts has no export "Missing" \(it exports: Helper, default\)$/);
+    expect(failure(j.noBuiltExport)[1]).toMatch(/legacy\/built\.js has no export "Missing" \(it exports: Built, default\)$/);
     expect(failure(j.noModule)[0]).toBe('alpha-import-error');
     expect(failure(j.noModule)[1]).toContain(`Failed to import nothere.Job: no module file for it under --path ${FIXTURES}`);
     expect(failure(j.noModule)[1]).toContain(join(FIXTURES, 'nothere.ts'));

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
 import { afterAll, afterEach } from 'vitest';
 import * as qless from '../src/index.js';
 
@@ -34,17 +35,29 @@ export interface Exit {
   signal: NodeJS.Signals | null;
 }
 
-/** Poll `condition` every 25 ms until it holds or `ms` pass. */
-export async function until(condition: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+/** Poll `condition` every 25 ms until it holds or `ms` pass; `what` (or what it returns then) names it in the error. */
+export async function until(condition: () => boolean | Promise<boolean>, ms: number, what: string | (() => string)): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Wait until every job of `jids` is complete (read 250 at a time); returns them. */
+export async function allComplete(client: qless.Client, jids: readonly string[], ms = 60_000): Promise<qless.Job[]> {
+  let jobs: qless.Job[] = [];
+  const left = (): string => `${jids.length - jobs.filter((job) => job.state === 'complete').length} of ${jids.length} left`;
+  await until(async () => {
+    jobs = [];
+    for (let i = 0; i < jids.length; i += 250) jobs.push(...(await client.jobs.multiget(jids.slice(i, i + 250))));
+    return jobs.length === jids.length && jobs.every((job) => job.state === 'complete');
+  }, ms, () => `the jobs to complete: ${left()}`);
+  return jobs;
+}
 
 /** A job as it is now; one that no longer exists fails the test. */
 export async function state(client: qless.Client, jid: string): Promise<qless.Job> {
@@ -199,6 +212,16 @@ export function useWorkers(): {
   };
 }
 
+/** A process's state letter from /proc (Linux): R, S, T (stopped), Z (zombie)…; '' when unknown. */
+export function processState(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return '';
+  }
+}
+
 /** Whether a process is alive (a zombie waiting to be reaped is not). */
 export function alive(pid: number): boolean {
   try {
@@ -206,12 +229,7 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
+  return processState(pid) !== 'Z';
 }
 
 /** The process title as `ps` shows it (Linux). */
@@ -228,4 +246,20 @@ export function rssOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const match = /VmRSS:\s+(\d+) kB/.exec(status);
   return match ? Number(match[1]) * 1024 : 0;
+}
+
+/** The pid of the redis-server behind a connection (to stop it with SIGSTOP, say). */
+export async function serverPid(redis: Redis): Promise<number> {
+  const info = await redis.info('server');
+  const match = /process_id:(\d+)/.exec(info);
+  if (!match) throw new Error('INFO server names no process_id');
+  return Number(match[1]);
+}
+
+/** Core calls Redis was asked to run since the last CONFIG RESETSTAT, refused ones included. */
+export async function coreCalls(redis: Redis): Promise<number> {
+  const stats = await redis.info('commandstats');
+  let total = 0;
+  for (const match of stats.matchAll(/^cmdstat_(?:fcall|evalsha):calls=(\d+),.*?rejected_calls=(\d+)/gm)) total += Number(match[1]) + Number(match[2]);
+  return total;
 }

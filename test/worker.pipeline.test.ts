@@ -25,7 +25,8 @@ describe('qless-ts-worker pipeline', { timeout: 60_000 }, () => {
 
     const started = Date.now();
     const worker = workers.start(['--host', ctx.url, '-p', EXAMPLES, '-q', 'underpants', '-q', 'unknown', '-q', 'profit', '-w', '2', '-i', '0.5', '-n', 'gnomes']);
-    await until(async () => (await client.jobs.complete(0, total)).length === total, 90_000, 'all gnomes to complete');
+    let done = 0;
+    await until(async () => (done = (await client.jobs.complete(0, total)).length) === total, 90_000, () => `all gnomes to complete (${done} of ${total} did)\n${worker.tail(60)}`);
     const seconds = (Date.now() - started) / 1000;
 
     const jids = Array.from({ length: total }, (_, i) => `gnome-${i}`);

@@ -6,19 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
 import { useRedis } from './support/redis.js';
-import { FIXTURES, until, useWorkers } from './worker.harness.js';
+import { allComplete, FIXTURES, useWorkers } from './worker.harness.js';
 
 const ctx = useRedis();
 const workers = useWorkers();
 
-async function completeAll(client: qless.Client, jids: string[], ms = 30_000): Promise<qless.Job[]> {
-  let jobs: qless.Job[] = [];
-  await until(async () => {
-    jobs = await client.jobs.multiget(jids);
-    return jobs.every((job) => job.state === 'complete');
-  }, ms, `the jobs to complete: ${jobs.map((j) => j.state).join(',')}`);
-  return jobs;
-}
 
 describe('qless-ts-worker recycling', { timeout: 60_000 }, () => {
   it('--max-jobs replaces a child after that many jobs', async () => {
@@ -26,7 +18,7 @@ describe('qless-ts-worker recycling', { timeout: 60_000 }, () => {
     const jids: string[] = [];
     for (let i = 0; i < 7; i++) jids.push(await client.queue('maxjobs').put('timing.WhoAmI', {}));
     const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'maxjobs', '-w', '1', '-i', '0.2', '--max-jobs', '3']);
-    const jobs = await completeAll(client, jids);
+    const jobs = await allComplete(client, jids);
     const pids = jobs.map((job) => Number(job.data['pid']));
     expect(new Set(pids).size).toBe(3);
     const counts = [...new Set(pids)].map((pid) => pids.filter((p) => p === pid).length);
@@ -40,7 +32,7 @@ describe('qless-ts-worker recycling', { timeout: 60_000 }, () => {
     const jids: string[] = [];
     for (let i = 0; i < 6; i++) jids.push(await client.queue('leak').put('timing.Leak', { mb: 40 }));
     const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'leak', '-w', '1', '-i', '0.2', '--max-memory', '160']);
-    const jobs = await completeAll(client, jids);
+    const jobs = await allComplete(client, jids);
     expect(new Set(jobs.map((job) => job.data['pid'])).size).toBeGreaterThan(1);
     const recycled = worker.lines('child recycling: finishing its jobs, then a fresh child takes over');
     expect(recycled.length).toBeGreaterThan(0);
@@ -59,7 +51,7 @@ describe('qless-ts-worker recycling', { timeout: 60_000 }, () => {
     // Still working.
     const client = qless.client(ctx.url);
     const jid = await client.queue('hup').put('timing.WhoAmI', {});
-    const [job] = await completeAll(client, [jid]);
+    const [job] = await allComplete(client, [jid]);
     expect(all.slice(2)).toContain(job!.data['pid']);
     await client.close();
   });

@@ -5,16 +5,23 @@
  * (src/worker/supervisor.ts) until it shuts down. A bad command line is
  * reported on stderr with exit status 2 before anything starts.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT } from '../worker/signals.js';
 import { UsageError, workerOptions, type RawOptions } from '../worker/options.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
+/** The package's version (dist/cli/worker.js and src/cli/worker.ts are both two levels below package.json). */
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 /** The commander program. */
 function program(): Command {
   return new Command('qless-ts-worker')
     .description('Run qless jobs: a supervisor forks worker processes that pop jobs from the given queues and run them.')
+    .version(version(), '-V, --version')
     .addOption(new Option('-q, --queue <name>', 'queue to pop from (repeat for more; earlier queues are popped first)').argParser(collect))
     .addOption(new Option('-p, --path <dir>', 'root directory of job modules, searched by the klass rule (repeatable; default: the current directory)').argParser(collect))
     .option('-w, --workers <n>', 'child processes (0: one per CPU)', '0')

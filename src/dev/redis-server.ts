@@ -50,13 +50,23 @@ async function waitForPing(port: number, timeoutMs: number): Promise<void> {
   throw new Error(`redis-server on port ${port} did not answer: ${String(lastError)}`);
 }
 
+/** Options of {@link RedisServer.start}. */
+export interface RedisServerOptions {
+  /** More redis-server arguments; later ones win, e.g. `['--appendonly', 'yes']`. */
+  args?: readonly string[];
+}
+
 export class RedisServer {
   readonly port: number;
   private process: ChildProcess | undefined;
   private readonly dir: string;
+  private readonly args: readonly string[];
 
-  private constructor(port: number) {
+  private constructor(port: number, args: readonly string[] = []) {
+    // The port and address are this class's to choose (never 6379, loopback only).
+    if (args.some((arg) => arg === '--port' || arg === '--bind')) throw new Error('RedisServer chooses the port and address itself');
     this.port = port;
+    this.args = args;
     this.dir = mkdtempSync(join(tmpdir(), 'qless-ts-redis-'));
   }
 
@@ -65,9 +75,9 @@ export class RedisServer {
   }
 
   /** Start a server on a fresh free port. */
-  static async start(): Promise<RedisServer> {
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     for (let attempt = 0; ; attempt++) {
-      const server = new RedisServer(await freePort());
+      const server = new RedisServer(await freePort(), options.args);
       try {
         await server.start();
         return server;
@@ -83,7 +93,7 @@ export class RedisServer {
     if (this.port === FORBIDDEN_PORT) throw new Error('refusing to run tests on port 6379');
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--protected-mode', 'no'],
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--protected-mode', 'no', ...this.args],
       { stdio: 'ignore' },
     );
     const spawnFailed = new Promise<never>((_, reject) => {

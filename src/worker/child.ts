@@ -4,23 +4,18 @@
  * It reports to the core as `<name>-<pid>`, pops from its queues in the
  * given order as many jobs as it has free slots (`--concurrency`), keeps
  * popping while there is work, and otherwise sleeps `--interval` seconds —
- * but wakes at once when `ql:log` announces a job put (or advanced) into one
- * of its queues, or a lost lock (a job back at the head of a queue), or when
- * a slot frees up.
+ * but wakes at once when a job is put into one of its queues
+ * (src/worker/put-listener.ts) or when a slot frees up.
  *
  * Round trips: a slot is free as soon as its job's code is over and its
  * sandbox emptied, and the job's completion goes out at once — together with
  * the pop that refills the slot when one is due (src/worker/fetch.ts), so a
  * busy child makes one round trip per job rather than two, else on its own.
  * Either way it is written before any other job's code runs. While its jobs
- * are short, a child also pops ahead of its free slots (src/worker/ahead.ts):
- * one pop, and one claim to the supervisor, then serve many jobs.
- *
- * The `ql:log` subscription is only needed to wake a sleeping child, and
- * every put, completion and failure of every worker is published on it, so
- * a child that keeps finding work drops it (after BUSY_UNSUBSCRIBE_MS) and
- * takes it again before it next sleeps: subscribe, then pop once more, so
- * that a put between the empty pop and the subscription is not missed.
+ * are short, a child also pops ahead of its free slots (src/worker/ahead.ts);
+ * those jobs wait in src/worker/held.ts, which hands them back if the jobs
+ * ahead of them turn out long. What the supervisor hears about runs is
+ * batched in src/worker/parent.ts.
  *
  * It listens on its own channel `ql:w:<name>-<pid>`: a lost lock or a
  * cancellation aborts that job's AbortSignal (after checking, with a
@@ -36,16 +31,22 @@
  */
 import * as qless from '../index.js';
 import type { Client } from '../client.js';
-import type { Job } from '../job.js';
-import type { LogEvent, WorkerEvent } from '../events.js';
-import { ScriptError } from '../errors.js';
-import { AHEAD, PopAhead } from './ahead.js';
+import { disownJob, type Job } from '../job.js';
+import type { WorkerEvent } from '../events.js';
+import { PopAhead } from './ahead.js';
 import { completeAndPop, type Completion } from './fetch.js';
+import { HeldJobs } from './held.js';
+import { forgetIdleWorkers } from './leftovers.js';
+import { checkLock } from './lock.js';
 import { Loader, importPreload, registerTypeScript } from './loader.js';
 import { redactUrl } from './options.js';
 import { createLogger, errorFields, setTitle, type Logger } from './logger.js';
-import { ABORT_GRACE_MS, type ChildInit, type ChildMessage, type ClaimedRun, type ParentMessage, isParentMessage } from './protocol.js';
+import { RunReports, sendToParent } from './parent.js';
+import { ABORT_GRACE_MS, type ChildInit, type ClaimedRun, type ParentMessage, isParentMessage } from './protocol.js';
+import { PopFailures } from './pop-failures.js';
+import { PutListener } from './put-listener.js';
 import { WAITING_REDIS_OPTIONS, watchRedis, type RedisHealth } from './redis-health.js';
+import { takeBackShare, type ResumedJob } from './resume.js';
 import { Run, runJob, type RunnerDeps } from './runner.js';
 import { Sandbox, sandboxDir } from './sandbox.js';
 import { EXIT } from './signals.js';
@@ -53,26 +54,20 @@ import { Wake } from './wake.js';
 
 type DrainReason = { exit: typeof EXIT.OK | typeof EXIT.RECYCLE; why: string };
 
-/** A timer this late (ms) means the process was stalled, not that a job is. */
-const STALL_MS = 50;
-/** How long a release may wait for the next claim to carry it. */
-const RELEASE_DELAY_MS = 20;
-/** A child that has found work on every pop for this long drops its `ql:log` subscription. */
-const BUSY_UNSUBSCRIBE_MS = 250;
-
-/** Send a message to the supervisor; resolves once it is written (or at once without a channel). */
-export function sendToParent(message: ChildMessage): Promise<void> {
-  return new Promise((resolve) => {
-    if (!process.send || !process.connected) return resolve();
-    try {
-      // The callback comes on the next tick when the message went straight
-      // into the pipe (the usual case), later only when the pipe was full.
-      process.send(message, undefined, {}, () => resolve());
-    } catch {
-      resolve();
-    }
-  });
+/** What one trip popped: the jobs, the last error of a queue whose pop failed, and whether any queue answered. */
+interface Popped {
+  jobs: Job[];
+  failure: unknown;
+  answered: boolean;
 }
+
+/** A trip in flight, and how many jobs it asked for. */
+interface Fetching {
+  room: number;
+  jobs: Promise<Popped>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ChildWorker {
   readonly #init: ChildInit;
@@ -86,35 +81,34 @@ export class ChildWorker {
   readonly #loader: Loader;
   readonly #deps: RunnerDeps;
   readonly #ahead: PopAhead;
+  readonly #reports: RunReports;
+  #held!: HeldJobs;
+  #puts!: PutListener;
   #client!: Client;
   #health: RedisHealth | undefined;
   #holders = new Map<string, Client>();
-  #resumeQueue: Array<{ job: Job; worker: string }> = [];
+  #resumeQueue: ResumedJob[] = [];
   #nextRunId = 1;
   #started = 0;
   /** Runs whose code is running (they hold a slot). */
   readonly #running = new Set<Run>();
-  /** Runs popped ahead, waiting for a slot, oldest first. */
-  #waiting: Run[] = [];
-  #strandTimer: NodeJS.Timeout | undefined;
-  #strandDueAt = 0;
-  /** When a job of this child last finished its code. */
-  #progressAt = 0;
+  /** Runs waiting for an earlier run of the same job in this child to end (see #supersede). */
+  readonly #behind = new Map<Run, Run>();
   /** Finished jobs whose completion is about to be sent. */
   #completing: Completion[] = [];
-  /** The round trip in flight that pops, and how many jobs it asked for. */
-  #fetching: { room: number; jobs: Promise<Job[]> } | undefined;
+  /** The round trip in flight that pops. */
+  #fetching: Fetching | undefined;
   #looping = false;
   #drain: DrainReason | undefined;
+  /** Resolves once the child stops popping (a drain or a stop). */
+  readonly #draining: Promise<void>;
+  #drained!: () => void;
+  #popFailures: PopFailures;
+  /** A pop failed: the next waits for the loop's back-off, not for a job finishing. */
+  #popPaused = false;
   #stopNow = false;
+  #orphaned = false;
   #exiting = false;
-  #released: number[] = [];
-  #codeDone: number[] = [];
-  #releaseTimer: NodeJS.Timeout | undefined;
-  #logSubscribed = false;
-  /** Since when every pop found work (undefined after an empty one). */
-  #findingWorkSince: number | undefined;
-  readonly #onLog = (event: LogEvent): void => this.#onLogEvent(event);
 
   constructor(init: ChildInit) {
     this.#init = init;
@@ -130,6 +124,11 @@ export class ChildWorker {
       onStale: (file) => this.drain({ exit: EXIT.RECYCLE, why: `${file} changed` }),
     });
     this.#ahead = new PopAhead(init.options.concurrency);
+    this.#reports = new RunReports(init.options.timeout > 0);
+    this.#popFailures = new PopFailures(this.#log, init.options.interval * 1000);
+    this.#draining = new Promise((resolve) => {
+      this.#drained = resolve;
+    });
     this.#deps = {
       loader: this.#loader,
       sandbox: this.#sandbox,
@@ -138,11 +137,17 @@ export class ChildWorker {
       stoppingNow: () => this.#stopNow,
       slotFree: (run) => this.#slotFree(run),
       complete: (run) => this.#complete(run),
+      confirm: (run) => (run.confirmFirst || this.#held.waitedLong(run) ? this.#confirm(run) : undefined),
     };
   }
 
   get log(): Logger {
     return this.#log;
+  }
+
+  /** The worker name this child reports to the core as. */
+  get name(): string {
+    return this.#name;
   }
 
   /** Set up (sandbox, preloads, Redis, events) and run the loop; exits the process at the end. */
@@ -163,11 +168,27 @@ export class ChildWorker {
 
     this.#client = qless.client(options.url, { workerName: this.#name, durability: options.durability, ...WAITING_REDIS_OPTIONS });
     this.#health = watchRedis(this.#client.redis, this.#log, redactUrl(options.url));
+    this.#held = new HeldJobs({
+      client: this.#client,
+      log: this.#log,
+      redisUp: () => this.#health?.up ?? false,
+      running: () => this.#running,
+      forget: (runs) => this.#forget(runs),
+      stranded: () => this.#ahead.stranded(),
+    });
+    this.#puts = new PutListener(this.#client, this.#queues, () => this.#wake.wake());
     const events = this.#client.events;
     events.on('error', (error) => this.#log.warn({ ...errorFields(error) }, 'could not handle an event'));
     events.onWorker(this.#name, (event) => void this.#onWorkerEvent(event));
-    await this.#subscribeLog();
-    await this.#prepareResume();
+    await this.#puts.subscribe();
+    const taken = await takeBackShare(this.#client, this.#init.resume, {
+      queues: this.#queues,
+      durability: options.durability,
+      log: this.#log,
+      onWorkerEvent: (event) => void this.#onWorkerEvent(event),
+    });
+    this.#resumeQueue = taken.jobs;
+    this.#holders = taken.holders;
     try {
       await typescript;
     } catch (error) {
@@ -236,6 +257,8 @@ export class ChildWorker {
     if (this.#drain && !(this.#drain.exit === EXIT.RECYCLE && reason.exit === EXIT.OK)) return;
     const first = this.#drain === undefined;
     this.#drain = reason;
+    this.#drained();
+    this.#puts?.pause();
     if (first) {
       this.#log.info({ reason: reason.why, running: this.#runs.size }, reason.exit === EXIT.RECYCLE ? 'child recycling: finishing its jobs, then a fresh child takes over' : 'child stopping: finishing its jobs');
       if (reason.exit === EXIT.RECYCLE) void sendToParent({ type: 'recycling', reason: reason.why });
@@ -245,15 +268,30 @@ export class ChildWorker {
     void this.#maybeExit();
   }
 
+  /**
+   * The supervisor is gone: nobody heartbeats this child's jobs any more,
+   * and the core will hand them to other workers once their locks expire.
+   * Stop them and exit at once (the watchdog kills the child if a job keeps
+   * its event loop from getting here).
+   */
+  orphaned(): void {
+    if (this.#orphaned) return;
+    this.#orphaned = true;
+    this.#log.warn({ running: this.#runs.size }, 'the supervisor is gone: stopping this child\'s jobs and exiting');
+    this.stopNow();
+  }
+
   /** Abort every job and exit at once (second signal, or the grace period is over). */
   stopNow(): void {
     if (this.#stopNow) return;
     this.#stopNow = true;
     this.#drain ??= { exit: EXIT.OK, why: 'asked to stop now' };
+    this.#drained();
+    this.#puts?.pause();
     this.#log.warn({ running: this.#runs.size }, 'child stopping now: running jobs are abandoned and will be handed out again when their locks expire');
     // Jobs popped ahead never started: hand them back at once rather than
     // leave them locked until their locks expire.
-    this.#handBack(this.#waiting.splice(0), 'the worker is stopping now');
+    this.#held?.handBackAll('the worker is stopping now');
     for (const run of this.#runs.values()) run.abort('shutdown', 'the worker is shutting down');
     this.#wake.wake();
     // A moment for job code to react to the abort, then go.
@@ -262,8 +300,8 @@ export class ChildWorker {
 
   /** Free slots (within --max-jobs). */
   #free(): number {
-    const { concurrency, maxJobs } = this.#init.options;
-    let free = concurrency - this.#running.size - this.#waiting.length;
+    const { maxJobs } = this.#init.options;
+    let free = this.#idleSlots() - this.#held.size;
     if (maxJobs > 0) free = Math.min(free, maxJobs - this.#started);
     return free;
   }
@@ -275,10 +313,11 @@ export class ChildWorker {
    */
   #room(): number {
     const { concurrency, maxJobs } = this.#init.options;
-    const held = this.#running.size + this.#waiting.length;
+    const waiting = this.#held.size;
+    const held = this.#running.size + this.#behind.size + waiting;
     const ahead = this.#drain === undefined ? this.#ahead.allowance(this.#longestRunningMs()) : 0;
     let room = 0;
-    if (held < concurrency || (ahead > 0 && this.#waiting.length <= ahead / 2)) room = concurrency + ahead - held;
+    if (held < concurrency || (ahead > 0 && waiting <= ahead / 2)) room = concurrency + ahead - held;
     if (maxJobs > 0) room = Math.min(room, maxJobs - this.#started);
     return room;
   }
@@ -301,7 +340,14 @@ export class ChildWorker {
           else await this.#wake.wait();
           continue;
         }
-        if (this.#fetching === undefined) this.#trip();
+        if (this.#fetching === undefined) {
+          this.#trip();
+          // The loop has just looked at its slots and started what is due:
+          // earlier wake-ups, and the one its own trip left, are spent (left
+          // pending, that one would end the sleep after an empty pop at once,
+          // and an idle child would pop without pause).
+          this.#wake.clear();
+        }
         const fetching = this.#fetching;
         if (fetching === undefined) {
           // Nothing to pop now: a job finishing (or a stop) wakes the loop.
@@ -310,24 +356,28 @@ export class ChildWorker {
         }
         const jobs = await this.#collect(fetching);
         if (jobs === undefined) {
-          // Asleep, the child must hear of puts again (not awaited: Redis may be away).
-          if (!this.#logSubscribed) void this.#subscribeLog().catch(() => undefined);
-          await this.#wake.wait(interval * 1000);
+          // The pop failed: wait before the next (only a stop cuts this
+          // short; a put or a job finishing must not make it spin).
+          if (!this.#puts.subscribed) void this.#puts.subscribe().catch(() => undefined);
+          this.#popPaused = true;
+          await Promise.race([sleep(this.#popFailures.delayMs), this.#draining]);
+          this.#popPaused = false;
           continue;
         }
         if (jobs.length === 0) {
-          this.#findingWorkSince = undefined;
-          if (!this.#logSubscribed) {
+          this.#puts.foundNothing();
+          if (!this.#puts.subscribed) {
             // Listen again before sleeping, then pop once more: a put made
             // before the subscription took effect is found by that pop.
-            await this.#subscribeLog();
+            await this.#puts.subscribe();
             continue;
           }
           this.#title();
-          await this.#wake.wait(interval * 1000);
+          // A job that finished meanwhile may have started the next trip.
+          if (this.#fetching === undefined) await this.#wake.wait(interval * 1000);
           continue;
         }
-        this.#noteBusy();
+        this.#puts.foundWork();
         await this.#launch(jobs.map((job) => ({ job, worker: this.#name })));
       }
     } finally {
@@ -352,12 +402,10 @@ export class ChildWorker {
    * completion is on its way at once (see #start for why that matters).
    */
   #trip(): void {
-    if (this.#fetching === undefined && this.#looping && this.#drain === undefined && this.#resumeQueue.length === 0) {
+    if (this.#fetching === undefined && this.#looping && !this.#popPaused && this.#drain === undefined && this.#resumeQueue.length === 0) {
       const room = this.#room();
       if (room > 0) {
-        const jobs = this.#fetch(room);
-        jobs.catch(() => undefined); // the loop collects the outcome
-        this.#fetching = { room, jobs };
+        this.#fetching = { room, jobs: this.#fetch(room) };
         this.#wake.wake();
         return;
       }
@@ -365,16 +413,14 @@ export class ChildWorker {
     if (this.#completing.length > 0) void completeAndPop(this.#client, this.#completing.splice(0));
   }
 
-  /** The jobs a trip popped (undefined when its pop failed); the trip is then over. */
-  async #collect(fetching: { room: number; jobs: Promise<Job[]> }): Promise<Job[] | undefined> {
+  /** The jobs a trip popped (undefined when every pop it made failed); the trip is then over. */
+  async #collect(fetching: Fetching): Promise<Job[] | undefined> {
     try {
-      const jobs = await fetching.jobs;
+      const { jobs, failure, answered } = await fetching.jobs;
+      if (failure === undefined) this.#popFailures.succeeded();
+      else this.#popFailures.failed(failure);
       this.#ahead.popped(fetching.room, jobs.length);
-      return jobs;
-    } catch (error) {
-      this.#log.error({ ...errorFields(error) }, 'could not pop');
-      this.#ahead.popped(fetching.room, 0);
-      return undefined;
+      return answered ? jobs : undefined;
     } finally {
       if (this.#fetching === fetching) this.#fetching = undefined;
     }
@@ -383,16 +429,21 @@ export class ChildWorker {
   /**
    * Send the completions waiting, and pop up to `count` jobs, earlier
    * queues first: the first queue's pop rides with the completions, later
-   * queues are asked only when the earlier ones had too few.
+   * queues are asked only when the earlier ones had too few. A queue whose
+   * pop fails does not stop the others, nor lose the jobs they gave.
    */
-  async #fetch(count: number): Promise<Job[]> {
-    const [first, ...rest] = this.#init.options.queues;
-    const jobs: Job[] = await completeAndPop(this.#client, this.#completing.splice(0), { queue: first!, worker: this.#name, count });
-    for (const name of rest) {
-      if (jobs.length >= count) break;
-      jobs.push(...(await completeAndPop(this.#client, this.#completing.splice(0), { queue: name, worker: this.#name, count: count - jobs.length })));
+  async #fetch(count: number): Promise<Popped> {
+    const popped: Popped = { jobs: [], failure: undefined, answered: false };
+    for (const queue of this.#init.options.queues) {
+      if (popped.jobs.length >= count) break;
+      try {
+        popped.jobs.push(...(await completeAndPop(this.#client, this.#completing.splice(0), { queue, worker: this.#name, count: count - popped.jobs.length })));
+        popped.answered = true;
+      } catch (error) {
+        popped.failure = error;
+      }
     }
-    return jobs;
+    return popped;
   }
 
   /** A finished job's completion: sent at once (see #trip). */
@@ -412,25 +463,8 @@ export class ChildWorker {
     });
   }
 
-  async #subscribeLog(): Promise<void> {
-    if (this.#logSubscribed) return;
-    this.#logSubscribed = true;
-    const events = this.#client.events;
-    events.on('log', this.#onLog);
-    await events.listen();
-  }
-
-  /** A pop found work: after a while of nothing but work, stop listening for puts. */
-  #noteBusy(): void {
-    const now = Date.now();
-    this.#findingWorkSince ??= now;
-    if (!this.#logSubscribed || now - this.#findingWorkSince < BUSY_UNSUBSCRIBE_MS) return;
-    this.#logSubscribed = false;
-    this.#client.events.off('log', this.#onLog);
-  }
-
   /** Take jobs on: claim them all, start as many as there are free slots, keep the rest waiting. */
-  async #launch(jobs: Array<{ job: Job; worker: string }>): Promise<void> {
+  async #launch(jobs: ResumedJob[]): Promise<void> {
     const runs = jobs.map(({ job, worker }) => new Run(this.#nextRunId++, job, worker));
     for (const run of runs) this.#runs.set(run.id, run);
     this.#started += runs.length;
@@ -438,28 +472,95 @@ export class ChildWorker {
     // before any job code runs, in case that code blocks the event loop.
     // Those beyond the free slots wait (popped ahead); the supervisor times
     // them (--timeout) only once they start.
-    const free = this.#init.options.concurrency - this.#running.size - this.#waiting.length;
+    const earlier = runs.map((run) => this.#supersede(run));
+    let free = this.#idleSlots() - this.#held.size;
+    const startNow = runs.map((_, i) => earlier[i] === undefined && free-- > 0);
     const claimed: ClaimedRun[] = runs.map((run, i) => ({
       runId: run.id, jid: run.job.jid, queue: run.job.queue, klass: run.job.klass, worker: run.worker, expires: run.job.expires,
-      ...(i < free ? {} : { waiting: true as const }),
+      ...(startNow[i] ? {} : { waiting: true as const }),
     }));
-    await sendToParent({ type: 'claim', runs: claimed, released: this.#takeReleased(), ...this.#takeCodeDone() });
+    await sendToParent({ type: 'claim', runs: claimed, released: this.#reports.takeReleased(), ...this.#reports.takeCodeDone() });
     if (this.#stopNow) {
-      this.#handBack(runs, 'the worker is stopping now');
+      for (const [i, before] of earlier.entries()) if (before) this.#forget([runs[i]!]);
+      this.#held.handBack(runs.filter((_, i) => !earlier[i]), 'the worker is stopping now');
       return;
     }
+    // Slots only free up while the claim is written (a job finishing then
+    // found nothing new to start): #fill starts the rest in them.
     runs.forEach((run, i) => {
-      if (i < free) {
-        this.#start(run);
-      } else {
-        run.heldAhead = true;
-        this.#waiting.push(run);
-        if (this.#strandTimer === undefined) this.#watchStranded(AHEAD.strandMs);
-      }
+      const before = earlier[i];
+      if (before) this.#behind.set(before, run);
+      else if (startNow[i]) this.#start(run);
+      else this.#held.hold(run);
     });
+    this.#fill();
     this.#title();
     const { maxJobs } = this.#init.options;
     if (maxJobs > 0 && this.#started >= maxJobs) this.drain({ exit: EXIT.RECYCLE, why: `ran --max-jobs ${maxJobs} jobs` });
+  }
+
+  /**
+   * A job popped while an earlier run of it is still in this child: the
+   * core handed it out anew, so the earlier lock is gone — and as the new
+   * lock has the same worker name, the earlier run's calls (its job's own
+   * complete(), a completion already on its way) would now pass for the new
+   * run's. An earlier run that never started is simply replaced; one that
+   * runs is aborted, and returned: the new run waits for it to end, then
+   * confirms its lock before starting (it does not run if the earlier one
+   * finished the job after all). So two runs of one job never overlap here,
+   * and one job is never completed twice.
+   */
+  #supersede(run: Run): Run | undefined {
+    for (const earlier of this.#runs.values()) {
+      if (earlier === run || earlier.finished || earlier.job.jid !== run.job.jid) continue;
+      if (!earlier.started) {
+        // Held ahead, or itself waiting behind a still earlier run: replaced.
+        this.#held.remove(earlier);
+        this.#forget([earlier]);
+        continue;
+      }
+      this.#abort(earlier, 'lock_lost', 'the job was handed out again and popped anew by this worker', true);
+      return earlier;
+    }
+    return undefined;
+  }
+
+  /** A run whose earlier run ended: it waits for a slot like a job popped ahead, and confirms its lock first. */
+  #afterEarlier(run: Run): void {
+    if (run.finished) return; // replaced by a later pop meanwhile
+    run.confirmFirst = true;
+    if (this.#stopNow) {
+      this.#forget([run]);
+      return;
+    }
+    this.#held.hold(run);
+    this.#fill();
+  }
+
+  /** Slots whose job could start now (a run waiting behind an earlier one of its job keeps one). */
+  #idleSlots(): number {
+    return this.#init.options.concurrency - this.#running.size - this.#behind.size;
+  }
+
+  /** Start jobs held ahead while slots are idle. */
+  #fill(): void {
+    while (!this.#stopNow && this.#idleSlots() > 0) {
+      const next = this.#held.next();
+      if (!next) return;
+      this.#start(next);
+    }
+  }
+
+  /**
+   * Confirm, with a heartbeat, that a job is still this worker's before its
+   * code starts (a job that waited long for its slot, or one popped anew).
+   * A lost lock or a cancellation may have been published meanwhile, and its
+   * event may still be unread behind a blocked event loop.
+   */
+  async #confirm(run: Run): Promise<boolean> {
+    // Redis away or refusing writes for a while ('unknown') tells nothing about the lock.
+    if ((await checkLock(this.#client, run.job.jid, run.worker)) === 'lost') this.#abort(run, 'lock_lost', 'its lock was lost before it started', true);
+    return run.aborted === undefined;
   }
 
   /** Start a run's code in a free slot. */
@@ -476,7 +577,7 @@ export class ChildWorker {
     this.#running.add(run);
     // Popped ahead: with --timeout the supervisor starts timing it now (the
     // message is written before the job's code runs, in case that blocks).
-    if (run.heldAhead && this.#init.options.timeout > 0) void sendToParent({ type: 'started', runs: [run.id], ...this.#takeCodeDone() });
+    if (run.heldAhead && this.#init.options.timeout > 0) void sendToParent({ type: 'started', runs: [run.id], ...this.#reports.takeCodeDone() });
     void runJob(run, this.#deps).then(() => this.#finish(run), (error: unknown) => {
       this.#log.error({ ...errorFields(error), jid: run.job.jid }, 'job runner failed');
       this.#finish(run);
@@ -488,62 +589,24 @@ export class ChildWorker {
     if (run.slotFreed || !run.started) return;
     run.slotFreed = true;
     this.#running.delete(run);
-    this.#progressAt = Date.now();
-    if (this.#init.options.timeout > 0) this.#codeDone.push(run.id);
+    this.#reports.codeDone(run.id);
     this.#ahead.ran(performance.now() - run.startedTick);
     const { maxMemory } = this.#init.options;
     if (maxMemory > 0 && this.#drain === undefined) {
       const rss = process.memoryUsage.rss();
       if (rss > maxMemory * 1024 * 1024) this.drain({ exit: EXIT.RECYCLE, why: `memory ${Math.round(rss / 1048576)} MB is above --max-memory ${maxMemory} MB` });
     }
-    const next = this.#stopNow ? undefined : this.#waiting.shift();
-    if (next) this.#start(next);
+    this.#fill();
     this.#wake.wake();
   }
 
-  /** Check on the jobs popped ahead in `ms`. */
-  #watchStranded(ms: number): void {
-    this.#strandDueAt = Date.now() + ms;
-    this.#strandTimer = setTimeout(() => this.#checkStranded(), ms).unref();
-  }
-
-  /**
-   * Jobs popped ahead that have waited AHEAD.strandMs while no job of this
-   * child finished (the ones running are long) go back to the head of their
-   * queue for another worker. Not when this check itself comes late: then
-   * the whole process was stalled (a job blocking the event loop, or a
-   * starved CPU), and its jobs get a moment to make progress first.
-   */
-  #checkStranded(): void {
-    this.#strandTimer = undefined;
-    const oldest = this.#waiting[0];
-    if (!oldest) return;
-    const now = Date.now();
-    const late = now - this.#strandDueAt;
-    const since = Math.max(this.#progressAt, oldest.claimedAt);
-    // While Redis is away the hand-back could only be sent once it is back,
-    // possibly after the locks expired and the jobs went to another worker.
-    if (late > STALL_MS || now - since < AHEAD.strandMs || !this.#health?.up) {
-      this.#watchStranded(Math.max(since + AHEAD.strandMs - now, 50));
-      return;
-    }
-    this.#ahead.stranded();
-    this.#handBack(this.#waiting.splice(0), 'jobs popped ahead waited too long for a slot');
-  }
-
-  /** Give jobs popped ahead (never started) back to the head of their queues. */
-  #handBack(runs: Run[], why: string): void {
-    if (runs.length === 0) return;
+  /** Runs popped ahead that were handed back: they never ran, and are not this child's any more. */
+  #forget(runs: Run[]): void {
     for (const run of runs) {
       run.finished = true;
       this.#runs.delete(run.id);
       this.#releaseRun(run);
     }
-    this.#log.info({ jids: runs.map((run) => run.job.jid), reason: why }, 'handing jobs popped ahead back to their queues');
-    // `timeout` puts them at the head of their queue without using a retry.
-    this.#client.call('timeout', ...runs.map((run) => run.job.jid)).catch((error: unknown) => {
-      this.#log.warn({ ...errorFields(error) }, 'could not hand jobs back; they are handed out again when their locks expire');
-    });
     this.#title();
     this.#wake.wake();
     void this.#maybeExit();
@@ -554,45 +617,32 @@ export class ChildWorker {
     this.#slotFree(run);
     this.#runs.delete(run.id);
     this.#releaseRun(run);
+    const later = this.#behind.get(run);
+    if (later) {
+      this.#behind.delete(run);
+      this.#afterEarlier(later);
+    }
     this.#title();
     this.#wake.wake();
     void this.#maybeExit();
   }
 
-  /**
-   * Tell the supervisor a run is over. The message waits a moment for the
-   * next claim to carry it; heartbeating a finished job meanwhile is
-   * harmless (the refusal names a run that no longer exists).
-   */
+  /** Tell the supervisor a run is over (batched, see src/worker/parent.ts). */
   #releaseRun(run: Run): void {
     if (run.released) return;
     run.released = true;
-    this.#released.push(run.id);
-    this.#releaseTimer ??= setTimeout(() => {
-      this.#releaseTimer = undefined;
-      const runs = this.#takeReleased();
-      if (runs.length > 0) void sendToParent({ type: 'release', runs });
-    }, RELEASE_DELAY_MS);
-  }
-
-  /** Runs whose code ended since the last message (with --timeout; see the protocol). */
-  #takeCodeDone(): { done?: number[] } {
-    return this.#codeDone.length > 0 ? { done: this.#codeDone.splice(0) } : {};
-  }
-
-  #takeReleased(): number[] {
-    if (this.#releaseTimer) clearTimeout(this.#releaseTimer);
-    this.#releaseTimer = undefined;
-    return this.#released.splice(0);
+    this.#reports.release(run.id);
   }
 
   #abort(run: Run, kind: Parameters<Run['abort']>[0], reason: string, tellParent: boolean): void {
     if (run.job.settled || !run.abort(kind, reason)) return;
+    // The lock is gone: the job's own calls must not pass for a later lock
+    // of the same worker name (the job popped anew by this child).
+    if (kind === 'lock_lost' || kind === 'timeout') disownJob(run.job, reason);
     this.#log.info({ jid: run.job.jid, kind, reason }, 'job aborted');
     if (!run.started) {
       // Popped ahead and not started: it simply never runs.
-      const at = this.#waiting.indexOf(run);
-      if (at >= 0) this.#waiting.splice(at, 1);
+      this.#held.remove(run);
       this.#finish(run);
       return;
     }
@@ -601,19 +651,12 @@ export class ChildWorker {
     setTimeout(() => {
       if (run.finished || this.#stopNow) return;
       run.abandoned = true;
+      // A later run of the same job waits for this one: it will not start.
+      const later = this.#behind.get(run);
+      if (later) later.abandoned = true;
       this.#log.warn({ jid: run.job.jid, klass: run.job.klass, graceMs: ABORT_GRACE_MS }, 'job ignores its AbortSignal; this child takes no more jobs and is replaced once its other jobs are done');
       this.drain({ exit: EXIT.RECYCLE, why: `job ${run.job.jid} ignored its abort` });
     }, ABORT_GRACE_MS).unref();
-  }
-
-  #onLogEvent(event: LogEvent): void {
-    if (this.#drain) return;
-    // A lost lock names no queue; it is rare, and the job it names may be
-    // back at the head of one of ours (a lock that expired, or jobs another
-    // child popped ahead and handed back).
-    if ((event.event === 'put' && this.#queues.has(event.queue)) || (event.event === 'advanced' && this.#queues.has(event.to)) || event.event === 'lock_lost') {
-      this.#wake.wake();
-    }
   }
 
   /**
@@ -625,43 +668,12 @@ export class ChildWorker {
   async #onWorkerEvent(event: WorkerEvent): Promise<void> {
     for (const run of this.#runs.values()) {
       if (run.job.jid !== event.jid || run.aborted !== undefined || run.job.settled) continue;
-      try {
-        await this.#client.call('heartbeat', run.job.jid, run.worker);
-        this.#log.debug({ jid: run.job.jid, event: event.event }, 'ignored a worker event: the lock is still ours');
-      } catch (error) {
-        if (!(error instanceof ScriptError) && this.#health?.up) continue;
-        const kind = event.event === 'canceled' ? 'canceled' : 'lock_lost';
-        this.#abort(run, kind, event.event === 'canceled' ? 'the job was canceled' : 'the job was moved, timed out or handed to another worker', true);
-      }
+      const lock = await checkLock(this.#client, run.job.jid, run.worker);
+      if (lock === 'held') this.#log.debug({ jid: run.job.jid, event: event.event }, 'ignored a worker event: the lock is still ours');
+      if (lock !== 'lost') continue;
+      const kind = event.event === 'canceled' ? 'canceled' : 'lock_lost';
+      this.#abort(run, kind, event.event === 'canceled' ? 'the job was canceled' : 'the job was moved, timed out or handed to another worker', true);
     }
-  }
-
-  /** Fetch this child's share of `--resume` jobs and check they are still held. */
-  async #prepareResume(): Promise<void> {
-    const byHolder = new Map<string, string[]>();
-    for (const { jid, worker } of this.#init.resume) {
-      const list = byHolder.get(worker) ?? [];
-      list.push(jid);
-      byHolder.set(worker, list);
-    }
-    for (const [holder, jids] of byHolder) {
-      // Jobs are completed and heartbeated under the name that holds them.
-      const client = qless.client({ connection: this.#client.redis, workerName: holder, durability: this.#init.options.durability });
-      this.#holders.set(holder, client);
-      this.#client.events.onWorker(holder, (event) => void this.#onWorkerEvent(event));
-      for (const job of await client.jobs.multiget(jids)) {
-        if (job.state !== 'running' || job.worker !== holder || !this.#queues.has(job.queue)) continue;
-        try {
-          await client.call('heartbeat', job.jid, holder);
-          await job.refresh();
-          this.#resumeQueue.push({ job, worker: holder });
-          this.#log.info({ jid: job.jid, klass: job.klass, holder }, 'resuming job');
-        } catch (error) {
-          this.#log.info({ jid: job.jid, holder, error: (error as Error).message }, 'job not resumable');
-        }
-      }
-    }
-    if (this.#resumeQueue.length > 0) await this.#client.events.listen();
   }
 
   #title(): void {
@@ -693,8 +705,14 @@ export class ChildWorker {
     this.#exiting = true;
     const memory = process.memoryUsage();
     this.#log.info({ code, reason: this.#drain?.why, rss: memory.rss, heapUsed: memory.heapUsed, reloads: this.#loader.reloads }, 'child exiting');
-    const released = this.#takeReleased();
-    if (released.length > 0) await sendToParent({ type: 'release', runs: released });
+    await this.#reports.flush();
+    if (code !== EXIT.CHILD_STARTUP && this.#client && this.#health?.up) {
+      // Off the worker list, unless a name still holds jobs (see src/worker/leftovers.ts).
+      const forgetting = forgetIdleWorkers(this.#client, [this.#name, ...this.#holders.keys()]).catch((error: unknown) => {
+        this.#log.debug({ ...errorFields(error) }, 'could not drop this worker from the worker list');
+      });
+      await Promise.race([forgetting, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    }
     this.#health?.stop();
     const closing = Promise.all([this.#client?.close(), ...[...this.#holders.values()].map((c) => c.close())]).catch(() => undefined);
     await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);

@@ -13,14 +13,15 @@
  *
  * A refusal means the lock is gone (moved, canceled, timed out, given to
  * another worker): `lost` is called and the job is no longer tracked. A
- * Redis outage is not a refusal: the heartbeat is tried again.
+ * Redis outage is not a refusal, nor is Redis refusing writes for a while
+ * (out of memory at `maxmemory`, say): the heartbeat is tried again.
  */
 import type { Client } from '../client.js';
 import { lockSeconds } from '../config.js';
-import { ScriptError } from '../errors.js';
 import type { CoreCall } from '../gateway.js';
 import * as wire from '../wire.js';
 import type { Logger } from './logger.js';
+import { lockRefused } from './lock.js';
 
 /** A job to keep alive. */
 export interface Beat {
@@ -64,6 +65,8 @@ export class Heartbeater {
   #timerAt = 0;
   #inFlight = false;
   #closed = false;
+  /** Since when Redis refuses heartbeats for a while (OOM and the like). */
+  #refusing: number | undefined;
 
   constructor(client: Client, log: Logger, handlers: HeartbeatHandlers) {
     this.#client = client;
@@ -93,6 +96,17 @@ export class Heartbeater {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#entries.clear();
+  }
+
+  /** Redis refusing heartbeats for a while (not the core refusing a lock): said once per spell. */
+  #noteRefusals(refused: string | undefined, renewed: boolean): void {
+    if (refused !== undefined && this.#refusing === undefined) {
+      this.#refusing = Date.now();
+      this.#log.warn({ error: refused }, 'Redis refuses heartbeats for now; retrying (locks expire if this lasts)');
+    } else if (refused === undefined && renewed && this.#refusing !== undefined) {
+      this.#log.info({ refusedMs: Date.now() - this.#refusing }, 'heartbeats work again');
+      this.#refusing = undefined;
+    }
   }
 
   #schedule(): void {
@@ -134,18 +148,22 @@ export class Heartbeater {
           config = undefined;
         }
       }
+      let refusedNow: string | undefined;
+      let renewed = false;
       due.forEach((entry, i) => {
         const result = results[i]!;
         if (this.#entries.get(entry.key) !== entry) return;
         if (!result.ok) {
-          if (result.error instanceof ScriptError) {
+          if (lockRefused(result.error)) {
             this.#entries.delete(entry.key);
             this.#handlers.lost(entry.key, result.error);
           } else {
+            refusedNow ??= result.error.message;
             entry.due = Date.now() + RETRY_MS;
           }
           return;
         }
+        renewed = true;
         const truncated = Number(result.reply);
         const length = config === undefined ? undefined : lockSeconds(config, entry.queue);
         const exact = length === undefined ? undefined : now + length;
@@ -154,6 +172,7 @@ export class Heartbeater {
         entry.due = Date.now() + entry.length * 1000 * FRACTION;
         this.#handlers.renewed(entry.key, entry.expires);
       });
+      this.#noteRefusals(refusedNow, renewed);
     } finally {
       this.#inFlight = false;
       this.#schedule();

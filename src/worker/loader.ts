@@ -19,7 +19,7 @@
 import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL, fileURLToPath } from 'node:url';
-import { klassCandidates, parseKlass, type KlassParts } from '../klass.js';
+import { klassCandidates, klassExport, parseKlass, type KlassParts } from '../klass.js';
 import { isLocalModule } from './options.js';
 import type { LoadedFile } from './protocol.js';
 
@@ -208,20 +208,11 @@ export class Loader {
     } finally {
       this.reportLoaded();
     }
-    const { namespace } = loaded;
-    let target: unknown = namespace[parts.exportName];
-    // A CommonJS module (or TypeScript compiled as one) may only expose a
-    // default export holding everything.
-    if (target === undefined && parts.exportName !== 'default') {
-      const fallback = namespace['default'];
-      if ((typeof fallback === 'object' && fallback !== null) || typeof fallback === 'function') {
-        target = (fallback as Record<string, unknown>)[parts.exportName];
-      }
+    const exported = klassExport(loaded.namespace, parts.exportName);
+    if (!exported.found) {
+      return importError(`${file} has no export "${parts.exportName}" (it exports: ${exported.exports.length > 0 ? exported.exports.join(', ') : 'nothing'})`);
     }
-    if (target === undefined) {
-      const names = Object.keys(namespace).filter((name) => name !== 'default' || namespace['default'] !== undefined);
-      return importError(`${file} has no export "${parts.exportName}" (it exports: ${names.length > 0 ? names.join(', ') : 'nothing'})`);
-    }
+    const target = exported.value;
     if ((typeof target !== 'object' && typeof target !== 'function') || target === null) {
       return { ok: false, group: `${queue}-method-missing`, message: `${klass} is ${describe(target)}, not a class or object with a static "${queue}" or "process" method` };
     }

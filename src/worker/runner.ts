@@ -28,6 +28,8 @@ import type { Loader } from './loader.js';
 import type { Logger } from './logger.js';
 import { errorFields } from './logger.js';
 import type { AbortKind } from './protocol.js';
+import { ownTime } from './own-time.js';
+import { isTransient } from './lock.js';
 import type { Sandbox } from './sandbox.js';
 
 /** One run of a job in this child. */
@@ -42,10 +44,20 @@ export class Run {
   startedAt = this.claimedAt;
   /** Popped ahead of the free slots: it waited for one. */
   heldAhead = false;
+  /** Confirm the lock before the code starts (see RunnerDeps.confirm). */
+  confirmFirst = false;
   /** Its code has been started (a job popped ahead waits until a slot frees up). */
   started = false;
   /** `performance.now()` at the start, to time short jobs finely. */
   startedTick = 0;
+  /**
+   * While the job's own code runs (loading its module included, the sandbox
+   * not): when it began, in the process's own time (src/worker/own-time.ts).
+   * Undefined before and after.
+   */
+  codeSince: number | undefined;
+  /** How the run ended, once it did. */
+  outcome: RunOutcome | undefined;
   readonly #controller = new AbortController();
   #kind: AbortKind | undefined;
   /** The job kept running past the abort grace; the child is being replaced. */
@@ -95,6 +107,12 @@ export interface RunnerDeps {
    * `job.complete()` would: ConnectionError, or a typed refusal of the core.
    */
   complete: (run: Run) => Promise<void>;
+  /**
+   * Before the job's code starts: undefined to go ahead, or a check that
+   * resolves false when the job turned out not to be this worker's any more
+   * (then nothing runs and nothing is sent).
+   */
+  confirm: (run: Run) => Promise<boolean> | undefined;
 }
 
 /** `<ErrorName>` of a failure group: the error's name, or its class when the name is the generic one. */
@@ -164,8 +182,8 @@ async function settle(run: Run, deps: RunnerDeps, jl: JobLog, what: string, call
       await call();
       return true;
     } catch (error) {
-      if (error instanceof ConnectionError && run.aborted === undefined && !deps.stoppingNow()) {
-        if (jl.debugging) jl.log.debug({ error: error.message }, `could not ${what} the job yet (Redis unavailable); retrying`);
+      if (isTransient(error) && run.aborted === undefined && !deps.stoppingNow()) {
+        if (jl.debugging) jl.log.debug({ error: (error as Error).message }, `could not ${what} the job yet (Redis unavailable or refusing writes for now); retrying`);
         await sleep(delay);
         delay = Math.min(delay * 2, 5000);
         continue;
@@ -206,19 +224,23 @@ async function execute(run: Run, deps: RunnerDeps, jl: JobLog): Promise<Verdict>
     job.sandbox = slot.dir;
     if (jl.debugging) jl.log.debug({ sandbox: slot.dir, worker: run.worker }, 'job started');
 
-    const code = await deps.loader.resolve(job);
-    if (!code.ok) {
-      jl.log.warn({ group: code.group, message: code.message }, 'job failed: no code to run it');
-      return { kind: 'fail', group: code.group, message: code.message };
-    }
-
     let threw = false;
     let thrown: unknown;
+    run.codeSince = ownTime.now();
     try {
-      await code.method.call(code.target, job as never);
-    } catch (error) {
-      threw = true;
-      thrown = error;
+      const code = await deps.loader.resolve(job);
+      if (!code.ok) {
+        jl.log.warn({ group: code.group, message: code.message }, 'job failed: no code to run it');
+        return { kind: 'fail', group: code.group, message: code.message };
+      }
+      try {
+        await code.method.call(code.target, job as never);
+      } catch (error) {
+        threw = true;
+        thrown = error;
+      }
+    } finally {
+      run.codeSince = undefined;
     }
     const ms = Date.now() - run.startedAt;
 
@@ -243,6 +265,10 @@ async function execute(run: Run, deps: RunnerDeps, jl: JobLog): Promise<Verdict>
       jl.log.warn({ ms, error: (thrown as Error).message }, 'job could not reach Redis; giving it back to its queue');
       return { kind: 'retry', group: `${job.queue}-ConnectionError`, message: errorText(thrown) };
     }
+    if (isTransient(thrown)) {
+      jl.log.warn({ ms, error: (thrown as Error).message }, 'Redis refused a call of the job for now; giving it back to its queue');
+      return { kind: 'retry', group: `${job.queue}-${errorName(thrown)}`, message: errorText(thrown) };
+    }
     const group = `${job.queue}-${errorName(thrown)}`;
     jl.log.warn({ ms, group, ...errorFields(thrown) }, 'job failed');
     return { kind: 'fail', group, message: errorText(thrown) };
@@ -265,11 +291,18 @@ async function execute(run: Run, deps: RunnerDeps, jl: JobLog): Promise<Verdict>
 
 /** Run one job to the end. Never throws. */
 export async function runJob(run: Run, deps: RunnerDeps): Promise<RunOutcome> {
+  const outcome = await runToVerdict(run, deps);
+  run.outcome = outcome;
+  return outcome;
+}
+
+async function runToVerdict(run: Run, deps: RunnerDeps): Promise<RunOutcome> {
   const { job } = run;
   const jl = new JobLog(deps.log, job);
   let verdict: Verdict;
   try {
-    verdict = await execute(run, deps, jl);
+    const confirming = deps.confirm(run);
+    verdict = confirming && !(await confirming) ? { kind: 'none', outcome: 'lost' } : await execute(run, deps, jl);
   } catch (error) {
     jl.log.error({ ...errorFields(error) }, 'job runner failed');
     verdict = { kind: 'none', outcome: 'lost' };

@@ -43,7 +43,7 @@ export interface SignalRow {
 export const SIGNALS: readonly SignalRow[] = [
   {
     signal: 'SIGTERM',
-    parent: 'graceful stop: children stop popping, running jobs finish within `--grace`, exit 0; a second TERM/INT, or the end of `--grace`, stops at once (unfinished jobs are handed out again once their locks expire)',
+    parent: 'graceful stop: children stop popping, running jobs finish within `--grace`, exit 0; a second TERM/INT, or the end of `--grace`, stops at once (unfinished jobs stay locked: a restart with `--resume` takes them back, or the core hands them out again once their locks expire and its `grace-period` has passed)',
     child: 'graceful stop of that child (it finishes its jobs and exits 0); the supervisor replaces it unless it is stopping too',
   },
   {
@@ -68,8 +68,8 @@ export const SIGNALS: readonly SignalRow[] = [
   },
   {
     signal: 'SIGKILL',
-    parent: '(cannot be caught) children notice the lost IPC channel, stop gracefully within `--grace` and exit',
-    child: 'the supervisor forks a replacement after the restart back-off; the child\'s jobs are handed out again once their locks expire',
+    parent: '(cannot be caught) each child aborts its jobs (`shutdown`) and exits within a second or so; one whose job blocks its event loop is killed by its watchdog thread about 2 s after. Their jobs stay locked: a restart with `--resume` takes them back once those children are gone, otherwise the core hands them out again once their locks expire and its `grace-period` has passed',
+    child: 'the supervisor gives the child\'s jobs back to their queues at once (each uses up a retry) and forks a replacement after the restart back-off',
   },
 ];
 

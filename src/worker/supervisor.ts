@@ -3,8 +3,10 @@
  *
  * It forks `--workers` children (src/worker/child-main.ts), each in its own
  * sandbox directory, and keeps them at that number: a child that dies is
- * replaced after a back-off (src/worker/backoff.ts), a child that asks to be
- * recycled (reload, `--max-jobs`, `--max-memory`) at once. From the children's
+ * replaced after a back-off (src/worker/backoff.ts), its jobs given back to
+ * their queues and its name dropped from the worker list
+ * (src/worker/leftovers.ts); a child that asks to be recycled (reload,
+ * `--max-jobs`, `--max-memory`) is replaced at once. From the children's
  * `claim`/`release` messages it knows which jobs each one runs or holds
  * (popped ahead, see src/worker/ahead.ts), and it:
  *
@@ -16,7 +18,7 @@
  *   (no answer to pings), and replaces it;
  * - recycles children whose job modules changed on disk (src/worker/reload.ts);
  * - with `--resume`, hands the jobs still held under this worker's name to
- *   its first children (src/worker/resume.ts).
+ *   its first children, once their holders are gone (src/worker/resume.ts).
  *
  * Shutdown (see src/worker/signals.ts for the whole table): SIGTERM/SIGINT
  * tell the children to stop popping and finish their jobs within `--grace`
@@ -32,6 +34,7 @@ import type { Client } from '../client.js';
 import { ScriptError } from '../errors.js';
 import { Backoff } from './backoff.js';
 import { Heartbeater } from './heartbeats.js';
+import { settleDeadChild } from './leftovers.js';
 import { importPreload } from './loader.js';
 import { createLogger, errorFields, setTitle, type Logger } from './logger.js';
 import { redactUrl, type WorkerOptions } from './options.js';
@@ -47,7 +50,7 @@ import {
 } from './protocol.js';
 import { ReloadWatcher } from './reload.js';
 import { WAITING_REDIS_OPTIONS, watchRedis, type RedisHealth } from './redis-health.js';
-import { findResumable, splitAmong } from './resume.js';
+import { NAME_ENV, findResumable, splitAmong, withoutLiveHolders } from './resume.js';
 import { sandboxDir } from './sandbox.js';
 import { EXIT } from './signals.js';
 
@@ -83,6 +86,8 @@ interface Slot {
 
 /** Stop-now: children still there after this long are killed. */
 const STOP_NOW_KILL_MS = 2000;
+/** At exit, how long the supervisor waits for the clean-up after dead children (ms). */
+const SETTLE_WAIT_MS = 3000;
 /** A recycled child that lived less than this is replaced with back-off. */
 const YOUNG_RECYCLE_MS = 1000;
 /** Room for the process title (Linux limits it to the length of the original command line). */
@@ -116,6 +121,8 @@ export class Supervisor {
   #done!: () => void;
   readonly #finished: Promise<void>;
   readonly #signalHandlers = new Map<NodeJS.Signals, () => void>();
+  /** Clean-up after dead children still going on. */
+  readonly #settling = new Set<Promise<void>>();
   readonly #cleanups: Array<() => void> = [];
 
   constructor(options: WorkerOptions, log?: Logger) {
@@ -191,7 +198,8 @@ export class Supervisor {
     if (options.resume) {
       try {
         // Waits for Redis if it is away; a shutdown meanwhile wins.
-        const jobs = await Promise.race([findResumable(this.#client, options.name, options.queues, new Set()), this.#finished.then(() => [])]);
+        const resumable = findResumable(this.#client, options.name, options.queues, new Set()).then((found) => withoutLiveHolders(found, options.name, this.#log));
+        const jobs = await Promise.race([resumable, this.#finished.then(() => [])]);
         splitAmong(jobs, this.#slots.length).forEach((share, k) => {
           this.#slots[k]!.resume = share;
         });
@@ -210,6 +218,7 @@ export class Supervisor {
     if (this.#graceTimer) clearTimeout(this.#graceTimer);
     if (this.#killTimer) clearTimeout(this.#killTimer);
     this.#heartbeats.close();
+    await Promise.race([Promise.all(this.#settling), new Promise((resolve) => setTimeout(resolve, SETTLE_WAIT_MS).unref())]);
     await this.#watcher?.close();
     this.#health.stop();
     await Promise.race([this.#client.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
@@ -344,7 +353,7 @@ export class Supervisor {
         cwd: dir,
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         execArgv: childExecArgv(),
-        env: { ...process.env, QLESS_TS_WORKER_CHILD: String(slot.index) },
+        env: { ...process.env, QLESS_TS_WORKER_CHILD: String(slot.index), [NAME_ENV]: this.#options.name },
         serialization: 'json',
       });
     } catch (error) {
@@ -558,7 +567,17 @@ export class Supervisor {
     }
     slot.runs = new Map();
     const fields = { child: slot.index, childPid: child.pid, code, signal, livedMs: lived };
-    if (left.length > 0) {
+    // A child that exits cleanly has dropped its own worker name; one that
+    // died leaves its jobs (and name) to the supervisor, unless the daemon
+    // is stopping: then they stay locked for a --resume (see src/worker/leftovers.ts).
+    const died = code !== EXIT.OK && code !== EXIT.RECYCLE && code !== EXIT.CHILD_STARTUP;
+    if (died && !this.#stopping && child.pid !== undefined) {
+      this.#settle(settleDeadChild(this.#client, this.#log, {
+        worker: `${this.#options.name}-${child.pid}`,
+        why: signal ? `killed by ${signal}` : `exit status ${code}`,
+        known: left.map((run) => ({ jid: run.jid, worker: run.worker })),
+      }));
+    } else if (left.length > 0) {
       this.#log.warn({ ...fields, jobs: left.map((run) => run.jid) }, 'child left jobs unfinished; they are handed out again when their locks expire');
     }
     this.#title();
@@ -577,6 +596,12 @@ export class Supervisor {
       this.#log[level]({ ...fields, restartInMs: delay }, code === EXIT.OK ? 'child stopped; replacing it' : 'child died; replacing it');
     }
     this.#scheduleRestart(slot, delay);
+  }
+
+  /** Keep track of clean-up after a dead child, so that the supervisor does not exit halfway through it. */
+  #settle(work: Promise<void>): void {
+    this.#settling.add(work);
+    void work.finally(() => this.#settling.delete(work));
   }
 
   #scheduleRestart(slot: Slot, delay: number): void {

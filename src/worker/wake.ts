@@ -17,6 +17,15 @@ export class Wake {
     }
   }
 
+  /**
+   * Forget a wake-up left for the next `wait`: for a loop that has just
+   * looked at everything a wake-up could be about (one it caused itself,
+   * in particular, must not cut its next sleep short).
+   */
+  clear(): void {
+    this.#pending = false;
+  }
+
   /** Sleep until woken, or `ms` milliseconds at most (forever when omitted). */
   wait(ms?: number): Promise<void> {
     if (this.#pending) {
