@@ -692,8 +692,9 @@ local function load_job_read()
   -- The same job as `pop.raw` returns it, for clients that convert the stored
   -- text themselves (qless-ts): an array of the fields of JOB_FIELDS up to
   -- spawned_from_jid as stored (absent ones nil), then tracked (1 or 0),
-  -- dependents, dependencies, and the history entries as stored. No JSON is
-  -- decoded or encoded, which is most of what a job object costs.
+  -- dependents, dependencies, and the history entries as stored; then, only
+  -- for a job put with a trace context, that context (f[16], see put). No
+  -- JSON is decoded or encoded, which is most of what a job object costs.
   function H.job_record(jid, f, tracked)
     local dependents, dependencies = H.job_links(jid)
     H.ensure_history_migrated(jid, f[14])
@@ -701,6 +702,7 @@ local function load_job_read()
       f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13],
       tracked and 1 or 0, dependents, dependencies,
       redis.call('lrange', H.history_key(jid), '0', '-1'),
+      f[16] or nil,
     }
   end
 end

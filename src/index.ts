@@ -69,6 +69,7 @@ export {
   ForeignDataError,
   ConnectionError,
   DurabilityError,
+  UnrecoverableError,
   type DurabilityShortfall,
   type QlessErrorCode,
   type ScriptErrorOptions,

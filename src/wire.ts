@@ -48,6 +48,8 @@ export interface JobRecord {
   spawnedFromJid: string | null;
   /** The data exactly as stored (JSON text). */
   data: string;
+  /** The trace context the job was put with (JSON text; only `pop.raw` hands it over). */
+  trace?: string;
 }
 
 /** A recurring template as the core describes it. */
@@ -296,7 +298,9 @@ export function jobRecordFromFields(command: string, value: unknown): JobRecord 
   object['dependents'] = cjsonValue(list(f[14]));
   object['dependencies'] = cjsonValue(list(f[15]));
   object['history'] = cjsonValue(list(f[16]).map((entry) => historyItem(command, entry)));
-  return jobRecord(command, object);
+  const record = jobRecord(command, object);
+  if (typeof f[17] === 'string') record.trace = f[17];
+  return record;
 }
 
 /** A `pop.raw` reply: a list of jobs as {@link jobRecordFromFields} reads them. */

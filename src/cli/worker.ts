@@ -40,8 +40,14 @@ function program(): Command {
     .option('--max-jobs <n>', 'replace a child after this many jobs (0: never)', '0')
     .option('--max-memory <MB>', 'replace a child, between jobs, once it uses more memory than this (0: never)', '0')
     .option('--no-reload', 'do not reload job modules that change on disk')
-    .option('-v, --verbose', 'log at debug level')
-    .option('-l, --logger <file>', 'also append the log to this file')
+    .option('-v, --verbose', 'log at debug level (same as --log-level debug)')
+    .option('--log-level <level>', 'lowest level logged: trace, debug, info, warn, error, fatal or silent (default: info)')
+    .option('--log-format <format>', 'pretty or json (default: pretty on a terminal, json otherwise; the --logger file is always json)')
+    .option('-l, --logger <file>', 'also append the log to this file (JSON lines)')
+    .option('--retry-backoff <kind>', 'retry jobs that throw, for job classes without a static retry policy: fixed or exponential (default: fail at once)')
+    .option('--retry-delay <seconds>', 'with --retry-backoff: the (first) delay before a retry (default 5)')
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://<bind>:<port>/metrics from the supervisor')
+    .option('--metrics-bind <address>', 'address of the metrics server (default 127.0.0.1)')
     .showHelpAfterError('(run qless-ts-worker --help for every option)')
     .allowExcessArguments(false);
 }

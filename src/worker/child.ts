@@ -36,6 +36,7 @@ import type { WorkerEvent } from '../events.js';
 import { PopAhead } from './ahead.js';
 import { completeAndPop, type Completion } from './fetch.js';
 import { HeldJobs } from './held.js';
+import { JobEvents } from './job-events.js';
 import { forgetIdleWorkers } from './leftovers.js';
 import { checkLock } from './lock.js';
 import { Loader, importPreload, registerTypeScript } from './loader.js';
@@ -43,12 +44,14 @@ import { redactUrl } from './options.js';
 import { createLogger, errorFields, setTitle, type Logger } from './logger.js';
 import { RunReports, sendToParent } from './parent.js';
 import { ABORT_GRACE_MS, type ChildInit, type ClaimedRun, type ParentMessage, isParentMessage } from './protocol.js';
+import { OutputCapture } from './output.js';
 import { PopFailures } from './pop-failures.js';
 import { PutListener } from './put-listener.js';
 import { WAITING_REDIS_OPTIONS, watchRedis, type RedisHealth } from './redis-health.js';
 import { takeBackShare, type ResumedJob } from './resume.js';
 import { Run, runJob, type RunnerDeps } from './runner.js';
 import { Sandbox, sandboxDir } from './sandbox.js';
+import { loadTracing } from './tracing.js';
 import { EXIT } from './signals.js';
 import { Wake } from './wake.js';
 
@@ -82,6 +85,8 @@ export class ChildWorker {
   readonly #deps: RunnerDeps;
   readonly #ahead: PopAhead;
   readonly #reports: RunReports;
+  readonly #events: JobEvents;
+  readonly #output: OutputCapture;
   #held!: HeldJobs;
   #puts!: PutListener;
   #client!: Client;
@@ -125,6 +130,8 @@ export class ChildWorker {
     });
     this.#ahead = new PopAhead(init.options.concurrency);
     this.#reports = new RunReports(init.options.timeout > 0);
+    this.#events = new JobEvents(this.#log, init.relay);
+    this.#output = new OutputCapture(this.#log);
     this.#popFailures = new PopFailures(this.#log, init.options.interval * 1000);
     this.#draining = new Promise((resolve) => {
       this.#drained = resolve;
@@ -133,6 +140,11 @@ export class ChildWorker {
       loader: this.#loader,
       sandbox: this.#sandbox,
       log: this.#log,
+      name: this.#name,
+      retry: init.options.retry,
+      events: this.#events,
+      output: this.#output,
+      tracing: undefined,
       cwd: this.#sandbox.root,
       stoppingNow: () => this.#stopNow,
       slotFree: (run) => this.#slotFree(run),
@@ -154,6 +166,8 @@ export class ChildWorker {
   async run(): Promise<void> {
     const { options } = this.#init;
     setTitle(`child ${this.#index} starting`);
+    // From here on, what anything in this child prints is a log line (jobs' with their jid).
+    this.#output.install();
     const typescript = registerTypeScript();
     typescript.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     try {
@@ -197,6 +211,7 @@ export class ChildWorker {
       return;
     }
     this.#loader.reportLoaded();
+    this.#deps.tracing = await loadTracing();
     this.#log.info({ queues: options.queues, concurrency: options.concurrency, sandbox: this.#sandbox.root }, 'child started');
     await sendToParent({ type: 'ready', worker: this.#name });
     await this.#loop();
@@ -705,6 +720,7 @@ export class ChildWorker {
     this.#exiting = true;
     const memory = process.memoryUsage();
     this.#log.info({ code, reason: this.#drain?.why, rss: memory.rss, heapUsed: memory.heapUsed, reloads: this.#loader.reloads }, 'child exiting');
+    await this.#events.flush();
     await this.#reports.flush();
     if (code !== EXIT.CHILD_STARTUP && this.#client && this.#health?.up) {
       // Off the worker list, unless a name still holds jobs (see src/worker/leftovers.ts).
