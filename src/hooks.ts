@@ -39,6 +39,8 @@ export type RunOutcomeName = 'complete' | 'fail' | 'retry' | 'lost' | 'timeout' 
 
 interface Finished {
   job: JobInfo;
+  /** The queue the job ran from (a completed job's `queue` is `''`, as the core has it). */
+  queue: string;
   /** Which run of the job this was, from 1 (on `job:retry`, `job.attempt` has already moved on to the next). */
   attempt: number;
   /** How long the job's code ran (ms). */

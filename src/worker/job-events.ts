@@ -39,6 +39,7 @@ export class JobEvents {
     const p = payload as Partial<JobEventMap['job:fail'] & JobEventMap['job:retry'] & JobEventMap['job:lost']>;
     const relayed: RelayedEvent = { event, job: jobInfo(payload.job) };
     if ('attempt' in payload) relayed.job.attempt = payload.attempt;
+    if ('queue' in payload) relayed.job.queue = payload.queue;
     if (p.durationMs !== undefined) relayed.durationMs = p.durationMs;
     if (p.group !== undefined) relayed.group = p.group;
     if (p.delay !== undefined) relayed.delay = p.delay;

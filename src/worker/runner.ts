@@ -205,15 +205,18 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 class JobLog {
   readonly #parent: Logger;
   readonly #job: Job;
+  /** The queue it ran from (a completion empties `job.queue`). */
+  readonly queue: string;
   #log: Logger | undefined;
 
   constructor(parent: Logger, job: Job) {
     this.#parent = parent;
     this.#job = job;
+    this.queue = job.queue;
   }
 
   get log(): Logger {
-    this.#log ??= this.#parent.child({ jid: this.#job.jid, klass: this.#job.klass, queue: this.#job.queue });
+    this.#log ??= this.#parent.child({ jid: this.#job.jid, klass: this.#job.klass, queue: this.queue });
     return this.#log;
   }
 
@@ -418,7 +421,7 @@ function reportRun(run: Run, report: RunReport, deps: RunnerDeps, jl: JobLog): v
   if (report.error !== undefined && report.outcome === 'fail') Object.assign(fields, errorFields(report.error));
   else if (report.error !== undefined) fields['error'] = report.error.message;
   jl.log.info(fields, FINISHED[report.outcome]);
-  const base = { job, attempt: report.attempt ?? job.attempt, durationMs: report.durationMs };
+  const base = { job, queue: jl.queue, attempt: report.attempt ?? job.attempt, durationMs: report.durationMs };
   switch (report.outcome) {
     case 'complete':
       return deps.events.emit('job:complete', base);
