@@ -19,8 +19,12 @@ function pops(job: qless.Job): number[] {
 }
 
 async function settled(client: qless.Client, jid: string, state: 'complete' | 'failed'): Promise<qless.Job> {
-  let job: qless.Job | null = null;
-  await until(async () => (job = await client.jobs.get(jid))?.state === state, 30_000, `job ${jid} to be ${state} (it is ${job?.state})`);
+  let job: qless.Job | undefined;
+  await until(async () => {
+    const found = await client.jobs.get(jid);
+    job = found instanceof qless.Job ? found : undefined;
+    return job?.state === state;
+  }, 30_000, () => `job ${jid} to be ${state} (it is ${job?.state})`);
   return job!;
 }
 
