@@ -363,7 +363,9 @@ local function queue_commands(name)
     local trace = options['trace']
     if trace ~= nil then
       local ok, decoded = pcall(cjson.decode, trace)
-      if not ok or type(decoded) ~= 'table' then error('Put(): Arg "trace" not a JSON object: ' .. trace) end
+      if not ok or type(decoded) ~= 'table' or not string.find(trace, '^%s*{') then
+        error('Put(): Arg "trace" not a JSON object: ' .. trace)
+      end
     end
     if retries ~= nil then H.require_count(retries, 'Put(): Arg "retries"', options['retries']) end
     -- Option names put and requeue take: those of qless-core (priority,
