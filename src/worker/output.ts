@@ -24,8 +24,8 @@ type StreamName = 'stdout' | 'stderr';
 
 /** Where one job's (or the child's own) output goes. */
 export interface OutputSink {
-  /** The logger whose lines carry the job's fields. */
-  readonly log: Logger;
+  /** The logger whose lines carry the job's fields (made only when the job prints). */
+  readonly log: () => Logger;
   /** The unfinished line of each stream. */
   partial: { stdout: string; stderr: string };
 }
@@ -40,11 +40,11 @@ export class OutputCapture {
   #writing = false;
 
   constructor(log: Logger) {
-    this.#outside = { log, partial: { stdout: '', stderr: '' } };
+    this.#outside = { log: () => log, partial: { stdout: '', stderr: '' } };
   }
 
   /** A sink for one job's output. */
-  static sink(log: Logger): OutputSink {
+  static sink(log: () => Logger): OutputSink {
     return { log, partial: { stdout: '', stderr: '' } };
   }
 
@@ -100,8 +100,8 @@ export class OutputCapture {
     this.#writing = true;
     try {
       // stderr is what programs use for trouble: a warning, not news.
-      if (name === 'stderr') sink.log.warn({ stream: name }, line);
-      else sink.log.info({ stream: name }, line);
+      if (name === 'stderr') sink.log().warn({ stream: name }, line);
+      else sink.log().info({ stream: name }, line);
     } finally {
       this.#writing = false;
     }

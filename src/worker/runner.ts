@@ -226,7 +226,17 @@ class JobLog {
 
   /** Where the job's own output goes: lines of this logger. */
   get sink(): OutputSink {
-    return OutputCapture.sink(this.log);
+    return OutputCapture.sink(() => this.log);
+  }
+
+  /**
+   * An info line with the job's fields. Made from the process's logger
+   * when no job logger exists yet: the line per finished job is most jobs'
+   * only line, and a child logger for it would cost more than the line.
+   */
+  info(fields: Record<string, unknown>, message: string): void {
+    if (this.#log) this.#log.info(fields, message);
+    else this.#parent.info({ jid: this.#job.jid, klass: this.#job.klass, queue: this.queue, ...fields }, message);
   }
 }
 
@@ -420,7 +430,7 @@ function reportRun(run: Run, report: RunReport, deps: RunnerDeps, jl: JobLog): v
   if (report.reason !== undefined) fields['reason'] = report.reason;
   if (report.error !== undefined && report.outcome === 'fail') Object.assign(fields, errorFields(report.error));
   else if (report.error !== undefined) fields['error'] = report.error.message;
-  jl.log.info(fields, FINISHED[report.outcome]);
+  jl.info(fields, FINISHED[report.outcome]);
   const base = { job, queue: jl.queue, attempt: report.attempt ?? job.attempt, durationMs: report.durationMs };
   switch (report.outcome) {
     case 'complete':
