@@ -91,7 +91,9 @@ describe('hooks', () => {
   });
 
   it('is one registry per process, shared by every copy of qless-ts', async () => {
-    const built = (await import('../dist/index.js')) as { hooks: unknown };
+    // The built package, as a job module resolving its own copy would load it.
+    const path = '../dist/index.js';
+    const built = (await import(path)) as { hooks: unknown };
     expect(built.hooks).toBe(hooks);
   });
 });

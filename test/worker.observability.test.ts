@@ -60,7 +60,7 @@ describe('qless-ts-worker logs, hooks and metrics', { timeout: 90_000 }, () => {
     const logFile = join(dir, 'worker.log');
     const hooksFile = join(dir, 'hooks.jsonl');
     const worker = workers.start(
-      ['--host', ctx.url, '-p', FIXTURES, '-q', 'obs', '-w', '1', '-c', '4', '-i', '0.2', '--timeout', '2',
+      ['--host', ctx.url, '-p', FIXTURES, '-q', 'obs', '-w', '1', '-c', '4', '-i', '0.2', '--timeout', '2', '--verbose',
         '--metrics-port', '0', '--logger', logFile, '--import', join(ROOT, 'test', 'fixtures', 'preload', 'hooks.mjs')],
       { env: { QLESS_TEST_HOOKS_FILE: hooksFile } },
     );
@@ -89,7 +89,8 @@ describe('qless-ts-worker logs, hooks and metrics', { timeout: 90_000 }, () => {
     const flakyLines = finished(flaky);
     expect(flakyLines.map((l) => [l.msg, l['attempt']])).toEqual([['job retried', 1], ['job retried', 2], ['job completed', 3]]);
     expect(flakyLines[0]).toMatchObject({ group: 'obs-FlakyError', error: 'attempt 1 failed' });
-    // No line has a key twice (pino would write both).
+    // No line has a key twice (pino would write both), debug lines included.
+    expect(worker.lines('job started', (l) => l.jid === talk)).toHaveLength(1);
     for (const raw of worker.stdout.split('\n').filter((l) => l.startsWith('{'))) {
       const keys = [...raw.matchAll(/[{,]"([^"]+)":/g)].filter((m) => !raw.slice(0, m.index).includes('"err":{')).map((m) => m[1]);
       expect(new Set(keys).size, raw).toBe(keys.length);
