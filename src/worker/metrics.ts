@@ -65,6 +65,11 @@ export class WorkerMetrics {
     if (event.durationMs !== undefined) this.#duration.observe({ queue, klass }, event.durationMs / 1000);
   }
 
+  /** A run its child could not report: the child died with it. */
+  lost(queue: string, klass: string): void {
+    this.#jobs.inc({ queue, klass, outcome: 'lost' });
+  }
+
   restarted(reason: RestartReason): void {
     this.#restarts.inc({ reason });
   }

@@ -636,6 +636,9 @@ export class Supervisor {
     // died leaves its jobs (and name) to the supervisor, unless the daemon
     // is stopping: then they stay locked for a --resume (see src/worker/leftovers.ts).
     const died = code !== EXIT.OK && code !== EXIT.RECYCLE && code !== EXIT.CHILD_STARTUP;
+    // Its jobs will never be reported: count them as lost (those popped
+    // ahead too: the supervisor hears of their start only with --timeout).
+    if (died) for (const run of left) this.#metrics?.lost(run.queue, run.klass);
     if (died && !this.#stopping && child.pid !== undefined) {
       this.#settle(settleDeadChild(this.#client, this.#log, {
         worker: `${this.#options.name}-${child.pid}`,
