@@ -146,6 +146,21 @@ describe('qless-ts-worker logs, hooks and metrics', { timeout: 90_000 }, () => {
     await client.close();
   });
 
+  it('counts a child that dies, and the job it held as lost', async () => {
+    const client = qless.client(ctx.url);
+    await client.queue('crash').put('timing.Crash', {}, { retries: 0 });
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'crash', '-w', '1', '-i', '0.2', '--metrics-port', '0']);
+    const url = String((await worker.waitFor('serving metrics'))['url']);
+    await worker.waitFor('child died; replacing it');
+    let metrics = new Map<string, number>();
+    await until(async () => {
+      metrics = await scrape(url);
+      return (metrics.get('qless_worker_child_restarts_total{reason="died"}') ?? 0) >= 1;
+    }, 10_000, 'the restart to be counted');
+    expect(metrics.get('qless_worker_jobs_total{klass="timing.Crash",outcome="lost",queue="crash"}')).toBeGreaterThanOrEqual(1);
+    await client.close();
+  });
+
   it('--log-format pretty writes readable lines; --log-level warn leaves out the info lines', async () => {
     const client = qless.client(ctx.url);
     const jid = await client.queue('pretty').put('observe.Talk', {});
