@@ -23,6 +23,7 @@ const PACKAGE = '@opentelemetry/api';
 
 let api: Otel | null | undefined;
 let loading: Promise<Otel | null> | undefined;
+let tracer: OtelApi.Tracer | undefined;
 
 /** The API, or null without the package; undefined until the one import has settled. */
 export function otelNow(): Otel | null | undefined {
@@ -37,6 +38,15 @@ export function loadOtel(): Promise<Otel | null> {
     () => (api = null),
   );
   return loading;
+}
+
+/**
+ * The library's tracer. The API hands out a proxy that follows whatever
+ * provider the application registers, also later, so one is enough.
+ */
+export function qlessTracer(otel: Otel): OtelApi.Tracer {
+  tracer ??= otel.trace.getTracer('qless-ts');
+  return tracer;
 }
 
 /** Attribute names shared by producer and consumer spans. */
@@ -73,7 +83,7 @@ export function parseTraceparent(text: unknown): OtelApi.SpanContext | undefined
 export async function producerSpan(queue: string, jid: string, klass: string, send: (trace: string | undefined) => Promise<string>): Promise<string> {
   const otel = api === undefined ? await loadOtel() : api;
   if (otel === null) return send(undefined);
-  const span = otel.trace.getTracer('qless-ts').startSpan(`publish ${queue}`, {
+  const span = qlessTracer(otel).startSpan(`publish ${queue}`, {
     kind: otel.SpanKind.PRODUCER,
     attributes: {
       [ATTR.system]: 'qless', [ATTR.operation]: 'send', [ATTR.destination]: queue, [ATTR.messageId]: jid,

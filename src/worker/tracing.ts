@@ -10,7 +10,7 @@
  * no Tracing and does nothing more per job.
  */
 import type { Job } from '../job.js';
-import { ATTR, loadOtel, parseTraceparent, type Otel } from '../tracing.js';
+import { ATTR, loadOtel, parseTraceparent, qlessTracer, type Otel } from '../tracing.js';
 import type { RunReport } from './runner.js';
 
 /** The span of one run. */
@@ -46,7 +46,7 @@ class OtelTracing implements Tracing {
   start(job: Job): JobSpan {
     const otel = this.#otel;
     const producer = producerContext(job);
-    const span = otel.trace.getTracer('qless-ts').startSpan(`process ${job.queue}`, {
+    const span = qlessTracer(otel).startSpan(`process ${job.queue}`, {
       kind: otel.SpanKind.CONSUMER,
       attributes: {
         [ATTR.system]: 'qless', [ATTR.operation]: 'process', [ATTR.destination]: job.queue, [ATTR.messageId]: job.jid,
