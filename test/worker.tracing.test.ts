@@ -5,7 +5,8 @@
  * inside a consumer span linked to it, with its jid, queue, klass, attempt
  * and outcome. Without a registered SDK nothing travels with the job.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -77,5 +78,30 @@ describe('OpenTelemetry traces', { timeout: 60_000 }, () => {
       await provider.shutdown();
       await client.close();
     }
+  });
+
+  it('without @opentelemetry/api installed, a put sends nothing more and the client knows it has no API', async () => {
+    // A copy of the package whose node_modules lacks @opentelemetry.
+    const dir = workers.tmp('qless-no-otel-');
+    cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+    cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+    mkdirSync(join(dir, 'node_modules'));
+    for (const entry of readdirSync(join(ROOT, 'node_modules'))) {
+      if (entry !== '@opentelemetry' && entry !== '.bin') symlinkSync(join(ROOT, 'node_modules', entry), join(dir, 'node_modules', entry));
+    }
+    writeFileSync(join(dir, 'put.mjs'), [
+      "import * as qless from './dist/index.js';",
+      "import { otelNow } from './dist/tracing.js';",
+      'const client = qless.client(process.argv[2]);',
+      "const jids = [await client.queue('bare').put('K', {}), await client.queue('bare').put('K', {})];",
+      'console.log(JSON.stringify({ jids, api: otelNow() }));',
+      'await client.close();',
+    ].join('\n'));
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [join(dir, 'put.mjs'), ctx.url], { cwd: dir }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)));
+    });
+    const { jids, api } = JSON.parse(out) as { jids: string[]; api: unknown };
+    expect(api).toBeNull();
+    for (const jid of jids) expect(await ctx.redis.hexists(`ql:j:${jid}`, 'trace')).toBe(0);
   });
 });
