@@ -20,6 +20,8 @@
  * the worker looks. A worker without hooks pays one length check per job.
  */
 
+import { InvalidArgumentError, QlessError } from './errors.js';
+
 /** What every event tells about its job (in a child, `job` is the {@link Job} itself). */
 export interface JobInfo {
   readonly jid: string;
@@ -81,7 +83,7 @@ export class Hooks {
 
   /** Add middleware; the first added is the outermost. Returns a function that removes it. */
   around(middleware: AroundJob): () => void {
-    if (typeof middleware !== 'function') throw new TypeError('hooks.around needs a function (job, next) => Promise<void>');
+    if (typeof middleware !== 'function') throw new InvalidArgumentError('hooks.around needs a function (job, next) => Promise<void>');
     this.#around.push(middleware);
     return () => {
       const at = this.#around.indexOf(middleware);
@@ -91,8 +93,8 @@ export class Hooks {
 
   /** Listen to an event. Returns a function that removes the listener. */
   on<E extends JobEventName>(event: E, listener: JobListener<E>): () => void {
-    if (!JOB_EVENTS.includes(event)) throw new TypeError(`hooks.on: unknown event "${String(event)}" (known: ${JOB_EVENTS.join(', ')})`);
-    if (typeof listener !== 'function') throw new TypeError(`hooks.on('${event}') needs a function`);
+    if (!JOB_EVENTS.includes(event)) throw new InvalidArgumentError(`hooks.on: unknown event "${String(event)}" (known: ${JOB_EVENTS.join(', ')})`);
+    if (typeof listener !== 'function') throw new InvalidArgumentError(`hooks.on('${event}') needs a function`);
     let set = this.#listeners.get(event);
     if (!set) this.#listeners.set(event, (set = new Set()));
     set.add(listener as JobListener<JobEventName>);
@@ -146,7 +148,7 @@ export class Hooks {
       if (i === chain.length) return code();
       let called = false;
       return chain[i]!(job, () => {
-        if (called) return Promise.reject(new Error('a hooks.around middleware called next() twice'));
+        if (called) return Promise.reject(new QlessError('a hooks.around middleware called next() twice; the job runs once'));
         called = true;
         return step(i + 1);
       });

@@ -5,7 +5,7 @@
  * the real daemon in worker.observability.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Hooks, hooks, JOB_EVENTS, type JobInfo } from '../src/index.js';
+import { Hooks, hooks, InvalidArgumentError, JOB_EVENTS, type JobInfo } from '../src/index.js';
 
 const job: JobInfo = { jid: 'j1', klass: 'K', queue: 'q', worker: 'w', attempt: 1, retries: 5, remaining: 5 };
 
@@ -85,7 +85,7 @@ describe('hooks', () => {
 
   it('refuses unknown events and non-functions', () => {
     expect(() => hooks.on('job:exploded' as never, () => undefined)).toThrow(/unknown event "job:exploded" \(known: job:start/);
-    expect(() => hooks.on('job:start', 'nope' as never)).toThrow(TypeError);
+    expect(() => hooks.on('job:start', 'nope' as never)).toThrow(InvalidArgumentError);
     expect(() => hooks.around(42 as never)).toThrow(/needs a function/);
     expect(JOB_EVENTS).toHaveLength(7);
   });
