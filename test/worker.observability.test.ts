@@ -5,7 +5,7 @@
  * calls (middleware and listeners in the child, listeners in the
  * supervisor over IPC) and /metrics counters, scraped over HTTP and parsed.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
@@ -158,6 +158,28 @@ describe('qless-ts-worker logs, hooks and metrics', { timeout: 90_000 }, () => {
       return (metrics.get('qless_worker_child_restarts_total{reason="died"}') ?? 0) >= 1;
     }, 10_000, 'the restart to be counted');
     expect(metrics.get('qless_worker_jobs_total{klass="timing.Crash",outcome="lost",queue="crash"}')).toBeGreaterThanOrEqual(1);
+    await client.close();
+  });
+
+  it('counts a reload when a job module changes, and the child it recycled', async () => {
+    const dir = join(workers.tmp(), 'jobs');
+    mkdirSync(dir);
+    const write = (text: string): void => {
+      writeFileSync(join(dir, 'edit.mjs.tmp'), text);
+      renameSync(join(dir, 'edit.mjs.tmp'), join(dir, 'edit.mjs'));
+    };
+    write('export class Me { static process(job) { job.data.v = 1; } }\n');
+    const client = qless.client(ctx.url);
+    const first = await client.queue('edit').put('edit.Me', {});
+    const worker = workers.start(['--host', ctx.url, '-p', dir, '-q', 'edit', '-w', '1', '-i', '0.2', '--metrics-port', '0']);
+    const url = String((await worker.waitFor('serving metrics'))['url']);
+    await until(async () => (await client.jobs.get(first))?.state === 'complete', 30_000, 'the first job');
+    write('export class Me { static process(job) { job.data.v = 2; } }\n');
+    await worker.waitFor('child recycled; starting a fresh one');
+    const metrics = await scrape(url);
+    expect(metrics.get('qless_worker_reloads_total')).toBe(1);
+    expect(metrics.get('qless_worker_child_restarts_total{reason="recycled"}')).toBe(1);
+    expect(metrics.get('qless_worker_jobs_total{klass="edit.Me",outcome="complete",queue="edit"}')).toBe(1);
     await client.close();
   });
 
