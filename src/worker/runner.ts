@@ -73,8 +73,6 @@ export class Run {
   codeSince: number | undefined;
   /** How the run ended, once it did. */
   outcome: RunOutcome | undefined;
-  /** What was reported about it (log line, events), once it ended. */
-  report: RunReport | undefined;
   readonly #controller = new AbortController();
   #kind: AbortKind | undefined;
   /** The job kept running past the abort grace; the child is being replaced. */
@@ -240,12 +238,21 @@ class JobLog {
   }
 }
 
+/**
+ * An Error made by the worker to describe a failure that was not a throw
+ * (or a throw of something else than an Error): its stack is the message,
+ * not the worker's own frames.
+ */
+function described(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  error.stack = `${name}: ${message}`;
+  return error;
+}
+
 /** A thrown value as an Error (listeners and spans want one). */
 function asError(thrown: unknown): Error {
-  if (thrown instanceof Error) return thrown;
-  const error = new Error(errorText(thrown));
-  error.name = 'NonErrorThrown';
-  return error;
+  return thrown instanceof Error ? thrown : described('NonErrorThrown', errorText(thrown));
 }
 
 /**
@@ -292,10 +299,10 @@ type Verdict =
 function settledReport(job: Job, ms: number): RunReport {
   switch (job.outcome) {
     case 'failed':
-      return { outcome: 'fail', durationMs: ms, group: job.failure?.group ?? `${job.queue}-failed`, error: new Error(job.failure?.message ?? 'the job failed itself') };
+      return { outcome: 'fail', durationMs: ms, group: job.failure?.group ?? `${job.queue}-failed`, error: described('JobFailed', job.failure?.message ?? 'the job failed itself') };
     case 'retried':
     case 'requeued':
-      return { outcome: 'retry', durationMs: ms, group: job.failure?.group ?? '', delay: 0, error: new Error(job.failure?.message ?? 'the job gave itself back to its queue') };
+      return { outcome: 'retry', durationMs: ms, group: job.failure?.group ?? '', delay: 0, error: described('JobRetried', job.failure?.message ?? 'the job gave itself back to its queue') };
     case 'canceled':
       return { outcome: 'canceled', durationMs: ms };
     case 'timed-out':
@@ -323,7 +330,7 @@ function abortedReport(run: Run, ms: number): RunReport {
 async function execute(run: Run, deps: RunnerDeps, jl: JobLog, span: JobSpan | undefined): Promise<Verdict> {
   const { job } = run;
   let slot: { slot: number; dir: string } | undefined;
-  const failed = (group: string, message: string): Verdict => ({ kind: 'fail', group, message, ms: 0, error: new Error(message) });
+  const failed = (group: string, message: string): Verdict => ({ kind: 'fail', group, message, ms: 0, error: described(group.slice(job.queue.length + 1), message) });
   try {
     try {
       slot = await deps.sandbox.acquire();
@@ -411,7 +418,6 @@ export async function runJob(run: Run, deps: RunnerDeps): Promise<RunOutcome> {
   const { outcome, report } = await runToVerdict(run, deps, jl, span);
   report.attempt = attempt;
   run.outcome = outcome;
-  run.report = report;
   try {
     reportRun(run, report, deps, jl);
   } finally {
@@ -436,9 +442,9 @@ function reportRun(run: Run, report: RunReport, deps: RunnerDeps, jl: JobLog): v
     case 'complete':
       return deps.events.emit('job:complete', base);
     case 'fail':
-      return deps.events.emit('job:fail', { ...base, group: report.group ?? '', error: report.error ?? new Error('failed') });
+      return deps.events.emit('job:fail', { ...base, group: report.group ?? '', error: report.error ?? described('JobFailed', 'the job failed') });
     case 'retry':
-      return deps.events.emit('job:retry', { ...base, group: report.group ?? '', delay: report.delay ?? 0, error: report.error ?? new Error('retried') });
+      return deps.events.emit('job:retry', { ...base, group: report.group ?? '', delay: report.delay ?? 0, error: report.error ?? described('JobRetried', 'the job was retried') });
     case 'lost':
       return deps.events.emit('job:lost', { ...base, reason: report.reason ?? 'lost' });
     case 'timeout':
