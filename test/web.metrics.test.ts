@@ -6,23 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
+import { parseMetrics } from './support/metrics.js';
 import { useRedis } from './support/redis.js';
 import { serveDashboard } from './support/web.js';
 
 const ctx = useRedis();
-
-/** Prometheus text: `name{labels sorted}` → value. */
-function parseMetrics(text: string): Map<string, number> {
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][\w:]*(?:\{.*\})?) (\S+)$/.exec(line);
-    if (!m) continue;
-    const key = m[1]!.replace(/\{(.*)\}$/, (_, labels: string) => `{${labels.split(/,(?=\w+=")/).sort().join(',')}}`);
-    values.set(key, Number(m[2]));
-  }
-  return values;
-}
 
 describe('qless-ts-web /metrics', { timeout: 120_000 }, () => {
   it('matches client.queues.counts(), the failed groups, the workers and today\'s stats', async () => {

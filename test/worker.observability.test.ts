@@ -9,25 +9,12 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
+import { parseMetrics } from './support/metrics.js';
 import { useRedis } from './support/redis.js';
 import { FIXTURES, ROOT, until, useWorkers, type LogLine } from './worker.harness.js';
 
 const ctx = useRedis();
 const workers = useWorkers();
-
-/** Prometheus text: `name{labels}` → value. */
-function parseMetrics(text: string): Map<string, number> {
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][\w:]*(?:\{.*\})?) (\S+)$/.exec(line);
-    if (!m) continue;
-    // Labels sorted by name, so that lookups need not know the order prom-client writes.
-    const key = m[1]!.replace(/\{(.*)\}$/, (_, labels: string) => `{${labels.split(/,(?=\w+=")/).sort().join(',')}}`);
-    values.set(key, Number(m[2]));
-  }
-  return values;
-}
 
 async function scrape(url: string): Promise<Map<string, number>> {
   const res = await fetch(url);
