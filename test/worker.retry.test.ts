@@ -55,7 +55,8 @@ describe('qless-ts-worker retries with backoff', { timeout: 60_000 }, () => {
   it('exponential: throws twice, completes on its third attempt, with delays that grew', async () => {
     const client = qless.client(ctx.url);
     const jid = await client.queue('rq').put('observe.Flaky', {});
-    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'rq', '-w', '1', '-i', '0.1']);
+    // A long --interval: the child pops again when the retry is due, not at its next poll.
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'rq', '-w', '1', '-i', '10']);
     const job = await settled(client, jid, 'complete');
     expect(job.data['attempt']).toBe(3);
     const retried = worker.lines('job retried', (l) => l.jid === jid);
@@ -71,6 +72,8 @@ describe('qless-ts-worker retries with backoff', { timeout: 60_000 }, () => {
     console.log(`retry delays ${d1!.toFixed(3)} s, ${d2!.toFixed(3)} s; attempts ${((t2! - t1!) / 1000).toFixed(3)} s and ${((t3! - t2!) / 1000).toFixed(3)} s apart`);
     expect(t2! - t1!).toBeGreaterThanOrEqual(d1! * 1000 - 20);
     expect(t3! - t2!).toBeGreaterThanOrEqual(d2! * 1000 - 20);
+    expect(t2! - t1!).toBeLessThan(d1! * 1000 + 3000);
+    expect(t3! - t2!).toBeLessThan(d2! * 1000 + 3000);
     expect(job.history.filter((e) => e.what === 'popped')).toHaveLength(3);
     await client.close();
   });

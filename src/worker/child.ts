@@ -145,6 +145,7 @@ export class ChildWorker {
       events: this.#events,
       output: this.#output,
       tracing: undefined,
+      retried: (delay) => this.#lookAgainAfter(delay),
       cwd: this.#sandbox.root,
       stoppingNow: () => this.#stopNow,
       slotFree: (run) => this.#slotFree(run),
@@ -311,6 +312,16 @@ export class ChildWorker {
     this.#wake.wake();
     // A moment for job code to react to the abort, then go.
     setTimeout(() => void this.#exit(EXIT.OK), 100).unref();
+  }
+
+  /**
+   * A job this child retried is due again in `delay` seconds: pop then,
+   * rather than at the next --interval, so that a short retry delay is kept
+   * (the core moves a scheduled job to its queue when a pop finds it due).
+   */
+  #lookAgainAfter(delay: number): void {
+    if (delay <= 0 || delay >= this.#init.options.interval) return;
+    setTimeout(() => this.#wake.wake(), Math.ceil(delay * 1000) + 10).unref();
   }
 
   /** Free slots (within --max-jobs). */

@@ -146,6 +146,8 @@ export interface RunnerDeps {
   output: OutputCapture;
   /** OpenTelemetry spans, when the application has @opentelemetry/api. */
   tracing: Tracing | undefined;
+  /** A job was retried with this delay (seconds): the child looks for it again then. */
+  retried: (delay: number) => void;
   /** The child's working directory, restored after each job. */
   cwd: string;
   /** True once the child must stop at once (no more waiting for Redis). */
@@ -489,6 +491,7 @@ async function runToVerdict(run: Run, deps: RunnerDeps, jl: JobLog, span: JobSpa
         if (!ok) return { outcome: 'lost', report: lost(ms) };
         // No retry left after all (the core's count was lower than ours): the core failed it.
         if (left < 0) return { outcome: 'failed', report: { outcome: 'fail', durationMs: ms, group, error } };
+        deps.retried(delay);
         return { outcome: 'retried', report: { outcome: 'retry', durationMs: ms, group, delay, error } };
       }
       case 'fail': {
