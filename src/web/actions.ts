@@ -253,3 +253,47 @@ export const forgetWorker: Action = async (r) => {
   await r.client.workers.deregister(name);
   return ok(r.link('workers'), `Forgot worker ${name}. If it is still running, it shows up again on its next pop or heartbeat.`);
 };
+
+/** Set a throttle's limit (and, when given, when it expires). */
+export const setThrottle: Action = async (r) => {
+  const name = field(r.form, 'name');
+  const maximum = Number(field(r.form, 'maximum'));
+  const expirationText = (r.form.get('expiration') ?? '').trim();
+  const expiration = expirationText === '' ? 0 : Number(expirationText);
+  try {
+    await r.client.throttles.set(name, maximum, { expiration });
+  } catch (error) {
+    if (isRefusal(error)) return refused(r.link('throttles'), `${sentence(plainMessage(error))} Nothing was changed.`);
+    throw error;
+  }
+  const limit = maximum > 0 ? `at most ${maximum} at once` : 'no limit';
+  return ok(r.link('throttles'), `Set ${name} to ${limit}${expiration > 0 ? ` for ${expiration} seconds` : ''}.`);
+};
+
+/** Remove a throttle's limit; its holders and parked jobs stay (the parked ones may start). */
+export const deleteThrottle: Action = async (r) => {
+  const name = field(r.form, 'name');
+  await r.client.throttles.delete(name);
+  return ok(r.link('throttles'), `Removed the limit of ${name}.`);
+};
+
+/** Set a queue's rate limit from `<limit>/<seconds>`, or remove it (`off`). */
+export const setRateLimit: Action = async (r) => {
+  const name = r.params[0]!;
+  const queue = r.client.queue(name);
+  const text = field(r.form, 'limit');
+  const back = r.link('queues', name);
+  if (text === 'off') {
+    await queue.clearRateLimit();
+    return ok(back, `Removed the rate limit of ${name}.`);
+  }
+  const m = /^(\d+)\s*\/\s*(\d+(?:\.\d+)?)$/.exec(text);
+  if (!m) return refused(back, `A rate limit is written <limit>/<seconds>, such as 5/1, or off; got ${text}. Nothing was changed.`);
+  try {
+    await queue.setRateLimit(Number(m[1]), Number(m[2]));
+  } catch (error) {
+    if (isRefusal(error)) return refused(back, `${sentence(plainMessage(error))} Nothing was changed.`);
+    throw error;
+  }
+  return ok(back, `${name} now starts at most ${m[1]} jobs per ${m[2]} seconds.`);
+};
