@@ -133,6 +133,16 @@ local function load_keys_by_name()
 
   -- Daily statistics: `kind` is wait, run or stats; `day` the day bin's text.
   function H.stats_key(kind, day, queue) return prefix .. 's:' .. kind .. ':' .. day .. ':' .. queue end
+
+  -- Throttles (see throttle.lua), with reqless-core's names: a throttle's
+  -- hash ql:th:<id> and its `-locks` and `-pending` sets; a queue's own
+  -- throttle has the id ql:q:<queue>. (Here rather than in a group of their
+  -- own: pop and complete look at their queue's throttle keys every time.)
+  function H.throttle_key(id, suffix)
+    if suffix == nil then return prefix .. 'th:' .. id end
+    return prefix .. 'th:' .. id .. '-' .. suffix
+  end
+  function H.queue_throttle(queue) return prefix .. 'q:' .. queue end
 end
 
 -- The names the commonest calls (put, pop, complete, heartbeat) do not need:
@@ -144,18 +154,6 @@ local function load_keys_rare()
   function H.recur_key(jid) return prefix .. 'r:' .. jid end
   function H.tag_key(tag) return prefix .. 't:' .. tag end
   function H.failure_group_key(group) return prefix .. 'f:' .. group end
-end
-
--- Throttles (see throttle.lua), with reqless-core's names: a throttle's
--- hash ql:th:<id> and its `-locks` and `-pending` sets; a queue's own
--- throttle has the id ql:q:<queue>.
-local function load_keys_throttle()
-  function H.throttle_key(id, suffix)
-    if suffix == nil then return prefix .. 'th:' .. id end
-    return prefix .. 'th:' .. id .. '-' .. suffix
-  end
-
-  function H.queue_throttle(queue) return prefix .. 'q:' .. queue end
 end
 
 ------------------------------------------------------------------------------
