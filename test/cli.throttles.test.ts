@@ -34,6 +34,9 @@ describe('throttles', () => {
       { id: 'api', maximum: 1, ttl: -1, locks: ['first'], pending: ['second'] },
       { id: 'ql:q:billing', maximum: 0, ttl: -2, locks: ['first'], pending: [] },
     ]);
+    const shown = await cli('get', 'second');
+    expect(shown.stdout).toMatch(/^state +throttled$/m);
+    expect(shown.stdout).toMatch(/^throttles +api, ql:q:billing$/m);
     const deleted = await cli('throttles', 'delete', 'api');
     expect(deleted.stdout).toBe('api: no limit\n');
     expect((await client.jobs.get('second'))!.state).toBe('waiting');

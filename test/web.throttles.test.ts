@@ -33,6 +33,8 @@ describe('dashboard: throttles', () => {
     expect(row).toContain(`/jobs/${first}`);
     expect(row).toContain(`/jobs/${second}`);
     expect(html).toContain('data-throttle="ql:q:billing"');
+    const page = await session.page(`/jobs/${second}`);
+    expect(page.html).toContain('<code>stripe-api</code>, <code>ql:q:billing</code>');
   });
 
   it('sets and deletes a limit', async () => {
