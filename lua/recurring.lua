@@ -254,8 +254,11 @@ local function recur_commands(name)
       'interval', interval,
       'retries', retries,
       'backlog', backlog)
-    -- Its throttles (the queue's own last) replace the old list; none: no field.
-    local list = H.throttle_list(throttles, { [H.queue_throttle(queue)] = true }, H.queue_throttle(queue))
+    -- Its throttles (the queue's own last) replace the old list; none: no
+    -- field. Moved from another queue, it leaves that queue's throttle.
+    local drop = { [H.queue_throttle(queue)] = true }
+    if old[2] then drop[H.queue_throttle(old[2])] = true end
+    local list = H.throttle_list(throttles, drop, H.queue_throttle(queue))
     if #list > 0 then
       redis.call('hset', key, 'throttles', encode(list))
     else

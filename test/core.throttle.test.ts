@@ -144,6 +144,22 @@ describe('throttles on put', () => {
     expect(await core.call(3, 'jobs', 'throttled', 'queue')).toEqual(['b']);
   });
 
+  it('{} counts as no throttles', async () => {
+    await put(0, 'jid', 'queue', 'throttles', '{}');
+    expect(await ctx.redis.hexists('ql:j:jid', 'throttles')).toBe(0);
+  });
+
+  it('parked jobs are counted by neither length nor the queue\'s waiting count', async () => {
+    await setThrottle('tid', 1);
+    await putThrottled(0, 'a', ['tid']);
+    await putThrottled(0, 'b', ['tid']);
+    await popJids(1, 2);
+    expect(await core.call(2, 'length', 'queue')).toBe(1);
+    const counts = JSON.parse((await core.call(2, 'queues', 'queue')) as string) as Record<string, unknown>;
+    expect([counts['waiting'], counts['running']]).toEqual([0, 1]);
+    expect(counts).not.toHaveProperty('throttled');
+  });
+
   it('a delayed or dependent job is not checked at put', async () => {
     await setThrottle('tid', 1);
     await putThrottled(0, 'a', ['tid']);
@@ -475,6 +491,12 @@ describe('throttles of recurring jobs', () => {
     expect(await template('plain')).not.toHaveProperty('throttles');
     await recur('r', 'queue');
     expect(await template('r')).not.toHaveProperty('throttles');
+  });
+
+  it('re-recur into another queue takes that queue\'s throttle (R5)', async () => {
+    await recur('r', 'queue', 'throttles', '["lala","ql:q:queue"]');
+    await recur('r', 'other', 'throttles', '["lala","ql:q:queue"]');
+    expect((await template('r')).throttles).toEqual(['lala', 'ql:q:other']);
   });
 
   it('children copy the list; recur.update throttles stores it as given; queue swaps', async () => {
