@@ -59,6 +59,23 @@ describe('throttles with qless-ts-worker', { timeout: 120_000 }, () => {
   });
 });
 
+describe('a slot comes back when its holder is canceled while it runs', { timeout: 120_000 }, () => {
+  it('the parked jobs then run', async () => {
+    const client = qless.client(ctx.url);
+    await client.throttles.set('api', 1);
+    const queue = client.queue('alpha');
+    const long = await queue.put('limits.Span', { ms: 60_000 }, { throttles: ['api'], priority: 10 });
+    const rest = [await queue.put('limits.Span', { ms: 50 }, { throttles: ['api'] }), await queue.put('limits.Span', { ms: 50 }, { throttles: ['api'] })];
+    workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'alpha', '-w', '1', '-c', '3', '-i', '0.2', '-n', 'cancel']);
+    await until(async () => (await client.throttles.locks('api')).includes(long), 30_000, 'the long job to hold the slot');
+    expect((await client.jobs.get(rest[0]!))!.state).not.toBe('running');
+    await client.jobs.cancel(long);
+    await allComplete(client, rest, 30_000);
+    expect(await client.throttles.locks('api')).toEqual([]);
+    await client.close();
+  });
+});
+
 describe('rate limits with qless-ts-worker', { timeout: 120_000 }, () => {
   it('5 per second, 40 jobs, 4 children: no window has more than 5 starts, it drains in about 8 s, without busy polling', async () => {
     const client = qless.client(ctx.url);
