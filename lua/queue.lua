@@ -554,15 +554,7 @@ local function queue_commands(name)
     else
       -- A job that names throttles waits parked when one is full already
       -- (any other job is looked at by pop).
-      local full = nil
-      if stored_throttles then
-        for _, id in ipairs(cjson.decode(stored_throttles)) do
-          if not H.throttle_available(id) then
-            full = id
-            break
-          end
-        end
-      end
+      local full = stored_throttles and H.throttle_full(cjson.decode(stored_throttles))
       if full then
         H.throttle_park(jid, queue, full, now, 'waiting', false)
       else

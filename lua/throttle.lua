@@ -45,12 +45,19 @@ local function load_throttles()
     return {}
   end
 
-  -- Lock every throttle of `list` for `jid`, or none: nil when it got them
-  -- all, else the first one that was full.
-  function H.throttles_acquire(jid, list)
+  -- The first throttle of `list` that is full, or nil.
+  function H.throttle_full(list)
     for i = 1, #list do
       if not H.throttle_available(list[i]) then return list[i] end
     end
+    return nil
+  end
+
+  -- Lock every throttle of `list` for `jid`, or none: nil when it got them
+  -- all, else the first one that was full.
+  function H.throttles_acquire(jid, list)
+    local full = H.throttle_full(list)
+    if full then return full end
     for i = 1, #list do redis.call('zadd', H.throttle_key(list[i], 'locks'), '1', jid) end
     return nil
   end

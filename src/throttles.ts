@@ -30,6 +30,29 @@ export interface ThrottleSummary extends ThrottleInfo {
   pending: string[];
 }
 
+/** A rate limit: at most `limit` starts in any `per` seconds. */
+export interface RateLimit {
+  limit: number;
+  per: number;
+}
+
+/**
+ * A rate limit as people write it (CLI argument, dashboard form):
+ * `<limit>/<seconds>` (`5/1`, `100/60`), or `off`. Returns a sentence of
+ * what is wrong for anything else (a limit below 1, a window of 0).
+ */
+export function readRateLimit(text: string): RateLimit | 'off' | { problem: string } {
+  const trimmed = text.trim();
+  if (trimmed === 'off') return 'off';
+  const m = /^(\d+)\s*\/\s*(\d+(?:\.\d+)?)$/.exec(trimmed);
+  if (!m) return { problem: `a rate limit is written <limit>/<seconds>, such as 5/1, or off; got ${text}` };
+  const limit = Number(m[1]);
+  const per = Number(m[2]);
+  if (limit < 1) return { problem: 'the limit must be at least 1 (off removes it)' };
+  if (!(per > 0)) return { problem: 'the window must be more than 0 seconds' };
+  return { limit, per };
+}
+
 /** Options of {@link Throttles.set}. */
 export interface ThrottleSetOptions {
   /** Seconds until the limit expires (it is then unlimited); 0 or none keeps the current expiry. */

@@ -14,6 +14,7 @@ import { QlessError } from '../errors.js';
 import { Job } from '../job.js';
 import { isConnectionProblem, plainMessage, sentence, stateWords } from '../messages.js';
 import { RecurringJob } from '../recurring.js';
+import { readRateLimit } from '../throttles.js';
 import { failedJids } from './data.js';
 import { HttpError } from './http.js';
 import type { Client } from '../client.js';
@@ -281,19 +282,18 @@ export const deleteThrottle: Action = async (r) => {
 export const setRateLimit: Action = async (r) => {
   const name = r.params[0]!;
   const queue = r.client.queue(name);
-  const text = field(r.form, 'limit');
   const back = r.link('queues', name);
-  if (text === 'off') {
+  const read = readRateLimit(field(r.form, 'limit'));
+  if (read === 'off') {
     await queue.clearRateLimit();
     return ok(back, `Removed the rate limit of ${name}.`);
   }
-  const m = /^(\d+)\s*\/\s*(\d+(?:\.\d+)?)$/.exec(text);
-  if (!m) return refused(back, `A rate limit is written <limit>/<seconds>, such as 5/1, or off; got ${text}. Nothing was changed.`);
+  if ('problem' in read) return refused(back, `${sentence(read.problem)} Nothing was changed.`);
   try {
-    await queue.setRateLimit(Number(m[1]), Number(m[2]));
+    await queue.setRateLimit(read.limit, read.per);
   } catch (error) {
     if (isRefusal(error)) return refused(back, `${sentence(plainMessage(error))} Nothing was changed.`);
     throw error;
   }
-  return ok(back, `${name} now starts at most ${m[1]} jobs per ${m[2]} seconds.`);
+  return ok(back, `${name} now starts at most ${read.limit} jobs per ${read.per} seconds.`);
 };

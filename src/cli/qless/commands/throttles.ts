@@ -8,18 +8,13 @@ import { InvalidArgumentError as BadValue, type Command } from 'commander';
 import { action } from '../context.js';
 import { firstLine, table } from '../format.js';
 import * as parse from '../parse.js';
-import type { ThrottleSummary } from '../../../throttles.js';
+import { readRateLimit, type RateLimit, type ThrottleSummary } from '../../../throttles.js';
 
-/** `<limit>/<seconds>` (`5/1`, `100/60`), or `off`. */
-export function rateLimit(text: string): { limit: number; per: number } | 'off' {
-  if (text === 'off') return 'off';
-  const m = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(text.trim());
-  if (!m) throw new BadValue('must be <limit>/<seconds>, such as 5/1, or off.');
-  const limit = Number(m[1]);
-  const per = Number(m[2]);
-  if (limit < 1) throw new BadValue('the limit must be at least 1 (use off to remove it).');
-  if (!(per > 0)) throw new BadValue('the window must be more than 0 seconds.');
-  return { limit, per };
+/** `<limit>/<seconds>` (`5/1`, `100/60`), or `off`; anything else is a usage error. */
+export function rateLimit(text: string): RateLimit | 'off' {
+  const read = readRateLimit(text);
+  if (typeof read === 'object' && 'problem' in read) throw new BadValue(`${read.problem}.`);
+  return read;
 }
 
 function describeMaximum(maximum: number): string {
