@@ -532,8 +532,8 @@ local function queue_commands(name)
       if oldqueue then drop[H.queue_throttle(oldqueue)] = true end
       local list = H.throttle_list(throttles, drop, H.queue_throttle(queue))
       if #list > 0 then
-        stored_throttles = encode(list)
-        redis.call('hset', key, 'throttles', stored_throttles)
+        stored_throttles = list
+        redis.call('hset', key, 'throttles', encode(list))
       elseif f[9] then
         redis.call('hdel', key, 'throttles')
       end
@@ -554,7 +554,7 @@ local function queue_commands(name)
     else
       -- A job that names throttles waits parked when one is full already
       -- (any other job is looked at by pop).
-      local full = stored_throttles and H.throttle_full(cjson.decode(stored_throttles))
+      local full = stored_throttles and H.throttle_full(stored_throttles)
       if full then
         H.throttle_park(jid, queue, full, now, 'waiting', false)
       else
