@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { useRedis } from './support/redis.js';
 import { coreHarness, EventRecorder, type CoreHarness } from './support/core.js';
-import { snapshot } from './support/raw.js';
+import { snapshot, zsetWithScores } from './support/raw.js';
 
 const ctx = useRedis();
 let core: CoreHarness;
@@ -94,6 +94,21 @@ describe('throttle commands', () => {
     await expect(core.call(0, 'queue.throttle.set', 'queue', 'x')).rejects.toThrow('Arg "maximum"');
     await expect(put(0, 'j', 'queue', 'throttles', '"api"')).rejects.toThrow('Put(): Arg "throttles" not JSON');
     expect(await snapshot(ctx.redis)).toEqual(before);
+  });
+});
+
+describe('the keys, as reqless-core lays them out', () => {
+  it('locks score 1, parked jobs score when parked, in ql:th:<id>-pending and ql:q:<queue>-throttled', async () => {
+    await setThrottle('tid', 1);
+    await putThrottled(0, 'a', ['tid']);
+    await putThrottled(0, 'b', ['tid']);
+    await popJids(7.5, 2);
+    expect(await zsetWithScores(ctx.redis, 'ql:th:tid-locks')).toEqual([['a', '1']]);
+    expect(await zsetWithScores(ctx.redis, 'ql:th:ql:q:queue-locks')).toEqual([['a', '1']]);
+    expect(await zsetWithScores(ctx.redis, 'ql:th:tid-pending')).toEqual([['b', '7.5']]);
+    expect(await zsetWithScores(ctx.redis, 'ql:q:queue-throttled')).toEqual([['b', '7.5']]);
+    expect(await ctx.redis.hget('ql:j:b', 'throttles')).toBe('["tid","ql:q:queue"]');
+    expect(await ctx.redis.hgetall('ql:th:tid')).toEqual({ id: 'tid', maximum: '1' });
   });
 });
 
