@@ -193,11 +193,15 @@ local function load_pop()
     -- a limit on the queue's own throttle are the exception: when none of
     -- their keys exists, one EXISTS stands in for the pause check, both
     -- scans, the tracked lookups and the queue gate (on missing keys they
-    -- would find nothing).
+    -- would find nothing). When some exist, one more EXISTS tells whether
+    -- the queue's throttle has a limit (`gated`: every job popped from the
+    -- queue then takes a slot of it), and whether it was the only one.
     local paused_queues = H.key('paused_queues')
     local queue_throttle = H.queue_throttle(queue)
-    local exceptions = redis.call('exists', paused_queues, H.queue_key(queue, 'recur'),
-      H.queue_key(queue, 'scheduled'), H.key('tracked'), H.throttle_key(queue_throttle)) > 0
+    local found = redis.call('exists', paused_queues, H.queue_key(queue, 'recur'),
+      H.queue_key(queue, 'scheduled'), H.key('tracked'), H.throttle_key(queue_throttle))
+    local gated = found > 0 and redis.call('exists', H.throttle_key(queue_throttle)) == 1
+    local exceptions = found > (gated and 1 or 0)
     if not exceptions then tracking = false end
     if exceptions and redis.call('sismember', paused_queues, queue) == 1 then return nothing end
     redis.call('zadd', H.key('workers'), H.score_text(now), worker)
@@ -222,10 +226,8 @@ local function load_pop()
     end
 
     local jids = H.reclaim_expired(queue, now, count)
-    -- Whether the queue's own throttle is in use (it has a limit): then
-    -- every job popped from the queue takes a slot of it, and a full one
-    -- hands out only the reclaimed jobs (which still hold theirs).
-    local gated = exceptions and redis.call('exists', H.throttle_key(queue_throttle)) == 1
+    -- A full queue throttle hands out only the reclaimed jobs (which still
+    -- hold their slots).
     if gated and not H.throttle_available(queue_throttle) then count = #jids end
     if exceptions then
       H.recur_spawn(queue, now, count - #jids)
