@@ -107,11 +107,11 @@ describe('rate limits with qless-ts-worker', { timeout: 120_000 }, () => {
     expect(drain).toBeGreaterThan(6.5);
     expect(drain).toBeLessThan(9.5);
     // Each child pops about once per window it waits for, and the 40
-    // completions ride with pops: under 200 calls in all (start-up
-    // included), where a child that spun on rate-limited pops would make
-    // thousands.
+    // completions ride with pops: 130-150 calls in all here (start-up
+    // included; under 300 on a loaded machine), where a child that spun on
+    // rate-limited pops would make thousands.
     console.log(`rate limit: 40 jobs popped over ${drain.toFixed(2)} s (${seconds.toFixed(1)} s with start-up), ${calls} core calls, busiest 1-s window ${most}`);
-    expect(calls).toBeLessThan(200);
+    expect(calls).toBeLessThan(300);
     await until(async () => (await queue.counts()).waiting === 0, 5000, 'the queue to be empty');
     await client.close();
   });
