@@ -211,6 +211,12 @@ local function throttle_commands(name)
     return H.throttle_info(H.require_throttle(args[1]))
   end end
 
+  -- throttle.ttl <now> <tid>: the TTL alone (-1 none, -2 no limit stored),
+  -- as the Ruby client of the throttle branches asks for it.
+  if name == 'throttle.ttl' then return function(now, args)
+    return redis.call('ttl', H.throttle_key(H.require_throttle(args[1])))
+  end end
+
   -- Deletes the limit only: holders and parked jobs stay, and parked jobs
   -- get the room that makes at once.
   if name == 'throttle.delete' then return function(now, args)

@@ -60,7 +60,7 @@ describe('core layout: what the build reads', () => {
       'heartbeat', 'jobs', 'length', 'log', 'multiget', 'pause', 'peek', 'pop', 'pop.raw', 'priority', 'put',
       'queue.forget', 'queue.throttle.get', 'queue.throttle.set', 'queues', 'recur', 'recur.get', 'recur.tag',
       'recur.untag', 'recur.update', 'requeue', 'retry', 'stats', 'tag', 'throttle.delete', 'throttle.get',
-      'throttle.locks', 'throttle.pending', 'throttle.release', 'throttle.set', 'timeout', 'track', 'unfail',
+      'throttle.locks', 'throttle.pending', 'throttle.release', 'throttle.set', 'throttle.ttl', 'timeout', 'track', 'unfail',
       'unpause', 'unrecur', 'worker.deregister', 'workers',
     ]);
     expect(registry.commands.get('put')).toBe('queue_commands');

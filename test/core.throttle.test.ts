@@ -63,6 +63,12 @@ describe('throttle commands', () => {
     expect(JSON.parse((await core.call(0, 'throttle.get', 'tid')) as string)).toEqual({ id: 'tid', maximum: 0, ttl: -2 });
   });
 
+  it('throttle.ttl answers the TTL alone', async () => {
+    expect(await core.call(0, 'throttle.ttl', 'tid')).toBe(-2);
+    await setThrottle('tid', 3, 50);
+    expect(await core.call(0, 'throttle.ttl', 'tid')).toBe(50);
+  });
+
   it('queue.throttle.get/set are throttle.get/set of ql:q:<queue>', async () => {
     await core.call(0, 'queue.throttle.set', 'queue', 2);
     expect(await ctx.redis.hgetall('ql:th:ql:q:queue')).toEqual({ id: 'ql:q:queue', maximum: '2' });
