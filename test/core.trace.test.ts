@@ -1,6 +1,7 @@
 /**
  * The `trace` option of put (qless-ts, for OpenTelemetry): the core keeps a
- * trace context in the job's hash and hands it only to `pop.raw`. Every
+ * trace context in the job's hash and hands it only to `pop.raw` (after the
+ * throttles' place). Every
  * other reply (get, multiget, peek, pop, the put itself) is what it would be
  * without it; a bad context is refused before anything is written; a re-put
  * without it drops it.
@@ -39,18 +40,24 @@ describe('put with a trace context', () => {
     expect(String(await core.call(T, 'peek', 'q', 10))).not.toContain('traceparent');
   });
 
-  it('hands it to pop.raw only, as an 18th field; pop replies as ever', async () => {
+  it('hands it to pop.raw only, as a field after the throttles; pop replies as ever', async () => {
     await both();
     const popped = (await core.call(T + 1, 'pop.raw', 'q', 'w', 10)) as unknown[][];
     const traced = popped.find((f) => f[0] === 'traced')!;
     const plain = popped.find((f) => f[0] === 'plain')!;
-    expect(plain).toHaveLength(17);
-    expect(traced).toHaveLength(18);
-    expect(traced[17]).toBe(TRACE);
-    expect(asPlain(traced.slice(0, 17))).toBe(JSON.stringify(plain));
+    // After the throttles' place (none here), the trace context.
+    expect(plain).toHaveLength(18);
+    expect(traced).toHaveLength(19);
+    expect(traced[18]).toBe(TRACE);
+    expect(asPlain(traced.slice(0, 18))).toBe(JSON.stringify(plain));
 
-    await core.call(T + 2, 'put', 'w', 'q2', 'again', 'k.K', '{}', 0, 'trace', TRACE);
-    const reply = String(await core.call(T + 3, 'pop', 'q2', 'w', 1));
+    // A job with throttles of its own keeps them in their place.
+    await core.call(T + 2, 'put', 'w', 'q3', 'both', 'k.K', '{}', 0, 'throttles', '["api"]', 'trace', TRACE);
+    const [withBoth] = (await core.call(T + 3, 'pop.raw', 'q3', 'w', 1)) as unknown[][];
+    expect(withBoth!.slice(17)).toEqual([JSON.stringify(['api', 'ql:q:q3']), TRACE]);
+
+    await core.call(T + 4, 'put', 'w', 'q2', 'again', 'k.K', '{}', 0, 'trace', TRACE);
+    const reply = String(await core.call(T + 5, 'pop', 'q2', 'w', 1));
     expect(reply).not.toContain('traceparent');
   });
 
