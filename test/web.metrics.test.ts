@@ -52,6 +52,10 @@ describe('qless-ts-web /metrics', { timeout: 120_000 }, () => {
       await b.put('Other.Job', {});
       await b.pause();
       await client.queue('gamma').put('Some.Job', {});
+      await client.throttles.set('stripe-api', 1);
+      await client.queue('gamma').put('Some.Job', {}, { throttles: ['stripe-api'] });
+      await client.queue('gamma').put('Some.Job', {}, { throttles: ['stripe-api'] });
+      await client.queue('gamma').pop(3);
 
       const res = await fetch(`${served.url}metrics`);
       expect(res.status).toBe(200);
@@ -79,6 +83,15 @@ describe('qless-ts-web /metrics', { timeout: 120_000 }, () => {
       expect(metrics.get('qless_failed_jobs{group="alpha-Boom"}')).toBe(1);
       expect(metrics.get('qless_workers')).toBe((await client.workers.counts()).length);
       expect(metrics.get('qless_workers')).toBe(1);
+      const throttles = await client.throttles.list();
+      expect(throttles.length).toBeGreaterThan(0);
+      for (const t of throttles) {
+        expect(metrics.get(`qless_throttle_maximum{throttle="${t.id}"}`)).toBe(t.maximum);
+        expect(metrics.get(`qless_throttle_holders{throttle="${t.id}"}`)).toBe(t.locks.length);
+        expect(metrics.get(`qless_throttle_pending{throttle="${t.id}"}`)).toBe(t.pending.length);
+      }
+      expect(metrics.get('qless_throttle_holders{throttle="stripe-api"}')).toBe(1);
+      expect(metrics.get('qless_throttle_pending{throttle="stripe-api"}')).toBe(1);
     } finally {
       await client.close();
       await served.close();

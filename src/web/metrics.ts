@@ -10,10 +10,14 @@
  * | qless_workers | | core `workers` |
  * | qless_queue_wait_seconds_count, _mean | queue | today's wait statistics (UTC day) |
  * | qless_queue_run_seconds_count, _mean | queue | today's run statistics |
+ * | qless_throttle_maximum, _holders, _pending | throttle | `client.throttles.list()` |
  *
  * One scrape costs Redis three core calls and one pipeline of two HMGETs
  * per queue, whatever the number of jobs: the core's own `stats` command
  * would also build each queue's histograms, which a scrape does not need.
+ * Throttles have no index: finding them is a SCAN of the key space (cheap
+ * next to the rest, measured in test/web.metrics.test.ts), then three
+ * calls per throttle.
  * The stats hashes are named by src/keys.ts, the one place that spells them.
  */
 import { Gauge, Registry } from 'prom-client';
@@ -33,7 +37,7 @@ function summary(reply: unknown): { count: number; mean: number } {
 /** The metrics text of one scrape, and its content type. */
 export async function queueMetrics(client: Client): Promise<{ type: string; text: string }> {
   const day = Math.floor(client.now() / DAY) * DAY;
-  const [queues, failed, workers] = await Promise.all([client.queues.counts(), client.jobs.failed(), client.call('workers')]);
+  const [queues, failed, workers, throttles] = await Promise.all([client.queues.counts(), client.jobs.failed(), client.call('workers'), client.throttles.list()]);
   const pipeline = client.redis.pipeline();
   for (const queue of queues) {
     const [, wait, run] = keys.queueStats(queue.name, day);
@@ -65,6 +69,14 @@ export async function queueMetrics(client: Client): Promise<{ type: string; text
     runMean.set({ queue }, run.mean);
   });
   for (const [group, count] of Object.entries(failed)) failedJobs.set({ group }, count);
+  const maximum = new Gauge({ name: 'qless_throttle_maximum', help: 'Jobs that may hold each throttle at once (0: no limit).', labelNames: ['throttle'], registers });
+  const holders = new Gauge({ name: 'qless_throttle_holders', help: 'Jobs holding each throttle now.', labelNames: ['throttle'], registers });
+  const parked = new Gauge({ name: 'qless_throttle_pending', help: 'Jobs waiting for room in each throttle.', labelNames: ['throttle'], registers });
+  for (const throttle of throttles) {
+    maximum.set({ throttle: throttle.id }, throttle.maximum);
+    holders.set({ throttle: throttle.id }, throttle.locks.length);
+    parked.set({ throttle: throttle.id }, throttle.pending.length);
+  }
   workerCount.set(wire.jsonList('workers', workers).length);
   return { type: registry.contentType, text: await registry.metrics() };
 }
