@@ -22,7 +22,6 @@ import { href } from './views/context.js';
 import { layout, type Flash, type Page } from './views/layout.js';
 import { errorPage, loginPage, notFoundPage, searchMissPage } from './views/misc.js';
 import { overviewSections } from './views/overview.js';
-import { queueMetrics } from './metrics.js';
 
 /** Options of {@link createDashboard}. */
 export interface DashboardOptions {
@@ -247,6 +246,8 @@ export function createDashboard(options: DashboardOptions = {}): Dashboard {
     if (method === 'GET') {
       if (req.method === 'GET' && segments.length === 1 && segments[0] === 'events') return hub.open(res);
       if (metrics && segments.length === 1 && segments[0] === 'metrics') {
+        // prom-client is loaded by the first scrape, not by every dashboard.
+        const { queueMetrics } = await import('./metrics.js');
         const { type, text } = await queueMetrics(client);
         send(res, 200, type, text, { 'Cache-Control': 'no-store' });
         return;
