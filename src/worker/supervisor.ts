@@ -42,7 +42,7 @@ import { Heartbeater } from './heartbeats.js';
 import { settleDeadChild } from './leftovers.js';
 import { importPreload } from './loader.js';
 import { createLogger, errorFields, setTitle, type Logger } from './logger.js';
-import { WorkerMetrics } from './metrics.js';
+import type { WorkerMetrics } from './metrics.js';
 import { redactUrl, type WorkerOptions } from './options.js';
 import {
   PING_EVERY_MS,
@@ -195,6 +195,8 @@ export class Supervisor {
       renewed: (key, expires) => this.#onRenewed(key, expires),
     });
     if (options.metricsPort !== undefined) {
+      // prom-client is loaded only by a supervisor that serves metrics.
+      const { WorkerMetrics } = await import('./metrics.js');
       const metrics = new WorkerMetrics({ children: () => this.#slots.filter((slot) => slot.child).length, redisUp: () => this.#health?.up ?? false });
       try {
         const port = await metrics.listen(options.metricsPort, options.metricsBind, this.#log);
