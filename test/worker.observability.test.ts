@@ -177,7 +177,7 @@ describe('qless-ts-worker logs, hooks and metrics', { timeout: 90_000 }, () => {
     await until(async () => (await client.jobs.get(jid))?.state === 'complete', 30_000, 'the job to complete');
     await until(() => worker.stdout.includes('job completed'), 10_000, 'the pretty line');
     expect(worker.stdout).toMatch(new RegExp(`INFO.*job completed`));
-    expect(worker.stdout).toContain(`jid: "${jid}"`);
+    expect(worker.stdout).toContain(`"jid":"${jid}"`);
     expect(worker.logs).toEqual([]); // no JSON lines
 
     const quiet = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'quiet', '-w', '1', '-i', '0.2', '--log-level', 'warn']);

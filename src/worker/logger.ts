@@ -25,7 +25,7 @@ export interface LogSettings {
 export function createLogger(settings: LogSettings, bindings: Record<string, string | number>): Logger {
   const level = settings.logLevel;
   const stdout = settings.logFormat === 'pretty'
-    ? pretty({ sync: true, destination: 1, colorize: process.stdout.isTTY === true, ignore: 'hostname', translateTime: 'SYS:HH:MM:ss.l' })
+    ? pretty({ sync: true, destination: 1, colorize: process.stdout.isTTY === true, singleLine: true, ignore: 'hostname', translateTime: 'SYS:HH:MM:ss.l' })
     : pino.destination({ dest: 1, sync: true });
   const streams: pino.StreamEntry<LogLevel>[] = [{ level, stream: stdout }];
   if (settings.logFile !== undefined) {
