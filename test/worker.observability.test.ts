@@ -64,6 +64,8 @@ describe('qless-ts-worker logs, hooks and metrics', { timeout: 90_000 }, () => {
 
     // Logs: one info line per finished run, with the outcome and the job's fields.
     const finished = (jid: string): LogLine[] => worker.logs.filter((l) => l.jid === jid && l.role === 'child' && typeof l['outcome'] === 'string');
+    // A run's line follows the core's reply, so it may reach this process after the job's new state.
+    await until(() => [talk, boom, slow].every((jid) => finished(jid).length === 1) && finished(flaky).length === 3, 10_000, 'every run\'s line');
     const only = (jid: string): LogLine => {
       const lines = finished(jid);
       expect(lines).toHaveLength(1);

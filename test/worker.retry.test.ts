@@ -58,6 +58,8 @@ describe('qless-ts-worker retries with backoff', { timeout: 60_000 }, () => {
     // A long --interval: the child pops again when the retry is due, not at its next poll.
     const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'rq', '-w', '1', '-i', '10']);
     const job = await settled(client, jid, 'complete');
+    // The line follows the core's reply: it may reach this process after the job's new state.
+    await worker.waitFor('job completed', (l) => l.jid === jid);
     expect(job.data['attempt']).toBe(3);
     const retried = worker.lines('job retried', (l) => l.jid === jid);
     expect(retried.map((l) => l['attempt'])).toEqual([1, 2]);
@@ -83,6 +85,7 @@ describe('qless-ts-worker retries with backoff', { timeout: 60_000 }, () => {
     const jid = await client.queue('rq').put('observe.Hopeless', {}, { retries: 2 });
     const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'rq', '-w', '1', '-i', '0.1']);
     const job = await settled(client, jid, 'failed');
+    await worker.waitFor('job failed', (l) => l.jid === jid);
     expect(job.failure).toMatchObject({ group: 'rq-FlakyError', message: expect.stringContaining('attempt 3 failed again') });
     expect(pops(job)).toHaveLength(3);
     expect(worker.lines('job retried', (l) => l.jid === jid).map((l) => l['delay'])).toEqual([0.2, 0.2]);
@@ -96,6 +99,7 @@ describe('qless-ts-worker retries with backoff', { timeout: 60_000 }, () => {
     const jid = await client.queue('rq').put('observe.Declined', {});
     const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'rq', '-w', '1', '-i', '0.1']);
     const job = await settled(client, jid, 'failed');
+    expect((await worker.waitFor('job failed', (l) => l.jid === jid))['attempt']).toBe(1);
     expect(job.failure).toMatchObject({ group: 'rq-CardDeclined', message: expect.stringContaining('the card was declined') });
     expect(pops(job)).toHaveLength(1);
     expect(job.remaining).toBe(job.retries);
@@ -108,16 +112,19 @@ describe('qless-ts-worker retries with backoff', { timeout: 60_000 }, () => {
     const retried = await client.queue('flag').put('observe.Plain', {});
     const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'flag', '-w', '1', '-i', '0.1', '--retry-backoff', 'fixed', '--retry-delay', '0.3']);
     const job = await settled(client, retried, 'complete');
+    await worker.waitFor('job completed', (l) => l.jid === retried);
     expect(pops(job)).toHaveLength(2);
     expect(worker.lines('job retried', (l) => l.jid === retried).map((l) => l['delay'])).toEqual([0.3]);
     // A class with its own policy keeps it (Hopeless: fixed 0.2 s).
     const own = await client.queue('flag').put('observe.Hopeless', {}, { retries: 1 });
     await settled(client, own, 'failed');
+    await worker.waitFor('job failed', (l) => l.jid === own);
     expect(worker.lines('job retried', (l) => l.jid === own).map((l) => l['delay'])).toEqual([0.2]);
 
     const plain = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'noflag', '-w', '1', '-i', '0.1']);
     const failed = await client.queue('noflag').put('observe.Plain', {});
     const once = await settled(client, failed, 'failed');
+    await plain.waitFor('job failed', (l) => l.jid === failed);
     expect(once.failure?.group).toBe('noflag-FlakyError');
     expect(pops(once)).toHaveLength(1);
     expect(plain.lines('job retried')).toEqual([]);
