@@ -35,6 +35,7 @@ import { disownJob, type Job } from '../job.js';
 import type { WorkerEvent } from '../events.js';
 import { PopAhead } from './ahead.js';
 import { completeAndPop, type Completion } from './fetch.js';
+import { reserver, type Reserver } from './reserver.js';
 import { HeldJobs } from './held.js';
 import { forgetIdleWorkers } from './leftovers.js';
 import { checkLock } from './lock.js';
@@ -75,6 +76,8 @@ export class ChildWorker {
   readonly #index: number;
   readonly #name: string;
   readonly #queues: ReadonlySet<string>;
+  /** Each trip's queue order (--reserver). */
+  readonly #reserver: Reserver;
   readonly #runs = new Map<number, Run>();
   readonly #wake = new Wake();
   readonly #sandbox: Sandbox;
@@ -115,6 +118,7 @@ export class ChildWorker {
     this.#index = init.index;
     this.#name = `${init.options.name}-${process.pid}`;
     this.#queues = new Set(init.options.queues);
+    this.#reserver = reserver(init.options.reserver, init.options.queues);
     this.#log = createLogger(init.options, { role: 'child', child: init.index, worker: this.#name });
     this.#sandbox = new Sandbox(sandboxDir(init.options.workdir, init.index), init.options.concurrency);
     this.#loader = new Loader({
@@ -427,14 +431,15 @@ export class ChildWorker {
   }
 
   /**
-   * Send the completions waiting, and pop up to `count` jobs, earlier
-   * queues first: the first queue's pop rides with the completions, later
-   * queues are asked only when the earlier ones had too few. A queue whose
+   * Send the completions waiting, and pop up to `count` jobs from the
+   * queues in the order the reserver gives for this trip (--reserver): the
+   * first queue's pop rides with the completions, later queues are asked
+   * only when the earlier ones had too few. A queue whose
    * pop fails does not stop the others, nor lose the jobs they gave.
    */
   async #fetch(count: number): Promise<Popped> {
     const popped: Popped = { jobs: [], failure: undefined, answered: false };
-    for (const queue of this.#init.options.queues) {
+    for (const queue of this.#reserver()) {
       if (popped.jobs.length >= count) break;
       try {
         popped.jobs.push(...(await completeAndPop(this.#client, this.#completing.splice(0), { queue, worker: this.#name, count: count - popped.jobs.length })));

@@ -25,7 +25,7 @@ function version(): string {
 
 const EPILOG = [
   '',
-  'Connection: --url, or --host (a host name or a redis://, rediss:// or redis+sentinel:// URL) and --port; default $QLESS_REDIS_URL, else redis://127.0.0.1:6379.',
+  'Connection: --redis <url>, or --host (a host name or a URL) and --port; default $QLESS_REDIS_URL, else redis://127.0.0.1:6379.',
   '',
   'Exit codes:',
   ...EXIT_TABLE.map(([code, meaning]) => `  ${code}  ${meaning}`),
@@ -44,9 +44,11 @@ export function buildProgram(output?: OutputConfiguration): Command {
     .exitOverride()
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .showSuggestionAfterError(true)
-    .addOption(new Option('--host <host>', 'Redis host, or a redis://, rediss:// or redis+sentinel:// URL'))
+    .addOption(new Option('--redis <url>', 'Redis URL, e.g. redis://:secret@host:6380/2 or redis+sentinel://host:26379/mymaster'))
+    .addOption(new Option('--host <host>', 'Redis host (or a URL), instead of --redis'))
     .addOption(new Option('--port <port>', 'Redis port (default 6379)').argParser(parse.port))
-    .addOption(new Option('--url <url>', 'Redis URL, e.g. redis://:secret@host:6380/2 or redis+sentinel://host:26379/mymaster'))
+    // The name before the three binaries agreed on --redis; kept so scripts keep working.
+    .addOption(new Option('--url <url>', 'old name of --redis').hideHelp())
     .addOption(new Option('--wait-replicas <n>', 'after each put, completion, failure and retry, wait until n replicas have it (Redis WAIT)'))
     .addOption(new Option('--wait-timeout <ms>', 'with --wait-replicas: how long to wait for them (default 1000)'))
     .option('--json', 'machine-readable JSON on stdout')
