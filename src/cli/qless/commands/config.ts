@@ -4,7 +4,7 @@ import type { Client } from '../../../client.js';
 import { configText, isKnownOption, numericOption, NUMERIC_OPTIONS, QUEUE_NUMERIC_OPTIONS, suggestOption } from '../../../config.js';
 import type { ConfigValue } from '../../../types.js';
 import { action } from '../context.js';
-import { NotFoundError, UsageError } from '../exit.js';
+import { NotFoundError } from '../exit.js';
 import { table } from '../format.js';
 
 /**
@@ -70,7 +70,7 @@ export function register(program: Command): void {
       'after',
       `\nOptions the core reads as numbers refuse anything else (exit 2): ${Object.keys(NUMERIC_OPTIONS).join(', ')}, ` +
         `and per queue ${Object.keys(QUEUE_NUMERIC_OPTIONS).map((suffix) => `<queue>${suffix}`).join(', ')}.\n` +
-        'A name the core does not read is refused (exit 2, nothing stored) as a likely typo; --force stores it anyway\n' +
+        'A name the core does not read is refused (exit 1, nothing stored) as a likely typo; --force stores it anyway\n' +
         '(other qless clients keep options of their own here), with a warning on stderr.',
     )
     .option('--force', 'store an option the core does not read')
@@ -80,7 +80,7 @@ export function register(program: Command): void {
         configText(option, value);
         if (!opts.force && !isKnownOption(option)) {
           const hint = suggestOption(option);
-          throw new UsageError(`${option} is not an option the core reads${hint === undefined ? '' : `; did you mean ${hint}?`} (--force stores it anyway)`);
+          throw new NotFoundError(`${option} is not an option the core reads${hint === undefined ? '' : `; did you mean ${hint}?`} Nothing was stored (--force stores it anyway)`);
         }
         const client = await ctx.client();
         const { warning } = await client.config.set(option, value);
@@ -97,7 +97,7 @@ export function register(program: Command): void {
       action(async (ctx, _opts: object, option: string) => {
         const client = await ctx.client();
         await client.config.unset(option);
-        const now = await client.config.get(option);
+        const now = (await client.config.get(option)) ?? (await fallbackOf(client, option))?.value ?? null;
         ctx.emit({ option, value: now }, () => [now === null ? `${option} unset` : `${option} unset (default ${String(now)})`]);
       }),
     );

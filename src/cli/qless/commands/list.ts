@@ -22,11 +22,19 @@ function last(history: readonly HistoryEntry[], what: string): HistoryEntry | un
   return undefined;
 }
 
-/** When a completed job completed, and how long its last run took (popped → done). */
-export function completion(job: Job): { completedAt: number | null; ranFor: number | null } {
+/**
+ * When a completed job completed, how long its last run took (popped →
+ * done), and the queue it completed in (the core clears a completed job's
+ * queue; its last `put` entry names it).
+ */
+export function completion(job: Job): { completedAt: number | null; ranFor: number | null; queue: string | null } {
   const done = last(job.history, 'done');
   const popped = last(job.history, 'popped');
-  return { completedAt: done?.when ?? null, ranFor: done && popped && popped.when <= done.when ? done.when - popped.when : null };
+  return {
+    completedAt: done?.when ?? null,
+    ranFor: done && popped && popped.when <= done.when ? done.when - popped.when : null,
+    queue: job.queue || last(job.history, 'put')?.q || null,
+  };
 }
 
 async function jobsOf(client: Client, jids: readonly string[], listed: ListedState): Promise<Array<Job | RecurringJob>> {
@@ -100,13 +108,13 @@ export function register(program: Command): void {
         const jobs = await client.jobs.multiget(await client.jobs.complete(opts.offset, opts.count));
         const listed = jobs.map((job) => ({ job, ...completion(job) }));
         ctx.emit(
-          listed.map(({ job, completedAt, ranFor }) => ({ ...job.toJSON(), completedAt, ranFor })),
+          listed.map(({ job, completedAt, ranFor, queue }) => ({ ...job.toJSON(), completedAt, ranFor, completedIn: queue })),
           () =>
             listed.length === 0
               ? ['no completed jobs (the core keeps them for jobs-history seconds, at most jobs-history-count)']
               : table(
                   ['jid', 'klass', 'queue', 'completed', 'ran for'],
-                  listed.map(({ job, completedAt, ranFor }) => [job.jid, job.klass, orDash(job.queue), completedAt === null ? '-' : timestamp(completedAt), ranFor === null ? '-' : duration(ranFor)]),
+                  listed.map(({ job, completedAt, ranFor, queue }) => [job.jid, job.klass, orDash(queue), completedAt === null ? '-' : timestamp(completedAt), ranFor === null ? '-' : duration(ranFor)]),
                   ['left', 'left', 'left', 'left', 'right'],
                 ),
         );
