@@ -7,7 +7,7 @@ import { Option, type Command } from 'commander';
 import type { Client } from '../../../client.js';
 import type { Job } from '../../../job.js';
 import { RecurringJob } from '../../../recurring.js';
-import type { HistoryEntry } from '../../../types.js';
+import { completion } from '../../../timeline.js';
 import { action } from '../context.js';
 import { requireQueues } from '../known.js';
 import { duration, orDash, table, timestamp, until } from '../format.js';
@@ -15,27 +15,6 @@ import * as parse from '../parse.js';
 
 const STATES = ['waiting', 'running', 'scheduled', 'stalled', 'depends', 'recurring'] as const;
 type ListedState = (typeof STATES)[number];
-
-/** The last history entry named `what` (a job popped twice was last run by the second pop). */
-function last(history: readonly HistoryEntry[], what: string): HistoryEntry | undefined {
-  for (let i = history.length - 1; i >= 0; i--) if (history[i]!.what === what) return history[i];
-  return undefined;
-}
-
-/**
- * When a completed job completed, how long its last run took (popped →
- * done), and the queue it completed in (the core clears a completed job's
- * queue; its last `put` entry names it).
- */
-export function completion(job: Job): { completedAt: number | null; ranFor: number | null; queue: string | null } {
-  const done = last(job.history, 'done');
-  const popped = last(job.history, 'popped');
-  return {
-    completedAt: done?.when ?? null,
-    ranFor: done && popped && popped.when <= done.when ? done.when - popped.when : null,
-    queue: job.queue || last(job.history, 'put')?.q || null,
-  };
-}
 
 async function jobsOf(client: Client, jids: readonly string[], listed: ListedState): Promise<Array<Job | RecurringJob>> {
   // multiget returns jobs only; templates are read one at a time.
