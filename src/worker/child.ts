@@ -55,11 +55,16 @@ import { Wake } from './wake.js';
 
 type DrainReason = { exit: typeof EXIT.OK | typeof EXIT.RECYCLE; why: string };
 
-/** What one trip popped: the jobs, the last error of a queue whose pop failed, and whether any queue answered. */
+/**
+ * What one trip popped: the jobs, the last error of a queue whose pop
+ * failed, whether any queue answered, and whether every queue was asked (a
+ * trip filled by its first queues says nothing of the others).
+ */
 interface Popped {
   jobs: Job[];
   failure: unknown;
   answered: boolean;
+  askedAll: boolean;
 }
 
 /** A trip in flight, and how many jobs it asked for. */
@@ -420,9 +425,12 @@ export class ChildWorker {
   /** The jobs a trip popped (undefined when every pop it made failed); the trip is then over. */
   async #collect(fetching: Fetching): Promise<Job[] | undefined> {
     try {
-      const { jobs, failure, answered } = await fetching.jobs;
-      if (failure === undefined) this.#popFailures.succeeded();
-      else this.#popFailures.failed(failure);
+      const { jobs, failure, answered, askedAll } = await fetching.jobs;
+      // "Popping works again" only once every queue was asked: with the
+      // round-robin a trip may be filled before it reaches a queue whose
+      // pops keep failing, and that burst is not over.
+      if (failure !== undefined) this.#popFailures.failed(failure);
+      else if (askedAll) this.#popFailures.succeeded();
       this.#ahead.popped(fetching.room, jobs.length);
       return answered ? jobs : undefined;
     } finally {
@@ -438,9 +446,12 @@ export class ChildWorker {
    * pop fails does not stop the others, nor lose the jobs they gave.
    */
   async #fetch(count: number): Promise<Popped> {
-    const popped: Popped = { jobs: [], failure: undefined, answered: false };
+    const popped: Popped = { jobs: [], failure: undefined, answered: false, askedAll: true };
     for (const queue of this.#reserver()) {
-      if (popped.jobs.length >= count) break;
+      if (popped.jobs.length >= count) {
+        popped.askedAll = false;
+        break;
+      }
       try {
         popped.jobs.push(...(await completeAndPop(this.#client, this.#completing.splice(0), { queue, worker: this.#name, count: count - popped.jobs.length })));
         popped.answered = true;
