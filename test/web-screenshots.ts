@@ -32,13 +32,14 @@ function random(): number {
 }
 
 async function seed(url: string): Promise<string> {
-  let now = Date.now() / 1000 - 6 * 3600;
+  // About eight hours of work end before now: nothing completes in the future.
+  let now = Date.now() / 1000 - 9 * 3600;
   const clock = (): number => now;
   const app = qless.client(url, { workerName: 'web-7f3a', clock });
   const workers = ['worker-a.internal-4242', 'worker-b.internal-977', 'worker-c.internal-1310'].map((name) => qless.client(url, { workerName: name, clock }));
   const queues = { emails: 'mail.SendWelcome', thumbnails: 'media.Thumbnail', reports: 'reports.Nightly' } as const;
 
-  // Six hours of finished work: waits of seconds to minutes, runs of seconds to minutes.
+  // Hours of finished work: waits of seconds to minutes, runs of seconds to minutes.
   for (let i = 0; i < 140; i++) {
     const [queue, klass] = Object.entries(queues)[i % 3]!;
     const jid = await app.queue(queue).put(klass, { user: 1000 + i, locale: i % 4 === 0 ? 'fr' : 'en' }, { tags: i % 5 === 0 ? ['vip'] : [] });
@@ -50,6 +51,7 @@ async function seed(url: string): Promise<string> {
     else await job.complete();
     now += random() * 60;
   }
+  if (now > Date.now() / 1000) throw new Error('the seeded history runs into the future; start it earlier');
 
   // The failure shown on the job page.
   now = Date.now() / 1000 - 1800;
