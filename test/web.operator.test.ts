@@ -121,7 +121,9 @@ describe('failure groups', () => {
 
 describe('histograms, refresh, overview, search', () => {
   it('labels the histograms: a jobs axis with counts, time ticks, and the tallest bar', async () => {
-    const clock = new ManualClock(Math.floor(Date.now() / 1000) - 3600);
+    // Inside today's UTC day (the page shows today's statistics), even just after midnight.
+    const now = Math.floor(Date.now() / 1000);
+    const clock = new ManualClock(Math.max(now - 3600, Math.floor(now / 86400) * 86400 + 1));
     const client = qless.client(ctx.url, { workerName: 'w', clock: clock.clock });
     try {
       for (let i = 0; i < 4; i++) {
