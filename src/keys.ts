@@ -57,3 +57,16 @@ export function jidOfJobRecord(key: string): string | undefined {
   if (!key.startsWith('ql:j:') || JOB_KEY_SUFFIXES.some((suffix) => key.endsWith(suffix))) return undefined;
   return key.slice('ql:j:'.length);
 }
+
+/** Every throttle key (a limit `ql:th:<id>`, its `-locks` and `-pending` sets). */
+export const THROTTLE_PATTERN = 'ql:th:*';
+
+/** The throttle id a key of {@link THROTTLE_PATTERN} belongs to. */
+export function throttleOf(key: string): string {
+  return key.slice('ql:th:'.length).replace(/-(?:locks|pending)$/, '');
+}
+
+/** The id of a queue's own throttle. */
+export function queueThrottle(queue: string): string {
+  return `ql:q:${queue}`;
+}

@@ -65,6 +65,8 @@ interface Popped {
   failure: unknown;
   answered: boolean;
   askedAll: boolean;
+  /** The shortest wait a queue's rate limit asked for (seconds), when one held its jobs back. */
+  rateWaitSeconds: number | undefined;
 }
 
 /** A trip in flight, and how many jobs it asked for. */
@@ -114,6 +116,8 @@ export class ChildWorker {
   #popFailures: PopFailures;
   /** A pop failed: the next waits for the loop's back-off, not for a job finishing. */
   #popPaused = false;
+  /** Seconds the last trip's rate-limited queues asked the child to wait (undefined: none did). */
+  #rateWaitSeconds: number | undefined;
   #stopNow = false;
   #orphaned = false;
   #exiting = false;
@@ -373,6 +377,16 @@ export class ChildWorker {
           this.#popPaused = false;
           continue;
         }
+        if (jobs.length === 0 && this.#rateWaitSeconds !== undefined) {
+          // A rate limit holds the jobs back: sleep exactly until the next
+          // start is allowed, not woken by puts or by jobs finishing, so
+          // that no pop is made before it can succeed. Completions
+          // meanwhile go on their own (#popPaused).
+          this.#popPaused = true;
+          await Promise.race([sleep(Math.max(1, this.#rateWaitSeconds * 1000)), this.#draining]);
+          this.#popPaused = false;
+          continue;
+        }
         if (jobs.length === 0) {
           this.#puts.foundNothing();
           if (!this.#puts.subscribed) {
@@ -425,13 +439,14 @@ export class ChildWorker {
   /** The jobs a trip popped (undefined when every pop it made failed); the trip is then over. */
   async #collect(fetching: Fetching): Promise<Job[] | undefined> {
     try {
-      const { jobs, failure, answered, askedAll } = await fetching.jobs;
+      const { jobs, failure, answered, askedAll, rateWaitSeconds } = await fetching.jobs;
       // "Popping works again" only once every queue was asked: with the
       // round-robin a trip may be filled before it reaches a queue whose
       // pops keep failing, and that burst is not over.
       if (failure !== undefined) this.#popFailures.failed(failure);
       else if (askedAll) this.#popFailures.succeeded();
       this.#ahead.popped(fetching.room, jobs.length);
+      this.#rateWaitSeconds = rateWaitSeconds;
       return answered ? jobs : undefined;
     } finally {
       if (this.#fetching === fetching) this.#fetching = undefined;
@@ -446,14 +461,16 @@ export class ChildWorker {
    * pop fails does not stop the others, nor lose the jobs they gave.
    */
   async #fetch(count: number): Promise<Popped> {
-    const popped: Popped = { jobs: [], failure: undefined, answered: false, askedAll: true };
+    const popped: Popped = { jobs: [], failure: undefined, answered: false, askedAll: true, rateWaitSeconds: undefined };
     for (const queue of this.#reserver()) {
       if (popped.jobs.length >= count) {
         popped.askedAll = false;
         break;
       }
       try {
-        popped.jobs.push(...(await completeAndPop(this.#client, this.#completing.splice(0), { queue, worker: this.#name, count: count - popped.jobs.length })));
+        const got = await completeAndPop(this.#client, this.#completing.splice(0), { queue, worker: this.#name, count: count - popped.jobs.length });
+        popped.jobs.push(...got.jobs);
+        if (got.rateWaitSeconds !== undefined) popped.rateWaitSeconds = Math.min(popped.rateWaitSeconds ?? Infinity, got.rateWaitSeconds);
         popped.answered = true;
       } catch (error) {
         popped.failure = error;

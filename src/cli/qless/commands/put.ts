@@ -17,6 +17,7 @@ interface PutFlags {
   delay?: number;
   retries?: number;
   depends?: string[];
+  throttle?: string[];
   jid?: string;
   file?: string;
   force?: boolean;
@@ -59,6 +60,7 @@ export function register(program: Command): void {
     .option('--retries <n>', 'retries before a lost lock fails the job (default 5)', parse.count)
     .option('--depends <jid>', 'a job that must complete first; repeat for several (each must exist and not be complete)', parse.collect)
     .option('--force', 'with --depends: put the job even if a dependency is missing or complete (it then does not wait for it)')
+    .option('--throttle <name>', 'a throttle the job needs a slot of (see `throttles`); repeat for several', parse.collect)
     .option('--jid <jid>', 'the job id (default a random one; an existing jid replaces that job)')
     .option('--file <path>', 'bulk load: one JSON job per line ("-" reads stdin); see the README for the format')
     .addHelpText(
@@ -69,7 +71,7 @@ export function register(program: Command): void {
     .action(
       action(async (ctx, opts: PutFlags, queue: string | undefined, klass: string | undefined) => {
         if (opts.file !== undefined) {
-          const single = ['data', 'priority', 'tag', 'delay', 'retries', 'depends', 'jid', 'force'].filter((k) => opts[k as keyof PutFlags] !== undefined);
+          const single = ['data', 'priority', 'tag', 'delay', 'retries', 'depends', 'throttle', 'jid', 'force'].filter((k) => opts[k as keyof PutFlags] !== undefined);
           if (queue !== undefined || single.length > 0) {
             throw new UsageError(`--file takes queue, klass and options from each line; do not also give ${queue !== undefined ? 'a queue' : `--${single[0]}`}`);
           }
@@ -82,6 +84,7 @@ export function register(program: Command): void {
         if (opts.delay !== undefined) options.delay = opts.delay;
         if (opts.retries !== undefined) options.retries = opts.retries;
         if (opts.depends !== undefined) options.depends = opts.depends;
+        if (opts.throttle !== undefined) options.throttles = opts.throttle;
         if (opts.jid !== undefined) options.jid = opts.jid;
         const client = await ctx.client();
         // The core passes over a missing or completed dependency, and the job is waiting at once: a typo would go unnoticed.
