@@ -21,6 +21,7 @@ const CLASSES: ReadonlyArray<readonly [file: string, name: string, row: string]>
   ['workers.d.ts', 'Queues', '`client.queues` / `client.workers`'],
   ['config.d.ts', 'Config', '`client.config`'],
   ['events.d.ts', 'Events', '`client.events`'],
+  ['throttles.d.ts', 'Throttles', '`client.throttles`'],
 ];
 
 /** Public methods and getters of `name` in a declaration file. */
