@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { durabilityFromFlags, type Durability } from '../connection/durability.js';
 import { resolveRedisUrl } from '../connection/target.js';
 import { InvalidArgumentError } from '../errors.js';
+import { RESERVERS, type ReserverKind } from './reserver.js';
 
 export { redactUrl } from '../connection/url.js';
 
@@ -22,8 +23,10 @@ export class UsageError extends Error {
 
 /** Validated settings shared by the supervisor and every child. */
 export interface WorkerOptions {
-  /** Queues to pop from, earlier ones first. */
+  /** Queues to pop from, in the order `reserver` takes them. */
   queues: string[];
+  /** How each trip orders the queues: as given, rotating (default), or shuffled (src/worker/fetch.ts). */
+  reserver: ReserverKind;
   /** Absolute roots under which klass modules are looked up, in order. */
   paths: string[];
   /** Number of child processes. */
@@ -84,11 +87,13 @@ export type LogFormat = 'pretty' | 'json';
 /** What the command line gives, before checks (strings straight from commander). */
 export interface RawOptions {
   queue?: string[];
+  reserver?: string;
   path?: string[];
   workers?: string;
   concurrency?: string;
   interval?: string;
   name?: string;
+  redis?: string;
   host?: string;
   port?: string;
   workdir?: string;
@@ -141,12 +146,12 @@ function connectionSetting<T>(resolve: () => T): T {
 }
 
 /**
- * The Redis URL from `--host` (a URL of any supported form, or a host name
+ * The Redis URL from `--redis`, else `--host` (a URL of any supported form, or a host name
  * with `--port`, or `host:port`), else `$QLESS_REDIS_URL`, else the default:
  * the rule every binary shares (src/connection/target.ts).
  */
-export function redisUrl(host: string | undefined, port: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return connectionSetting(() => resolveRedisUrl({ host, port }, env));
+export function redisUrl(host: string | undefined, port: string | undefined, env: NodeJS.ProcessEnv = process.env, url?: string): string {
+  return connectionSetting(() => resolveRedisUrl({ host, port, ...(url === undefined ? {} : { url }) }, env));
 }
 
 /** Whether an `--import` names a file (a path, or a name with a script extension) rather than a package. */
@@ -160,9 +165,14 @@ export function isLocalModule(specifier: string): boolean {
  */
 export function workerOptions(raw: RawOptions, cwd: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): WorkerOptions {
   const queues = (raw.queue ?? []).map((q) => q.trim());
-  if (queues.length === 0) throw new UsageError('no queue given: name at least one with --queue <name> (repeat it for more, earlier ones are popped first)');
+  if (queues.length === 0) throw new UsageError('no queue given: name at least one with --queue <name> (repeat it for more)');
   const empty = queues.find((q) => q === '');
   if (empty !== undefined) throw new UsageError('--queue needs a non-empty name');
+
+  const reserverKind = raw.reserver ?? 'round-robin';
+  if (!(RESERVERS as readonly string[]).includes(reserverKind)) {
+    throw new UsageError(`--reserver must be one of ${RESERVERS.join(', ')}, got "${reserverKind}"`);
+  }
 
   const paths = (raw.path && raw.path.length > 0 ? raw.path : ['.']).map((p) => resolve(cwd, p));
   for (const [i, path] of paths.entries()) {
@@ -197,12 +207,13 @@ export function workerOptions(raw: RawOptions, cwd: string = process.cwd(), env:
 
   return {
     queues: [...new Set(queues)],
+    reserver: reserverKind as ReserverKind,
     paths,
     workers: workers === 0 ? availableParallelism() : workers,
     concurrency: number(raw.concurrency, '--concurrency', 1, { integer: true, min: 1 }),
     interval: number(raw.interval, '--interval', 5, { min: 0, above: true }),
     name,
-    url: redisUrl(raw.host, raw.port, env),
+    url: redisUrl(raw.host, raw.port, env, raw.redis),
     durability: connectionSetting(() => durabilityFromFlags(raw.waitReplicas, raw.waitTimeout)),
     workdir,
     resume: raw.resume ?? false,
