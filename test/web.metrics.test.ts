@@ -18,7 +18,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The status of GET /metrics from `qless-ts-web` run with these arguments. */
 async function cliMetricsStatus(args: readonly string[]): Promise<number> {
-  const web = spawn(process.execPath, ['--import', 'tsx', 'src/cli/web.ts', '--host', ctx.url, '--port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const web = spawn(process.execPath, ['--import', 'tsx', 'src/cli/web.ts', '--host', ctx.url, '--http-port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     let out = '';
     web.stdout.on('data', (chunk) => (out += String(chunk)));
