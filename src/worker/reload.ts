@@ -12,6 +12,15 @@ import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from './logger.js';
 import type { LoadedFile } from './protocol.js';
 
+/** A file's modification time, `undefined` once it is gone. */
+function mtimeOf(file: string): number | undefined {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
 export class ReloadWatcher {
   readonly #log: Logger;
   readonly #onChange: (file: string, mtimeMs: number | undefined) => void;
@@ -30,28 +39,35 @@ export class ReloadWatcher {
   }
 
   add(files: readonly LoadedFile[]): void {
-    const fresh = files.map((f) => f.file).filter((file) => !this.#watched.has(file));
+    const fresh = files.filter((f) => !this.#watched.has(f.file));
     if (fresh.length === 0) return;
-    for (const file of fresh) this.#watched.add(file);
+    for (const { file } of fresh) this.#watched.add(file);
+    // A file edited after the child imported it but before the watcher
+    // covers it raises no event (the child's report and chokidar's set-up
+    // both take a moment): compare modification times now, and again once
+    // the watch is surely in place, so such an edit still recycles the child.
+    const missed = (): void => {
+      for (const { file, mtimeMs } of fresh) if (mtimeOf(file) !== mtimeMs) this.#changed(file);
+    };
+    missed();
     if (!this.#watcher) {
-      this.#watcher = watch(fresh, { ignoreInitial: true, persistent: true });
-      const changed = (file: string): void => {
-        let mtimeMs: number | undefined;
-        try {
-          mtimeMs = statSync(file).mtimeMs;
-        } catch {
-          mtimeMs = undefined;
-        }
-        this.#onChange(file, mtimeMs);
-      };
+      this.#watcher = watch(fresh.map((f) => f.file), { ignoreInitial: true, persistent: true });
+      const changed = (file: string): void => this.#changed(file);
+      this.#watcher.once('ready', missed);
       this.#watcher.on('change', changed);
       this.#watcher.on('add', changed);
       this.#watcher.on('unlink', changed);
       this.#watcher.on('error', (error) => this.#log.warn({ error: (error as Error).message }, 'file watcher error'));
     } else {
-      this.#watcher.add(fresh);
+      this.#watcher.add(fresh.map((f) => f.file));
+      // chokidar says when it is ready only once, for its first files.
+      setTimeout(missed, 1000).unref();
     }
-    this.#log.debug({ files: fresh }, 'watching job modules for changes');
+    this.#log.debug({ files: fresh.map((f) => f.file) }, 'watching job modules for changes');
+  }
+
+  #changed(file: string): void {
+    this.#onChange(file, mtimeOf(file));
   }
 
   async close(): Promise<void> {
