@@ -26,6 +26,7 @@ export const MODULES = [
   'config.lua',
   'job.lua',
   'tags.lua',
+  'cron.lua',
   'recurring.lua',
   'queue.lua',
   'worker.lua',
