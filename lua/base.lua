@@ -643,6 +643,8 @@ local function load_job_read()
   local JOB_FIELDS = {
     'jid', 'klass', 'state', 'queue', 'worker', 'priority', 'expires', 'retries',
     'remaining', 'data', 'tags', 'failure', 'spawned_from_jid', 'history',
+    -- Not part of the job object unless reported (see lua/progress.lua).
+    'progress', 'progress-of', 'time',
   }
 
   -- A job's dependents and dependencies. Most jobs have neither set: one
@@ -661,14 +663,23 @@ local function load_job_read()
   -- read the hash may pass `f` (HMGET of JOB_FIELDS, in order, with its own
   -- updates applied and `history` set to false once migrated) and `tracked`
   -- when it already knows it.
+  --
+  -- A job whose current run reported progress (job.progress) has `progress`
+  -- besides; no other job's object changes, so qless-core's replies stay
+  -- byte for byte. Callers that pass `f` (pop) get no progress: a job just
+  -- popped has none yet.
   function H.job_object(jid, f, tracked)
-    f = f or redis.call('hmget', H.job_key(jid), unpack(JOB_FIELDS))
+    local progress = nil
+    if f == nil then
+      f = redis.call('hmget', H.job_key(jid), unpack(JOB_FIELDS))
+      if f[15] and f[16] == f[17] then progress = cjson.decode(f[15]) end
+    end
     if not f[1] then return nil end
     if tracked == nil then tracked = H.is_tracked(jid) end
     local tags = f[11] and cjson.decode(f[11]) or {}
     local failure = f[12] and cjson.decode(f[12]) or {}
     local dependents, dependencies = H.job_links(jid)
-    return {
+    local job = {
       jid = f[1],
       klass = f[2],
       state = f[3],
@@ -687,6 +698,8 @@ local function load_job_read()
       dependencies = dependencies,
       history = H.history_read(jid, f[14]),
     }
+    if progress ~= nil then job.progress = progress end
+    return job
   end
 
   -- The same job as `pop.raw` returns it, for clients that convert the stored

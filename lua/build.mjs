@@ -25,6 +25,7 @@ export const MODULES = [
   'base.lua',
   'config.lua',
   'job.lua',
+  'progress.lua',
   'tags.lua',
   'cron.lua',
   'recurring.lua',

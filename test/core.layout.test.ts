@@ -57,14 +57,14 @@ describe('core layout: what the build reads', () => {
   it('finds the commands the spec names, each made by one maker', () => {
     expect([...registry.commands.keys()].sort()).toEqual([
       'cancel', 'complete', 'config.get', 'config.set', 'config.unset', 'depends', 'fail', 'failed', 'get',
-      'heartbeat', 'jobs', 'length', 'log', 'multiget', 'pause', 'peek', 'pop', 'pop.raw', 'priority', 'put',
+      'heartbeat', 'job.progress', 'jobs', 'length', 'log', 'multiget', 'pause', 'peek', 'pop', 'pop.raw', 'priority', 'put',
       'queue.forget', 'queues', 'recur', 'recur.get', 'recur.tag', 'recur.untag', 'recur.update', 'requeue',
       'retry', 'stats', 'tag', 'timeout', 'track', 'unfail', 'unpause', 'unrecur', 'worker.deregister',
       'workers',
     ]);
     expect(registry.commands.get('put')).toBe('queue_commands');
     expect(registry.makers).toEqual([
-      'config_commands', 'job_commands', 'tag_commands', 'recur_commands', 'queue_commands', 'worker_commands',
+      'config_commands', 'job_commands', 'progress_commands', 'tag_commands', 'recur_commands', 'queue_commands', 'worker_commands',
     ]);
   });
 
