@@ -13,6 +13,7 @@ import { completeJobs, Job, jobFromValue, type CompleteOutcome } from './job.js'
 import * as keys from './keys.js';
 import { klassOf, type KlassRef } from './klass.js';
 import { storedCron } from './cron/stored.js';
+import { RecurringJob } from './recurring.js';
 import * as wire from './wire.js';
 import type { Client } from './client.js';
 import type { CoreArg, CoreCall, CoreReply } from './gateway.js';
@@ -278,6 +279,28 @@ export class Queue {
     const interval = args.finite(given.interval, 'interval');
     if (interval <= 0) throw new InvalidArgumentError(`interval must be greater than 0, got ${interval}`);
     return ['interval', interval, args.finite(given.offset ?? 0, 'offset')];
+  }
+
+  /**
+   * Send a fresh zone table for each of this queue's cron templates whose
+   * stored one runs short (see {@link RecurringJob.refreshZoneTable}).
+   * Returns the jids refreshed. Worker daemons call it for their queues at
+   * start and twice a day, so a template's table never runs out while
+   * workers run; an interval template is read and left alone.
+   */
+  async refreshZoneTables(): Promise<string[]> {
+    const refreshed: string[] = [];
+    const page = 100;
+    for (let offset = 0; ; offset += page) {
+      const jids = await this.jobs.recurring(offset, page);
+      for (const jid of jids) {
+        const reply = await this.#client.call('recur.get', jid);
+        if (reply === null) continue;
+        const template = new RecurringJob(this.#client, wire.recurringRecord('recur.get', wire.json('recur.get', reply)));
+        if (await template.refreshZoneTable()) refreshed.push(jid);
+      }
+      if (jids.length < page) return refreshed;
+    }
   }
 
   /** How many jobs the queue holds in each state. */
