@@ -52,6 +52,7 @@ export {
   type CanceledEvent,
   type ConfigSetEvent,
   type ConfigUnsetEvent,
+  type ProgressEvent,
 } from './events.js';
 export {
   parseKlass,
