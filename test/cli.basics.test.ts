@@ -19,7 +19,7 @@ beforeAll(assertBuilt);
 const COMMANDS = [
   'queues', 'queue', 'pause', 'unpause', 'put', 'get', 'cancel', 'retry', 'move', 'priority', 'track', 'untrack',
   'tag', 'untag', 'depends', 'failed', 'unfail', 'retry-group', 'cancel-group', 'workers', 'worker', 'tags', 'tagged',
-  'tracked', 'recurring', 'recurring list', 'recurring update', 'recurring cancel', 'config', 'config list', 'config get',
+  'tracked', 'recurring', 'recurring list', 'recurring add', 'recurring update', 'recurring cancel', 'config', 'config list', 'config get',
   'config set', 'config unset', 'watch',
 ];
 
