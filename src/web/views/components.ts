@@ -7,6 +7,8 @@ import { html, type HtmlValue, type SafeHtml } from '../html.js';
 import { CSRF_FIELD } from '../security.js';
 import { href, withQuery, type ViewContext } from './context.js';
 import type { Job } from '../../job.js';
+import { progressShare, progressWords } from '../../view.js';
+import type { ProgressValue } from '../../types.js';
 
 export function jobLink(ctx: ViewContext, jid: string, label: HtmlValue = jid): SafeHtml {
   return html`<a class="jid" href="${href(ctx, 'jobs', jid)}">${label}</a>`;
@@ -90,7 +92,18 @@ export function actionInput(
 }
 
 /** Columns {@link jobTable} can show. */
-export type JobColumn = 'jid' | 'klass' | 'queue' | 'state' | 'priority' | 'tags' | 'worker' | 'expires' | 'failure' | 'failedAt' | 'put';
+export type JobColumn = 'jid' | 'klass' | 'queue' | 'state' | 'priority' | 'tags' | 'worker' | 'expires' | 'failure' | 'failedAt' | 'put' | 'progress';
+
+/**
+ * What a job's current run reported (Job.progress): a bar when the report
+ * gives a share, and the report in words; a dash when it reported nothing.
+ */
+export function progressCell(value: ProgressValue | null): SafeHtml {
+  if (value === null) return html`<span class="muted">—</span>`;
+  const share = progressShare(value);
+  const words = progressWords(value);
+  return html`<span class="progress">${share === null ? '' : html`<progress max="100" value="${Math.round(share * 100)}" aria-label="${words}"></progress> `}<span class="progress-words">${words}</span></span>`;
+}
 
 function cell(ctx: ViewContext, job: Job, column: JobColumn): SafeHtml {
   switch (column) {
@@ -120,6 +133,8 @@ function cell(ctx: ViewContext, job: Job, column: JobColumn): SafeHtml {
       const put = [...job.history].reverse().find((entry) => entry.what === 'put');
       return put ? time(ctx, put.when) : html`<span class="muted">—</span>`;
     }
+    case 'progress':
+      return progressCell(job.progress());
   }
 }
 
@@ -135,6 +150,7 @@ const HEADINGS: Readonly<Record<JobColumn, string>> = {
   failure: 'Failure',
   failedAt: 'Failed',
   put: 'Put',
+  progress: 'Progress',
 };
 
 function firstLine(text: string): string {

@@ -17,7 +17,7 @@ export type QueueState = (typeof QUEUE_STATES)[number];
 
 const COLUMNS: Readonly<Record<Exclude<QueueState, 'recurring'>, readonly JobColumn[]>> = {
   waiting: ['jid', 'klass', 'state', 'priority', 'tags', 'put'],
-  running: ['jid', 'klass', 'priority', 'tags', 'worker', 'expires'],
+  running: ['jid', 'klass', 'priority', 'tags', 'worker', 'progress', 'expires'],
   stalled: ['jid', 'klass', 'priority', 'tags', 'worker', 'expires'],
   scheduled: ['jid', 'klass', 'priority', 'tags', 'put'],
   depends: ['jid', 'klass', 'priority', 'tags', 'put'],
