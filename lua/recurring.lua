@@ -180,28 +180,15 @@ local function load_recur_cron()
   end
 
   -- recur.get of a cron template: qless-core's fields (`interval` is the gap
-  -- between its last two occurrences) and the schedule: `cron`, `timezone`,
-  -- and `zone_until`/`zone_tzdata`, which tell its client when the zone's
-  -- table should be sent again.
-  function H.cron_template_json(jid, f)
+  -- between its last two occurrences), then its schedule added: `cron`,
+  -- `timezone`, and `zone_until`/`zone_tzdata`, which tell its client when
+  -- the zone's table should be sent again.
+  function H.add_cron_fields(jid, reply)
     local c = redis.call('hmget', H.recur_key(jid), 'cron', 'timezone', 'zone-until', 'zone-tzdata')
-    return encode({
-      jid = f[1],
-      klass = f[2],
-      state = f[3],
-      queue = f[4],
-      priority = tonumber(f[5]),
-      interval = tonumber(f[6]),
-      retries = tonumber(f[7]),
-      count = tonumber(f[8]),
-      data = f[9],
-      tags = cjson.decode(f[10]),
-      backlog = tonumber(f[11] or 0),
-      cron = c[1],
-      timezone = c[2],
-      zone_until = tonumber(c[3]) or 0,
-      zone_tzdata = c[4] or '',
-    })
+    reply.cron = c[1]
+    reply.timezone = c[2]
+    reply.zone_until = tonumber(c[3]) or 0
+    reply.zone_tzdata = c[4] or ''
   end
 
   -- What a template that is no longer cron drops.
@@ -422,10 +409,10 @@ local function recur_commands(name)
     local f = redis.call('hmget', H.recur_key(jid), 'jid', 'klass', 'state', 'queue',
       'priority', 'interval', 'retries', 'count', 'data', 'tags', 'backlog', 'type')
     if not f[1] then return nil end
-    -- An interval template's reply is exactly qless-core's (same keys, so
-    -- the same encoding); a cron one has its schedule besides.
-    if f[12] == 'cron' then return H.cron_template_json(jid, f) end
-    return encode({
+    -- An interval template's reply is exactly qless-core's (the same keys
+    -- added in the same order, so the same encoding); a cron one has its
+    -- schedule added after them.
+    local reply = {
       jid = f[1],
       klass = f[2],
       state = f[3],
@@ -437,7 +424,9 @@ local function recur_commands(name)
       data = f[9],
       tags = cjson.decode(f[10]),
       backlog = tonumber(f[11] or 0),
-    })
+    }
+    if f[12] == 'cron' then H.add_cron_fields(jid, reply) end
+    return encode(reply)
   end end
 
   -- recur.update <now> <jid> [<field> <value>]...

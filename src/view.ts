@@ -4,7 +4,7 @@
  */
 import { formatInZone, DEFAULT_TIME_ZONE } from './cron/zone.js';
 import type { RecurringJob } from './recurring.js';
-import type { ProgressValue } from './types.js';
+import type { JsonObject, ProgressValue } from './types.js';
 
 /**
  * A run time in the template's zone: ISO 8601 with the zone's offset
@@ -47,19 +47,23 @@ export function progressWords(value: ProgressValue | null): string {
       const item = value[key];
       return `${key} ${typeof item === 'string' ? item : JSON.stringify(item)}`;
     });
+  const share = doneShare(value);
+  return `${parts.join(', ')}${share === null ? '' : ` (${Math.round(share * 100)}%)`}`;
+}
+
+/** `done` of `of` (or `total`) as a share, when an object report gives both. */
+function doneShare(value: JsonObject): number | null {
   const done = value['done'];
   const total = value['of'] ?? value['total'];
-  const share = typeof done === 'number' && typeof total === 'number' && total > 0 ? ` (${Math.round((100 * done) / total)}%)` : '';
-  return `${parts.join(', ')}${share}`;
+  return typeof done === 'number' && typeof total === 'number' && total > 0 ? done / total : null;
 }
 
 /** A progress report as a share from 0 to 1 for a bar, when it gives one. */
 export function progressShare(value: ProgressValue | null): number | null {
   if (value === null) return null;
   if (typeof value === 'number') return value / 100;
-  const done = value['done'];
-  const total = value['of'] ?? value['total'];
-  if (typeof done === 'number' && typeof total === 'number' && total > 0) return Math.min(1, Math.max(0, done / total));
+  const share = doneShare(value);
+  if (share !== null) return Math.min(1, Math.max(0, share));
   const percent = value['percent'];
   return typeof percent === 'number' ? Math.min(1, Math.max(0, percent / 100)) : null;
 }

@@ -4,7 +4,7 @@
  * message, and the actions (retry, cancel, move, priority, tags, tracking).
  * A recurring template's jid shows the template instead.
  */
-import { duration, prettyJson, relative as relativeTo } from '../format.js';
+import { duration, iso, prettyJson, relative as relativeTo } from '../format.js';
 import { html, type HtmlValue, type SafeHtml } from '../html.js';
 import { actionButton, actionInput, badge, fields, groupLink, jobLink, number, progressCell, queueLink, section, tagLink, time, workerLink } from './components.js';
 import { runTime, scheduleView, type ScheduleView } from '../../view.js';
@@ -124,7 +124,7 @@ function jobBody(ctx: ViewContext, job: Job, queues: readonly string[]): SafeHtm
 function runTimes(ctx: ViewContext, template: RecurringJob, view: ScheduleView): HtmlValue {
   if (view.upcoming.length === 0) return html`<span class="muted">—</span>`;
   return html`<ul class="links">${view.upcoming.map(
-    (t) => html`<li><time datetime="${new Date(t * 1000).toISOString()}">${runTime(t, template.timezone)}</time> <span class="muted">${relativeTo(t, ctx.now)}</span></li>`,
+    (t) => html`<li><time datetime="${iso(t)}">${runTime(t, template.timezone)}</time> <span class="muted">${relativeTo(t, ctx.now)}</span></li>`,
   )}</ul>`;
 }
 

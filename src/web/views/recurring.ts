@@ -4,6 +4,7 @@
  * queue. Each schedule reads in words, with its next three runs in the
  * template's zone; the next occurrence is read from the queue's schedule.
  */
+import { iso } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
 import { runTime, scheduleView, type ScheduleView } from '../../view.js';
 import { recurringOf } from '../data.js';
@@ -42,7 +43,7 @@ export function recurringTable(ctx: ViewContext, rows: readonly RecurringRow[]):
       ({ template: t, next, view }) => html`<tr data-jid="${t.jid}"><td>${jobLink(ctx, t.jid)}</td><td><code class="klass">${t.klass}</code></td><td>${queueLink(ctx, t.queue)}</td>
         <td class="schedule">${view.schedule}</td><td class="n">${number(t.priority)}</td><td>${tagList(ctx, t.tags)}</td><td class="n">${number(t.count)}</td>
         <td>${next === null ? html`<span class="muted">—</span>` : time(ctx, next)}</td>
-        <td class="next-runs">${view.upcoming.length === 0 ? html`<span class="muted">—</span>` : view.upcoming.map((run, i) => html`${i > 0 ? html`<br>` : ''}<time datetime="${new Date(run * 1000).toISOString()}">${runTime(run, t.timezone)}</time>`)}</td></tr>`,
+        <td class="next-runs">${view.upcoming.length === 0 ? html`<span class="muted">—</span>` : view.upcoming.map((run, i) => html`${i > 0 ? html`<br>` : ''}<time datetime="${iso(run)}">${runTime(run, t.timezone)}</time>`)}</td></tr>`,
     )}</tbody>
   </table></div>`;
 }
