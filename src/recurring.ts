@@ -20,7 +20,7 @@ import type { CoreArg, CoreReply } from './gateway.js';
 import type { JsonObject, JsonValue } from './types.js';
 import type { CronRecord, RecurringRecord } from './wire.js';
 import { describeCron } from './cron/describe.js';
-import { parseCron } from './cron/parse.js';
+import { parseCron, type CronSchedule } from './cron/parse.js';
 import { nextRuns } from './cron/schedule.js';
 import { storedCron, storedTableIsShort } from './cron/stored.js';
 import { DEFAULT_TIME_ZONE } from './cron/zone.js';
@@ -218,7 +218,23 @@ export class RecurringJob {
    */
   describe(): string {
     if (this.cron === null) return intervalWords(this.interval);
-    return describeCron(parseCron(this.cron), this.timezone ?? DEFAULT_TIME_ZONE);
+    const schedule = this.#parsed();
+    const zone = this.timezone ?? DEFAULT_TIME_ZONE;
+    return schedule === null ? `cron "${this.cron}" (${zone})` : describeCron(schedule, zone);
+  }
+
+  /**
+   * The cron expression parsed, or null when it does not parse here (a
+   * template another client stored): listings then show it as written
+   * rather than fail on one template.
+   */
+  #parsed(): CronSchedule | null {
+    if (this.cron === null) return null;
+    try {
+      return parseCron(this.cron);
+    } catch {
+      return null;
+    }
   }
 
   /**
@@ -232,9 +248,14 @@ export class RecurringJob {
     // +inf: a cron template whose schedule has no run left.
     if (first === null || n === 0 || !Number.isFinite(first)) return [];
     if (this.cron === null) return Array.from({ length: n }, (_, i) => first + i * this.interval);
-    const schedule = parseCron(this.cron);
-    const zone = this.timezone ?? DEFAULT_TIME_ZONE;
-    return [first, ...nextRuns({ schedule, timeZone: zone }, { after: first, count: n - 1 })];
+    const schedule = this.#parsed();
+    if (schedule === null) return [first];
+    try {
+      return [first, ...nextRuns({ schedule, timeZone: this.timezone ?? DEFAULT_TIME_ZONE }, { after: first, count: n - 1 })];
+    } catch {
+      // A zone this runtime does not know: the core's next run is all there is to show.
+      return [first];
+    }
   }
 
   /** Move the template to another queue (already spawned children stay). */
