@@ -120,6 +120,17 @@ describe('queue.recur with cron', () => {
   });
 });
 
+describe('templates this runtime cannot read', () => {
+  it('an expression or zone another client stored still lists, as written, with the next run the core holds', async () => {
+    const client = make();
+    await client.queue('q').recur('a.B', {}, { cron: '@daily', jid: 'odd' });
+    await ctx.redis.hset('ql:r:odd', 'cron', 'every full moon', 'timezone', 'Moon/Base');
+    const template = await recurring(client, 'odd');
+    expect(template.describe()).toBe('cron "every full moon" (Moon/Base)');
+    expect(await template.upcoming()).toEqual([await template.next()]);
+  });
+});
+
 describe('zone tables', () => {
   it('a table that runs short is sent again: by the queue for its templates, or the template itself', async () => {
     const clock = new ManualClock(at('2026-03-01T00:00:00Z'));
