@@ -646,6 +646,12 @@ local function load_job_read()
     -- Not part of the job object unless reported (see lua/progress.lua).
     'progress', 'progress-of', 'time',
   }
+  -- Where those three are in JOB_FIELDS (in this order), found by name so
+  -- that fields added to the list cannot shift what is read as progress.
+  local PROGRESS_AT
+  for i = 1, #JOB_FIELDS do
+    if JOB_FIELDS[i] == 'progress' then PROGRESS_AT = i end
+  end
 
   -- A job's dependents and dependencies. Most jobs have neither set: one
   -- EXISTS then answers for both.
@@ -672,7 +678,10 @@ local function load_job_read()
     local progress = nil
     if f == nil then
       f = redis.call('hmget', H.job_key(jid), unpack(JOB_FIELDS))
-      if f[15] and f[16] == f[17] then progress = cjson.decode(f[15]) end
+      -- Shown while the run that reported it lasts: its `time` (the pop
+      -- time) is still the job's.
+      local reported, of, time = f[PROGRESS_AT], f[PROGRESS_AT + 1], f[PROGRESS_AT + 2]
+      if reported and of == time then progress = cjson.decode(reported) end
     end
     if not f[1] then return nil end
     if tracked == nil then tracked = H.is_tracked(jid) end

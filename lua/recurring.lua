@@ -221,16 +221,18 @@ local function load_recur_spawn()
       local jid = due[i]
       local key = H.recur_key(jid)
       local t = redis.call('hmget', key, 'klass', 'data', 'priority', 'tags', 'retries',
-        'interval', 'backlog', 'type', 'cron-fields', 'zone-table')
+        'interval', 'backlog')
       local klass, data, priority, tags_text, retries = t[1], t[2], t[3], t[4], t[5]
       local tags = cjson.decode(tags_text)
       local interval = tonumber(t[6])
       local backlog = tonumber(t[7] or 0)
       local score = math.floor(tonumber(due[i + 1]))
       -- A cron template steps from occurrence to occurrence by its schedule
-      -- (false: its stored schedule is damaged, and it spawns nothing).
+      -- (false: its stored schedule is damaged, and it spawns nothing). Read
+      -- apart from the fields above: only a template that is due pays it.
+      local c = redis.call('hmget', key, 'type', 'cron-fields', 'zone-table')
       local cron = nil
-      if t[8] == 'cron' then cron = H.cron_schedule(t[9], t[10]) or false end
+      if c[1] == 'cron' then cron = H.cron_schedule(c[2], c[3]) or false end
       if cron == false then
         score = now + 1
       elseif cron then
@@ -406,8 +408,9 @@ local function recur_commands(name)
   -- run time), or nil.
   if name == 'recur.get' then return function(now, args)
     local jid = H.recur_jid(args)
-    local f = redis.call('hmget', H.recur_key(jid), 'jid', 'klass', 'state', 'queue',
-      'priority', 'interval', 'retries', 'count', 'data', 'tags', 'backlog', 'type')
+    local key = H.recur_key(jid)
+    local f = redis.call('hmget', key, 'jid', 'klass', 'state', 'queue',
+      'priority', 'interval', 'retries', 'count', 'data', 'tags', 'backlog')
     if not f[1] then return nil end
     -- An interval template's reply is exactly qless-core's (the same keys
     -- added in the same order, so the same encoding); a cron one has its
@@ -425,7 +428,7 @@ local function recur_commands(name)
       tags = cjson.decode(f[10]),
       backlog = tonumber(f[11] or 0),
     }
-    if f[12] == 'cron' then H.add_cron_fields(jid, reply) end
+    if redis.call('hget', key, 'type') == 'cron' then H.add_cron_fields(jid, reply) end
     return encode(reply)
   end end
 
