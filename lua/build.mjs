@@ -31,6 +31,7 @@ export const MODULES = [
   'recurring.lua',
   'queue.lua',
   'worker.lua',
+  'throttle.lua',
   'api.lua',
 ];
 

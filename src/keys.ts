@@ -39,3 +39,16 @@ export function workerJobs(worker: string): string {
 export function queueStats(queue: string, bin: number): string[] {
   return ['stats', 'wait', 'run'].map((kind) => `ql:s:${kind}:${bin}:${queue}`);
 }
+
+/** Every throttle key (a limit `ql:th:<id>`, its `-locks` and `-pending` sets). */
+export const THROTTLE_PATTERN = 'ql:th:*';
+
+/** The throttle id a key of {@link THROTTLE_PATTERN} belongs to. */
+export function throttleOf(key: string): string {
+  return key.slice('ql:th:'.length).replace(/-(?:locks|pending)$/, '');
+}
+
+/** The id of a queue's own throttle. */
+export function queueThrottle(queue: string): string {
+  return `ql:q:${queue}`;
+}

@@ -11,7 +11,7 @@
  */
 import * as args from './args.js';
 import { aboutJob, InvalidArgumentError } from './errors.js';
-import { checkStrings, DataSlot, encodeObject } from './json.js';
+import { checkStrings, DataSlot, encodeObject, encodeStrings } from './json.js';
 import * as keys from './keys.js';
 import { klassOf, type KlassRef } from './klass.js';
 import * as wire from './wire.js';
@@ -49,6 +49,8 @@ export interface RecurringUpdate {
   queue?: string;
   /** Most overdue occurrences spawned at once after a pause; 0 spawns them all. */
   backlog?: number;
+  /** Throttles of future children, stored as given (`[]`: none). */
+  throttles?: readonly string[];
 }
 
 /** A recurring job template: its fields and the calls that change it. */
@@ -86,6 +88,8 @@ export class RecurringJob {
    * the most recent ones, counted in occurrences, not in intervals.
    */
   backlog: number;
+  /** Throttles each child needs (the queue's own last); empty when none are named. */
+  throttles: string[];
   /**
    * A cron template's expression as written, or null for an interval
    * template (then {@link RecurringJob.interval} is the schedule; for a cron
@@ -113,6 +117,7 @@ export class RecurringJob {
     this.interval = record.interval;
     this.count = record.count;
     this.backlog = record.backlog;
+    this.throttles = record.throttles;
     this.cron = record.cron?.expression ?? null;
     this.timezone = record.cron?.timezone ?? null;
     this.#zone = record.cron ? { zoneUntil: record.cron.zoneUntil, zoneTzdata: record.cron.zoneTzdata } : null;
@@ -169,6 +174,8 @@ export class RecurringJob {
     if (fields.klass !== undefined) pairs.push('klass', (local.klass = klassOf(fields.klass)));
     if (fields.queue !== undefined) pairs.push('queue', (local.queue = args.name(fields.queue, 'queue')));
     if (fields.backlog !== undefined) pairs.push('backlog', (local.backlog = args.integer(fields.backlog, 'backlog')));
+    // Stored as given (reqless-core's rule): list the queue's own throttle too if children should count against it.
+    if (fields.throttles !== undefined) pairs.push('throttles', encodeStrings(fields.throttles, 'throttles'));
     // A cron template's update always carries a fresh zone table (the core
     // keeps the next occurrence when the schedule itself is unchanged).
     let zone: CronRecord | undefined;
@@ -180,6 +187,7 @@ export class RecurringJob {
     if (pairs.length === 0) return;
     await this.call('recur.update', this.jid, ...pairs);
     Object.assign(this, local);
+    if (fields.throttles !== undefined) this.throttles = [...fields.throttles];
     if (zone) this.#zone = zone;
   }
 
@@ -295,6 +303,7 @@ export class RecurringJob {
       interval: this.interval,
       count: this.count,
       backlog: this.backlog,
+      throttles: this.throttles,
       ...(this.cron === null
         ? {}
         : {

@@ -60,6 +60,8 @@ export function renderJob(job: Job, now: number): string[] {
     ['tracked', job.tracked ? 'yes' : 'no'],
     ['spawned from', orDash(job.spawnedFromJid)],
   ];
+  // Only a job that names throttles has any to show (its queue's own last).
+  if (job.throttles.length > 0) pairs.push(['throttles', job.throttles.join(', ')]);
   // Only a job whose run reported progress has it (see Job.progress).
   const progress = job.progress();
   if (progress !== null) pairs.push(['progress', progressWords(progress)]);
