@@ -123,6 +123,14 @@ describe('cron templates: what recur stores and recur.get shows', () => {
     expect(reply['zone_until']).toBe(Number(hash['zone-until']));
   });
 
+  it('a cron template with throttles shows both, and its children carry the throttles', async () => {
+    const now = at('2026-06-01T00:00:00Z');
+    await core.call(now, 'recur', ...cronArgs('q', 'j', '@hourly', 'UTC', now, ['throttles', '["api"]']));
+    expect(await core.json(now, 'recur.get', 'j')).toMatchObject({ cron: '@hourly', throttles: ['api', 'ql:q:q'] });
+    await core.call(now + 3600, 'peek', 'q', 1);
+    expect(await core.json(now + 3600, 'get', 'j-1')).toMatchObject({ throttles: ['api', 'ql:q:q'] });
+  });
+
   it('updates the interval other clients read to the latest gap as it spawns', async () => {
     const friday = at('2026-01-09T12:00:00Z');
     await core.call(friday, 'recur', ...cronArgs('q', 'weekday', '0 13 * * MON-FRI', 'UTC', friday));

@@ -86,6 +86,13 @@ describe('job.progress', () => {
     expect((await get(4, 'broken'))['progress']).toEqual({ step: 'upload' });
   });
 
+  it('a job with throttles shows both its throttles and its progress', async () => {
+    await core.call(0, 'put', 'w', 'q', 'j', 'k', '{}', 0, 'throttles', '["api"]');
+    await core.call(1, 'pop', 'q', 'w', 1);
+    await core.call(2, 'job.progress', 'j', 'w', '60');
+    expect(await get(3)).toMatchObject({ throttles: ['api', 'ql:q:q'], progress: 60 });
+  });
+
   describe('refusals write nothing and publish nothing', () => {
     const cases: Array<[string, CoreArg[], string | RegExp]> = [
       ['jid missing', [], 'Progress(): Arg "jid" missing'],
