@@ -80,6 +80,7 @@ export {
   ForeignDataError,
   ConnectionError,
   DurabilityError,
+  UnrecoverableError,
   type DurabilityShortfall,
   type QlessErrorCode,
   type ScriptErrorOptions,
@@ -115,6 +116,18 @@ export type {
   ConfigOption,
   KnownConfigOption,
 } from './types.js';
+export {
+  hooks,
+  Hooks,
+  JOB_EVENTS,
+  type AroundJob,
+  type JobEventMap,
+  type JobEventName,
+  type JobListener,
+  type JobInfo,
+  type RunOutcomeName,
+} from './hooks.js';
+export { DEFAULT_RETRY_DELAY, DEFAULT_MAX_RETRY_DELAY, retryDelay, type RetryPolicy, type RetryDelayFunction } from './worker/retry.js';
 // Cron schedules (Queue.recur with `cron`): the errors a bad expression or
 // zone raises, and the parser, describer and zone formatting the CLI and
 // dashboard use.

@@ -40,6 +40,24 @@ export function queueStats(queue: string, bin: number): string[] {
   return ['stats', 'wait', 'run'].map((kind) => `ql:s:${kind}:${bin}:${queue}`);
 }
 
+/** Job records only (not a job's history or dependency sets): the suffixes the core reserves. */
+const JOB_KEY_SUFFIXES = ['-history', '-dependents', '-dependencies'];
+
+/**
+ * A SCAN pattern for the records of jobs whose jid starts with `prefix`
+ * (glob characters in it escaped), and the jid of a key it matched, or
+ * undefined for a job's other keys. For the dashboard's search by prefix,
+ * which no core command answers.
+ */
+export function jobRecordPattern(prefix: string): string {
+  return `ql:j:${prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
+}
+
+export function jidOfJobRecord(key: string): string | undefined {
+  if (!key.startsWith('ql:j:') || JOB_KEY_SUFFIXES.some((suffix) => key.endsWith(suffix))) return undefined;
+  return key.slice('ql:j:'.length);
+}
+
 /** Every throttle key (a limit `ql:th:<id>`, its `-locks` and `-pending` sets). */
 export const THROTTLE_PATTERN = 'ql:th:*';
 

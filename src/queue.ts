@@ -14,6 +14,7 @@ import * as keys from './keys.js';
 import { klassOf, type KlassRef } from './klass.js';
 import { storedCron } from './cron/stored.js';
 import { RecurringJob } from './recurring.js';
+import { otelNow, producerSpan } from './tracing.js';
 import * as wire from './wire.js';
 import type { Client } from './client.js';
 import type { CoreArg, CoreCall, CoreReply } from './gateway.js';
@@ -184,7 +185,13 @@ export class Queue {
    */
   async put(klass: KlassRef, data: object = {}, options: PutOptions = {}): Promise<string> {
     const argv = this.putArgs(klass, data, options);
-    return wire.text('put', await this.#client.call('put', ...argv));
+    const send = async (trace: string | undefined): Promise<string> => {
+      if (trace !== undefined) argv.push('trace', trace);
+      return wire.text('put', await this.#client.call('put', ...argv));
+    };
+    // Without @opentelemetry/api (known after the first put) a put is just the call.
+    if (otelNow() === null) return send(undefined);
+    return producerSpan(this.name, String(argv[2]), String(argv[3]), send);
   }
 
   /**

@@ -62,7 +62,7 @@ describe('through Sentinel', () => {
     const bad = await run(['queues', '--host', d.url.replace('redis+sentinel', 'redis+cluster')]);
     expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('not supported yet') as unknown]);
 
-    const web = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'web.ts'), '--host', d.url, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const web = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'web.ts'), '--host', d.url, '--http-port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const address = await new Promise<string>((resolve, reject) => {
         let out = '';

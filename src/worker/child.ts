@@ -35,7 +35,9 @@ import { disownJob, type Job } from '../job.js';
 import type { WorkerEvent } from '../events.js';
 import { PopAhead } from './ahead.js';
 import { completeAndPop, type Completion } from './fetch.js';
+import { reserver, type Reserver } from './reserver.js';
 import { HeldJobs } from './held.js';
+import { JobEvents } from './job-events.js';
 import { forgetIdleWorkers } from './leftovers.js';
 import { checkLock } from './lock.js';
 import { Loader, importPreload, registerTypeScript } from './loader.js';
@@ -43,22 +45,29 @@ import { redactUrl } from './options.js';
 import { createLogger, errorFields, setTitle, type Logger } from './logger.js';
 import { RunReports, sendToParent } from './parent.js';
 import { ABORT_GRACE_MS, type ChildInit, type ClaimedRun, type ParentMessage, isParentMessage } from './protocol.js';
+import { OutputCapture } from './output.js';
 import { PopFailures } from './pop-failures.js';
 import { PutListener } from './put-listener.js';
 import { WAITING_REDIS_OPTIONS, watchRedis, type RedisHealth } from './redis-health.js';
 import { takeBackShare, type ResumedJob } from './resume.js';
 import { Run, runJob, type RunnerDeps } from './runner.js';
 import { Sandbox, sandboxDir } from './sandbox.js';
+import { loadTracing } from './tracing.js';
 import { EXIT } from './signals.js';
 import { Wake } from './wake.js';
 
 type DrainReason = { exit: typeof EXIT.OK | typeof EXIT.RECYCLE; why: string };
 
-/** What one trip popped: the jobs, the last error of a queue whose pop failed, and whether any queue answered. */
+/**
+ * What one trip popped: the jobs, the last error of a queue whose pop
+ * failed, whether any queue answered, and whether every queue was asked (a
+ * trip filled by its first queues says nothing of the others).
+ */
 interface Popped {
   jobs: Job[];
   failure: unknown;
   answered: boolean;
+  askedAll: boolean;
   /** The shortest wait a queue's rate limit asked for (seconds), when one held its jobs back. */
   rateWaitSeconds: number | undefined;
 }
@@ -77,6 +86,8 @@ export class ChildWorker {
   readonly #index: number;
   readonly #name: string;
   readonly #queues: ReadonlySet<string>;
+  /** Each trip's queue order (--reserver). */
+  readonly #reserver: Reserver;
   readonly #runs = new Map<number, Run>();
   readonly #wake = new Wake();
   readonly #sandbox: Sandbox;
@@ -84,6 +95,8 @@ export class ChildWorker {
   readonly #deps: RunnerDeps;
   readonly #ahead: PopAhead;
   readonly #reports: RunReports;
+  readonly #events: JobEvents;
+  readonly #output: OutputCapture;
   #held!: HeldJobs;
   #puts!: PutListener;
   #client!: Client;
@@ -119,6 +132,7 @@ export class ChildWorker {
     this.#index = init.index;
     this.#name = `${init.options.name}-${process.pid}`;
     this.#queues = new Set(init.options.queues);
+    this.#reserver = reserver(init.options.reserver, init.options.queues);
     this.#log = createLogger(init.options, { role: 'child', child: init.index, worker: this.#name });
     this.#sandbox = new Sandbox(sandboxDir(init.options.workdir, init.index), init.options.concurrency);
     this.#loader = new Loader({
@@ -129,6 +143,8 @@ export class ChildWorker {
     });
     this.#ahead = new PopAhead(init.options.concurrency);
     this.#reports = new RunReports(init.options.timeout > 0);
+    this.#events = new JobEvents(this.#log, init.relay);
+    this.#output = new OutputCapture(this.#log);
     this.#popFailures = new PopFailures(this.#log, init.options.interval * 1000);
     this.#draining = new Promise((resolve) => {
       this.#drained = resolve;
@@ -137,6 +153,12 @@ export class ChildWorker {
       loader: this.#loader,
       sandbox: this.#sandbox,
       log: this.#log,
+      name: this.#name,
+      retry: init.options.retry,
+      events: this.#events,
+      output: this.#output,
+      tracing: undefined,
+      retried: (delay) => this.#lookAgainAfter(delay),
       cwd: this.#sandbox.root,
       stoppingNow: () => this.#stopNow,
       slotFree: (run) => this.#slotFree(run),
@@ -158,6 +180,8 @@ export class ChildWorker {
   async run(): Promise<void> {
     const { options } = this.#init;
     setTitle(`child ${this.#index} starting`);
+    // From here on, what anything in this child prints is a log line (jobs' with their jid).
+    this.#output.install();
     const typescript = registerTypeScript();
     typescript.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     try {
@@ -201,6 +225,7 @@ export class ChildWorker {
       return;
     }
     this.#loader.reportLoaded();
+    this.#deps.tracing = await loadTracing();
     this.#log.info({ queues: options.queues, concurrency: options.concurrency, sandbox: this.#sandbox.root }, 'child started');
     await sendToParent({ type: 'ready', worker: this.#name });
     await this.#loop();
@@ -300,6 +325,16 @@ export class ChildWorker {
     this.#wake.wake();
     // A moment for job code to react to the abort, then go.
     setTimeout(() => void this.#exit(EXIT.OK), 100).unref();
+  }
+
+  /**
+   * A job this child retried is due again in `delay` seconds: pop then,
+   * rather than at the next --interval, so that a short retry delay is kept
+   * (the core moves a scheduled job to its queue when a pop finds it due).
+   */
+  #lookAgainAfter(delay: number): void {
+    if (delay <= 0 || delay >= this.#init.options.interval) return;
+    setTimeout(() => this.#wake.wake(), Math.ceil(delay * 1000) + 10).unref();
   }
 
   /** Free slots (within --max-jobs). */
@@ -430,9 +465,12 @@ export class ChildWorker {
   /** The jobs a trip popped (undefined when every pop it made failed); the trip is then over. */
   async #collect(fetching: Fetching): Promise<Job[] | undefined> {
     try {
-      const { jobs, failure, answered, rateWaitSeconds } = await fetching.jobs;
-      if (failure === undefined) this.#popFailures.succeeded();
-      else this.#popFailures.failed(failure);
+      const { jobs, failure, answered, askedAll, rateWaitSeconds } = await fetching.jobs;
+      // "Popping works again" only once every queue was asked: with the
+      // round-robin a trip may be filled before it reaches a queue whose
+      // pops keep failing, and that burst is not over.
+      if (failure !== undefined) this.#popFailures.failed(failure);
+      else if (askedAll) this.#popFailures.succeeded();
       this.#ahead.popped(fetching.room, jobs.length);
       this.#rateWaitSeconds = rateWaitSeconds;
       return answered ? jobs : undefined;
@@ -442,15 +480,19 @@ export class ChildWorker {
   }
 
   /**
-   * Send the completions waiting, and pop up to `count` jobs, earlier
-   * queues first: the first queue's pop rides with the completions, later
-   * queues are asked only when the earlier ones had too few. A queue whose
+   * Send the completions waiting, and pop up to `count` jobs from the
+   * queues in the order the reserver gives for this trip (--reserver): the
+   * first queue's pop rides with the completions, later queues are asked
+   * only when the earlier ones had too few. A queue whose
    * pop fails does not stop the others, nor lose the jobs they gave.
    */
   async #fetch(count: number): Promise<Popped> {
-    const popped: Popped = { jobs: [], failure: undefined, answered: false, rateWaitSeconds: undefined };
-    for (const queue of this.#init.options.queues) {
-      if (popped.jobs.length >= count) break;
+    const popped: Popped = { jobs: [], failure: undefined, answered: false, askedAll: true, rateWaitSeconds: undefined };
+    for (const queue of this.#reserver()) {
+      if (popped.jobs.length >= count) {
+        popped.askedAll = false;
+        break;
+      }
       try {
         const got = await completeAndPop(this.#client, this.#completing.splice(0), { queue, worker: this.#name, count: count - popped.jobs.length });
         popped.jobs.push(...got.jobs);
@@ -725,6 +767,7 @@ export class ChildWorker {
     this.#exiting = true;
     const memory = process.memoryUsage();
     this.#log.info({ code, reason: this.#drain?.why, rss: memory.rss, heapUsed: memory.heapUsed, reloads: this.#loader.reloads }, 'child exiting');
+    await this.#events.flush();
     await this.#reports.flush();
     if (code !== EXIT.CHILD_STARTUP && this.#client && this.#health?.up) {
       // Off the worker list, unless a name still holds jobs (see src/worker/leftovers.ts).

@@ -95,7 +95,7 @@ interface UpdateFlags {
 }
 
 export function register(program: Command): void {
-  const recurring = program.command('recurring').description('recurring jobs: list them (the default), update or cancel one');
+  const recurring = program.command('recurring').description('recurring jobs: list them (the default), add, update or cancel one');
 
   recurring
     .command('list', { isDefault: true })
@@ -126,7 +126,7 @@ export function register(program: Command): void {
     .option('--cron <expression>', 'a cron expression: 5 fields (minute hour day month weekday), 6 with seconds first, or @hourly/@daily/@weekly/@monthly/@yearly')
     .option('--timezone <zone>', 'the IANA zone the cron times are read in, e.g. Europe/Berlin (default UTC)')
     .option('--interval <seconds>', 'seconds between occurrences', parse.positive)
-    .option('--offset <seconds>', 'with --interval: seconds from now until the first occurrence (default 0)', parse.number)
+    .option('--offset <seconds>', 'with --interval: seconds from now until the first occurrence (default 0: now)', parse.count)
     .option('--data <json>', 'data of each child, a JSON object (default {})', parse.jsonObject)
     .option('--priority <n>', 'priority of each child (default 0)', parse.number)
     .option('--tag <tag>', 'a tag of each child; repeat for several', parse.collect)
@@ -140,7 +140,8 @@ export function register(program: Command): void {
     )
     .action(
       action(async (ctx, opts: AddFlags, queue: string, klass: string) => {
-        if ((opts.cron === undefined) === (opts.interval === undefined)) throw new UsageError('give either --cron or --interval (one of them)');
+        if (opts.cron === undefined && opts.interval === undefined) throw new UsageError('a schedule is required: give --interval <seconds> or --cron <expression>');
+        if (opts.cron !== undefined && opts.interval !== undefined) throw new UsageError('give either --cron or --interval, not both');
         if (opts.cron === undefined && opts.timezone !== undefined) throw new UsageError('--timezone goes with --cron');
         if (opts.cron !== undefined && opts.offset !== undefined) throw new UsageError('--offset goes with --interval (a cron job runs at its first match after now)');
         if (opts.cron !== undefined) checkCron(opts.cron, opts.timezone);
@@ -158,7 +159,9 @@ export function register(program: Command): void {
         const jid = await client.queue(queue).recur(klass, opts.data ?? {}, options);
         const job = await findRecurring(client, jid);
         const view = await scheduleView(job);
-        ctx.emit(jsonOf(job, view), () => [`added recurring job ${jid}: ${job.klass} into ${job.queue}`, ...summary(job, view)]);
+        // The jid alone on stdout (for scripts); what was scheduled on stderr.
+        ctx.emit(jsonOf(job, view), () => [jid]);
+        if (!ctx.json) ctx.note(`${view.schedule} into ${job.queue}, next ${orDash(view.upcomingText.join(', '))}`);
       }),
     );
 
