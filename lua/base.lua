@@ -653,7 +653,15 @@ local function load_job_read()
   local JOB_FIELDS = {
     'jid', 'klass', 'state', 'queue', 'worker', 'priority', 'expires', 'retries',
     'remaining', 'data', 'tags', 'failure', 'spawned_from_jid', 'history', 'throttles',
+    -- Not part of the job object unless reported (see lua/progress.lua).
+    'progress', 'progress-of', 'time',
   }
+  -- Where those three are in JOB_FIELDS (in this order), found by name so
+  -- that fields added to the list cannot shift what is read as progress.
+  local PROGRESS_AT
+  for i = 1, #JOB_FIELDS do
+    if JOB_FIELDS[i] == 'progress' then PROGRESS_AT = i end
+  end
 
   -- A job's dependents and dependencies. Most jobs have neither set: one
   -- EXISTS then answers for both.
@@ -671,8 +679,20 @@ local function load_job_read()
   -- read the hash may pass `f` (HMGET of JOB_FIELDS, in order, with its own
   -- updates applied and `history` set to false once migrated) and `tracked`
   -- when it already knows it.
+  --
+  -- A job whose current run reported progress (job.progress) has `progress`
+  -- besides; no other job's object changes, so qless-core's replies stay
+  -- byte for byte. Callers that pass `f` (pop) get no progress: a job just
+  -- popped has none yet.
   function H.job_object(jid, f, tracked)
-    f = f or redis.call('hmget', H.job_key(jid), unpack(JOB_FIELDS))
+    local progress = nil
+    if f == nil then
+      f = redis.call('hmget', H.job_key(jid), unpack(JOB_FIELDS))
+      -- Shown while the run that reported it lasts: its `time` (the pop
+      -- time) is still the job's.
+      local reported, of, time = f[PROGRESS_AT], f[PROGRESS_AT + 1], f[PROGRESS_AT + 2]
+      if reported and of == time then progress = cjson.decode(reported) end
+    end
     if not f[1] then return nil end
     if tracked == nil then tracked = H.is_tracked(jid) end
     local tags = f[11] and cjson.decode(f[11]) or {}
@@ -700,6 +720,7 @@ local function load_job_read()
     -- Only a job that names throttles of its own shows them: any other job
     -- object stays qless-core's, byte for byte.
     if f[15] then job.throttles = cjson.decode(f[15]) end
+    if progress ~= nil then job.progress = progress end
     return job
   end
 

@@ -5,6 +5,17 @@
 -- A template is the hash ql:r:<jid> plus a member of ql:q:<queue>-recur whose
 -- score is the next occurrence; the next run time is nowhere else. Children
 -- are ordinary jobs named <jid>-<count>. Nothing here publishes events.
+--
+-- Two kinds of schedule, told apart by the hash's `type`: `interval` (the
+-- qless-core one) and `cron` (qless-ts). A cron template keeps every field
+-- an interval template has, `interval` being the gap between its last two
+-- occurrences (what other clients show), plus fields they never read:
+-- `cron` (the expression as written), `cron-fields` (the expression
+-- compiled by the client, see lua/cron.lua), `timezone`, `zone-table` (the
+-- zone's UTC offsets for the years ahead: Redis's Lua has no zone data),
+-- `zone-until` and `zone-tzdata` (what the client needs to know when to
+-- send a fresh table). A qless-core script spawning such a template would
+-- fall back to its interval.
 
 local function load_recur_util()
   function H.recur_jid(args)
@@ -60,6 +71,33 @@ local function load_recur_util()
     return store('klass', value)
   end
 
+  -- A cron schedule as recur.update takes it: one JSON object, so that the
+  -- expression, its zone and the zone's table change together. The same
+  -- schedule with a fresh table (the client's refresh) keeps the next
+  -- occurrence where the new table puts it, an overdue one included; a new
+  -- schedule starts from `now`. An interval template becomes a cron one.
+  function H.recur_updates.cron(value, now)
+    local message = 'Recur(): Arg "cron" must be a JSON object {expression, fields, timezone, transitions}: '
+    local spec = H.decode_json_arg(value, message)
+    if type(spec) ~= 'table' then error(message .. value) end
+    local transitions = spec['transitions']
+    if type(transitions) == 'table' then transitions = cjson.encode(transitions) end
+    local cron = H.check_cron(now, spec['fields'], transitions, spec['expression'], spec['timezone'],
+      spec['until'], spec['tzdata'])
+    return function(now, jid, key)
+      local old = redis.call('hmget', key, 'queue', 'type', 'cron-fields', 'timezone')
+      local recur_set = H.queue_key(old[1], 'recur')
+      local from = now
+      if old[2] == 'cron' and old[3] == cron.fields_text and old[4] == cron.timezone then
+        local score = tonumber(redis.call('zscore', recur_set, jid))
+        if score ~= nil then from = math.min(score - 1, now) end
+      end
+      local next, gap = H.cron_first_runs(cron, from)
+      H.store_cron(key, cron, gap)
+      redis.call('zadd', recur_set, H.score_text(next), jid)
+    end
+  end
+
   -- Moves the template's current score to the new queue's recur set.
   function H.recur_updates.queue(value)
     return function(now, jid, key)
@@ -95,13 +133,87 @@ local function load_recur_util()
   end
 end
 
+-- Cron templates: the checks of `recur` and `recur.update`, and the writes.
+local function load_recur_cron()
+  -- The cron arguments checked (the client parsed the expression and built
+  -- the table; the core checks what it is handed, so another client cannot
+  -- store a schedule that breaks pops). Returns what store_cron writes.
+  function H.check_cron(now, fields_text, transitions_text, expression, timezone, until_text, tzdata)
+    local fields = H.cron_decode_fields(fields_text)
+    if fields == nil then
+      error('Recur(): Arg "cron-fields" is not a compiled cron schedule: ' .. tostring(fields_text))
+    end
+    local transitions = H.cron_decode_transitions(transitions_text)
+    if transitions == nil then
+      error('Recur(): Arg "zone-table" is not a list of [utc_start, offset] pairs in ascending order: ' ..
+        tostring(transitions_text))
+    end
+    if type(expression) ~= 'string' or expression == '' then
+      error('Recur(): Arg "cron" (the expression as written) missing')
+    end
+    if type(timezone) ~= 'string' or timezone == '' then error('Recur(): Arg "timezone" missing') end
+    local until_number = H.number_arg(until_text or 0, 'Recur(): Arg "zone-until" not a number: ')
+    if tzdata ~= nil and type(tzdata) ~= 'string' then error('Recur(): Arg "zone-tzdata" must be a string') end
+    local cron = {
+      fields = fields, transitions = transitions, fields_text = fields_text, transitions_text = transitions_text,
+      expression = expression, timezone = timezone, ['until'] = until_number, tzdata = tzdata or '',
+    }
+    -- The parser refuses expressions that never run; one that no longer
+    -- runs after `now` (within the matcher's 50 years) is refused as well.
+    if H.cron_next(fields, transitions, now) == nil then
+      error('Recur(): cron schedule "' .. expression .. '" never runs after ' .. H.lua_text(now))
+    end
+    return cron
+  end
+
+  -- The first occurrence after `from` and the gap to the one after it (the
+  -- template's `interval`), or an error when there is none.
+  function H.cron_first_runs(cron, from)
+    local next = H.cron_next(cron.fields, cron.transitions, from)
+    if next == nil then error('Recur(): cron schedule "' .. cron.expression .. '" never runs again') end
+    local after = H.cron_next(cron.fields, cron.transitions, next)
+    return next, (after or next + 1) - next
+  end
+
+  -- Writes the cron fields of a template (the others are the caller's).
+  function H.store_cron(key, cron, gap)
+    redis.call('hset', key,
+      'type', 'cron',
+      'interval', gap,
+      'cron', cron.expression,
+      'cron-fields', cron.fields_text,
+      'timezone', cron.timezone,
+      'zone-table', cron.transitions_text,
+      'zone-until', cron['until'],
+      'zone-tzdata', cron.tzdata)
+  end
+
+  -- recur.get of a cron template: qless-core's fields (`interval` is the gap
+  -- between its last two occurrences), then its schedule added: `cron`,
+  -- `timezone`, and `zone_until`/`zone_tzdata`, which tell its client when
+  -- the zone's table should be sent again.
+  function H.add_cron_fields(jid, reply)
+    local c = redis.call('hmget', H.recur_key(jid), 'cron', 'timezone', 'zone-until', 'zone-tzdata')
+    reply.cron = c[1]
+    reply.timezone = c[2]
+    reply.zone_until = tonumber(c[3]) or 0
+    reply.zone_tzdata = c[4] or ''
+  end
+
+  -- What a template that is no longer cron drops.
+  function H.drop_cron(key)
+    redis.call('hdel', key, 'cron', 'cron-fields', 'timezone', 'zone-table', 'zone-until', 'zone-tzdata')
+  end
+end
+
 local function load_recur_spawn()
   -- Spawn the due occurrences of the queue's templates, at most `budget`
   -- children in all (the budget is shared by the templates, earliest next
   -- occurrence first). Called by pop and peek; returns how many it spawned.
   --
   -- Per template: the occurrence time starts at floor(score); a non-zero
-  -- backlog skips occurrences so that at most backlog (+1) remain due; each
+  -- backlog skips occurrences so that at most backlog (+1) remain due (for
+  -- a cron template: the backlog most recent ones, see cron_skip_backlog); each
   -- child is stamped with its occurrence time (`time`, first history entry,
   -- work score) but tagged with `now`; the next occurrence is saved after every
   -- child, so a failure or budget cut-off resumes exactly where it stopped. A
@@ -124,10 +236,20 @@ local function load_recur_spawn()
       local interval = tonumber(t[6])
       local backlog = tonumber(t[7] or 0)
       local score = math.floor(tonumber(due[i + 1]))
+      -- A cron template steps from occurrence to occurrence by its schedule
+      -- (false: its stored schedule is damaged, and it spawns nothing). Read
+      -- apart from the fields above: only a template that is due pays it.
+      local c = redis.call('hmget', key, 'type', 'cron-fields', 'zone-table')
+      local cron = nil
+      if c[1] == 'cron' then cron = H.cron_schedule(c[2], c[3]) or false end
+      if cron == false then
+        score = now + 1
+      elseif cron then
+        if backlog ~= 0 then score = H.cron_skip_backlog(cron, score, now, backlog) end
       -- A template stored by an older core with an interval that is not a
       -- positive number (recur.update took 0, -5 or nan) spawns nothing,
       -- rather than a full budget of children on every pop.
-      if not (interval and interval > 0 and interval - interval == 0) then
+      elseif not (interval and interval > 0 and interval - interval == 0) then
         score = now + 1
       elseif backlog ~= 0 then
         local pending = (now - score) / interval
@@ -175,9 +297,18 @@ local function load_recur_spawn()
           end
           H.history_append(child, score, 'put', history_extra)
           redis.call('zadd', work_set, H.work_score(base_score, score), child)
-          score = score + interval
+          if cron then
+            -- No run within the matcher's years: never due again.
+            local last = score
+            score = H.cron_next(cron.fields, cron.transitions, score) or math.huge
+            if score < math.huge then interval = score - last end
+          else
+            score = score + interval
+          end
           redis.call('zadd', recur_set, score, jid)
         end
+        -- What other clients read as the interval: the latest gap.
+        if cron then redis.call('hset', key, 'interval', interval) end
       end
     end
     return moved
@@ -187,9 +318,13 @@ end
 -- The commands of this module, made one at a time: the closure of the
 -- command `name`, or nil when the name is not one of them.
 local function recur_commands(name)
-  -- recur <now> <queue> <jid> <klass> <data> <spec> [<interval> <offset>
-  --   [<option> <value>]...]
-  -- Every check runs before the first write, in the reference's order.
+  -- recur <now> <queue> <jid> <klass> <data> interval <interval> <offset>
+  --   [<option> <value>]...
+  -- recur <now> <queue> <jid> <klass> <data> cron <cron-fields> <zone-table>
+  --   cron <expression> timezone <zone> [<option> <value>]...
+  -- Every check runs before the first write, in the reference's order; a
+  -- cron schedule's own checks come after the options'. A cron template's
+  -- first occurrence is its first run after `now`.
   if name == 'recur' then return function(now, args)
     local queue, jid, klass, data, spec = args[1], args[2], args[3], args[4], args[5]
     if queue == nil then error('Queue(): no queue name provided') end
@@ -197,12 +332,16 @@ local function recur_commands(name)
     if klass == nil then error('RecurringJob On(): Arg "klass" missing') end
     if spec == nil then error('RecurringJob On(): Arg "spec" missing') end
     H.decode_json_arg(data, 'RecurringJob On(): Arg "data" not JSON: ')
-    if spec ~= 'interval' then error('Recur(): schedule type "' .. spec .. '" unknown') end
-    local interval = H.number_arg(args[6], 'Recur(): Arg "interval" not a number: ')
-    local offset = H.number_arg(args[7], 'Recur(): Arg "offset" not a number: ')
-    H.require_interval(interval)
-    -- Interval and offset are two arguments, so the parity of what follows
-    -- them is the parity the reference checks.
+    if spec ~= 'interval' and spec ~= 'cron' then error('Recur(): schedule type "' .. spec .. '" unknown') end
+    local interval, offset
+    if spec == 'interval' then
+      interval = H.number_arg(args[6], 'Recur(): Arg "interval" not a number: ')
+      offset = H.number_arg(args[7], 'Recur(): Arg "offset" not a number: ')
+      H.require_interval(interval)
+    end
+    -- Interval and offset (or a cron template's fields and table) are two
+    -- arguments, so the parity of what follows them is the parity the
+    -- reference checks.
     local options = H.parse_options(args, 8)
     local tags = {}
     if options['tags'] ~= nil then
@@ -222,12 +361,14 @@ local function recur_commands(name)
     end
     -- Option names recur takes: those of qless-core (priority, tags, retries,
     -- backlog: every client sends them); throttles (reqless clients and
-    -- qless-ts); resources (qless-php, written for a
-    -- qless-core fork: accepted and ignored, as qless-core ignores it). Any
-    -- other name is a mistake the reference silently ignored.
+    -- qless-ts); resources (qless-php, written for a qless-core fork:
+    -- accepted and ignored, as qless-core ignores it); and for a cron
+    -- schedule its expression, zone and table details. Any other name is a
+    -- mistake the reference silently ignored.
     for option in pairs(options) do
       if option ~= 'priority' and option ~= 'tags' and option ~= 'retries' and option ~= 'backlog' and
-          option ~= 'throttles' and option ~= 'resources' then
+          option ~= 'throttles' and option ~= 'resources' and not (spec == 'cron' and (option == 'cron' or
+          option == 'timezone' or option == 'zone-until' or option == 'zone-tzdata')) then
         error('Recur(): Unrecognized option "' .. option .. '"')
       end
     end
@@ -235,12 +376,21 @@ local function recur_commands(name)
     -- follows the rule of every jid that enters the core.
     local suffix = H.reserved_suffix(jid)
     if suffix then error('Recur(): Arg "jid" may not end in "' .. suffix .. '": ' .. jid) end
+    local cron, first
+    if spec == 'cron' then
+      cron = H.check_cron(now, args[6], args[7], options['cron'], options['timezone'], options['zone-until'],
+        options['zone-tzdata'])
+      first, interval = H.cron_first_runs(cron, now)
+    else
+      first = now + offset
+    end
 
     local key = H.recur_key(jid)
-    local old = redis.call('hmget', key, 'count', 'queue')
+    local old = redis.call('hmget', key, 'count', 'queue', 'type')
     if old[2] then
       redis.call('zrem', H.queue_key(old[2], 'recur'), jid)
     end
+    if old[3] == 'cron' and not cron then H.drop_cron(key) end
     redis.call('hset', key,
       'jid', jid,
       'klass', klass,
@@ -249,7 +399,7 @@ local function recur_commands(name)
       'tags', encode(tags),
       'state', 'recur',
       'queue', queue,
-      'type', 'interval',
+      'type', spec,
       'count', old[1] or 0,
       'interval', interval,
       'retries', retries,
@@ -264,7 +414,8 @@ local function recur_commands(name)
     else
       redis.call('hdel', key, 'throttles')
     end
-    redis.call('zadd', H.queue_key(queue, 'recur'), now + offset, jid)
+    if cron then H.store_cron(key, cron, interval) end
+    redis.call('zadd', H.queue_key(queue, 'recur'), first, jid)
     H.remember_queue(queue, now)
     return jid
   end end
@@ -285,10 +436,14 @@ local function recur_commands(name)
   -- run time), or nil.
   if name == 'recur.get' then return function(now, args)
     local jid = H.recur_jid(args)
-    local f = redis.call('hmget', H.recur_key(jid), 'jid', 'klass', 'state', 'queue',
+    local key = H.recur_key(jid)
+    local f = redis.call('hmget', key, 'jid', 'klass', 'state', 'queue',
       'priority', 'interval', 'retries', 'count', 'data', 'tags', 'backlog', 'throttles')
     if not f[1] then return nil end
-    local template = {
+    -- An interval template's reply is exactly qless-core's (the same keys
+    -- added in the same order, so the same encoding); throttles and a cron
+    -- schedule are added after them, for templates that have them.
+    local reply = {
       jid = f[1],
       klass = f[2],
       state = f[3],
@@ -302,8 +457,9 @@ local function recur_commands(name)
       backlog = tonumber(f[11] or 0),
     }
     -- Only a template that names throttles shows them (see job_object).
-    if f[12] then template.throttles = cjson.decode(f[12]) end
-    return encode(template)
+    if f[12] then reply.throttles = cjson.decode(f[12]) end
+    if redis.call('hget', key, 'type') == 'cron' then H.add_cron_fields(jid, reply) end
+    return encode(reply)
   end end
 
   -- recur.update <now> <jid> [<field> <value>]...
@@ -314,14 +470,20 @@ local function recur_commands(name)
       error('Recur(): No recurring job ' .. jid)
     end
     -- Fields: those of qless-core (priority, retries, interval, data, klass,
-    -- queue, backlog) and throttles (reqless clients).
+    -- queue, backlog), throttles (reqless clients) and cron (qless-ts).
+    -- A cron template's gaps come from its schedule: shifting them by an
+    -- interval would mean nothing (give it a new schedule with `cron`).
+    local is_cron = redis.call('hget', key, 'type') == 'cron'
     local writes = {}
     for i = 2, #args, 2 do
       local field, value = args[i], args[i + 1]
       if value == nil then error('No value provided for ' .. field) end
       local update = H.recur_updates[field]
       if update == nil then error('Recur(): Unrecognized option "' .. field .. '"') end
-      writes[#writes + 1] = update(value)
+      if field == 'interval' and is_cron then
+        error('Recur(): ' .. jid .. ' runs on a cron schedule; change it with "cron", not "interval"')
+      end
+      writes[#writes + 1] = update(value, now)
     end
     for i = 1, #writes do writes[i](now, jid, key) end
     return 1

@@ -191,7 +191,7 @@ export function classifyScriptError(command: string, redisMessage: string, cause
   if (/does not exist|No recurring job/.test(message)) {
     return new JobNotFoundError(command, message, options);
   }
-  if (['heartbeat', 'complete', 'fail', 'retry'].includes(command) && LOST_LOCK_PATTERNS.some((re) => re.test(message))) {
+  if (['heartbeat', 'complete', 'fail', 'retry', 'job.progress'].includes(command) && LOST_LOCK_PATTERNS.some((re) => re.test(message))) {
     return new LostLockError(command, message, options);
   }
   if (/not currently running|not running|not in the depends state|is a dependency of/.test(message)) {

@@ -4,7 +4,8 @@
  *
  * Three kinds of channel:
  * - tracked-job channels `ql:canceled`, `ql:completed`, `ql:failed`,
- *   `ql:popped`, `ql:stalled`, `ql:put`, `ql:track`, `ql:untrack`: the bare
+ *   `ql:popped`, `ql:stalled`, `ql:put`, `ql:track`, `ql:untrack`,
+ *   `ql:progress`: the bare
  *   jid of a **tracked** job (see {@link Job.track});
  * - `ql:log`: a JSON event for every put, completion, failure, cancel, lost
  *   lock and config change, tracked or not ({@link LogEvent});
@@ -18,12 +19,13 @@
 import type { Redis } from 'ioredis';
 import { InvalidArgumentError, QlessError } from './errors.js';
 import type { Client } from './client.js';
+import type { ProgressValue } from './types.js';
 
 /** Channels that carry the jid of a tracked job. */
-export type TrackedEventName = 'canceled' | 'completed' | 'failed' | 'popped' | 'stalled' | 'put' | 'track' | 'untrack';
+export type TrackedEventName = 'canceled' | 'completed' | 'failed' | 'popped' | 'stalled' | 'put' | 'track' | 'untrack' | 'progress';
 
 /** Every tracked-job channel, without its `ql:` prefix. */
-export const TRACKED_EVENTS: readonly TrackedEventName[] = ['canceled', 'completed', 'failed', 'popped', 'stalled', 'put', 'track', 'untrack'];
+export const TRACKED_EVENTS: readonly TrackedEventName[] = ['canceled', 'completed', 'failed', 'popped', 'stalled', 'put', 'track', 'untrack', 'progress'];
 
 /** A job was put or requeued into `queue`. */
 export interface PutEvent { event: 'put'; jid: string; queue: string }
@@ -41,6 +43,8 @@ export interface CanceledEvent { event: 'canceled'; jid: string; queue: string |
 export interface ConfigSetEvent { event: 'config_set'; option: string; value: string }
 /** A config option was unset. */
 export interface ConfigUnsetEvent { event: 'config_unset'; option: string }
+/** A running job reported how far it got (see {@link Job.progress}). */
+export interface ProgressEvent { event: 'progress'; jid: string; queue: string; worker: string; progress: ProgressValue }
 
 /** An event of `ql:log`; narrow on `event`. */
 export type LogEvent =
@@ -51,7 +55,8 @@ export type LogEvent =
   | AdvancedEvent
   | CanceledEvent
   | ConfigSetEvent
-  | ConfigUnsetEvent;
+  | ConfigUnsetEvent
+  | ProgressEvent;
 
 /**
  * An event on a worker's channel: for every one of them the worker should
@@ -70,6 +75,8 @@ export interface EventHandlers {
   put: (jid: string) => void;
   track: (jid: string) => void;
   untrack: (jid: string) => void;
+  /** A tracked job reported progress (read it with {@link Jobs.get}). */
+  progress: (jid: string) => void;
   /** Every `ql:log` event. */
   log: (event: LogEvent) => void;
   /** A handler threw, or a payload could not be decoded. */
@@ -118,6 +125,12 @@ export function parseLogEvent(payload: string): LogEvent | undefined {
       return { event: 'config_set', option: field(v, 'option'), value: field(v, 'value') };
     case 'config_unset':
       return { event: 'config_unset', option: field(v, 'option') };
+    case 'progress': {
+      const progress = v['progress'];
+      const valid = typeof progress === 'number' || (typeof progress === 'object' && progress !== null && !Array.isArray(progress));
+      if (!valid) return undefined;
+      return { event: 'progress', jid: field(v, 'jid'), queue: field(v, 'queue'), worker: field(v, 'worker'), progress: progress as ProgressValue };
+    }
     default:
       return undefined;
   }

@@ -9,7 +9,16 @@
  * ```
  */
 export { client, Client, DEFAULT_URL, defaultWorkerName, type ClientOptions } from './client.js';
-export { Queue, newJid, type PutOptions, type RecurOptions, type QueueJobs } from './queue.js';
+export {
+  Queue,
+  newJid,
+  type PutOptions,
+  type RecurOptions,
+  type IntervalRecurOptions,
+  type CronRecurOptions,
+  type RecurChildOptions,
+  type QueueJobs,
+} from './queue.js';
 export {
   Job,
   heartbeatJobs,
@@ -44,6 +53,7 @@ export {
   type CanceledEvent,
   type ConfigSetEvent,
   type ConfigUnsetEvent,
+  type ProgressEvent,
 } from './events.js';
 export {
   parseKlass,
@@ -118,3 +128,19 @@ export {
   type RunOutcomeName,
 } from './hooks.js';
 export { DEFAULT_RETRY_DELAY, DEFAULT_MAX_RETRY_DELAY, retryDelay, type RetryPolicy, type RetryDelayFunction } from './worker/retry.js';
+// Cron schedules (Queue.recur with `cron`): the errors a bad expression or
+// zone raises, and the parser, describer and zone formatting the CLI and
+// dashboard use.
+export {
+  CronExpressionError,
+  UnknownTimeZoneError,
+  parseCron,
+  describeCron,
+  nextRuns,
+  formatInZone,
+  checkTimeZone,
+  type CronSchedule,
+} from './cron/index.js';
+export type { CronRecord } from './wire.js';
+// Progress reports (Job.progress).
+export type { ProgressValue } from './types.js';

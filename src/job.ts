@@ -13,7 +13,7 @@ import * as wire from './wire.js';
 import type { Client } from './client.js';
 import type { CoreArg, CoreCall, CoreOutcome, CoreReply } from './gateway.js';
 import type { Queue } from './queue.js';
-import type { CompleteResult, Failure, HistoryEntry, JobState, JsonObject, JsonValue } from './types.js';
+import type { CompleteResult, Failure, HistoryEntry, JobState, JsonObject, JsonValue, ProgressValue } from './types.js';
 import type { JobRecord } from './wire.js';
 
 /**
@@ -79,6 +79,26 @@ export function disownJob(job: Job, why: string): void {
 function refuseIfDisowned(job: Job, command: string): void {
   const why = disowned.get(job);
   if (why !== undefined) throw new LostLockError(command, `Job ${job.jid} is no longer this worker's (${why})`, { jid: job.jid });
+}
+
+/** The most a progress report may hold, as JSON text (the core's limit too). */
+export const PROGRESS_MAX_BYTES = 1024;
+
+/** A progress value as the core takes it, or InvalidArgumentError. */
+function progressText(value: unknown): string {
+  if (typeof value === 'number') {
+    if (!(value >= 0 && value <= 100)) throw new InvalidArgumentError(`progress must be a number from 0 to 100 or a JSON object, got ${value}`);
+    return JSON.stringify(value);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidArgumentError(`progress must be a number from 0 to 100 or a JSON object, got ${Array.isArray(value) ? 'an array' : String(value)}`);
+  }
+  const text = encodeObject(value, 'progress');
+  const bytes = Buffer.byteLength(text);
+  if (bytes > PROGRESS_MAX_BYTES) {
+    throw new InvalidArgumentError(`progress is ${bytes} bytes as JSON; at most ${PROGRESS_MAX_BYTES} are kept (report counts, not data)`);
+  }
+  return text;
 }
 
 /**
@@ -173,6 +193,7 @@ export class Job {
   #signal: AbortSignal | undefined;
   #outcome: JobOutcome | undefined;
   #data!: DataSlot;
+  #progress: ProgressValue | null = null;
 
   /** @internal Jobs come from {@link Queue.pop}, {@link Queue.peek} and {@link Jobs.get}. */
   constructor(client: Client, record: JobRecord) {
@@ -236,6 +257,7 @@ export class Job {
       spawnedFromJid: this.spawnedFromJid,
       throttles: this.throttles,
       data: this.#data.snapshot,
+      progress: this.#progress,
     };
   }
 
@@ -457,6 +479,34 @@ export class Job {
     this.expires = 0;
   }
 
+  /**
+   * `job.progress()`: what the job's current run last reported, as last
+   * read ({@link Jobs.get}, {@link Job.refresh}) or reported through this
+   * object; null when it reported nothing (or its run is over: a job popped
+   * again, completed, retried or put shows none; a failed one keeps what
+   * its last run reached).
+   *
+   * `await job.progress(value)`: report how far the running job got, from
+   * its code: a number from 0 to 100, or a small JSON object (at most 1024
+   * bytes as JSON). The core stores it with the job and announces it on
+   * `ql:log` (and on `ql:progress` when the job is tracked). Refused with
+   * InvalidArgumentError before anything is sent for any other value, and
+   * with LostLockError when this worker no longer holds the job.
+   */
+  progress(): ProgressValue | null;
+  progress(value: ProgressValue): Promise<void>;
+  progress(...given: [] | [ProgressValue]): ProgressValue | null | Promise<void> {
+    if (given.length === 0) return this.#progress;
+    return this.#report(given[0]);
+  }
+
+  async #report(value: ProgressValue): Promise<void> {
+    const text = progressText(value);
+    refuseIfDisowned(this, 'job.progress');
+    await this.call('job.progress', this.jid, this.#client.workerName, text);
+    this.#progress = JSON.parse(text) as ProgressValue;
+  }
+
   /** Add an entry to the job's history; `data` (a JSON object) is merged into it. */
   async log(message: string, data?: JsonObject): Promise<void> {
     args.name(message, 'log message');
@@ -495,6 +545,7 @@ export class Job {
     this.spawnedFromJid = record.spawnedFromJid;
     this.throttles = record.throttles;
     this.#data = new DataSlot(this.jid, record.data);
+    this.#progress = record.progress;
   }
 }
 

@@ -12,6 +12,8 @@ import { encodeObject, encodeStrings } from './json.js';
 import { completeJobs, Job, jobFromValue, type CompleteOutcome } from './job.js';
 import * as keys from './keys.js';
 import { klassOf, type KlassRef } from './klass.js';
+import { storedCron } from './cron/stored.js';
+import { RecurringJob } from './recurring.js';
 import { otelNow, producerSpan } from './tracing.js';
 import * as wire from './wire.js';
 import type { Client } from './client.js';
@@ -43,12 +45,36 @@ export interface PutOptions {
   throttles?: readonly string[];
 }
 
-/** Options of {@link Queue.recur}. */
-export interface RecurOptions {
+/** Options of {@link Queue.recur}: an interval or a cron schedule, and what each child gets. */
+export type RecurOptions = IntervalRecurOptions | CronRecurOptions;
+
+/** A child every `interval` seconds. */
+export interface IntervalRecurOptions extends RecurChildOptions {
   /** Seconds between occurrences (required, > 0). */
   interval: number;
   /** Seconds from now until the first occurrence. Default 0 (now). */
   offset?: number;
+  cron?: never;
+  timezone?: never;
+}
+
+/** A child at each time a cron expression names, in a time zone. */
+export interface CronRecurOptions extends RecurChildOptions {
+  /**
+   * Five fields (minute hour day-of-month month day-of-week), or six with
+   * seconds in front; `@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly`;
+   * ranges, lists, steps, and names of months and days. The first child is
+   * the first match after now.
+   */
+  cron: string;
+  /** An IANA zone name the times are read in, e.g. `Europe/Berlin`. Default `UTC`. */
+  timezone?: string;
+  interval?: never;
+  offset?: never;
+}
+
+/** What each child of a recurring job gets, and the template's id. */
+export interface RecurChildOptions {
   /** Priority of each child. Default 0. */
   priority?: number;
   /** Tags of each child. */
@@ -233,25 +259,68 @@ export class Queue {
   }
 
   /**
-   * Recur a job: every `interval` seconds, starting `offset` seconds from
-   * now, a child job `<jid>-<n>` is put into this queue. Returns the
-   * template's jid; read it back with {@link Jobs.get}.
+   * Recur a job: a child job `<jid>-<n>` is put into this queue every
+   * `interval` seconds, starting `offset` seconds from now; or at each time
+   * a `cron` expression names in `timezone`. The core makes the children
+   * when a worker (or peek) asks the queue for work, so no scheduler process
+   * runs and two workers never make the same child. Returns the template's
+   * jid; read it back with {@link Jobs.get}.
+   *
+   * A bad expression (CronExpressionError) or zone (UnknownTimeZoneError)
+   * is refused before anything is written.
    */
   async recur(klass: KlassRef, data: object, options: RecurOptions): Promise<string> {
-    const jid = options.jid === undefined ? newJid() : args.jid(options.jid);
+    const jid = options?.jid === undefined ? newJid() : args.jid(options.jid);
     const klassName = klassOf(klass);
     const dataText = encodeObject(data, 'data');
-    const interval = args.finite(options?.interval, 'interval');
-    if (interval <= 0) throw new InvalidArgumentError(`interval must be greater than 0, got ${interval}`);
-    const argv: CoreArg[] = [
-      this.name, jid, klassName, dataText, 'interval', interval, args.finite(options.offset ?? 0, 'offset'),
+    const argv: CoreArg[] = [this.name, jid, klassName, dataText, ...this.#schedule(options)];
+    argv.push(
       'priority', args.finite(options.priority ?? 0, 'priority'),
       'tags', encodeStrings(options.tags, 'tags'),
       'retries', args.integer(options.retries ?? 5, 'retries'),
       'backlog', args.integer(options.backlog ?? 0, 'backlog'),
-    ];
+    );
     if (options.throttles !== undefined) argv.push('throttles', encodeStrings(options.throttles, 'throttles'));
     return wire.text('recur', await this.#client.call('recur', ...argv));
+  }
+
+  /** The schedule's arguments of `recur`: the spec, its two values, and for cron its own options. */
+  #schedule(options: RecurOptions): CoreArg[] {
+    // Read loosely: callers from plain JavaScript may give both, or neither.
+    const given = (options ?? {}) as { interval?: unknown; offset?: unknown; cron?: unknown; timezone?: unknown };
+    if (given.cron !== undefined) {
+      if (given.interval !== undefined || given.offset !== undefined) {
+        throw new InvalidArgumentError('give either cron (with timezone) or interval (with offset), not both');
+      }
+      const cron = storedCron(given.cron as string, given.timezone as string | undefined, this.#client.now());
+      return [...cron.recurSpec, ...cron.recurOptions];
+    }
+    if (given.timezone !== undefined) throw new InvalidArgumentError('timezone applies to a cron schedule: give cron too');
+    const interval = args.finite(given.interval, 'interval');
+    if (interval <= 0) throw new InvalidArgumentError(`interval must be greater than 0, got ${interval}`);
+    return ['interval', interval, args.finite(given.offset ?? 0, 'offset')];
+  }
+
+  /**
+   * Send a fresh zone table for each of this queue's cron templates whose
+   * stored one runs short (see {@link RecurringJob.refreshZoneTable}).
+   * Returns the jids refreshed. Worker daemons call it for their queues at
+   * start and twice a day, so a template's table never runs out while
+   * workers run; an interval template is read and left alone.
+   */
+  async refreshZoneTables(): Promise<string[]> {
+    const refreshed: string[] = [];
+    const page = 100;
+    for (let offset = 0; ; offset += page) {
+      const jids = await this.jobs.recurring(offset, page);
+      for (const jid of jids) {
+        const reply = await this.#client.call('recur.get', jid);
+        if (reply === null) continue;
+        const template = new RecurringJob(this.#client, wire.recurringRecord('recur.get', wire.json('recur.get', reply)));
+        if (await template.refreshZoneTable()) refreshed.push(jid);
+      }
+      if (jids.length < page) return refreshed;
+    }
   }
 
   /** How many jobs the queue holds in each state. */

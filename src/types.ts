@@ -16,6 +16,13 @@ export interface JsonObject {
 }
 
 /**
+ * What a running job reports with {@link Job.progress}: a percentage from 0
+ * to 100, or a small JSON object of the job's own making (at most 1024
+ * bytes as JSON), e.g. `{ done: 40, of: 200, step: 'resize' }`.
+ */
+export type ProgressValue = number | JsonObject;
+
+/**
  * Where a job is in its life. `stalled` is only reached through
  * {@link Job.timeout}; a job whose lock merely expired stays `running` until a
  * pop of its queue notices.

@@ -12,6 +12,7 @@ import type {
   HistoryEntry,
   JobState,
   JsonValue,
+  ProgressValue,
   QueueCounts,
   QueueStats,
   TimingStats,
@@ -55,6 +56,8 @@ export interface JobRecord {
   throttles: string[];
   /** The trace context the job was put with (JSON text; only `pop.raw` hands it over). */
   trace?: string;
+  /** What the job's current run last reported (job.progress), or null. */
+  progress: ProgressValue | null;
 }
 
 /** A recurring template as the core describes it. */
@@ -71,6 +74,19 @@ export interface RecurringRecord {
   data: string;
   /** The template's throttles (its children need them); empty when it names none. */
   throttles: string[];
+  /** A cron template's schedule (absent for interval templates). */
+  cron?: CronRecord;
+}
+
+/** A cron template's schedule as recur.get shows it. */
+export interface CronRecord {
+  /** The expression as written. */
+  expression: string;
+  timezone: string;
+  /** UTC seconds until which the stored zone table is exact (0: unknown). */
+  zoneUntil: number;
+  /** The time-zone database version that built the table ('' when unknown). */
+  zoneTzdata: string;
 }
 
 function describe(value: unknown): string {
@@ -207,7 +223,14 @@ export function jobRecord(command: string, value: unknown): JobRecord {
     spawnedFromJid: typeof spawned === 'string' && spawned !== '' ? spawned : null,
     data: typeof data === 'string' ? data : JSON.stringify(data ?? {}),
     throttles: value['throttles'] === undefined ? [] : stringList(command, value['throttles']),
+    progress: progressValue(value['progress']),
   };
+}
+
+/** A reported progress as `get` shows it (absent: null). */
+function progressValue(value: Json | undefined): ProgressValue | null {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  return isObject(value) ? value : null;
 }
 
 // What the core does to stored text on its way into a job object, done
@@ -356,6 +379,16 @@ export function recurringRecord(command: string, value: unknown): RecurringRecor
     backlog: num(value['backlog']),
     data: typeof data === 'string' ? data : JSON.stringify(data ?? {}),
     throttles: value['throttles'] === undefined ? [] : stringList(command, value['throttles']),
+    ...(typeof value['cron'] === 'string'
+      ? {
+          cron: {
+            expression: value['cron'],
+            timezone: str(value['timezone']),
+            zoneUntil: num(value['zone_until']),
+            zoneTzdata: str(value['zone_tzdata']),
+          },
+        }
+      : {}),
   };
 }
 

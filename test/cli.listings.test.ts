@@ -78,9 +78,9 @@ describe('recurring', () => {
     const text = await cli('recurring');
     expect(text.code, text.stderr).toBe(0);
     const lines = text.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^jid +klass +queue +every +priority +spawned +next$/);
-    expect(lines[1]).toMatch(/^every-minute +k\.Minutely +minutely +1m +0 +0 +\d{4}-\d\d-\d\dT[\d:]+Z$/);
-    expect(lines[2]).toMatch(/^every-hour +k\.Hourly +hourly +1h +2 +0 +/);
+    expect(lines[0]).toMatch(/^jid +klass +queue +schedule +priority +spawned +next runs$/);
+    expect(lines[1]).toMatch(/^every-minute +k\.Minutely +minutely +every minute +0 +0 +(\d{4}-\d\d-\d\dT[\d:]+Z(, |$)){3}/);
+    expect(lines[2]).toMatch(/^every-hour +k\.Hourly +hourly +every hour +2 +0 +/);
     const value = await runJson<Array<{ jid: string; interval: number; next: number; data: object }>>(cli, 'recurring', 'list');
     expect(value.map((r) => [r.jid, r.interval])).toEqual([['every-minute', 60], ['every-hour', 3600]]);
     expect(value[1]!.data).toEqual({ a: 1 });

@@ -96,13 +96,13 @@ describe('recurring add and queues forget', () => {
   it('adds a recurring job and prints its jid; --interval is required', async () => {
     const added = await cli('recurring', 'add', 'reports', 'reports.Nightly', '--interval', '86400', '--offset', '3600', '--tag', 'nightly', '--jid', 'nightly', '--data', '{"full":true}');
     expect([added.code, added.stdout]).toEqual([0, 'nightly\n']);
-    expect(added.stderr).toMatch(/^every 1d into reports, next \d{4}-/);
+    expect(added.stderr).toMatch(/^every day into reports, next \d{4}-/);
     const found = await make().jobs.get('nightly');
     expect(found).toBeInstanceOf(qless.RecurringJob);
     expect(found).toMatchObject({ interval: 86400, tags: ['nightly'], data: { full: true }, queue: 'reports' });
     const missing = await cli('recurring', 'add', 'reports', 'k.K');
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain("required option '--interval <seconds>' not specified");
+    expect(missing.stderr).toContain('a schedule is required: give --interval <seconds> or --cron <expression>');
   });
 
   it('forgets an idle queue, refuses one holding jobs unless --force, and an unknown one', async () => {

@@ -57,7 +57,7 @@ describe('core layout: what the build reads', () => {
   it('finds the commands the spec names, each made by one maker', () => {
     expect([...registry.commands.keys()].sort()).toEqual([
       'cancel', 'complete', 'config.get', 'config.set', 'config.unset', 'depends', 'fail', 'failed', 'get',
-      'heartbeat', 'jobs', 'length', 'log', 'multiget', 'pause', 'peek', 'pop', 'pop.raw', 'priority', 'put',
+      'heartbeat', 'job.progress', 'jobs', 'length', 'log', 'multiget', 'pause', 'peek', 'pop', 'pop.raw', 'priority', 'put',
       'queue.forget', 'queue.throttle.get', 'queue.throttle.set', 'queues', 'recur', 'recur.get', 'recur.tag',
       'recur.untag', 'recur.update', 'requeue', 'retry', 'stats', 'tag', 'throttle.delete', 'throttle.get',
       'throttle.locks', 'throttle.pending', 'throttle.release', 'throttle.set', 'throttle.ttl', 'timeout', 'track', 'unfail',
@@ -65,7 +65,7 @@ describe('core layout: what the build reads', () => {
     ]);
     expect(registry.commands.get('put')).toBe('queue_commands');
     expect(registry.makers).toEqual([
-      'config_commands', 'job_commands', 'tag_commands', 'recur_commands', 'queue_commands', 'worker_commands',
+      'config_commands', 'job_commands', 'progress_commands', 'tag_commands', 'recur_commands', 'queue_commands', 'worker_commands',
       'throttle_commands',
     ]);
   });

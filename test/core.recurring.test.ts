@@ -34,7 +34,7 @@ describe('recur: validation (nothing written on failure)', () => {
     ['data not JSON', ['q', 'j', 'k', '[}', 'interval', 60, 0], 'Expected value but found T_OBJ_END at character 2'],
     ['data not JSON beats bad spec', ['q', 'j', 'k', '{', 'cron'], /Expected|T_END|character/],
     ['data false', ['q', 'j', 'k', 'false', 'interval', 60, 0], 'RecurringJob On(): Arg "data" not JSON: false'],
-    ['spec unknown', ['q', 'j', 'k', '{}', 'cron', 60, 0], 'Recur(): schedule type "cron" unknown'],
+    ['spec unknown', ['q', 'j', 'k', '{}', 'every', 60, 0], 'Recur(): schedule type "every" unknown'],
     ['spec is case-sensitive', ['q', 'j', 'k', '{}', 'INTERVAL', 60, 0], 'Recur(): schedule type "INTERVAL" unknown'],
     ['interval missing', ['q', 'j', 'k', '{}', 'interval'], 'Recur(): Arg "interval" not a number: nil'],
     ['interval not numeric', ['q', 'j', 'k', '{}', 'interval', 'abc', 0], 'Recur(): Arg "interval" not a number: abc'],

@@ -20,11 +20,16 @@ import {
 
 const ctx = useRedis();
 
-// The matcher's file as the core will include it, plus a test entry:
+// The matcher's file as the core includes it, plus a test entry:
 // `next` answers each instant of a list, `chain` follows runs from one instant.
 const MATCHER = readFileSync(fileURLToPath(new URL('../lua/cron.lua', import.meta.url)), 'utf8');
-const SCRIPT = `${MATCHER}
-local fields = cron_decode_fields(ARGV[2])
+// The file defines one helper group, load_cron, that fills the core's
+// helper table H; here H is a plain table and the group is loaded at once.
+const SCRIPT = `local H = {}
+${MATCHER}
+load_cron()
+local cron_next = H.cron_next
+local fields = H.cron_decode_fields(ARGV[2])
 if fields == nil then return 'invalid fields' end
 local transitions = cjson.decode(ARGV[3])
 local input = cjson.decode(ARGV[4])

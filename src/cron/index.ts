@@ -1,7 +1,8 @@
 /**
- * Cron schedules with time zones: the parser, the zone tables, the words
- * and the TypeScript matcher (the Lua one is lua/cron.lua). Phase 2 wires
- * these into `recur`, the CLI and the dashboard.
+ * Cron schedules with time zones: the parser, the zone tables, the words,
+ * the TypeScript matcher (the Lua one is lua/cron.lua, which the core runs
+ * at pop time), and what the client stores for a cron template
+ * (stored.ts, used by Queue.recur and RecurringJob).
  */
 export { CronExpressionError, UnknownTimeZoneError, type CronErrorPlace } from './errors.js';
 export { type CronFields, type CronFieldName, type DayRule } from './fields.js';
@@ -24,3 +25,4 @@ export {
 export { instantOfWallTime, nextOccurrence, nextWallTime, SEARCH_YEARS } from './next.js';
 export { describeCron } from './describe.js';
 export { compileCron, nextRuns, type CompiledCron, type NextRunsOptions } from './schedule.js';
+export { storedCron, storedTableIsShort, type StoredCron } from './stored.js';

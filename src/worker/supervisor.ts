@@ -18,7 +18,9 @@
  *   (no answer to pings), and replaces it;
  * - recycles children whose job modules changed on disk (src/worker/reload.ts);
  * - with `--resume`, hands the jobs still held under this worker's name to
- *   its first children, once their holders are gone (src/worker/resume.ts).
+ *   its first children, once their holders are gone (src/worker/resume.ts);
+ * - keeps the zone tables of its queues' cron jobs fresh
+ *   (src/worker/zone-tables.ts).
  *
  * With `--metrics-port` it serves Prometheus metrics (src/worker/metrics.ts);
  * with those, or with job event listeners registered in it (src/hooks.ts, by
@@ -61,6 +63,7 @@ import { WAITING_REDIS_OPTIONS, watchRedis, type RedisHealth } from './redis-hea
 import { NAME_ENV, findResumable, splitAmong, withoutLiveHolders } from './resume.js';
 import { sandboxDir } from './sandbox.js';
 import { EXIT } from './signals.js';
+import { ZoneTableKeeper } from './zone-tables.js';
 
 /** A job a child runs, as the supervisor tracks it. */
 interface RunInfo extends ClaimedRun {
@@ -241,10 +244,13 @@ export class Supervisor {
 
     for (const slot of this.#slots) if (!this.#stopping) this.#fork(slot);
     this.#pinger = setInterval(() => this.#tick(), PING_EVERY_MS);
+    const zoneTables = new ZoneTableKeeper(this.#client, options.queues, this.#log);
+    zoneTables.start();
     this.#checkDone();
     await this.#finished;
 
     clearInterval(this.#pinger);
+    await Promise.race([zoneTables.stop(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     if (this.#graceTimer) clearTimeout(this.#graceTimer);
     if (this.#killTimer) clearTimeout(this.#killTimer);
     this.#heartbeats.close();

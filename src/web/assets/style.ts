@@ -61,6 +61,9 @@ th, td { text-align: left; padding: 0.4rem 0.5rem; border-bottom: 1px solid var(
 thead th { font-size: 0.8rem; text-transform: uppercase; letter-spacing: 0.04em; color: var(--muted); font-weight: 600; white-space: nowrap; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 td .excerpt { color: var(--muted); font-size: 0.85rem; max-width: 32rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.progress progress { width: 6rem; height: 0.8rem; vertical-align: middle; }
+.progress-words { font-size: 0.85rem; }
+td.next-runs { white-space: nowrap; font-size: 0.85rem; }
 .empty { color: var(--muted); margin: 0.25rem 0; }
 @media (max-width: 600px) {
   main { padding: 0.75rem 0.5rem; }

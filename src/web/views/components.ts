@@ -7,6 +7,8 @@ import { html, type HtmlValue, type SafeHtml } from '../html.js';
 import { CSRF_FIELD } from '../security.js';
 import { href, withQuery, type ViewContext } from './context.js';
 import type { Job } from '../../job.js';
+import { progressShare, progressWords } from '../../view.js';
+import type { ProgressValue } from '../../types.js';
 import { completion, runningFor } from '../../timeline.js';
 import { duration } from '../format.js';
 
@@ -96,8 +98,19 @@ export type JobColumn =
   | 'jid' | 'klass' | 'queue' | 'state' | 'priority' | 'tags' | 'worker' | 'expires' | 'failure' | 'failedAt' | 'put'
   // Of a completed job: the queue it completed in, when, and how long its last run took.
   | 'completedIn' | 'completedAt' | 'ranFor'
-  // Of a running job: since its last pop.
-  | 'runningFor';
+  // Of a running job: since its last pop, and what its run reported (Job.progress).
+  | 'runningFor' | 'progress';
+
+/**
+ * What a job's current run reported (Job.progress): a bar when the report
+ * gives a share, and the report in words; a dash when it reported nothing.
+ */
+export function progressCell(value: ProgressValue | null): SafeHtml {
+  if (value === null) return html`<span class="muted">—</span>`;
+  const share = progressShare(value);
+  const words = progressWords(value);
+  return html`<span class="progress">${share === null ? '' : html`<progress max="100" value="${Math.round(share * 100)}" aria-label="${words}"></progress> `}<span class="progress-words">${words}</span></span>`;
+}
 
 function cell(ctx: ViewContext, job: Job, column: JobColumn): SafeHtml {
   switch (column) {
@@ -141,6 +154,8 @@ function cell(ctx: ViewContext, job: Job, column: JobColumn): SafeHtml {
       const running = runningFor(job, ctx.now);
       return running === null ? html`<span class="muted">—</span>` : html`<span class="num">${duration(running)}</span>`;
     }
+    case 'progress':
+      return progressCell(job.progress());
   }
 }
 
@@ -160,6 +175,7 @@ const HEADINGS: Readonly<Record<JobColumn, string>> = {
   completedAt: 'Completed',
   ranFor: 'Ran for',
   runningFor: 'Running for',
+  progress: 'Progress',
 };
 
 function firstLine(text: string): string {

@@ -4,9 +4,10 @@
  * message, and the actions (retry, cancel, move, priority, tags, tracking).
  * A recurring template's jid shows the template instead.
  */
-import { duration, prettyJson } from '../format.js';
+import { duration, iso, prettyJson, relative as relativeTo } from '../format.js';
 import { html, type HtmlValue, type SafeHtml } from '../html.js';
-import { actionButton, actionInput, autoRefresh, badge, fields, groupLink, jobLink, number, queueLink, section, tagLink, time, workerLink } from './components.js';
+import { actionButton, actionInput, autoRefresh, badge, fields, groupLink, jobLink, number, progressCell, queueLink, section, tagLink, time, workerLink } from './components.js';
+import { runTime, scheduleView, type ScheduleView } from '../../view.js';
 import { href, type PageRequest, type ViewContext } from './context.js';
 import type { Page } from './layout.js';
 import type { Job } from '../../job.js';
@@ -93,6 +94,8 @@ function jobBody(ctx: ViewContext, job: Job, queues: readonly string[]): SafeHtm
           ['tags', tagsWithUntag(ctx, base, job.tags)],
           ['worker', workerLink(ctx, job.worker)],
           ['lock expires', job.state === 'running' ? time(ctx, job.expires) : html`<span class="muted">—</span>`],
+          // Only a run that reported progress shows it (see Job.progress).
+          ...(job.progress() === null ? [] : [['progress', progressCell(job.progress())] as [string, HtmlValue]]),
           ['retries', html`${number(job.remaining)} left of ${number(job.retries)}`],
           ['tracked', job.tracked ? 'yes' : 'no'],
           ['spawned from', job.spawnedFromJid ? jobLink(ctx, job.spawnedFromJid) : html`<span class="muted">—</span>`],
@@ -118,7 +121,16 @@ function jobBody(ctx: ViewContext, job: Job, queues: readonly string[]): SafeHtm
     ${section('History', timeline(ctx, job.history), 'history')}`;
 }
 
-function recurringBody(ctx: ViewContext, template: RecurringJob, next: number | null): SafeHtml {
+/** Run times in the template's zone, each with its relative time. */
+function runTimes(ctx: ViewContext, template: RecurringJob, view: ScheduleView): HtmlValue {
+  if (view.upcoming.length === 0) return html`<span class="muted">—</span>`;
+  return html`<ul class="links">${view.upcoming.map(
+    (t) => html`<li><time datetime="${iso(t)}">${runTime(t, template.timezone)}</time> <span class="muted">${relativeTo(t, ctx.now)}</span></li>`,
+  )}</ul>`;
+}
+
+function recurringBody(ctx: ViewContext, template: RecurringJob, view: ScheduleView): SafeHtml {
+  const next = view.upcoming[0] ?? null;
   const base = href(ctx, 'jobs', template.jid);
   return html`<h1 class="job-title"><code class="klass">${template.klass}</code> ${badge('recur')}</h1>
     <p class="jid-line">recurring template <code>${template.jid}</code>; its children are <code>${template.jid}-1</code>, <code>${template.jid}-2</code>, …</p>
@@ -129,8 +141,12 @@ function recurringBody(ctx: ViewContext, template: RecurringJob, next: number | 
         ['jid', html`<code>${template.jid}</code>`],
         ['klass', html`<code>${template.klass}</code>`],
         ['queue', queueLink(ctx, template.queue)],
-        ['every', duration(template.interval)],
+        ['schedule', view.schedule],
+        ...(template.cron === null
+          ? [['every', duration(template.interval)] as [string, HtmlValue]]
+          : [['cron', html`<code>${template.cron}</code>`] as [string, HtmlValue], ['time zone', template.timezone ?? 'UTC'] as [string, HtmlValue]]),
         ['next', next === null ? html`<span class="muted">—</span>` : time(ctx, next)],
+        ['next runs', runTimes(ctx, template, view)],
         ['priority', number(template.priority)],
         ['tags', template.tags.length === 0 ? html`<span class="muted">none</span>` : html`<span class="tags">${template.tags.map((t) => tagLink(ctx, t))}</span>`],
         ['retries', number(template.retries)],
@@ -150,7 +166,7 @@ export async function jobPage(r: PageRequest): Promise<Page> {
   }
   if (found instanceof RecurringJob) {
     const template = found;
-    return { title: `Recurring ${template.jid}`, section: 'recurring', body: recurringBody(r.view, template, await template.next()) };
+    return { title: `Recurring ${template.jid}`, section: 'recurring', body: recurringBody(r.view, template, await scheduleView(template)) };
   }
   const job = found;
   const queues = r.view.readOnly ? [] : (await r.client.queues.counts()).map((q) => q.name);

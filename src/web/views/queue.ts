@@ -17,7 +17,7 @@ export type QueueState = (typeof QUEUE_STATES)[number];
 
 const COLUMNS: Readonly<Record<Exclude<QueueState, 'recurring'>, readonly JobColumn[]>> = {
   waiting: ['jid', 'klass', 'state', 'priority', 'tags', 'put'],
-  running: ['jid', 'klass', 'worker', 'runningFor', 'expires', 'priority', 'tags'],
+  running: ['jid', 'klass', 'worker', 'progress', 'runningFor', 'expires', 'priority', 'tags'],
   stalled: ['jid', 'klass', 'priority', 'tags', 'worker', 'expires'],
   scheduled: ['jid', 'klass', 'priority', 'tags', 'put'],
   depends: ['jid', 'klass', 'priority', 'tags', 'put'],

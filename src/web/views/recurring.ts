@@ -1,10 +1,12 @@
 /**
  * Recurring templates: the table used on the recurring page and on a
  * queue's "recurring" tab, and the page listing every template of every
- * queue. The next occurrence is read from the queue's schedule.
+ * queue. Each schedule reads in words, with its next three runs in the
+ * template's zone; the next occurrence is read from the queue's schedule.
  */
-import { duration } from '../format.js';
+import { iso } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
+import { runTime, scheduleView, type ScheduleView } from '../../view.js';
 import { recurringOf } from '../data.js';
 import { jobLink, number, queueLink, section, tagList, time } from './components.js';
 import { href, withQuery, type PageRequest, type ViewContext } from './context.js';
@@ -15,26 +17,33 @@ import type { RecurringJob } from '../../recurring.js';
 /** Templates listed per queue on the recurring page, at most. */
 const PER_QUEUE = 200;
 
-/** A template and when its next child is due (`null`: not scheduled). */
+/** A template, when its next child is due (`null`: not scheduled), and its schedule. */
 export interface RecurringRow {
   template: RecurringJob;
   next: number | null;
+  view: ScheduleView;
 }
 
-/** The templates of these jids with their next occurrence. */
+/** The templates of these jids with their next occurrences. */
 export async function recurringRows(client: Client, jids: readonly string[]): Promise<RecurringRow[]> {
   const templates = await recurringOf(client, jids);
-  return Promise.all(templates.map(async (template) => ({ template, next: await template.next() })));
+  return Promise.all(
+    templates.map(async (template) => {
+      const view = await scheduleView(template);
+      return { template, next: view.upcoming[0] ?? null, view };
+    }),
+  );
 }
 
 export function recurringTable(ctx: ViewContext, rows: readonly RecurringRow[]): SafeHtml {
   if (rows.length === 0) return html`<p class="empty">No recurring jobs.</p>`;
   return html`<div class="scroll"><table class="recurring">
-    <thead><tr><th scope="col">Job</th><th scope="col">Klass</th><th scope="col">Queue</th><th scope="col">Every</th><th scope="col" class="n">Priority</th><th scope="col">Tags</th><th scope="col" class="n">Spawned</th><th scope="col">Next</th></tr></thead>
+    <thead><tr><th scope="col">Job</th><th scope="col">Klass</th><th scope="col">Queue</th><th scope="col">Schedule</th><th scope="col" class="n">Priority</th><th scope="col">Tags</th><th scope="col" class="n">Spawned</th><th scope="col">Next</th><th scope="col">Next runs (job's zone)</th></tr></thead>
     <tbody>${rows.map(
-      ({ template: t, next }) => html`<tr data-jid="${t.jid}"><td>${jobLink(ctx, t.jid)}</td><td><code class="klass">${t.klass}</code></td><td>${queueLink(ctx, t.queue)}</td>
-        <td>${duration(t.interval)}</td><td class="n">${number(t.priority)}</td><td>${tagList(ctx, t.tags)}</td><td class="n">${number(t.count)}</td>
-        <td>${next === null ? html`<span class="muted">—</span>` : time(ctx, next)}</td></tr>`,
+      ({ template: t, next, view }) => html`<tr data-jid="${t.jid}"><td>${jobLink(ctx, t.jid)}</td><td><code class="klass">${t.klass}</code></td><td>${queueLink(ctx, t.queue)}</td>
+        <td class="schedule">${view.schedule}</td><td class="n">${number(t.priority)}</td><td>${tagList(ctx, t.tags)}</td><td class="n">${number(t.count)}</td>
+        <td>${next === null ? html`<span class="muted">—</span>` : time(ctx, next)}</td>
+        <td class="next-runs">${view.upcoming.length === 0 ? html`<span class="muted">—</span>` : view.upcoming.map((run, i) => html`${i > 0 ? html`<br>` : ''}<time datetime="${iso(run)}">${runTime(run, t.timezone)}</time>`)}</td></tr>`,
     )}</tbody>
   </table></div>`;
 }

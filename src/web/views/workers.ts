@@ -25,7 +25,7 @@ export async function workerPage(r: PageRequest): Promise<Page> {
     title: `Worker ${name}`,
     section: 'workers',
     body: html`<h1>Worker <span class="name">${name}</span></h1>${known}
-      ${section(html`Running <span class="muted">${running.length}</span>`, jobTable(r.view, running, ['jid', 'klass', 'queue', 'priority', 'tags', 'expires'], 'No running jobs.'), 'running')}
+      ${section(html`Running <span class="muted">${running.length}</span>`, jobTable(r.view, running, ['jid', 'klass', 'queue', 'priority', 'tags', 'progress', 'expires'], 'No running jobs.'), 'running')}
       ${section(html`Stalled <span class="muted">${stalled.length}</span>`, jobTable(r.view, stalled, ['jid', 'klass', 'queue', 'priority', 'tags', 'expires'], 'No stalled jobs.'), 'stalled')}`,
   };
 }

@@ -8,6 +8,7 @@ import type { Job, RequeueOptions } from '../../../job.js';
 import { stateWords } from '../../../messages.js';
 import { RecurringJob } from '../../../recurring.js';
 import type { HistoryEntry } from '../../../types.js';
+import { progressWords, scheduleView, type ScheduleView } from '../../../view.js';
 import { action } from '../context.js';
 import { QlessError } from '../../../errors.js';
 import { isConnectionProblem } from '../../../messages.js';
@@ -65,6 +66,9 @@ export function renderJob(job: Job, now: number): string[] {
   ];
   // Only a job that names throttles has any to show (its queue's own last).
   if (job.throttles.length > 0) pairs.push(['throttles', job.throttles.join(', ')]);
+  // Only a job whose run reported progress has it (see Job.progress).
+  const progress = job.progress();
+  if (progress !== null) pairs.push(['progress', progressWords(progress)]);
   const f = job.failure;
   // put does not clear a failure (only completion does): say it is a past one.
   if (f) pairs.push([job.state === 'failed' ? 'failure' : 'last failure', `${f.group} at ${timestamp(f.when)}${f.worker ? ` by ${f.worker}` : ''}`]);
@@ -77,7 +81,8 @@ export function renderJob(job: Job, now: number): string[] {
   return lines;
 }
 
-function renderRecurring(job: RecurringJob, next: number | null): string[] {
+function renderRecurring(job: RecurringJob, view: ScheduleView): string[] {
+  const next = view.upcoming[0];
   return [
     ...fields([
       ['jid', job.jid],
@@ -87,10 +92,15 @@ function renderRecurring(job: RecurringJob, next: number | null): string[] {
       ['priority', String(job.priority)],
       ['tags', orDash(job.tags.join(', '))],
       ['retries', String(job.retries)],
-      ['interval', `${duration(job.interval)} (${job.interval}s)`],
+      ['schedule', view.schedule],
+      // A cron job's interval is only the gap between its latest two runs.
+      ...(job.cron === null
+        ? [['interval', `${duration(job.interval)} (${job.interval}s)`] as const]
+        : [['cron', job.cron] as const, ['timezone', job.timezone ?? 'UTC'] as const]),
       ['spawned', String(job.count)],
       ['backlog', job.backlog === 0 ? 'all' : String(job.backlog)],
-      ['next', next === null ? '-' : timestamp(next)],
+      ['next', next === undefined ? '-' : timestamp(next)],
+      ['next runs', orDash(view.upcomingText.join(', '))],
     ]),
     'data',
     ...indentedJson(job.toJSON().data),
@@ -124,8 +134,11 @@ export function register(program: Command): void {
         const client = await ctx.client();
         const found = await findAny(client, jid);
         if (found instanceof RecurringJob) {
-          const next = await found.next();
-          ctx.emit({ ...found.toJSON(), state: 'recur', next }, () => renderRecurring(found, next));
+          const view = await scheduleView(found);
+          ctx.emit(
+            { ...found.toJSON(), state: 'recur', next: view.upcoming[0] ?? null, schedule: view.schedule, upcoming: view.upcoming },
+            () => renderRecurring(found, view),
+          );
         } else {
           ctx.emit(found.toJSON(), () => renderJob(found, client.now()));
         }
