@@ -85,6 +85,18 @@ local deferred_samples = false
 local KEY_PREFIX = 'ql:'
 local prefix = KEY_PREFIX
 
+-- The prefix of a named namespace, from the one key a call passes: the key
+-- is the prefix itself, `ql:{<name>}:`, with a name of 1 to 64 letters,
+-- digits, `_`, `.` or `-` (nil for any other text). The braces make the
+-- name Redis Cluster's hash tag, so every key of the namespace lands in one
+-- slot. Not a helper of H: dispatch checks it before any command is made.
+local function namespace_prefix(key)
+  if type(key) ~= 'string' or #key > 70 or string.sub(key, 1, #KEY_PREFIX) ~= KEY_PREFIX then return nil end
+  local name = string.match(key, '^{([%w_%.%-]+)}:$', #KEY_PREFIX + 1)
+  if name == nil or #name > 64 then return nil end
+  return key
+end
+
 -- (dispatch, in api.lua, resets all of the above at the start of a call.)
 
 local function samples_flush()
@@ -104,8 +116,8 @@ end
 -- name spelt anywhere else). The names themselves are wire contract: other
 -- qless clients read these keys directly.
 --
--- The prefix is per-call state, set by dispatch: today always `ql:`, but a
--- namespaced call can take its own without any other change.
+-- The prefix is per-call state, set by dispatch: `ql:` for the default
+-- namespace, `ql:{<name>}:` for a named one (namespace_prefix).
 local function load_keys()
   -- The keys the core has one of: config, queues, paused_queues, workers,
   -- completed, failures, tracked, tags.

@@ -1,41 +1,137 @@
 /**
- * The core's key names that the client reads directly, for the few reads no
- * core command answers (a queue's waiting jids in pop order, a template's
- * next run, when each worker was last seen) and for tools that must undo
- * what they wrote (the quickstart). Every other access goes through core
- * commands. Spelled once here, so a namespaced key layout changes one file.
+ * The core's key and channel names as the client sees them, for one
+ * namespace: the few reads no core command answers (a queue's waiting jids
+ * in pop order, a template's next run, when each worker was last seen), the
+ * pub/sub channels, tools that must undo what they wrote (the quickstart),
+ * and the one key a core call passes to name its namespace. Spelt once here
+ * (the core spells its own in lua/base.lua's key helpers), so no other
+ * TypeScript file writes a `ql:` name.
+ *
+ * A namespace is a qless universe of its own. The default one has no name
+ * and keeps qless-core's `ql:` keys exactly, so every qless client shares
+ * it. A named one, `orders`, has keys `ql:{orders}:…`: the braces make the
+ * name Redis Cluster's hash tag, so all its keys sit in one slot and the
+ * core's atomic calls stay on one node. Only qless-ts knows named
+ * namespaces (the core takes the prefix from the call's one key).
  */
+import { InvalidArgumentError } from './errors.js';
 
-/** Worker names, scored by when each was last seen (its latest pop or heartbeat). */
-export const WORKERS = 'ql:workers';
+/** The prefix of the default namespace, qless-core's. */
+const DEFAULT_PREFIX = 'ql:';
 
-/** Every queue name ever used, scored by when it was first seen. */
-export const QUEUES = 'ql:queues';
+/** What a namespace name may hold: what the core accepts (lua/base.lua, namespace_prefix). */
+const NAMESPACE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
-/** Completed jobs kept for inspection, scored by completion time. */
-export const COMPLETED = 'ql:completed';
-
-/** A queue's jobs ready to pop (highest score first). */
-export function queueWork(queue: string): string {
-  return `ql:q:${queue}-work`;
+/**
+ * Check a namespace name: `undefined` or `''` is the default namespace
+ * (returned as `undefined`), anything else must be 1 to 64 letters, digits,
+ * `_`, `.` or `-`.
+ */
+export function checkNamespace(name: unknown, what = 'namespace'): string | undefined {
+  if (name === undefined || name === '') return undefined;
+  if (typeof name !== 'string' || !NAMESPACE_NAME.test(name)) {
+    throw new InvalidArgumentError(`${what} must be 1 to 64 letters, digits, "_", "." or "-", got ${JSON.stringify(name)}`);
+  }
+  return name;
 }
 
-/** A queue's recurring templates, scored by their next run. */
-export function queueRecur(queue: string): string {
-  return `ql:q:${queue}-recur`;
+/** The key and channel names of one namespace. */
+export class KeySpace {
+  /** The namespace's name; `undefined` for the default namespace. */
+  readonly namespace: string | undefined;
+  /** What every key and channel name of the namespace starts with: `ql:` or `ql:{<name>}:`. */
+  readonly prefix: string;
+  /**
+   * The KEYS a core call passes: none for the default namespace (exactly as
+   * qless-core is called), the prefix itself for a named one.
+   */
+  readonly callKeys: readonly string[];
+
+  constructor(namespace?: string) {
+    this.namespace = checkNamespace(namespace);
+    this.prefix = this.namespace === undefined ? DEFAULT_PREFIX : `${DEFAULT_PREFIX}{${this.namespace}}:`;
+    this.callKeys = this.namespace === undefined ? [] : [this.prefix];
+  }
+
+  /** How people read the namespace's name: `orders`, or `the default namespace`. */
+  get label(): string {
+    return this.namespace === undefined ? 'the default namespace' : `namespace ${this.namespace}`;
+  }
+
+  /** Worker names, scored by when each was last seen (its latest pop or heartbeat). */
+  get workers(): string {
+    return `${this.prefix}workers`;
+  }
+
+  /** Every queue name ever used, scored by when it was first seen. */
+  get queues(): string {
+    return `${this.prefix}queues`;
+  }
+
+  /** Completed jobs kept for inspection, scored by completion time. */
+  get completed(): string {
+    return `${this.prefix}completed`;
+  }
+
+  /** A queue's jobs ready to pop (highest score first). */
+  queueWork(queue: string): string {
+    return `${this.prefix}q:${queue}-work`;
+  }
+
+  /** A queue's recurring templates, scored by their next run. */
+  queueRecur(queue: string): string {
+    return `${this.prefix}q:${queue}-recur`;
+  }
+
+  /** Every key holding one job: its record, history and dependency sets. */
+  jobKeys(jid: string): string[] {
+    const job = `${this.prefix}j:${jid}`;
+    return [job, `${job}-history`, `${job}-dependents`, `${job}-dependencies`];
+  }
+
+  /** The jobs a worker holds or held. */
+  workerJobs(worker: string): string {
+    return `${this.prefix}w:${worker}:jobs`;
+  }
+
+  /** A queue's statistics for the UTC day starting at `bin` (seconds since the epoch). */
+  queueStats(queue: string, bin: number): string[] {
+    return ['stats', 'wait', 'run'].map((kind) => `${this.prefix}s:${kind}:${bin}:${queue}`);
+  }
+
+  /** A pub/sub channel of the core: `log`, or a tracked-job channel (`put`, `completed`, …). */
+  channel(name: string): string {
+    return `${this.prefix}${name}`;
+  }
+
+  /** A worker's own channel (its lost locks and canceled jobs). */
+  workerChannel(worker: string): string {
+    return `${this.prefix}w:${worker}`;
+  }
+
+  /**
+   * What a channel of this namespace is: the worker whose channel it is, or
+   * the bare channel name (`log`, `put`, …); undefined for another
+   * namespace's channel.
+   */
+  parseChannel(channel: string): { worker: string } | { name: string } | undefined {
+    if (!channel.startsWith(this.prefix)) return undefined;
+    const rest = channel.slice(this.prefix.length);
+    // A named namespace's channels start `ql:{`: not the default namespace's.
+    if (this.namespace === undefined && rest.startsWith('{')) return undefined;
+    if (rest.startsWith('w:')) return { worker: rest.slice(2) };
+    return { name: rest };
+  }
 }
 
-/** Every key holding one job: its record, history and dependency sets. */
-export function jobKeys(jid: string): string[] {
-  return [`ql:j:${jid}`, `ql:j:${jid}-history`, `ql:j:${jid}-dependents`, `ql:j:${jid}-dependencies`];
-}
+/** The default namespace's names (qless-core's). */
+export const DEFAULT_KEYS = new KeySpace();
 
-/** The jobs a worker holds or held. */
-export function workerJobs(worker: string): string {
-  return `ql:w:${worker}:jobs`;
-}
+/** Worker names of the default namespace. */
+export const WORKERS = DEFAULT_KEYS.workers;
 
-/** A queue's statistics for the UTC day starting at `bin` (seconds since the epoch). */
-export function queueStats(queue: string, bin: number): string[] {
-  return ['stats', 'wait', 'run'].map((kind) => `ql:s:${kind}:${bin}:${queue}`);
-}
+/** Every queue name ever used, in the default namespace. */
+export const QUEUES = DEFAULT_KEYS.queues;
+
+/** Completed jobs kept for inspection, in the default namespace. */
+export const COMPLETED = DEFAULT_KEYS.completed;

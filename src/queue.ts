@@ -10,7 +10,6 @@ import { lockSeconds } from './config.js';
 import { InvalidArgumentError, QlessError } from './errors.js';
 import { encodeObject, encodeStrings } from './json.js';
 import { completeJobs, Job, jobFromValue, type CompleteOutcome } from './job.js';
-import * as keys from './keys.js';
 import { klassOf, type KlassRef } from './klass.js';
 import * as wire from './wire.js';
 import type { Client } from './client.js';
@@ -107,7 +106,7 @@ export class Queue {
         const [start, n] = page(offset, count);
         if (n === 0) return [];
         // The core has no `jobs waiting`; pop takes the highest score first.
-        return client.redis.zrevrange(keys.queueWork(name), start, start + n - 1);
+        return client.redis.zrevrange(client.keys.queueWork(name), start, start + n - 1);
       },
     };
   }

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
 import * as qless from '../src/index.js';
 import { useRedis } from './support/redis.js';
 import { ManualClock, useClients } from './support/client.js';
@@ -33,7 +34,7 @@ describe('qless.client()', () => {
         await c.queue('q').put('a.B', {}, { jid: 'in-db-2' });
         const db2 = await c.redis.exists('ql:j:in-db-2');
         expect(db2).toBe(1);
-        expect(c.redis.options.db).toBe(2);
+        expect((c.redis as Redis).options.db).toBe(2);
       } finally {
         await c.close();
       }
@@ -48,8 +49,8 @@ describe('qless.client()', () => {
 
   it('reads rediss:// URLs as TLS connections', async () => {
     const c = qless.client('rediss://:pw@example.invalid:6390/3', { lazyConnect: true, tls: { rejectUnauthorized: false } });
-    expect(c.redis.options.tls).toBeDefined();
-    expect([c.redis.options.host, c.redis.options.port, c.redis.options.password, c.redis.options.db]).toEqual(['example.invalid', 6390, 'pw', 3]);
+    expect((c.redis as Redis).options.tls).toBeDefined();
+    expect([(c.redis as Redis).options.host, (c.redis as Redis).options.port, (c.redis as Redis).options.password, (c.redis as Redis).options.db]).toEqual(['example.invalid', 6390, 'pw', 3]);
     await c.close();
   });
 
@@ -81,7 +82,7 @@ describe('qless.client()', () => {
     delete process.env['QLESS_REDIS_URL'];
     try {
       const c = qless.client({ lazyConnect: true });
-      expect([c.redis.options.host, c.redis.options.port]).toEqual(['127.0.0.1', 6379]);
+      expect([(c.redis as Redis).options.host, (c.redis as Redis).options.port]).toEqual(['127.0.0.1', 6379]);
       expect(qless.DEFAULT_URL).toBe('redis://127.0.0.1:6379');
       await c.close();
     } finally {
@@ -253,16 +254,16 @@ describe('connection URLs (src/connection)', () => {
     const byUrl = qless.client('redis+sentinel://:pw@127.0.0.1:1,127.0.0.1:2/mymaster/4?sentinelPassword=sp', { lazyConnect: true });
     const byOptions = qless.client({ sentinels: [{ host: '127.0.0.1', port: 1 }], name: 'mymaster', lazyConnect: true });
     try {
-      expect(byUrl.redis.options).toMatchObject({
+      expect((byUrl.redis as Redis).options).toMatchObject({
         sentinels: [{ host: '127.0.0.1', port: 1 }, { host: '127.0.0.1', port: 2 }], name: 'mymaster', db: 4, password: 'pw', sentinelPassword: 'sp', role: 'master',
       });
       for (const c of [byUrl, byOptions]) {
-        const reconnect = c.redis.options.reconnectOnError!;
+        const reconnect = (c.redis as Redis).options.reconnectOnError!;
         expect(reconnect(new Error("READONLY You can't write against a read only replica."))).toBe(2);
         expect(reconnect(new Error('ERR WAIT cannot be used with replica instances. Please also note …'))).toBe(2);
         expect(reconnect(new Error('ERR user_script:1: Put(): Arg "jid" missing'))).toBe(false);
       }
-      expect(byOptions.redis.options.host).not.toBe('127.0.0.1'); // no host forced onto a Sentinel connection
+      expect((byOptions.redis as Redis).options.host).not.toBe('127.0.0.1'); // no host forced onto a Sentinel connection
     } finally {
       await Promise.all([byUrl.close(), byOptions.close()]);
     }

@@ -11,6 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { client as connect, type Client } from '../client.js';
 import { QlessError } from '../errors.js';
+import { isCluster } from '../gateway.js';
 import { isConnectionProblem, plainMessage, sentence } from '../messages.js';
 import { ASSETS, assetUrls } from './assets.js';
 import { appendCookie, cookie, HttpError, isTls, parseCookies, readForm, redirect, send, setSecurityHeaders, type Request } from './http.js';
@@ -135,8 +136,9 @@ function safeNext(next: string | null, base: string): string {
   return target;
 }
 
-/** The Redis a client talks to, for messages: `host:port`, a socket path, or a Sentinel set's master. */
+/** The Redis a client talks to, for messages: `host:port`, a socket path, a Sentinel set's master, or a cluster. */
 function redisLabel(client: Client): string {
+  if (isCluster(client.redis)) return `the Redis Cluster (${client.keys.label})`;
   const { host, port, path, db, sentinels, name } = client.redis.options;
   if (sentinels && sentinels.length > 0) return `the primary "${name ?? 'mymaster'}" of the Sentinels`;
   if (path) return path;
