@@ -69,6 +69,7 @@ export {
   ForeignDataError,
   ConnectionError,
   DurabilityError,
+  CrossNamespaceError,
   type DurabilityShortfall,
   type QlessErrorCode,
   type ScriptErrorOptions,

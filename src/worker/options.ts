@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { durabilityFromFlags, type Durability } from '../connection/durability.js';
+import { namespaceFor } from '../connection/namespace.js';
 import { resolveRedisUrl } from '../connection/target.js';
 import { InvalidArgumentError } from '../errors.js';
 
@@ -34,8 +35,10 @@ export interface WorkerOptions {
   interval: number;
   /** Worker name; each child reports to the core as `<name>-<pid>`. */
   name: string;
-  /** Redis URL (redis://, rediss://, redis+sentinel://…; see src/connection/url.ts). */
+  /** Redis URL (redis://, rediss://, redis+sentinel://, redis+cluster://…; see src/connection/url.ts). */
   url: string;
+  /** `--namespace`: the qless namespace to work in (undefined: the default one). */
+  namespace?: string | undefined;
   /** `--wait-replicas`/`--wait-timeout`: replicas each completion, failure and retry waits for. */
   durability?: Durability | undefined;
   /** Absolute work directory; sandboxes live in `<workdir>/qless-ts-workers/`. */
@@ -88,6 +91,7 @@ export interface RawOptions {
   reload?: boolean;
   waitReplicas?: string;
   waitTimeout?: string;
+  namespace?: string;
 }
 
 function number(text: string | undefined, flag: string, fallback: number, check: { integer?: boolean; min: number; above?: boolean }): number {
@@ -161,6 +165,7 @@ export function workerOptions(raw: RawOptions, cwd: string = process.cwd(), env:
     interval: number(raw.interval, '--interval', 5, { min: 0, above: true }),
     name,
     url: redisUrl(raw.host, raw.port, env),
+    namespace: connectionSetting(() => namespaceFor(raw.namespace, redisUrl(raw.host, raw.port, env), '--namespace')),
     durability: connectionSetting(() => durabilityFromFlags(raw.waitReplicas, raw.waitTimeout)),
     workdir,
     resume: raw.resume ?? false,
