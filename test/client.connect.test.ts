@@ -198,8 +198,11 @@ describe('connection URLs (src/connection)', () => {
     const cases: Array<[string, string]> = [
       ['', 'is empty'],
       ['localhost:6379', 'is not a URL'],
-      ['ftp://h', 'has the scheme ftp://, which is not one of redis://, rediss://, redis+sentinel:// or rediss+sentinel://'],
-      ['redis+cluster://:pw@h:7000,h:7001/', 'names a Redis Cluster (redis+cluster://), which is not supported yet'],
+      ['ftp://h', 'has the scheme ftp://, which is not one of redis://, rediss://, redis+sentinel://, rediss+sentinel://, redis+cluster:// or rediss+cluster://'],
+      ['redis+cluster://:pw@h:7000,h:7001/2', 'has "/2" after the nodes, but a Redis Cluster has no databases'],
+      ['redis+cluster://:pw@/', 'names no cluster node'],
+      ['redis+cluster://:pw@h:7000,h:x/', 'has a bad port "x" for cluster node h'],
+      ['redis+cluster://:pw@h:7000?namespace=a', 'has a ?query, but a cluster URL takes no options'],
       ['redis://h/x', 'has "/x" where the database number belongs'],
       ['redis://:pw@h:99999', 'is not a valid URL'],
       ['redis+sentinel://:pw@s1:26379', 'names no primary'],
@@ -246,7 +249,7 @@ describe('connection URLs (src/connection)', () => {
     expect(() => qless.resolveRedisUrl({ port: '7001' }, { QLESS_REDIS_URL: sentinel })).toThrow(/--port cannot change the port of a Sentinel URL/);
     expect(() => qless.resolveRedisUrl({ host: sentinel, port: 1 }, {})).toThrow(/is a URL: put the port in it/);
     expect(() => qless.resolveRedisUrl({ url: sentinel, host: 'h' }, {})).toThrow(/either --url or --host/);
-    expect(() => qless.resolveRedisUrl({ host: 'redis+cluster://h:7000/' }, {})).toThrow(/not supported yet/);
+    expect(qless.resolveRedisUrl({ host: 'redis+cluster://h:7000/' }, {})).toBe('redis+cluster://h:7000/');
     expect(() => qless.resolveRedisUrl({ host: 'h', port: '70000' }, {})).toThrow(/--port must be a port number from 1 to 65535/);
   });
 
@@ -267,7 +270,27 @@ describe('connection URLs (src/connection)', () => {
     } finally {
       await Promise.all([byUrl.close(), byOptions.close()]);
     }
-    expect(() => qless.client('redis+cluster://127.0.0.1:7000,127.0.0.1:7001/')).toThrow(qless.InvalidArgumentError);
+    // A cluster needs a namespace: refused before anything connects.
+    expect(() => qless.client('redis+cluster://127.0.0.1:7000,127.0.0.1:7001/')).toThrow(/a Redis Cluster needs a namespace/);
+  });
+
+  it('parses a Redis Cluster URL', () => {
+    expect(qless.parseConnectionUrl('redis+cluster://app:p%40ss@h1:7000,[::1]:7001,h3/')).toEqual({
+      topology: 'cluster',
+      nodes: [{ host: 'h1', port: 7000 }, { host: '::1', port: 7001 }, { host: 'h3', port: 6379 }],
+      username: 'app', password: 'p@ss', tls: false,
+    });
+    expect(qless.parseConnectionUrl('rediss+cluster://h1:7000')).toMatchObject({ topology: 'cluster', tls: true });
+  });
+
+  it('checks a namespace name', () => {
+    for (const bad of ['a b', 'x{y}', 'n'.repeat(65), 'ql:', 'ä']) {
+      expect(() => qless.client({ namespace: bad, lazyConnect: true, port: 1 }), bad).toThrow(qless.InvalidArgumentError);
+    }
+    const c = qless.client({ namespace: 'orders', lazyConnect: true, port: 1 });
+    expect(c.namespace).toBe('orders');
+    expect(c.keys.prefix).toBe('ql:{orders}:');
+    void c.close();
   });
 });
 
