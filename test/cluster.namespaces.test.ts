@@ -20,6 +20,7 @@ import { isCluster } from '../src/gateway.js';
 import { KeySpace } from '../src/keys.js';
 import { coreLibrary } from '../src/script.js';
 import { namespacesOnDistinctPrimaries, RedisCluster } from './support/cluster.js';
+import { run as runCli } from './support/cli.js';
 import { ROOT, sleep, until, useWorkers, type WorkerProcess } from './worker.harness.js';
 
 const QUEUE = 'work';
@@ -112,6 +113,26 @@ describe('qless-ts on a Redis Cluster', () => {
     // Nothing was sent: the job is still running in its own namespace.
     expect((await a.jobs.get('cross-1'))?.state).toBe('running');
     await a.jobs.cancel('cross-1');
+  });
+
+  it('lets the qless-ts CLI act in a namespace, and refuses a cluster without one (exit 2)', { timeout: 60_000 }, async () => {
+    const ns = namespaces[2]!;
+    const put = await runCli(['--host', cluster.url, '--namespace', ns, 'put', 'cli-queue', 'ticket.Ticket', '--jid', 'from-cli']);
+    expect(put.stderr).toBe('');
+    expect(put.stdout.trim()).toBe('from-cli');
+    expect((await open(ns).jobs.get('from-cli'))?.queue).toBe('cli-queue');
+    const listed = await runCli(['--host', cluster.url, '--namespace', ns, '--json', 'queues']);
+    expect(JSON.parse(listed.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'cli-queue', waiting: 1 })]));
+    // The same queue name in another namespace is another queue.
+    const other = await runCli(['--host', cluster.url, '--namespace', namespaces[1]!, '--json', 'queues']);
+    expect(JSON.parse(other.stdout)).not.toEqual(expect.arrayContaining([expect.objectContaining({ name: 'cli-queue' })]));
+    const refused = await runCli(['--host', cluster.url, 'queues']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/a Redis Cluster needs a namespace: give --namespace <name>/);
+    const unreachable = await runCli(['--host', 'redis+cluster://127.0.0.1:1/', '--namespace', ns, 'queues']);
+    expect(unreachable.code).toBe(3);
+    expect(unreachable.stderr).toMatch(/cannot reach Redis at redis\+cluster:\/\/127.0.0.1:1\/ \(namespace .*\): none of the cluster nodes given answered/);
+    await open(ns).jobs.cancel('from-cli');
   });
 
   it('drains three namespaces at once through a primary failover', { timeout: 240_000 }, async () => {

@@ -25,7 +25,8 @@ function version(): string {
 
 const EPILOG = [
   '',
-  'Connection: --url, or --host (a host name or a redis://, rediss:// or redis+sentinel:// URL) and --port; default $QLESS_REDIS_URL, else redis://127.0.0.1:6379.',
+  'Connection: --url, or --host (a host name or a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL) and --port; default $QLESS_REDIS_URL, else redis://127.0.0.1:6379.',
+  'Namespace: --namespace <name> acts in ql:{<name>}:… (a Redis Cluster needs one); default $QLESS_NAMESPACE, else the default namespace (ql:…).',
   '',
   'Exit codes:',
   ...EXIT_TABLE.map(([code, meaning]) => `  ${code}  ${meaning}`),
@@ -44,11 +45,12 @@ export function buildProgram(output?: OutputConfiguration): Command {
     .exitOverride()
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .showSuggestionAfterError(true)
-    .addOption(new Option('--host <host>', 'Redis host, or a redis://, rediss:// or redis+sentinel:// URL'))
+    .addOption(new Option('--host <host>', 'Redis host, or a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL'))
     .addOption(new Option('--port <port>', 'Redis port (default 6379)').argParser(parse.port))
     .addOption(new Option('--url <url>', 'Redis URL, e.g. redis://:secret@host:6380/2 or redis+sentinel://host:26379/mymaster'))
     .addOption(new Option('--wait-replicas <n>', 'after each put, completion, failure and retry, wait until n replicas have it (Redis WAIT)'))
     .addOption(new Option('--wait-timeout <ms>', 'with --wait-replicas: how long to wait for them (default 1000)'))
+    .addOption(new Option('--namespace <name>', 'the qless namespace to act in (keys ql:{<name>}:…; needed on a Redis Cluster; default $QLESS_NAMESPACE, else the default namespace)'))
     .option('--json', 'machine-readable JSON on stdout')
     .addHelpText('after', EPILOG);
   queues.register(program);

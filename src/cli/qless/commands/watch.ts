@@ -39,8 +39,9 @@ export function register(program: Command): void {
       action(async (ctx) => {
         const client = await ctx.client();
         const events = client.events;
-        events.on('log', (event) => print(ctx, 'ql:log', event.event, logFields(event)));
-        for (const name of TRACKED_EVENTS) events.on(name, (jid) => print(ctx, `ql:${name}`, name, { jid }));
+        // Channels as the namespace names them (ql:log, or ql:{orders}:log).
+        events.on('log', (event) => print(ctx, client.keys.channel('log'), event.event, logFields(event)));
+        for (const name of TRACKED_EVENTS) events.on(name, (jid) => print(ctx, client.keys.channel(name), name, { jid }));
         events.on('error', (error) => ctx.note(`warning: ${error.message}`));
         let lost: (() => void) | undefined;
         const stopped = new Promise<void>((resolve, reject) => {
@@ -58,7 +59,7 @@ export function register(program: Command): void {
           if (lost) client.redis.off('end', lost);
           throw error;
         }
-        ctx.note(`watching ${ctx.target.label}: ql:log and the tracked-job channels; Ctrl-C to stop`);
+        ctx.note(`watching ${ctx.target.label}: ${client.keys.channel('log')} and the tracked-job channels; Ctrl-C to stop`);
         try {
           await stopped;
         } finally {
