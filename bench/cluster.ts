@@ -16,7 +16,9 @@
  * both alike; the median run of each is reported.
  *
  * Redis CPU is read from each primary's INFO (used_cpu_user + used_cpu_sys)
- * at the window's edges; client CPU is this process's. On a machine with
+ * at the window's edges, for the primaries that served the jobs and for all
+ * of them together (a cluster delivers every PUBLISH on every node, so the
+ * idle primaries work too); client CPU is this process's. On a machine with
  * fewer cores than primaries + clients, the primaries and the client share
  * cores, which caps what 3 namespaces can gain (see README, "Redis
  * Cluster").
@@ -59,6 +61,8 @@ interface RunFigure {
   seconds: number;
   jobsPerSecond: number;
   clientCpuPerJobUs: number;
+  /** Every primary's Redis CPU (busy or not) per job, in microseconds. */
+  allPrimariesCpuPerJobUs: number;
   primaries: PrimaryFigure[];
 }
 
@@ -129,6 +133,7 @@ async function oneRun(cluster: RedisCluster, names: readonly string[], layout: 1
     seconds,
     jobsPerSecond: jobs / seconds,
     clientCpuPerJobUs: ((clientUsage.user + clientUsage.system) / jobs),
+    allPrimariesCpuPerJobUs: (after.reduce((sum, cpu, i) => sum + cpu - before[i]!, 0) * 1e6) / jobs,
     primaries: primaries.map((port, i) => {
       const served = servedBy.get(port) ?? 0;
       const cpuSeconds = after[i]! - before[i]!;
@@ -160,7 +165,9 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<Run
         const figure = await oneRun(cluster, names, layout, options.n);
         runs.push(figure);
         const busy = figure.primaries.filter((p) => p.jobs > 0).map((p) => `${p.port}: ${p.cpuPerJobUs!.toFixed(0)} µs/job`);
-        process.stderr.write(`run ${r + 1}, ${layout} namespace(s): ${figure.jobsPerSecond.toFixed(0)} jobs/s (${busy.join(', ')})\n`);
+        process.stderr.write(
+          `run ${r + 1}, ${layout} namespace(s): ${figure.jobsPerSecond.toFixed(0)} jobs/s (${busy.join(', ')}; all primaries ${figure.allPrimariesCpuPerJobUs.toFixed(0)} µs/job)\n`,
+        );
       }
     }
   } finally {
@@ -175,6 +182,7 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<Run
       `  ${layout} namespace${layout === 1 ? ' ' : 's'}: ${median(mine.map((run) => run.jobsPerSecond)).toFixed(0)} jobs/s ` +
         `(min ${Math.min(...mine.map((run) => run.jobsPerSecond)).toFixed(0)}, max ${Math.max(...mine.map((run) => run.jobsPerSecond)).toFixed(0)}); ` +
         `Redis CPU per job on each busy primary ${median(perJob).toFixed(0)} µs (min ${Math.min(...perJob).toFixed(0)}, max ${Math.max(...perJob).toFixed(0)}); ` +
+        `all primaries together ${median(mine.map((run) => run.allPrimariesCpuPerJobUs)).toFixed(0)} µs/job; ` +
         `busiest primary ${(median(busiest) * 100).toFixed(0)}% of a core; client CPU ${median(mine.map((run) => run.clientCpuPerJobUs)).toFixed(0)} µs/job`,
     );
   }
