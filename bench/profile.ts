@@ -18,7 +18,7 @@
  * before/after comparisons.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
@@ -37,17 +37,26 @@ interface Options {
   only: string;
 }
 
-/** The core script as the build made it at a git revision (read with `git show`; nothing is checked out). */
+/**
+ * The core script as the build made it at a git revision: that revision's
+ * lua/ directory (build.mjs included, since how the script is put together
+ * changes with it: generated registry, module order) is written to a
+ * temporary directory and built there. Nothing in the checkout changes.
+ */
 function scriptAt(revision: string): string {
-  // The module order is the one lua/build.mjs has at that revision.
-  const build = execFileSync('git', ['show', `${revision}:lua/build.mjs`], { encoding: 'utf8' });
-  const list = /MODULES = \[([\s\S]*?)\]/.exec(build)?.[1] ?? '';
-  const modules = [...list.matchAll(/'([^']+\.lua)'/g)].map((m) => m[1]!);
-  const parts = modules.map((name) => {
-    const body = execFileSync('git', ['show', `${revision}:lua/${name}`], { encoding: 'utf8' });
-    return `-- ==== ${name} ====\n${body.trimEnd()}\n`;
-  });
-  return `-- qless-ts core: generated from lua/*.lua by lua/build.mjs; do not edit.\n${parts.join('\n')}`;
+  const dir = mkdtempSync(join(tmpdir(), 'qless-core-at-'));
+  try {
+    const names = execFileSync('git', ['ls-tree', '--name-only', `${revision}:lua`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    mkdirSync(join(dir, 'lua'));
+    for (const name of names) {
+      if (!name.endsWith('.lua') && !name.endsWith('.mjs')) continue;
+      writeFileSync(join(dir, 'lua', name), execFileSync('git', ['show', `${revision}:lua/${name}`]));
+    }
+    execFileSync(process.execPath, [join(dir, 'lua', 'build.mjs')], { stdio: 'ignore' });
+    return readFileSync(join(dir, 'dist', 'qless.lua'), 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function processAlive(pid: number): boolean {

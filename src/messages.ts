@@ -57,6 +57,13 @@ const CORE_MESSAGES: ReadonlyArray<readonly [RegExp, Translate]> = [
   // Arguments the core refused as numbers (the client checks most first).
   [/^\w+\(\): Arg "([^"]+)"(?: for "([^"]+)")? (?:missing or )?not a (?:whole )?number:? ?(.*)$/, (m) => `${m[2] ?? m[1]} must be a number${m[3] ? `, got ${m[3]}` : ''}`],
   [/-(?:history|dependents|dependencies)\b.*\bjid\b|\bjid\b.*"-(?:history|dependents|dependencies)"/i, () => 'that jid ends in -history, -dependents or -dependencies, which qless keeps for its own keys; choose another jid'],
+  [/^\w+\(\): Arg "([^"]+)" value is not an integer or out of range: (.*)$/, (m) => `${m[1]} must be a whole number, got ${m[2]}`],
+  [/^\w+\(\): Arg "([^"]+)" must be a non-negative integer: (.*)$/, (m) => `${m[1]} must be a whole number of at least 0, got ${m[2]}`],
+  [
+    /^\w+\(\): Job (\S+) may not depend on (\S+), which waits for it$/,
+    (m) => `job ${m[1]} cannot wait for job ${m[2]}: ${m[2]} already waits for ${m[1]} (directly or through other jobs), so neither could ever run`,
+  ],
+  [/reserved suffix/, () => 'that jid ends in -history, -dependents or -dependencies, which qless keeps for its own keys; choose another jid'],
   [/\bcycle\b|depend on itself|depends on itself/i, () => 'that dependency would make jobs wait for each other in a circle, so none of them could ever run'],
   // A numeric option stored as text by some client (before the core learnt to ignore such values).
   [

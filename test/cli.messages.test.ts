@@ -69,6 +69,15 @@ describe('the core refusals the CLI and the dashboard can provoke, in plain word
         'job popped is held by another worker now (w1)',
       ],
       [() => client.call('complete', 'popped', 'w1', 'q', '{}'), 'Complete(): Job popped running in another queue: q2', 'job popped has moved to queue q2'],
+      // Refusals the core added for other clients' arguments (issue 12, item 8).
+      [
+        () => client.call('put', 'w1', 'q', 'eggs', 'k.K', '{}', 0, 'depends', '["omelette"]'),
+        'Put(): Job eggs may not depend on omelette, which waits for it',
+        'job eggs cannot wait for job omelette: omelette already waits for eggs (directly or through other jobs), so neither could ever run',
+      ],
+      [() => client.call('put', 'w1', 'q', 'self', 'k.K', '{}', 0, 'depends', '["self"]'), 'Put(): Job self may not depend on itself', 'that dependency would make jobs wait for each other in a circle, so none of them could ever run'],
+      [() => client.call('put', 'w1', 'q', 'r', 'k.K', '{}', 0, 'retries', '1.5'), 'Put(): Arg "retries" must be a non-negative integer: 1.5', 'retries must be a whole number of at least 0, got 1.5'],
+      [() => client.call('jobs', 'running', 'q', '0.5', '10'), 'Jobs(): Arg "offset" value is not an integer or out of range: 0.5', 'offset must be a whole number, got 0.5'],
     ];
     for (const [act, core, plain] of cases) {
       const error = await refusal(act);

@@ -144,13 +144,15 @@ async function failoverRun(durable: boolean): Promise<Run> {
 
   // Drained: nothing waiting, running or scheduled on the new primary for a while.
   let quietSince = 0;
+  let lastCounts = '';
   await until(async () => {
     const counts = await queue.counts();
+    lastCounts = JSON.stringify(counts);
     const busy = counts.waiting + counts.running + counts.scheduled + counts.stalled;
     if (busy > 0) quietSince = 0;
     else quietSince ||= Date.now();
     return quietSince > 0 && Date.now() - quietSince > 1000;
-  }, 90_000, 'the queue to drain on the new primary');
+  }, 90_000, () => `the queue to drain on the new primary (still ${lastCounts})`);
 
   const all = Array.from({ length: JOBS }, (_, n) => `job-${n}`);
   const states = new Map<string, string>();

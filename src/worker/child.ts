@@ -489,7 +489,10 @@ export class ChildWorker {
     // found nothing new to start): #fill starts the rest in them.
     runs.forEach((run, i) => {
       const before = earlier[i];
-      if (before) this.#behind.set(before, run);
+      // The earlier run may have ended while the claim was written: then
+      // nothing would ever hand its slot on, so this run goes on at once.
+      if (before?.finished) this.#afterEarlier(run);
+      else if (before) this.#behind.set(before, run);
       else if (startNow[i]) this.#start(run);
       else this.#held.hold(run);
     });
