@@ -432,6 +432,8 @@ export class ScriptGateway {
       // Sentinel the connection has already moved on to the primary and
       // sent the load again; see connection/redis.ts.)
       if (error instanceof Error && isReplicaRefusal(error)) throw toQlessError('FUNCTION LOAD', error);
+      // Nor does a cluster (or a node) that is busy for a moment.
+      if (/^(?:CLUSTERDOWN|LOADING|TRYAGAIN|MOVED|ASK)\b/.test(messageOf(error))) throw toQlessError('FUNCTION LOAD', error);
       if (this.mode === 'auto' && error instanceof Error && error.name === 'ReplyError') {
         this.functions = false;
         return;
