@@ -200,23 +200,13 @@ function sentinel(rest: string, tls: boolean, source: string, text: string): Sen
 
   const at = authority.lastIndexOf('@');
   const userinfo = at === -1 ? undefined : authority.slice(0, at);
-  const hostList = at === -1 ? authority : authority.slice(at + 1);
+  const hosts = at === -1 ? authority : authority.slice(at + 1);
   const target: SentinelTarget = { topology: 'sentinel', sentinels: [], name: '', db: 0, tls, sentinelTls: tls };
 
-  if (userinfo !== undefined) {
-    const colon = userinfo.indexOf(':');
-    const username = decode(colon === -1 ? userinfo : userinfo.slice(0, colon), 'user name', source, text);
-    if (username !== '') target.username = username;
-    if (colon !== -1) target.password = decode(userinfo.slice(colon + 1), 'password', source, text);
-  }
+  Object.assign(target, credentials(userinfo, source, text));
 
-  if (hostList === '') fail(source, text, 'names no Sentinel (expected host:26379[,host2:26379…] after //)');
-  for (const entry of hostList.split(',')) {
-    const hostPort = /^(\[[0-9a-f:.]+\]|[^\s[\]:/?#@]+)(?::([^:]*))?$/i.exec(entry);
-    if (!hostPort) fail(source, text, `has a bad Sentinel address "${entry}" (expected host or host:port)`);
-    const host = hostPort[1]!.replace(/^\[(.*)\]$/, '$1');
-    target.sentinels.push({ host, port: hostPort[2] === undefined ? SENTINEL_PORT : port(hostPort[2], `Sentinel ${host}`, source, text) });
-  }
+  if (hosts === '') fail(source, text, 'names no Sentinel (expected host:26379[,host2:26379…] after //)');
+  target.sentinels = hostList(hosts, 'Sentinel', SENTINEL_PORT, source, text);
 
   const segments = path === '' ? [] : path.split('/');
   if (segments.length > 0 && segments[segments.length - 1] === '') segments.pop(); // a trailing slash
