@@ -92,6 +92,20 @@ export function clusterNodeOptions(target: ClusterTarget): RedisOptions {
 }
 
 /**
+ * How long a cluster call waits out a failover before it fails: a call to a
+ * slot whose primary died is tried again every 300 ms, up to 50 times (about
+ * 15 s: the failed primary is noticed after cluster-node-timeout, and its
+ * replica elected a moment later). ioredis's own defaults give up after
+ * about 1.6 s, inside most failovers. The caller's clusterOptions win.
+ */
+const CLUSTER_FAILOVER_DEFAULTS: ClusterOptions = {
+  retryDelayOnFailover: 300,
+  retryDelayOnClusterDown: 300,
+  retryDelayOnTryAgain: 300,
+  maxRedirections: 50,
+};
+
+/**
  * Open a Redis Cluster connection from some of its nodes. `nodeOptions`
  * (password, TLS, timeouts…) apply to every node's connection, under
  * `clusterOptions.redisOptions`. A cluster has no databases: `db` is refused.
@@ -103,6 +117,7 @@ export function openCluster(nodes: ClusterNode[], clusterOptions: ClusterOptions
   const { db, ...perNode } = nodeOptions;
   if (db !== undefined && db !== 0) throw new InvalidArgumentError(`a Redis Cluster has only database 0, got db ${db}`);
   return new Cluster(nodes, {
+    ...CLUSTER_FAILOVER_DEFAULTS,
     ...clusterOptions,
     redisOptions: { ...perNode, ...clusterOptions.redisOptions },
   });
