@@ -115,6 +115,22 @@ describe('qless-ts on a Redis Cluster', () => {
     await a.jobs.cancel('cross-1');
   });
 
+  it('waits for the slot\'s replica with durability', { timeout: 60_000 }, async () => {
+    const ns = namespaces[0]!;
+    const durable = qless.client({ cluster: cluster.addresses, namespace: ns, durability: { replicas: 1, timeoutMs: 1000 } });
+    const greedy = qless.client({ cluster: cluster.addresses, namespace: ns, durability: { replicas: 2, timeoutMs: 100 } });
+    clients.push(durable, greedy);
+    const jid = await durable.queue('durable').put('ticket.Ticket', {});
+    const [job] = await durable.queue('durable').pop(1);
+    expect((await durable.jobs.completeMany([job!]))[0]!.ok).toBe(true);
+    // Each primary has one replica: asking for two is refused, after the write.
+    const refused = await greedy.queue('durable').put('ticket.Ticket', {}, { jid: 'greedy' }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(qless.DurabilityError);
+    expect((refused as qless.DurabilityError).acknowledged).toBe(1);
+    expect((await durable.jobs.get('greedy'))?.state).toBe('waiting');
+    expect((await durable.jobs.get(jid))?.state).toBe('complete');
+  });
+
   it('lets the qless-ts CLI act in a namespace, and refuses a cluster without one (exit 2)', { timeout: 60_000 }, async () => {
     const ns = namespaces[2]!;
     const put = await runCli(['--host', cluster.url, '--namespace', ns, 'put', 'cli-queue', 'ticket.Ticket', '--jid', 'from-cli']);
