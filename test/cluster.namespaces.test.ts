@@ -11,12 +11,19 @@
  * counted and printed (the Sentinel test covers the durability setting).
  * The two other namespaces, on primaries that never failed, must lose
  * nothing.
+ *
+ * On the same cluster, before that: where a namespace's keys live, the core
+ * on every primary and its reload, the refusals (no namespace, a job of
+ * another namespace), durability, the CLI and the dashboard.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
 import { isCluster } from '../src/gateway.js';
+import { createDashboard } from '../src/web/index.js';
 import { KeySpace } from '../src/keys.js';
 import { coreLibrary } from '../src/script.js';
 import { namespacesOnDistinctPrimaries, RedisCluster } from './support/cluster.js';
@@ -149,6 +156,30 @@ describe('qless-ts on a Redis Cluster', () => {
     expect(unreachable.code).toBe(3);
     expect(unreachable.stderr).toMatch(/cannot reach Redis at redis\+cluster:\/\/127.0.0.1:1\/ \(namespace .*\): none of the cluster nodes given answered/);
     await open(ns).jobs.cancel('from-cli');
+  });
+
+  it('serves the dashboard of several namespaces from one cluster connection', { timeout: 60_000 }, async () => {
+    const [first, second] = [namespaces[0]!, namespaces[1]!];
+    await open(first).queue('web-first').put('ticket.Ticket', {});
+    await open(second).queue('web-second').put('ticket.Ticket', {});
+    const client = open(first, 'dashboard');
+    const dashboard = createDashboard({ client, namespaces: [first, second] });
+    const server = createServer((req, res) => dashboard(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const home = await (await fetch(`${origin}/queues`)).text();
+      expect(home).toContain('web-first');
+      expect(home).not.toContain('web-second');
+      const other = await fetch(`${origin}/n/${second}/queues`);
+      expect(other.status).toBe(200);
+      const text = await other.text();
+      expect(text).toContain('web-second');
+      expect(text).not.toContain('web-first');
+    } finally {
+      await dashboard.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('drains three namespaces at once through a primary failover', { timeout: 240_000 }, async () => {
