@@ -19,7 +19,8 @@
  *
  * If Redis has forgotten the code (a restart, SCRIPT FLUSH or FUNCTION FLUSH,
  * a replica promoted by Sentinel that never had it, a primary that joined a
- * cluster) it is loaded again and the call retried, so a long-running client survives all of these.
+ * cluster) it is loaded again and the call retried, so a long-running
+ * client survives all of these.
  *
  * With durability settings, the calls that put or settle jobs are followed on
  * the same connection, in the same round trip, by `WAIT <replicas> <timeout>`
