@@ -7,15 +7,15 @@
  * over within a few seconds.
  *
  * Every process is started here and stopped by its pid: by `stop()`, and,
- * should the process end without it, by an exit hook.
+ * should the process end without it, by an exit hook (processes.ts).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { KeySpace } from '../keys.js';
+import { ask, spawnRedisServer, until as waitUntil } from './processes.js';
 import { freePort, FORBIDDEN_PORT } from './redis-server.js';
 
 const run = promisify(execFile);
@@ -52,42 +52,9 @@ export interface RedisClusterOptions {
   args?: readonly string[];
 }
 
-const live = new Set<ChildProcess>();
-let hooked = false;
-
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  process.once('exit', () => {
-    for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-}
-
-/** A short-lived connection for the harness's own questions; never retries. */
-async function ask<T>(port: number, question: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableReadyCheck: false, connectTimeout: 1000 });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    return await question(redis);
-  } finally {
-    redis.disconnect();
-  }
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`redis cluster: ${what} did not happen within ${timeoutMs} ms${lastError ? ` (${String(lastError)})` : ''}`);
+/** Poll as the cluster harness does (every 100 ms), naming it in failures. */
+function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  return waitUntil('redis cluster', what, timeoutMs, probe, 100);
 }
 
 /** CLUSTER NODES, parsed. */
@@ -162,26 +129,18 @@ export class RedisCluster {
       if (port !== FORBIDDEN_PORT) ports.add(port);
     }
     const list = [...ports];
-    hookExit();
     for (let i = 0; i < count; i++) {
       const port = list[i]!;
       const dir = mkdtempSync(join(tmpdir(), 'qless-ts-cluster-'));
       this.#dirs.push(dir);
-      const child = spawn(
-        'redis-server',
-        [
-          '--port', String(port), '--cluster-port', String(list[count + i]!), '--bind', '127.0.0.1', '--protected-mode', 'no',
-          '--save', '', '--appendonly', 'no', '--dir', dir,
-          '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs),
-          // A replica may take over however long it was cut off (tests kill primaries on purpose).
-          '--cluster-replica-validity-factor', '0',
-          ...args,
-        ],
-        { stdio: 'ignore' },
-      );
-      live.add(child);
-      child.once('exit', () => live.delete(child));
-      child.once('error', () => live.delete(child));
+      const child = spawnRedisServer([
+        '--port', String(port), '--cluster-port', String(list[count + i]!), '--bind', '127.0.0.1', '--protected-mode', 'no',
+        '--save', '', '--appendonly', 'no', '--dir', dir,
+        '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs),
+        // A replica may take over however long it was cut off (tests kill primaries on purpose).
+        '--cluster-replica-validity-factor', '0',
+        ...args,
+      ]);
       this.nodes.push({
         port,
         process: child,
