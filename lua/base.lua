@@ -145,6 +145,19 @@ local function load_keys_by_name()
 
   -- Daily statistics: `kind` is wait, run or stats; `day` the day bin's text.
   function H.stats_key(kind, day, queue) return prefix .. 's:' .. kind .. ':' .. day .. ':' .. queue end
+
+  -- Throttles (see throttle.lua), with reqless-core's names: a throttle's
+  -- hash ql:th:<id> and its `-locks` and `-pending` sets; a queue's own
+  -- throttle has the id ql:q:<queue>. (Here rather than in a group of their
+  -- own: pop and complete look at their queue's throttle keys every time.)
+  function H.throttle_key(id, suffix)
+    if suffix == nil then return prefix .. 'th:' .. id end
+    return prefix .. 'th:' .. id .. '-' .. suffix
+  end
+  -- A queue throttle's id is a name, not a key: `ql:q:<queue>` in every
+  -- namespace (its keys, built by throttle_key, carry the namespace), so
+  -- that jobs show the same throttle names wherever they live.
+  function H.queue_throttle(queue) return KEY_PREFIX .. 'q:' .. queue end
 end
 
 -- The names the commonest calls (put, pop, complete, heartbeat) do not need:
@@ -654,7 +667,7 @@ end
 local function load_job_read()
   local JOB_FIELDS = {
     'jid', 'klass', 'state', 'queue', 'worker', 'priority', 'expires', 'retries',
-    'remaining', 'data', 'tags', 'failure', 'spawned_from_jid', 'history',
+    'remaining', 'data', 'tags', 'failure', 'spawned_from_jid', 'history', 'throttles',
   }
 
   -- A job's dependents and dependencies. Most jobs have neither set: one
@@ -680,7 +693,7 @@ local function load_job_read()
     local tags = f[11] and cjson.decode(f[11]) or {}
     local failure = f[12] and cjson.decode(f[12]) or {}
     local dependents, dependencies = H.job_links(jid)
-    return {
+    local job = {
       jid = f[1],
       klass = f[2],
       state = f[3],
@@ -699,20 +712,25 @@ local function load_job_read()
       dependencies = dependencies,
       history = H.history_read(jid, f[14]),
     }
+    -- Only a job that names throttles of its own shows them: any other job
+    -- object stays qless-core's, byte for byte.
+    if f[15] then job.throttles = cjson.decode(f[15]) end
+    return job
   end
 
   -- The same job as `pop.raw` returns it, for clients that convert the stored
   -- text themselves (qless-ts): an array of the fields of JOB_FIELDS up to
   -- spawned_from_jid as stored (absent ones nil), then tracked (1 or 0),
-  -- dependents, dependencies, and the history entries as stored. No JSON is
-  -- decoded or encoded, which is most of what a job object costs.
+  -- dependents, dependencies, the history entries as stored and, for a job
+  -- that names throttles, their stored list. No JSON is decoded or encoded,
+  -- which is most of what a job object costs.
   function H.job_record(jid, f, tracked)
     local dependents, dependencies = H.job_links(jid)
     H.ensure_history_migrated(jid, f[14])
     return {
       f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13],
       tracked and 1 or 0, dependents, dependencies,
-      redis.call('lrange', H.history_key(jid), '0', '-1'),
+      redis.call('lrange', H.history_key(jid), '0', '-1'), f[15],
     }
   end
 end

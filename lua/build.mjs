@@ -29,6 +29,7 @@ export const MODULES = [
   'recurring.lua',
   'queue.lua',
   'worker.lua',
+  'throttle.lua',
   'api.lua',
 ];
 

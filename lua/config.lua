@@ -12,14 +12,17 @@
 local function load_config_options()
   -- Whether the core reads the option as a number, so that config.set must
   -- refuse a value that is not one: the built-in numeric options, the ones
-  -- with an in-code fallback, and the per-queue `<queue>-heartbeat` and
-  -- `<queue>-max-concurrency`. Any other name is some client's own option
+  -- with an in-code fallback, and the per-queue `<queue>-heartbeat`,
+  -- `<queue>-max-concurrency`, `<queue>-max-pop-retry`, `<queue>-rate-limit`
+  -- and `<queue>-rate-window`. Any other name is some client's own option
   -- and takes any text.
   function H.is_numeric_option(name)
     local default = CONFIG_DEFAULTS[name]
     if default ~= nil then return type(default) == 'number' end
-    return name == 'max-job-history' or name == 'max-worker-age' or
-      string.sub(name, -10) == '-heartbeat' or string.sub(name, -16) == '-max-concurrency'
+    return name == 'max-job-history' or name == 'max-worker-age' or name == 'max-pop-retry' or
+      string.sub(name, -10) == '-heartbeat' or string.sub(name, -16) == '-max-concurrency' or
+      string.sub(name, -14) == '-max-pop-retry' or string.sub(name, -11) == '-rate-limit' or
+      string.sub(name, -12) == '-rate-window'
   end
 
   -- What this call read of an option that it has just changed.

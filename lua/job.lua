@@ -22,6 +22,7 @@ local function load_job_util()
     redis.call('zrem', H.queue_key(queue, 'scheduled'), jid)
     if with_depends then
       redis.call('zrem', H.queue_key(queue, 'depends'), jid)
+      redis.call('zrem', H.queue_key(queue, 'throttled'), jid)
     end
   end
 
@@ -277,7 +278,8 @@ local function job_commands(name)
     end
 
     local key = H.job_key(jid)
-    local f = redis.call('hmget', key, 'worker', 'state', 'priority', 'retries', 'queue', 'time', 'history')
+    local f = redis.call('hmget', key, 'worker', 'state', 'priority', 'retries', 'queue', 'time', 'history',
+      'throttles')
     local job_worker, state, current_queue = f[1], f[2], f[5]
     if job_worker == false then
       error('Complete(): Job ' .. jid .. ' does not exist')
@@ -296,18 +298,22 @@ local function job_commands(name)
     -- Every option complete may need, in one read, with those of the pop a
     -- worker usually sends next in the same call (see `multi`).
     H.config_prefetch({'max-job-history', 'jobs-history', 'jobs-history-count', queue .. '-heartbeat',
-      'heartbeat', queue .. '-max-concurrency', 'grace-period'})
+      'heartbeat', queue .. '-max-concurrency', 'grace-period', queue .. '-rate-limit', queue .. '-rate-window'})
 
     -- Tracking, dependents and scheduled jobs in the queue are the exception:
     -- one EXISTS tells when the tracked lookup, the release of dependents and
     -- the removal from the queue's scheduled set would find nothing. (A
     -- running job is seldom in its queue's scheduled or work set, but quirks
     -- can leave it there: see "leftovers" in test/core.complete.test.ts.)
-    local linked = redis.call('exists', H.key('tracked'), H.dependents_key(jid), H.queue_key(queue, 'scheduled')) > 0
+    -- The locks of its queue's throttle are one more such key: a job that
+    -- names no throttle holds a slot there only while it is in use.
+    local linked = redis.call('exists', H.key('tracked'), H.dependents_key(jid), H.queue_key(queue, 'scheduled'),
+      H.throttle_key(H.queue_throttle(queue), 'locks')) > 0
     H.history_append(jid, now, 'done', nil, f[7])
     redis.call('zrem', H.queue_key(queue, 'work'), jid)
     redis.call('zrem', H.queue_key(queue, 'locks'), jid)
     if linked then redis.call('zrem', H.queue_key(queue, 'scheduled'), jid) end
+    if f[8] or linked then H.throttles_release(jid, H.job_throttles(f[8], queue), now) end
     H.record_sample('run', queue, now, now - (tonumber(f[6]) or now))
     redis.call('zrem', H.worker_jobs_key(worker), jid)
     if not linked then tracking = false end
@@ -320,6 +326,8 @@ local function job_commands(name)
       H.remember_queue(nextq, now)
       redis.call('hmset', key, 'data', data, 'time', H.format_time(now), 'state', 'waiting',
         'worker', '', 'failure', '{}', 'queue', nextq, 'expires', '0', 'remaining', H.int_text(remaining))
+      local moved = H.throttles_moved(f[8], queue, nextq)
+      if moved then redis.call('hset', key, 'throttles', moved) end
       if delay > 0 and #depends == 0 then
         redis.call('zadd', H.queue_key(nextq, 'scheduled'), now + delay, jid)
         return 'scheduled'
@@ -360,7 +368,7 @@ local function job_commands(name)
     if data ~= nil then decoded = cjson.decode(data) end
 
     local key = H.job_key(jid)
-    local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'history')
+    local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'history', 'throttles')
     local queue, state, job_worker = f[1], f[2], f[3]
     if not state then
       error('Fail(): Job ' .. jid .. 'does not exist')
@@ -384,6 +392,7 @@ local function job_commands(name)
     else
       redis.call('hmset', key, 'state', 'failed', 'worker', '', 'expires', '', 'failure', failure)
     end
+    H.throttles_release(jid, H.job_throttles(f[5], queue), now)
     redis.call('sadd', H.key('failures'), group)
     redis.call('lpush', H.failure_group_key(group), jid)
     return jid
@@ -404,7 +413,7 @@ local function job_commands(name)
     end
 
     local key = H.job_key(jid)
-    local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'priority', 'history')
+    local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'priority', 'history', 'throttles')
     local oldqueue, state, job_worker = f[1], f[2], f[3]
     if job_worker == false then
       error('Retry(): Job ' .. jid .. ' does not exist')
@@ -419,6 +428,10 @@ local function job_commands(name)
     redis.call('hdel', key, 'grace')
     redis.call('zrem', H.queue_key(oldqueue, 'locks'), jid)
     redis.call('zrem', H.worker_jobs_key(worker), jid)
+    -- Before it is queued again, so that jobs it held back go first.
+    H.throttles_release(jid, H.job_throttles(f[6], oldqueue), now)
+    local moved = H.throttles_moved(f[6], oldqueue, queue)
+    if moved then redis.call('hset', key, 'throttles', moved) end
 
     if remaining < 0 then
       local failure
@@ -502,7 +515,7 @@ local function job_commands(name)
     for i = 1, #args do
       local jid = args[i]
       local key = H.job_key(jid)
-      local f = redis.call('hmget', key, 'state', 'queue', 'failure', 'worker', 'tags')
+      local f = redis.call('hmget', key, 'state', 'queue', 'failure', 'worker', 'tags', 'throttles')
       local state, queue, failure, worker = f[1], f[2], f[3], f[4]
       if state ~= 'complete' then
         local payload = H.event_canceled(jid, queue, worker)
@@ -512,6 +525,7 @@ local function job_commands(name)
           H.publish_to_worker(worker, payload)
         end
         if queue then H.leave_queue(queue, jid, true) end
+        if state then H.throttles_release(jid, H.job_throttles(f[6], queue), now) end
         local dependencies_key = H.dependencies_key(jid)
         for _, dep in ipairs(redis.call('smembers', dependencies_key)) do
           redis.call('srem', H.dependents_key(dep), jid)
@@ -539,7 +553,7 @@ local function job_commands(name)
     for i = 1, #args do
       local jid = args[i]
       local key = H.job_key(jid)
-      local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'history')
+      local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'history', 'throttles')
       local queue, state, worker = f[1], f[2], f[3]
       if not queue then
         error('Timeout(): Job ' .. jid .. ' does not exist')
@@ -548,6 +562,7 @@ local function job_commands(name)
       end
       H.history_append(jid, now, 'timed-out', nil, f[4])
       redis.call('zrem', H.queue_key(queue, 'locks'), jid)
+      H.throttles_release(jid, H.job_throttles(f[5], queue), now)
       redis.call('zadd', H.queue_key(queue, 'work'), '+inf', jid)
       redis.call('hmset', key, 'state', 'stalled', 'expires', 0)
       H.announce_lock_lost(jid, worker)

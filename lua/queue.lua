@@ -16,10 +16,11 @@ local function load_pop()
   -- blob lands in that reply.
   local POP_FIELDS = {
     'jid', 'klass', 'state', 'queue', 'worker', 'priority', 'expires', 'retries',
-    'remaining', 'data', 'tags', 'failure', 'spawned_from_jid', 'history', 'time',
+    'remaining', 'data', 'tags', 'failure', 'spawned_from_jid', 'history', 'throttles', 'time',
   }
   local POP_HISTORY = 14
-  local POP_TIME = 15
+  local POP_THROTTLES = 15
+  local POP_TIME = 16
   -- No job is tracked (read only).
   local NO_FLAGS = {}
 
@@ -45,6 +46,47 @@ local function load_pop()
     end
     H.call_chunked('zadd', H.queue_key(queue, 'work'), scores)
     H.call_chunked('zrem', scheduled, ready)
+  end
+
+  -- Fill `jids` (with each job's POP_FIELDS in `fields`) from the top of
+  -- the work set, up to `count`. A job that names throttles, or any job
+  -- while its queue's throttle is in use (`gated`), must first lock every
+  -- throttle it needs; one that cannot is parked (throttle_park) and the
+  -- next is looked at, for at most `max-pop-retry` rounds (<queue>-max-pop-
+  -- retry wins; 1 by default, as in reqless-core). Jobs that need no
+  -- throttle cost nothing more than the field read.
+  function H.select_work(queue, now, count, jids, fields, gated)
+    local rounds = nil
+    local work = H.queue_key(queue, 'work')
+    while #jids < count do
+      local top = redis.call('zrevrange', work, '0', H.int_text(count - #jids - 1))
+      if #top == 0 then return end
+      local parked = 0
+      for i = 1, #top do
+        local jid = top[i]
+        local f = redis.call('hmget', H.job_key(jid), unpack(POP_FIELDS))
+        local blocked = nil
+        if f[POP_THROTTLES] or gated then
+          blocked = H.throttles_acquire(jid, H.job_throttles(f[POP_THROTTLES], queue))
+        end
+        if blocked then
+          H.throttle_park(jid, queue, blocked, now, f[3], f[POP_HISTORY])
+          parked = parked + 1
+        else
+          jids[#jids + 1] = jid
+          -- (history_append migrates a legacy history blob at most once.)
+          fields[#jids] = f
+        end
+      end
+      if parked == 0 then return end
+      if rounds == nil then
+        rounds = H.config_number(queue .. '-max-pop-retry', nil) or H.config_number('max-pop-retry', 1)
+      end
+      rounds = rounds - 1
+      if rounds <= 0 then return end
+      -- The selected ones leave the work set before the next look at it.
+      H.call_chunked('zrem', work, jids)
+    end
   end
 
   -- The top `count` jids of the work set, appended to `jids` (Redis rank
@@ -100,6 +142,7 @@ local function load_pop()
         local remaining = tonumber(redis.call('hincrby', key, 'remaining', -1))
         if remaining < 0 then
           H.leave_queue(queue, jid, false)
+          H.throttles_release(jid, H.job_throttles(redis.call('hget', key, 'throttles'), queue), now)
           local group = 'failed-retries-' .. f[3]
           local message = 'Job exhausted retries in queue "' .. queue .. '"'
           H.mark_exhausted(jid, now, group, H.failure_text(group, message, now, ''), queue, legacy)
@@ -142,15 +185,23 @@ local function load_pop()
 
     -- Every option pop may need, in one read.
     local heartbeat_name, concurrency_name = queue .. '-heartbeat', queue .. '-max-concurrency'
-    H.config_prefetch({heartbeat_name, 'heartbeat', concurrency_name, 'max-job-history', 'grace-period'})
+    local rate_name, window_name = queue .. '-rate-limit', queue .. '-rate-window'
+    H.config_prefetch({heartbeat_name, 'heartbeat', concurrency_name, 'max-job-history', 'grace-period',
+      rate_name, window_name})
     local expires = now + H.heartbeat_for(queue, heartbeat_name)
-    -- Paused queues, recurring templates, scheduled jobs and tracked jobs are
-    -- the exception: when none of their keys exists, one EXISTS stands in for
-    -- the pause check, both scans and the tracked lookups (on missing keys
-    -- they would find nothing).
+    -- Paused queues, recurring templates, scheduled jobs, tracked jobs and
+    -- a limit on the queue's own throttle are the exception: when none of
+    -- their keys exists, one EXISTS stands in for the pause check, both
+    -- scans, the tracked lookups and the queue gate (on missing keys they
+    -- would find nothing). When some exist, one more EXISTS tells whether
+    -- the queue's throttle has a limit (`gated`: every job popped from the
+    -- queue then takes a slot of it), and whether it was the only one.
     local paused_queues = H.key('paused_queues')
-    local exceptions = redis.call('exists', paused_queues, H.queue_key(queue, 'recur'),
-      H.queue_key(queue, 'scheduled'), H.key('tracked')) > 0
+    local queue_throttle = H.queue_throttle(queue)
+    local found = redis.call('exists', paused_queues, H.queue_key(queue, 'recur'),
+      H.queue_key(queue, 'scheduled'), H.key('tracked'), H.throttle_key(queue_throttle))
+    local gated = found > 0 and redis.call('exists', H.throttle_key(queue_throttle)) == 1
+    local exceptions = found > (gated and 1 or 0)
     if not exceptions then tracking = false end
     if exceptions and redis.call('sismember', paused_queues, queue) == 1 then return nothing end
     redis.call('zadd', H.key('workers'), H.score_text(now), worker)
@@ -162,16 +213,34 @@ local function load_pop()
       if count == 0 then return nothing end
     end
 
+    -- The rate limit trims the count like max-concurrency; with nothing
+    -- left, pop.raw tells how long until the next start may be made.
+    local rate = nil
+    if H.config_number(rate_name, 0) > 0 then
+      rate = H.rate_room(queue, now, rate_name, window_name)
+      if rate.room < count then count = rate.room end
+      if count == 0 then
+        if raw then return H.rate_wait_reply(queue, rate) end
+        return nothing
+      end
+    end
+
     local jids = H.reclaim_expired(queue, now, count)
+    -- A full queue throttle hands out only the reclaimed jobs (which still
+    -- hold their slots).
+    if gated and not H.throttle_available(queue_throttle) then count = #jids end
     if exceptions then
       H.recur_spawn(queue, now, count - #jids)
       H.promote_scheduled(queue, now, count - #jids)
     end
-    H.take_work(queue, count - #jids, jids)
+    local fields = {}
+    for i = 1, #jids do fields[i] = redis.call('hmget', H.job_key(jids[i]), unpack(POP_FIELDS)) end
+    H.select_work(queue, now, count, jids, fields, gated)
     if #jids == 0 then return nothing end
+    if rate then H.rate_record(queue, now, rate, jids) end
 
-    -- Per job: read it, append `popped`, lock it; the wait samples, the
-    -- tracked lookups and the set updates are done once for the whole batch.
+    -- Per job: append `popped`, lock it; the wait samples, the tracked
+    -- lookups and the set updates are done once for the whole batch.
     local tracked = NO_FLAGS
     if exceptions then tracked = H.tracked_flags(jids) end
     local waits = H.samples_for('wait', queue, now)
@@ -180,7 +249,7 @@ local function load_pop()
     local out = {}
     for i, jid in ipairs(jids) do
       local key = H.job_key(jid)
-      local f = redis.call('hmget', key, unpack(POP_FIELDS))
+      local f = fields[i]
       H.history_append(jid, now, 'popped', {worker = worker}, f[POP_HISTORY])
       f[POP_HISTORY] = false
       H.samples_add(waits, now - (tonumber(f[POP_TIME]) or now))
@@ -352,7 +421,10 @@ local function queue_commands(name)
     if options['depends'] ~= nil and options['depends'] ~= '[]' then
       depends = H.json_list(options['depends'], 'Put(): Arg "depends" not JSON: ')
     end
-    if options['throttles'] ~= nil then H.json_list(options['throttles'], 'Put(): Arg "throttles" not JSON: ') end
+    local throttles = nil
+    if options['throttles'] ~= nil then
+      throttles = H.json_list(options['throttles'], 'Put(): Arg "throttles" not JSON: ')
+    end
     if retries ~= nil then H.require_count(retries, 'Put(): Arg "retries"', options['retries']) end
     -- Option names put and requeue take: those of qless-core (priority,
     -- tags, retries, depends: every client sends them); throttles (reqless
@@ -376,13 +448,13 @@ local function queue_commands(name)
     -- its keys and counting the (absent) old dependencies.
     local history_key = H.history_key(jid)
     local existing = redis.call('exists', key, dependencies_key, history_key) > 0
-    local f = {false, false, false, false, false, false, false, false}
+    local f = {false, false, false, false, false, false, false, false, false}
     if existing then
       H.require_key_type('Put()', key, 'hash')
       H.require_key_type('Put()', history_key, 'list')
       H.require_key_type('Put()', dependencies_key, 'set')
       f = redis.call('hmget', key, 'priority', 'tags', 'queue', 'state', 'failure',
-        'retries', 'worker', 'history')
+        'retries', 'worker', 'history', 'throttles')
     end
     local old_tags, oldqueue, state, oldworker = f[2], f[3], f[4], f[7]
     if retries == nil then retries = tonumber(f[6]) or 5 end
@@ -418,7 +490,12 @@ local function queue_commands(name)
     -- 3-5. Announce, record, and take it away from wherever it was.
     H.publish('log', H.event_put(jid, queue))
     H.history_append(jid, now, 'put', {q = queue}, f[8])
-    if oldqueue then H.leave_queue(oldqueue, jid, true) end
+    if oldqueue then
+      H.leave_queue(oldqueue, jid, true)
+      -- Its old slots and places in line go (reqless-core kept them: a
+      -- re-put holder of a full throttle then waited for itself).
+      H.throttles_release(jid, H.job_throttles(f[9], oldqueue), now)
+    end
     if oldworker and oldworker ~= '' then
       redis.call('zrem', H.worker_jobs_key(oldworker), jid)
       if oldworker ~= worker then H.announce_lock_lost(jid, oldworker) end
@@ -448,6 +525,21 @@ local function queue_commands(name)
       'retries', H.int_text(retries),
       'remaining', H.int_text(retries),
       'time', H.format_time(now))
+    -- Its throttles: the ones named, else those it had (each once, without
+    -- the old queue's), then its queue's own. None named: no field at all.
+    local stored_throttles = false
+    if throttles == nil and f[9] then throttles = cjson.decode(f[9]) end
+    if throttles ~= nil then
+      local drop = { [H.queue_throttle(queue)] = true }
+      if oldqueue then drop[H.queue_throttle(oldqueue)] = true end
+      local list = H.throttle_list(throttles, drop, H.queue_throttle(queue))
+      if #list > 0 then
+        stored_throttles = list
+        redis.call('hset', key, 'throttles', encode(list))
+      elseif f[9] then
+        redis.call('hdel', key, 'throttles')
+      end
+    end
     -- 9-10. Dependencies, then placement.
     if to_link then H.link_dependencies(jid, to_link) end
     local blocked = false
@@ -462,7 +554,14 @@ local function queue_commands(name)
     elseif delay > 0 then
       redis.call('zadd', H.queue_key(queue, 'scheduled'), now + delay, jid)
     else
-      redis.call('zadd', H.queue_key(queue, 'work'), H.work_score(priority, now), jid)
+      -- A job that names throttles waits parked when one is full already
+      -- (any other job is looked at by pop).
+      local full = stored_throttles and H.throttle_full(stored_throttles)
+      if full then
+        H.throttle_park(jid, queue, full, now, 'waiting', false)
+      else
+        redis.call('zadd', H.queue_key(queue, 'work'), H.work_score(priority, now), jid)
+      end
     end
     -- 11-12.
     H.remember_queue(queue, now)
@@ -538,6 +637,8 @@ local function queue_commands(name)
       return redis.call('zrange', H.queue_key(queue, 'scheduled'), offset, offset + count - 1)
     elseif state == 'depends' then
       return redis.call('zrange', H.queue_key(queue, 'depends'), offset, offset + count - 1)
+    elseif state == 'throttled' then
+      return redis.call('zrange', H.queue_key(queue, 'throttled'), offset, offset + count - 1)
     elseif state == 'recurring' then
       return redis.call('zrangebyscore', H.queue_key(queue, 'recur'), 0, '+inf', 'LIMIT', offset, count)
     end
@@ -618,7 +719,7 @@ local function queue_commands(name)
     local jids = redis.call('lrange', list, -count, -1)
     local found = {}
     for i, jid in ipairs(jids) do
-      local f = redis.call('hmget', H.job_key(jid), 'jid', 'retries', 'priority', 'history')
+      local f = redis.call('hmget', H.job_key(jid), 'jid', 'retries', 'priority', 'history', 'queue', 'throttles')
       if not f[1] then
         error('Unfail(): Job ' .. jid .. ' does not exist')
       end
@@ -630,6 +731,8 @@ local function queue_commands(name)
       H.history_append(jid, now, 'put', {q = queue}, f[4])
       redis.call('hmset', H.job_key(jid), 'state', 'waiting', 'worker', '', 'expires', 0,
         'queue', queue, 'remaining', tonumber(f[2]) or 5)
+      local moved = H.throttles_moved(f[6], f[5] or '', queue)
+      if moved then redis.call('hset', H.job_key(jid), 'throttles', moved) end
       redis.call('zadd', work, H.work_score(tonumber(f[3]) or 0, now), jid)
     end
     redis.call('ltrim', list, 0, -count - 1)

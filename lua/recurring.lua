@@ -67,6 +67,9 @@ local function load_recur_util()
       local score = redis.call('zscore', old_set, jid)
       redis.call('zrem', old_set, jid)
       redis.call('zadd', H.queue_key(value, 'recur'), score, jid)
+      local f = redis.call('hmget', key, 'queue', 'throttles')
+      local moved = H.throttles_moved(f[2], f[1], value)
+      if moved then redis.call('hset', key, 'throttles', moved) end
       redis.call('hset', key, 'queue', value)
       H.remember_queue(value, now)
     end
@@ -78,11 +81,17 @@ local function load_recur_util()
     return store('backlog', backlog)
   end
 
-  -- Sent by reqless clients; throttles are not applied by this core yet, so
-  -- the list is checked and not stored.
+  -- Stored as given, without the queue's throttle added: reqless-core does
+  -- so, and its tests pin it. An empty list removes the field.
   function H.recur_updates.throttles(value)
-    H.json_list(value, 'Recur(): Arg "throttles" not JSON: ')
-    return function() end
+    local list = H.json_list(value, 'Recur(): Arg "throttles" not JSON: ')
+    return function(now, jid, key)
+      if #list == 0 then
+        redis.call('hdel', key, 'throttles')
+      else
+        redis.call('hset', key, 'throttles', encode(H.throttle_list(list, {}, nil)))
+      end
+    end
   end
 end
 
@@ -109,7 +118,7 @@ local function load_recur_spawn()
       local jid = due[i]
       local key = H.recur_key(jid)
       local t = redis.call('hmget', key, 'klass', 'data', 'priority', 'tags', 'retries',
-        'interval', 'backlog')
+        'interval', 'backlog', 'throttles')
       local klass, data, priority, tags_text, retries = t[1], t[2], t[3], t[4], t[5]
       local tags = cjson.decode(tags_text)
       local interval = tonumber(t[6])
@@ -138,7 +147,7 @@ local function load_recur_spawn()
           -- A child overwrites a job of its name (the numbering restarts after
           -- unrecur). If that job is running, its worker is told that the
           -- job was taken from it, and its lock goes.
-          local old = redis.call('hmget', child_key, 'state', 'worker', 'queue')
+          local old = redis.call('hmget', child_key, 'state', 'worker', 'queue', 'throttles')
           if old[1] == 'running' and old[2] and old[2] ~= '' then
             if old[3] then redis.call('zrem', H.queue_key(old[3], 'locks'), child) end
             redis.call('zrem', H.worker_jobs_key(old[2]), child)
@@ -158,6 +167,12 @@ local function load_recur_spawn()
             'remaining', retries,
             'time', H.format_time(score),
             'spawned_from_jid', jid)
+          -- Children take the template's throttles as they are, checked at pop.
+          if t[8] then
+            redis.call('hset', child_key, 'throttles', t[8])
+          elseif old[4] then
+            redis.call('hdel', child_key, 'throttles')
+          end
           H.history_append(child, score, 'put', history_extra)
           redis.call('zadd', work_set, H.work_score(base_score, score), child)
           score = score + interval
@@ -201,10 +216,13 @@ local function recur_commands(name)
     local backlog = H.number_arg(options['backlog'] or 0, 'Recur(): Arg "backlog" not a number: ')
     H.require_count(retries, 'Recur(): Arg "retries"', options['retries'])
     H.require_count(backlog, 'Recur(): Arg "backlog"', options['backlog'])
-    if options['throttles'] ~= nil then H.json_list(options['throttles'], 'Recur(): Arg "throttles" not JSON: ') end
+    local throttles = {}
+    if options['throttles'] ~= nil then
+      throttles = H.json_list(options['throttles'], 'Recur(): Arg "throttles" not JSON: ')
+    end
     -- Option names recur takes: those of qless-core (priority, tags, retries,
-    -- backlog: every client sends them); throttles (reqless clients; not
-    -- applied by this core yet); resources (qless-php, written for a
+    -- backlog: every client sends them); throttles (reqless clients and
+    -- qless-ts); resources (qless-php, written for a
     -- qless-core fork: accepted and ignored, as qless-core ignores it). Any
     -- other name is a mistake the reference silently ignored.
     for option in pairs(options) do
@@ -236,6 +254,16 @@ local function recur_commands(name)
       'interval', interval,
       'retries', retries,
       'backlog', backlog)
+    -- Its throttles (the queue's own last) replace the old list; none: no
+    -- field. Moved from another queue, it leaves that queue's throttle.
+    local drop = { [H.queue_throttle(queue)] = true }
+    if old[2] then drop[H.queue_throttle(old[2])] = true end
+    local list = H.throttle_list(throttles, drop, H.queue_throttle(queue))
+    if #list > 0 then
+      redis.call('hset', key, 'throttles', encode(list))
+    else
+      redis.call('hdel', key, 'throttles')
+    end
     redis.call('zadd', H.queue_key(queue, 'recur'), now + offset, jid)
     H.remember_queue(queue, now)
     return jid
@@ -258,9 +286,9 @@ local function recur_commands(name)
   if name == 'recur.get' then return function(now, args)
     local jid = H.recur_jid(args)
     local f = redis.call('hmget', H.recur_key(jid), 'jid', 'klass', 'state', 'queue',
-      'priority', 'interval', 'retries', 'count', 'data', 'tags', 'backlog')
+      'priority', 'interval', 'retries', 'count', 'data', 'tags', 'backlog', 'throttles')
     if not f[1] then return nil end
-    return encode({
+    local template = {
       jid = f[1],
       klass = f[2],
       state = f[3],
@@ -272,7 +300,10 @@ local function recur_commands(name)
       data = f[9],
       tags = cjson.decode(f[10]),
       backlog = tonumber(f[11] or 0),
-    })
+    }
+    -- Only a template that names throttles shows them (see job_object).
+    if f[12] then template.throttles = cjson.decode(f[12]) end
+    return encode(template)
   end end
 
   -- recur.update <now> <jid> [<field> <value>]...

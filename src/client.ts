@@ -19,6 +19,7 @@ import { Jobs } from './jobs.js';
 import { Queue } from './queue.js';
 import * as wire from './wire.js';
 import { Queues, Workers } from './workers.js';
+import { Throttles } from './throttles.js';
 
 /** Where {@link client} connects when given no URL and no host. */
 export { DEFAULT_URL };
@@ -103,6 +104,8 @@ export class Client {
   readonly workers: Workers;
   /** The core's configuration. */
   readonly config: Config;
+  /** Named concurrency limits shared across queues. */
+  readonly throttles: Throttles;
   /** The checked durability settings, or undefined when writes are not waited for. */
   readonly durability: Durability | undefined;
   #workerName: string;
@@ -140,6 +143,7 @@ export class Client {
     this.queues = new Queues(this);
     this.workers = new Workers(this);
     this.config = new Config(this);
+    this.throttles = new Throttles(this);
   }
 
   /** The namespace's name, or `undefined` for the default namespace. */

@@ -46,12 +46,18 @@ export const NUMERIC_OPTIONS: Readonly<Record<string, NumericOption>> = {
   'max-worker-age': { unit: 'seconds', example: 86400 },
   'stats-history': { unit: 'days', example: 30 },
   'histogram-history': { unit: 'days', example: 7 },
+  // How many rounds a pop may make past jobs parked on a full throttle.
+  'max-pop-retry': { unit: 'rounds', example: 1 },
 };
 
 /** Numeric options of one queue, named `<queue><suffix>` (`emails-heartbeat`). */
 export const QUEUE_NUMERIC_OPTIONS: Readonly<Record<string, NumericOption>> = {
   '-heartbeat': { unit: 'seconds', example: 60 },
   '-max-concurrency': { unit: 'jobs', example: 4, note: '0 for no limit' },
+  '-max-pop-retry': { unit: 'rounds', example: 1 },
+  // A rate limit: at most <queue>-rate-limit starts in any <queue>-rate-window seconds.
+  '-rate-limit': { unit: 'jobs', example: 5, note: '0 for no limit' },
+  '-rate-window': { unit: 'seconds', example: 1 },
 };
 
 /** Options the core knows that are not numbers. */

@@ -25,6 +25,7 @@ export {
 export { RecurringJob, type RecurringUpdate } from './recurring.js';
 export { Jobs, type FailedJobs, type TrackedJobs } from './jobs.js';
 export { Config, configValue, configWarning, NUMERIC_OPTIONS, QUEUE_NUMERIC_OPTIONS, type ConfigSetResult, type NumericOption } from './config.js';
+export { Throttles, readRateLimit, type RateLimit, type ThrottleInfo, type ThrottleSetOptions, type ThrottleSummary } from './throttles.js';
 export { Workers, Queues } from './workers.js';
 export {
   Events,

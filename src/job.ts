@@ -126,6 +126,8 @@ export class Job {
   tracked!: boolean;
   /** The recurring job that spawned this one, or `null`. */
   spawnedFromJid!: string | null;
+  /** The throttles the job needs, its queue's own last; empty when it names none. */
+  throttles!: string[];
   /**
    * The user's data. Change it freely: {@link Job.heartbeat}, {@link Job.complete},
    * {@link Job.fail} and {@link Job.requeue} save it. Reading it throws
@@ -226,6 +228,7 @@ export class Job {
       failure: this.failure,
       tracked: this.tracked,
       spawnedFromJid: this.spawnedFromJid,
+      throttles: this.throttles,
       data: this.#data.snapshot,
     };
   }
@@ -484,6 +487,7 @@ export class Job {
     this.failure = record.failure;
     this.tracked = record.tracked;
     this.spawnedFromJid = record.spawnedFromJid;
+    this.throttles = record.throttles;
     this.#data = new DataSlot(this.jid, record.data);
   }
 }

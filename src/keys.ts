@@ -99,6 +99,24 @@ export class KeySpace {
     return ['stats', 'wait', 'run'].map((kind) => `${this.prefix}s:${kind}:${bin}:${queue}`);
   }
 
+  /** Every throttle key (a limit `<prefix>th:<id>`, its `-locks` and `-pending` sets), as a SCAN pattern. */
+  get throttlePattern(): string {
+    return `${this.prefix}th:*`;
+  }
+
+  /** The throttle id a key of {@link KeySpace.throttlePattern} belongs to. */
+  throttleOf(key: string): string {
+    return key.slice(`${this.prefix}th:`.length).replace(/-(?:locks|pending)$/, '');
+  }
+
+  /**
+   * The id of a queue's own throttle: `ql:q:<queue>` as reqless-core names
+   * it, in every namespace (an id is a name; its keys carry the namespace).
+   */
+  queueThrottle(queue: string): string {
+    return `${DEFAULT_PREFIX}q:${queue}`;
+  }
+
   /** A pub/sub channel of the core: `log`, or a tracked-job channel (`put`, `completed`, …). */
   channel(name: string): string {
     return `${this.prefix}${name}`;

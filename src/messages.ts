@@ -21,6 +21,7 @@ const STATE_WORDS: Readonly<Record<string, string>> = {
   failed: 'failed',
   complete: 'complete',
   recur: 'a recurring job',
+  throttled: 'waiting for a slot of a throttle it needs',
 };
 
 /** A job state in words: `depends` → "waiting for other jobs to complete". */
@@ -70,6 +71,10 @@ const CORE_MESSAGES: ReadonlyArray<readonly [RegExp, Translate]> = [
     /attempt to (?:perform arithmetic on|compare) .*(?:string|nil)/,
     () => 'a numeric setting of the core holds something that is not a number (look for a value such as "60s" in `qless-ts config`, then set it to a number or unset it)',
   ],
+  [/^Throttle\(\): no tid provided$/, () => 'a throttle needs a name'],
+  [/^Throttle\(\): Arg "maximum" must be a whole number of at least 0: (.*)$/, (m) => `a throttle's maximum must be a whole number of at least 0 (0: no limit), got ${m[1]}`],
+  [/^Throttle\(\): Arg "expiration" not a number: (.*)$/, (m) => `a throttle's expiration must be a number of seconds, got ${m[1]}`],
+  [/^\w+\(\): Arg "throttles" not JSON: (.*)$/, (m) => `throttles must be a list of throttle names, got ${m[1]}`],
   [/^WRONGTYPE/, () => 'Redis holds a key of this job with an unexpected type (a jid ending in -history, -dependents or -dependencies collides with another job\'s keys)'],
 ];
 

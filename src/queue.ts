@@ -33,6 +33,12 @@ export interface PutOptions {
   depends?: readonly string[];
   /** The job's id; default a random 32-hex-digit id. Putting an existing jid replaces that job. */
   jid?: string;
+  /**
+   * Named throttles ({@link Client.throttles}) the job needs a slot of to
+   * run, besides its queue's own. Omitted on a re-put, the job keeps the
+   * ones it had; `[]` drops them.
+   */
+  throttles?: readonly string[];
 }
 
 /** Options of {@link Queue.recur}. */
@@ -51,6 +57,8 @@ export interface RecurOptions {
   backlog?: number;
   /** The template's id; default a random one. Re-using one replaces that template. */
   jid?: string;
+  /** Named throttles each child needs (see {@link PutOptions.throttles}). */
+  throttles?: readonly string[];
 }
 
 /** Paginated jid listings of one queue. */
@@ -63,6 +71,8 @@ export interface QueueJobs {
   scheduled(offset?: number, count?: number): Promise<string[]>;
   /** Jobs waiting for other jobs, oldest first. */
   depends(offset?: number, count?: number): Promise<string[]>;
+  /** Jobs parked until a throttle they need has room, first parked first. */
+  throttled(offset?: number, count?: number): Promise<string[]>;
   /** Recurring templates, next occurrence first. */
   recurring(offset?: number, count?: number): Promise<string[]>;
   /**
@@ -101,6 +111,7 @@ export class Queue {
       stalled: listing('stalled'),
       scheduled: listing('scheduled'),
       depends: listing('depends'),
+      throttled: listing('throttled'),
       recurring: listing('recurring'),
       waiting: async (offset = 0, count = 25) => {
         const [start, n] = page(offset, count);
@@ -134,6 +145,7 @@ export class Queue {
     if (!fresh || tags !== '[]') argv.push('tags', tags);
     if (!fresh || retries !== 5) argv.push('retries', retries);
     if (!fresh || depends !== '[]') argv.push('depends', depends);
+    if (options.throttles !== undefined) argv.push('throttles', encodeStrings(options.throttles, 'throttles'));
     return argv;
   }
 
@@ -230,6 +242,7 @@ export class Queue {
       'retries', args.integer(options.retries ?? 5, 'retries'),
       'backlog', args.integer(options.backlog ?? 0, 'backlog'),
     ];
+    if (options.throttles !== undefined) argv.push('throttles', encodeStrings(options.throttles, 'throttles'));
     return wire.text('recur', await this.#client.call('recur', ...argv));
   }
 
@@ -275,6 +288,55 @@ export class Queue {
   /** Drop this queue's own lock length; the global `heartbeat` applies again. */
   async unsetHeartbeat(): Promise<void> {
     await this.#client.config.unset(`${this.name}-heartbeat`);
+  }
+
+  /**
+   * Let at most `n` jobs of this queue run at once, across all workers (0:
+   * no limit). This is the queue's own throttle `ql:q:<queue>` (see
+   * {@link Client.throttles}), which reqless tools show too. The older
+   * config option `<queue>-max-concurrency` still applies when set: both
+   * are checked at each pop, so the lower of the two wins.
+   */
+  async setMaxConcurrency(n: number): Promise<void> {
+    await this.#client.call('queue.throttle.set', this.name, args.integer(n, 'max concurrency'));
+  }
+
+  /** The limit {@link Queue.setMaxConcurrency} set, or `null` for none. */
+  async maxConcurrency(): Promise<number | null> {
+    const { maximum } = await this.#client.throttles.get(this.#client.keys.queueThrottle(this.name));
+    return maximum > 0 ? maximum : null;
+  }
+
+  /**
+   * Let at most `limit` jobs of this queue start in any `perSeconds`-second
+   * window, across all workers (config options `<queue>-rate-limit` and
+   * `<queue>-rate-window`). Jobs over the limit stay waiting; a worker
+   * sleeps until the next start is allowed.
+   */
+  async setRateLimit(limit: number, perSeconds = 1): Promise<void> {
+    const n = args.integer(limit, 'rate limit', 1);
+    const per = args.finite(perSeconds, 'rate window');
+    if (per <= 0) throw new InvalidArgumentError(`rate window must be more than 0 seconds, got ${per}`);
+    // The window first: a limit never applies with another queue's old window.
+    await this.#client.config.set(`${this.name}-rate-window`, per);
+    await this.#client.config.set(`${this.name}-rate-limit`, n);
+  }
+
+  /** The rate limit, or `null` when none is set. */
+  async rateLimit(): Promise<{ limit: number; per: number } | null> {
+    const [limit, per] = await Promise.all([
+      this.#client.config.get(`${this.name}-rate-limit`),
+      this.#client.config.get(`${this.name}-rate-window`),
+    ]);
+    const n = typeof limit === 'number' ? Math.floor(limit) : 0;
+    if (n <= 0) return null;
+    return { limit: n, per: typeof per === 'number' && per > 0 ? per : 1 };
+  }
+
+  /** Remove the rate limit. */
+  async clearRateLimit(): Promise<void> {
+    await this.#client.config.unset(`${this.name}-rate-limit`);
+    await this.#client.config.unset(`${this.name}-rate-window`);
   }
 
   /** Remove the queue from listings (its jobs stay; a later put brings it back). */

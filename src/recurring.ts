@@ -5,7 +5,7 @@
  */
 import * as args from './args.js';
 import { aboutJob, InvalidArgumentError } from './errors.js';
-import { checkStrings, DataSlot, encodeObject } from './json.js';
+import { checkStrings, DataSlot, encodeObject, encodeStrings } from './json.js';
 import { klassOf, type KlassRef } from './klass.js';
 import * as wire from './wire.js';
 import type { Client } from './client.js';
@@ -26,6 +26,8 @@ export interface RecurringUpdate {
   queue?: string;
   /** Most overdue occurrences spawned at once after a pause; 0 spawns them all. */
   backlog?: number;
+  /** Throttles of future children, stored as given (`[]`: none). */
+  throttles?: readonly string[];
 }
 
 /** A recurring job template: its fields and the calls that change it. */
@@ -60,6 +62,8 @@ export class RecurringJob {
   count: number;
   /** Most overdue occurrences spawned at once; 0 = all. */
   backlog: number;
+  /** Throttles each child needs (the queue's own last); empty when none are named. */
+  throttles: string[];
 
   readonly #client: Client;
   readonly #data: DataSlot;
@@ -77,6 +81,7 @@ export class RecurringJob {
     this.interval = record.interval;
     this.count = record.count;
     this.backlog = record.backlog;
+    this.throttles = record.throttles;
   }
 
   /** Always `recur`, which tells it apart from a Job. */
@@ -119,9 +124,12 @@ export class RecurringJob {
     if (fields.klass !== undefined) pairs.push('klass', (local.klass = klassOf(fields.klass)));
     if (fields.queue !== undefined) pairs.push('queue', (local.queue = args.name(fields.queue, 'queue')));
     if (fields.backlog !== undefined) pairs.push('backlog', (local.backlog = args.integer(fields.backlog, 'backlog')));
+    // Stored as given (reqless-core's rule): list the queue's own throttle too if children should count against it.
+    if (fields.throttles !== undefined) pairs.push('throttles', encodeStrings(fields.throttles, 'throttles'));
     if (pairs.length === 0) return;
     await this.call('recur.update', this.jid, ...pairs);
     Object.assign(this, local);
+    if (fields.throttles !== undefined) this.throttles = [...fields.throttles];
   }
 
   /** Move the template to another queue (already spawned children stay). */
@@ -161,6 +169,7 @@ export class RecurringJob {
       interval: this.interval,
       count: this.count,
       backlog: this.backlog,
+      throttles: this.throttles,
     };
   }
 

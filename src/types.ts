@@ -20,7 +20,9 @@ export interface JsonObject {
  * {@link Job.timeout}; a job whose lock merely expired stays `running` until a
  * pop of its queue notices.
  */
-export type JobState = 'waiting' | 'scheduled' | 'depends' | 'running' | 'stalled' | 'failed' | 'complete';
+export type JobState = 'waiting' | 'scheduled' | 'depends' | 'running' | 'stalled' | 'failed' | 'complete'
+  // Parked until a throttle it needs has room (see client.throttles).
+  | 'throttled';
 
 /**
  * What {@link Job.complete} reports: `complete` for a final completion, else
@@ -145,8 +147,12 @@ export type KnownConfigOption =
   | 'jobs-history-count'
   | 'max-worker-age'
   | 'max-job-history'
+  | 'max-pop-retry'
   | `${string}-heartbeat`
-  | `${string}-max-concurrency`;
+  | `${string}-max-concurrency`
+  | `${string}-max-pop-retry`
+  | `${string}-rate-limit`
+  | `${string}-rate-window`;
 
 /** A configuration option name, with the known ones offered by editors. */
 // `string & {}` keeps the literal suggestions while accepting any name.

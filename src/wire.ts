@@ -48,6 +48,11 @@ export interface JobRecord {
   spawnedFromJid: string | null;
   /** The data exactly as stored (JSON text). */
   data: string;
+  /**
+   * The throttles the job needs, its queue's own last; empty for a job that
+   * names none (it then needs only its queue's, and its object says nothing).
+   */
+  throttles: string[];
 }
 
 /** A recurring template as the core describes it. */
@@ -62,6 +67,8 @@ export interface RecurringRecord {
   count: number;
   backlog: number;
   data: string;
+  /** The template's throttles (its children need them); empty when it names none. */
+  throttles: string[];
 }
 
 function describe(value: unknown): string {
@@ -151,7 +158,7 @@ function str(value: unknown): string {
   return typeof value === 'string' ? value : value === undefined || value === null || value === false ? '' : String(value);
 }
 
-const STATES: ReadonlySet<string> = new Set(['waiting', 'scheduled', 'depends', 'running', 'stalled', 'failed', 'complete']);
+const STATES: ReadonlySet<string> = new Set(['waiting', 'scheduled', 'depends', 'running', 'stalled', 'failed', 'complete', 'throttled']);
 
 function history(command: string, value: unknown): HistoryEntry[] {
   return list(value).map((entry) => {
@@ -197,6 +204,7 @@ export function jobRecord(command: string, value: unknown): JobRecord {
     tracked: value['tracked'] === true,
     spawnedFromJid: typeof spawned === 'string' && spawned !== '' ? spawned : null,
     data: typeof data === 'string' ? data : JSON.stringify(data ?? {}),
+    throttles: value['throttles'] === undefined ? [] : stringList(command, value['throttles']),
   };
 }
 
@@ -296,13 +304,34 @@ export function jobRecordFromFields(command: string, value: unknown): JobRecord 
   object['dependents'] = cjsonValue(list(f[14]));
   object['dependencies'] = cjsonValue(list(f[15]));
   object['history'] = cjsonValue(list(f[16]).map((entry) => historyItem(command, entry)));
+  if (typeof f[17] === 'string') object['throttles'] = parseStored(command, f[17]);
   return jobRecord(command, object);
 }
 
-/** A `pop.raw` reply: a list of jobs as {@link jobRecordFromFields} reads them. */
-export function jobRecordsFromFields(command: string, reply: CoreReply): JobRecord[] {
+/** What a `pop.raw` reply says: the jobs, or how long a rate limit holds them back. */
+export interface PopReply {
+  records: JobRecord[];
+  /**
+   * Set when the queue's rate limit allowed no start now while jobs wait:
+   * seconds until the next start may be made (the core's `wait` reply).
+   */
+  rateWaitSeconds: number | undefined;
+}
+
+/** A `pop.raw` reply: a list of jobs as {@link jobRecordFromFields} reads them, or the pair `wait`, seconds. */
+export function popReply(command: string, reply: CoreReply): PopReply {
   if (!Array.isArray(reply)) throw new UnexpectedReplyError(command, `expected a list of jobs, got ${describe(reply)}`);
-  return reply.map((value) => jobRecordFromFields(command, value));
+  if (reply[0] === 'wait') {
+    const seconds = Number(reply[1]);
+    if (!Number.isFinite(seconds) || seconds < 0) throw new UnexpectedReplyError(command, `expected a wait in seconds, got ${describe(reply)}`);
+    return { records: [], rateWaitSeconds: seconds };
+  }
+  return { records: reply.map((value) => jobRecordFromFields(command, value)), rateWaitSeconds: undefined };
+}
+
+/** The jobs of a `pop.raw` reply (none when a rate limit held them back). */
+export function jobRecordsFromFields(command: string, reply: CoreReply): JobRecord[] {
+  return popReply(command, reply).records;
 }
 
 /** A decoded recurring template (from recur.get). */
@@ -322,6 +351,7 @@ export function recurringRecord(command: string, value: unknown): RecurringRecor
     count: num(value['count']),
     backlog: num(value['backlog']),
     data: typeof data === 'string' ? data : JSON.stringify(data ?? {}),
+    throttles: value['throttles'] === undefined ? [] : stringList(command, value['throttles']),
   };
 }
 

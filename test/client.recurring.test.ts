@@ -25,7 +25,7 @@ describe('queue.recur', () => {
     expect(template.state).toBe('recur');
     expect(template.toJSON()).toEqual({
       jid, klass: 'tasks.Sweep', queue: 'maintenance', data: { tasks: ['sweep'] },
-      priority: 2, tags: ['nightly'], retries: 1, interval: 86400, count: 0, backlog: 2,
+      priority: 2, tags: ['nightly'], retries: 1, interval: 86400, count: 0, backlog: 2, throttles: [],
     });
     expect(await template.next()).toBe(clock.time + 3600);
     expect(await queue.pop()).toBeNull();

@@ -38,10 +38,12 @@ describe('config values', () => {
   it('refuses a value that is not a finite number for every numeric option the core reads, naming the option and the form', async () => {
     const client = make();
     await client.queue('underpants').put('gnomes.GnomesJob', {});
-    const options = [...Object.keys(qless.NUMERIC_OPTIONS), 'underpants-heartbeat', 'underpants-max-concurrency'];
+    const options = [...Object.keys(qless.NUMERIC_OPTIONS), 'underpants-heartbeat', 'underpants-max-concurrency',
+      'underpants-max-pop-retry', 'underpants-rate-limit', 'underpants-rate-window'];
     expect(options).toEqual([
       'heartbeat', 'grace-period', 'jobs-history', 'jobs-history-count', 'max-job-history', 'max-worker-age', 'stats-history', 'histogram-history',
-      'underpants-heartbeat', 'underpants-max-concurrency',
+      'max-pop-retry', 'underpants-heartbeat', 'underpants-max-concurrency', 'underpants-max-pop-retry', 'underpants-rate-limit',
+      'underpants-rate-window',
     ]);
     for (const option of options) {
       for (const bad of ['60s', 'two', '', 'nan', 'Infinity', '0x10', ' 7', '1,5']) {

@@ -58,13 +58,15 @@ describe('core layout: what the build reads', () => {
     expect([...registry.commands.keys()].sort()).toEqual([
       'cancel', 'complete', 'config.get', 'config.set', 'config.unset', 'depends', 'fail', 'failed', 'get',
       'heartbeat', 'jobs', 'length', 'log', 'multiget', 'pause', 'peek', 'pop', 'pop.raw', 'priority', 'put',
-      'queue.forget', 'queues', 'recur', 'recur.get', 'recur.tag', 'recur.untag', 'recur.update', 'requeue',
-      'retry', 'stats', 'tag', 'timeout', 'track', 'unfail', 'unpause', 'unrecur', 'worker.deregister',
-      'workers',
+      'queue.forget', 'queue.throttle.get', 'queue.throttle.set', 'queues', 'recur', 'recur.get', 'recur.tag',
+      'recur.untag', 'recur.update', 'requeue', 'retry', 'stats', 'tag', 'throttle.delete', 'throttle.get',
+      'throttle.locks', 'throttle.pending', 'throttle.release', 'throttle.set', 'throttle.ttl', 'timeout', 'track', 'unfail',
+      'unpause', 'unrecur', 'worker.deregister', 'workers',
     ]);
     expect(registry.commands.get('put')).toBe('queue_commands');
     expect(registry.makers).toEqual([
       'config_commands', 'job_commands', 'tag_commands', 'recur_commands', 'queue_commands', 'worker_commands',
+      'throttle_commands',
     ]);
   });
 

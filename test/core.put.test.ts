@@ -223,8 +223,8 @@ describe('put: a new job', () => {
   it('accepts every option name a qless client sends, storing only what this core uses', async () => {
     await put(0, 'jid', 'priority', 1, 'tags', '["t"]', 'retries', 3, 'depends', '[]', 'throttles', '["api"]',
       'resources', '["db"]', 'replace', 1, 'interval', 0.5);
-    expect(await hash('jid')).toMatchObject({ priority: '1', tags: '["t"]', retries: '3', state: 'waiting' });
-    expect(await hash('jid')).not.toHaveProperty('throttles');
+    expect(await hash('jid')).toMatchObject({ priority: '1', tags: '["t"]', retries: '3', state: 'waiting',
+      throttles: '["api","ql:q:q"]' });
     expect(await hash('jid')).not.toHaveProperty('resources');
   });
 

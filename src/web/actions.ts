@@ -14,6 +14,7 @@ import { QlessError } from '../errors.js';
 import { Job } from '../job.js';
 import { isConnectionProblem, plainMessage, sentence, stateWords } from '../messages.js';
 import { RecurringJob } from '../recurring.js';
+import { readRateLimit } from '../throttles.js';
 import { failedJids } from './data.js';
 import { HttpError } from './http.js';
 import type { Client } from '../client.js';
@@ -252,4 +253,47 @@ export const forgetWorker: Action = async (r) => {
   if (!known) return refused(r.link('workers'), `There is no worker ${name} to forget.`);
   await r.client.workers.deregister(name);
   return ok(r.link('workers'), `Forgot worker ${name}. If it is still running, it shows up again on its next pop or heartbeat.`);
+};
+
+/** Set a throttle's limit (and, when given, when it expires). */
+export const setThrottle: Action = async (r) => {
+  const name = field(r.form, 'name');
+  const maximum = Number(field(r.form, 'maximum'));
+  const expirationText = (r.form.get('expiration') ?? '').trim();
+  const expiration = expirationText === '' ? 0 : Number(expirationText);
+  try {
+    await r.client.throttles.set(name, maximum, { expiration });
+  } catch (error) {
+    if (isRefusal(error)) return refused(r.link('throttles'), `${sentence(plainMessage(error))} Nothing was changed.`);
+    throw error;
+  }
+  const limit = maximum > 0 ? `at most ${maximum} at once` : 'no limit';
+  return ok(r.link('throttles'), `Set ${name} to ${limit}${expiration > 0 ? ` for ${expiration} seconds` : ''}.`);
+};
+
+/** Remove a throttle's limit; its holders and parked jobs stay (the parked ones may start). */
+export const deleteThrottle: Action = async (r) => {
+  const name = field(r.form, 'name');
+  await r.client.throttles.delete(name);
+  return ok(r.link('throttles'), `Removed the limit of ${name}.`);
+};
+
+/** Set a queue's rate limit from `<limit>/<seconds>`, or remove it (`off`). */
+export const setRateLimit: Action = async (r) => {
+  const name = r.params[0]!;
+  const queue = r.client.queue(name);
+  const back = r.link('queues', name);
+  const read = readRateLimit(field(r.form, 'limit'));
+  if (read === 'off') {
+    await queue.clearRateLimit();
+    return ok(back, `Removed the rate limit of ${name}.`);
+  }
+  if ('problem' in read) return refused(back, `${sentence(read.problem)} Nothing was changed.`);
+  try {
+    await queue.setRateLimit(read.limit, read.per);
+  } catch (error) {
+    if (isRefusal(error)) return refused(back, `${sentence(plainMessage(error))} Nothing was changed.`);
+    throw error;
+  }
+  return ok(back, `${name} now starts at most ${read.limit} jobs per ${read.per} seconds.`);
 };

@@ -16,6 +16,7 @@ import { overviewPage, queuesPage } from './views/overview.js';
 import { queuePage } from './views/queue.js';
 import { recurringPage } from './views/recurring.js';
 import { tagPage, tagsPage } from './views/tags.js';
+import { throttlesPage } from './views/throttles.js';
 import { workerPage, workersPage } from './views/workers.js';
 
 export type PageHandler = (r: PageRequest) => Promise<Page>;
@@ -40,6 +41,7 @@ export const PAGES: ReadonlyArray<Route<PageHandler>> = [
   { pattern: ['completed'], handler: completedPage },
   { pattern: ['recurring'], handler: recurringPage },
   { pattern: ['config'], handler: configPage },
+  { pattern: ['throttles'], handler: throttlesPage },
 ];
 
 export const ACTIONS: ReadonlyArray<Route<Action>> = [
@@ -59,6 +61,9 @@ export const ACTIONS: ReadonlyArray<Route<Action>> = [
   { pattern: ['workers', ':', 'forget'], handler: actions.forgetWorker },
   { pattern: ['config'], handler: actions.setConfig },
   { pattern: ['config', 'unset'], handler: actions.unsetConfig },
+  { pattern: ['throttles'], handler: actions.setThrottle },
+  { pattern: ['throttles', 'delete'], handler: actions.deleteThrottle },
+  { pattern: ['queues', ':', 'rate-limit'], handler: actions.setRateLimit },
 ];
 
 /** The route matching these decoded segments, with its parameters. */

@@ -59,6 +59,8 @@ interface Popped {
   jobs: Job[];
   failure: unknown;
   answered: boolean;
+  /** The shortest wait a queue's rate limit asked for (seconds), when one held its jobs back. */
+  rateWaitSeconds: number | undefined;
 }
 
 /** A trip in flight, and how many jobs it asked for. */
@@ -106,6 +108,8 @@ export class ChildWorker {
   #popFailures: PopFailures;
   /** A pop failed: the next waits for the loop's back-off, not for a job finishing. */
   #popPaused = false;
+  /** Seconds the last trip's rate-limited queues asked the child to wait (undefined: none did). */
+  #rateWaitSeconds: number | undefined;
   #stopNow = false;
   #orphaned = false;
   #exiting = false;
@@ -364,6 +368,16 @@ export class ChildWorker {
           this.#popPaused = false;
           continue;
         }
+        if (jobs.length === 0 && this.#rateWaitSeconds !== undefined) {
+          // A rate limit holds the jobs back: sleep exactly until the next
+          // start is allowed, not woken by puts or by jobs finishing, so
+          // that no pop is made before it can succeed. Completions
+          // meanwhile go on their own (#popPaused).
+          this.#popPaused = true;
+          await Promise.race([sleep(Math.max(1, this.#rateWaitSeconds * 1000)), this.#draining]);
+          this.#popPaused = false;
+          continue;
+        }
         if (jobs.length === 0) {
           this.#puts.foundNothing();
           if (!this.#puts.subscribed) {
@@ -416,10 +430,11 @@ export class ChildWorker {
   /** The jobs a trip popped (undefined when every pop it made failed); the trip is then over. */
   async #collect(fetching: Fetching): Promise<Job[] | undefined> {
     try {
-      const { jobs, failure, answered } = await fetching.jobs;
+      const { jobs, failure, answered, rateWaitSeconds } = await fetching.jobs;
       if (failure === undefined) this.#popFailures.succeeded();
       else this.#popFailures.failed(failure);
       this.#ahead.popped(fetching.room, jobs.length);
+      this.#rateWaitSeconds = rateWaitSeconds;
       return answered ? jobs : undefined;
     } finally {
       if (this.#fetching === fetching) this.#fetching = undefined;
@@ -433,11 +448,13 @@ export class ChildWorker {
    * pop fails does not stop the others, nor lose the jobs they gave.
    */
   async #fetch(count: number): Promise<Popped> {
-    const popped: Popped = { jobs: [], failure: undefined, answered: false };
+    const popped: Popped = { jobs: [], failure: undefined, answered: false, rateWaitSeconds: undefined };
     for (const queue of this.#init.options.queues) {
       if (popped.jobs.length >= count) break;
       try {
-        popped.jobs.push(...(await completeAndPop(this.#client, this.#completing.splice(0), { queue, worker: this.#name, count: count - popped.jobs.length })));
+        const got = await completeAndPop(this.#client, this.#completing.splice(0), { queue, worker: this.#name, count: count - popped.jobs.length });
+        popped.jobs.push(...got.jobs);
+        if (got.rateWaitSeconds !== undefined) popped.rateWaitSeconds = Math.min(popped.rateWaitSeconds ?? Infinity, got.rateWaitSeconds);
         popped.answered = true;
       } catch (error) {
         popped.failure = error;

@@ -31,18 +31,27 @@ function popCall(pop: PopRequest): CoreCall {
   return { command: 'pop.raw', args: [pop.queue, pop.worker, pop.count] };
 }
 
+/** What a pop brought: jobs, or how long the queue's rate limit holds its jobs back. */
+export interface Popped {
+  jobs: Job[];
+  /** Seconds until the queue's rate limit allows the next start (set only when it gave no job for that reason). */
+  rateWaitSeconds: number | undefined;
+}
+
 /** Jobs from a `pop.raw` reply. */
-export function poppedJobs(client: Client, reply: unknown): Job[] {
-  return wire.jobRecordsFromFields('pop', reply as never).map((record) => new Job(client, record));
+export function poppedJobs(client: Client, reply: unknown): Popped {
+  const { records, rateWaitSeconds } = wire.popReply('pop', reply as never);
+  return { jobs: records.map((record) => new Job(client, record)), rateWaitSeconds };
 }
 
 /**
  * Complete `done` and, in the same round trip, pop as `pop` asks. Every
  * completion is settled with its own outcome; the popped jobs are returned,
  * and an error of the pop itself is thrown (the completions were still
- * applied). Without a pop nothing is thrown.
+ * applied). Without a pop nothing is thrown. A queue whose rate limit
+ * allows no start now gives no jobs and the seconds until it will.
  */
-export async function completeAndPop(client: Client, done: readonly Completion[], pop?: PopRequest): Promise<Job[]> {
+export async function completeAndPop(client: Client, done: readonly Completion[], pop?: PopRequest): Promise<Popped> {
   let completed;
   let after;
   try {
@@ -50,13 +59,13 @@ export async function completeAndPop(client: Client, done: readonly Completion[]
   } catch (error) {
     for (const entry of done) entry.reject(error);
     if (pop) throw error;
-    return [];
+    return { jobs: [], rateWaitSeconds: undefined };
   }
   completed.forEach((outcome, i) => {
     if (outcome.ok) done[i]!.resolve();
     else done[i]!.reject(outcome.error);
   });
-  if (!pop) return [];
+  if (!pop) return { jobs: [], rateWaitSeconds: undefined };
   const popped = after[0]!;
   if (!popped.ok) throw popped.error;
   return poppedJobs(client, popped.reply);

@@ -35,7 +35,7 @@ export interface BulkJob {
 }
 
 const FIELDS = new Set(['queue', 'klass', 'data', 'options']);
-const OPTIONS = new Set(['priority', 'tags', 'delay', 'retries', 'depends', 'jid']);
+const OPTIONS = new Set(['priority', 'tags', 'delay', 'retries', 'depends', 'throttles', 'jid']);
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -61,6 +61,7 @@ function validateLine(value: unknown): Omit<BulkJob, 'line'> {
   if (raw['retries'] !== undefined) options.retries = args.integer(raw['retries'], 'options.retries');
   if (raw['tags'] !== undefined) options.tags = checkStrings(raw['tags'] as unknown[], 'options.tags');
   if (raw['depends'] !== undefined) options.depends = checkStrings(raw['depends'] as unknown[], 'options.depends');
+  if (raw['throttles'] !== undefined) options.throttles = checkStrings(raw['throttles'] as unknown[], 'options.throttles');
   return { queue, klass, data: data as JsonObject, options };
 }
 

@@ -14,6 +14,7 @@ import * as put from './commands/put.js';
 import * as queues from './commands/queues.js';
 import * as recurring from './commands/recurring.js';
 import * as tags from './commands/tags.js';
+import * as throttles from './commands/throttles.js';
 import * as watch from './commands/watch.js';
 import * as workers from './commands/workers.js';
 
@@ -61,6 +62,7 @@ export function buildProgram(output?: OutputConfiguration): Command {
   tags.register(program);
   recurring.register(program);
   config.register(program);
+  throttles.register(program);
   watch.register(program);
   return program;
 }

@@ -96,6 +96,7 @@ function jobBody(ctx: ViewContext, job: Job, queues: readonly string[]): SafeHtm
           ['retries', html`${number(job.remaining)} left of ${number(job.retries)}`],
           ['tracked', job.tracked ? 'yes' : 'no'],
           ['spawned from', job.spawnedFromJid ? jobLink(ctx, job.spawnedFromJid) : html`<span class="muted">—</span>`],
+          ...(job.throttles.length > 0 ? [['throttles', html`${job.throttles.map((id, i) => html`${i > 0 ? ', ' : ''}<code>${id}</code>`)}`] as const] : []),
           ['depends on', jidLinks(ctx, job.dependencies)],
           ['dependents', jidLinks(ctx, job.dependents)],
         ]),

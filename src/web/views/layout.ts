@@ -16,7 +16,7 @@ export interface Flash {
 }
 
 /** Navigation sections; `section` of a page marks its entry as current. */
-export type Section = 'overview' | 'queues' | 'failed' | 'workers' | 'tags' | 'tracked' | 'completed' | 'recurring' | 'config' | 'none';
+export type Section = 'overview' | 'queues' | 'failed' | 'workers' | 'tags' | 'tracked' | 'completed' | 'recurring' | 'throttles' | 'config' | 'none';
 
 const NAV: ReadonlyArray<readonly [Exclude<Section, 'none'>, string, string]> = [
   ['overview', 'Overview', ''],
@@ -27,6 +27,7 @@ const NAV: ReadonlyArray<readonly [Exclude<Section, 'none'>, string, string]> = 
   ['tracked', 'Tracked', 'tracked'],
   ['completed', 'Completed', 'completed'],
   ['recurring', 'Recurring', 'recurring'],
+  ['throttles', 'Throttles', 'throttles'],
   ['config', 'Config', 'config'],
 ];
 

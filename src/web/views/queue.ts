@@ -6,7 +6,7 @@
 import { count, day, parseDay } from '../format.js';
 import { html } from '../html.js';
 import { histogram } from './chart.js';
-import { actionButton, badge, jobTable, pageOf, pager, section, type JobColumn } from './components.js';
+import { actionButton, badge, csrfField, jobTable, pageOf, pager, section, type JobColumn } from './components.js';
 import { href, withQuery, type PageRequest } from './context.js';
 import { recurringRows, recurringTable } from './recurring.js';
 import type { Page } from './layout.js';
@@ -37,7 +37,12 @@ export async function queuePage(r: PageRequest): Promise<Page> {
   // Counts first: reading them promotes scheduled jobs that are due, so the
   // lists below agree with the numbers above them.
   const counts = await queue.counts();
-  const [stats, jids] = await Promise.all([queue.stats(when), queue.jobs[state](offset, r.pageSize)]);
+  const [stats, jids, rate, maxConcurrency] = await Promise.all([
+    queue.stats(when),
+    queue.jobs[state](offset, r.pageSize),
+    queue.rateLimit(),
+    queue.maxConcurrency(),
+  ]);
   const base = href(r.view, 'queues', name);
   const selectedDay = day(when);
 
@@ -53,6 +58,12 @@ export async function queuePage(r: PageRequest): Promise<Page> {
   const controls = counts.paused
     ? actionButton(r.view, `${base}/unpause`, 'Unpause')
     : actionButton(r.view, `${base}/pause`, 'Pause', { confirm: `Pause queue ${name}? Workers stop getting its jobs.` });
+
+  // The limits on how its jobs start: the rate limit (changed here) and its own throttle.
+  const limits = html`<dl class="stats limits">
+      <div><dt>Rate limit</dt><dd>${rate === null ? 'none' : `${rate.limit} per ${rate.per}s`}</dd></div>
+      <div><dt>At once</dt><dd>${maxConcurrency === null ? 'no limit' : `at most ${maxConcurrency}`}</dd></div>
+    </dl>${r.view.readOnly ? '' : html`<form class="action" method="post" action="${base}/rate-limit">${csrfField(r.view)}<label>Rate limit <input name="limit" required placeholder="5/1 or off" value="${rate === null ? '' : `${rate.limit}/${rate.per}`}"></label> <button type="submit" class="btn">Save</button></form>`}`;
 
   const dayNav = html`<form class="day" method="get" action="${base}">
     <input type="hidden" name="state" value="${state}">
@@ -75,6 +86,7 @@ export async function queuePage(r: PageRequest): Promise<Page> {
     section: 'queues',
     body: html`<h1>Queue <span class="name">${name}</span> ${counts.paused ? badge('paused') : ''}</h1>
       <div class="toolbar">${controls}</div>
+      ${section('Limits', limits, 'limits')}
       ${section(`Statistics for ${selectedDay}`, statsBody, 'stats')}
       ${section('Jobs', html`${tabs}${list}${pager(base, { state, day: r.query.get('day') ?? undefined }, page, r.pageSize, jids.length, counts[state])}`, 'jobs')}`,
   };

@@ -59,6 +59,8 @@ export function renderJob(job: Job, now: number): string[] {
     ['tracked', job.tracked ? 'yes' : 'no'],
     ['spawned from', orDash(job.spawnedFromJid)],
   ];
+  // Only a job that names throttles has any to show (its queue's own last).
+  if (job.throttles.length > 0) pairs.push(['throttles', job.throttles.join(', ')]);
   const f = job.failure;
   // put does not clear a failure (only completion does): say it is a past one.
   if (f) pairs.push([job.state === 'failed' ? 'failure' : 'last failure', `${f.group} at ${timestamp(f.when)}${f.worker ? ` by ${f.worker}` : ''}`]);

@@ -16,6 +16,7 @@ interface PutFlags {
   delay?: number;
   retries?: number;
   depends?: string[];
+  throttle?: string[];
   jid?: string;
   file?: string;
 }
@@ -56,6 +57,7 @@ export function register(program: Command): void {
     .option('--delay <seconds>', 'seconds before the job can be popped (default 0)', parse.number)
     .option('--retries <n>', 'retries before a lost lock fails the job (default 5)', parse.count)
     .option('--depends <jid>', 'a job that must complete first; repeat for several', parse.collect)
+    .option('--throttle <name>', 'a throttle the job needs a slot of (see `throttles`); repeat for several', parse.collect)
     .option('--jid <jid>', 'the job id (default a random one; an existing jid replaces that job)')
     .option('--file <path>', 'bulk load: one JSON job per line ("-" reads stdin); see the README for the format')
     .addHelpText(
@@ -66,7 +68,7 @@ export function register(program: Command): void {
     .action(
       action(async (ctx, opts: PutFlags, queue: string | undefined, klass: string | undefined) => {
         if (opts.file !== undefined) {
-          const single = ['data', 'priority', 'tag', 'delay', 'retries', 'depends', 'jid'].filter((k) => opts[k as keyof PutFlags] !== undefined);
+          const single = ['data', 'priority', 'tag', 'delay', 'retries', 'depends', 'throttle', 'jid'].filter((k) => opts[k as keyof PutFlags] !== undefined);
           if (queue !== undefined || single.length > 0) {
             throw new UsageError(`--file takes queue, klass and options from each line; do not also give ${queue !== undefined ? 'a queue' : `--${single[0]}`}`);
           }
@@ -79,6 +81,7 @@ export function register(program: Command): void {
         if (opts.delay !== undefined) options.delay = opts.delay;
         if (opts.retries !== undefined) options.retries = opts.retries;
         if (opts.depends !== undefined) options.depends = opts.depends;
+        if (opts.throttle !== undefined) options.throttles = opts.throttle;
         if (opts.jid !== undefined) options.jid = opts.jid;
         const client = await ctx.client();
         const jid = await client.queue(queue).put(klass, opts.data ?? {}, options);
