@@ -122,6 +122,21 @@ describe('qless-ts on a Redis Cluster', () => {
     await a.jobs.cancel('cross-1');
   });
 
+  it('keeps throttles per namespace, and lists them from the primary that holds them', { timeout: 60_000 }, async () => {
+    const [a, b] = [open(namespaces[0]!), open(namespaces[2]!)];
+    await a.throttles.set('api', 3);
+    await b.throttles.set('api', 7);
+    await b.queue('limited').put('ticket.Ticket', {}, { throttles: ['api'] });
+    expect((await a.throttles.get('api')).maximum).toBe(3);
+    expect((await b.throttles.get('api')).maximum).toBe(7);
+    // Each namespace's throttles live on its own primary; list() finds them there.
+    expect((await b.throttles.list()).map((t) => [t.id, t.maximum])).toEqual([['api', 7]]);
+    expect((await a.throttles.list()).map((t) => [t.id, t.maximum])).toEqual([['api', 3]]);
+    await b.jobs.cancel(...(await b.queue('limited').jobs.waiting()));
+    await a.throttles.delete('api');
+    await b.throttles.delete('api');
+  });
+
   it('waits for the slot\'s replica with durability', { timeout: 60_000 }, async () => {
     const ns = namespaces[0]!;
     const durable = qless.client({ cluster: cluster.addresses, namespace: ns, durability: { replicas: 1, timeoutMs: 1000 } });
