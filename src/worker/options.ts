@@ -155,6 +155,7 @@ export function workerOptions(raw: RawOptions, cwd: string = process.cwd(), env:
 
   const workers = number(raw.workers, '--workers', 0, { integer: true, min: 0 });
   const logFile = raw.logger === undefined ? undefined : resolve(cwd, raw.logger);
+  const url = redisUrl(raw.host, raw.port, env);
   if (raw.logger !== undefined && raw.logger.trim() === '') throw new UsageError('--logger needs a file name');
 
   return {
@@ -164,8 +165,8 @@ export function workerOptions(raw: RawOptions, cwd: string = process.cwd(), env:
     concurrency: number(raw.concurrency, '--concurrency', 1, { integer: true, min: 1 }),
     interval: number(raw.interval, '--interval', 5, { min: 0, above: true }),
     name,
-    url: redisUrl(raw.host, raw.port, env),
-    namespace: connectionSetting(() => namespaceFor(raw.namespace, redisUrl(raw.host, raw.port, env), '--namespace')),
+    url,
+    namespace: connectionSetting(() => namespaceFor(raw.namespace, url, '--namespace', env)),
     durability: connectionSetting(() => durabilityFromFlags(raw.waitReplicas, raw.waitTimeout)),
     workdir,
     resume: raw.resume ?? false,
