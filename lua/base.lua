@@ -87,12 +87,13 @@ local prefix = KEY_PREFIX
 
 -- The prefix of a named namespace, from the one key a call passes: the key
 -- is the prefix itself, `ql:{<name>}:`, with a name of 1 to 64 letters,
--- digits, `_`, `.` or `-` (nil for any other text). The braces make the
+-- digits, `_`, `.` or `-`, starting with a letter or digit (nil for any
+-- other text). The braces make the
 -- name Redis Cluster's hash tag, so every key of the namespace lands in one
 -- slot. Not a helper of H: dispatch checks it before any command is made.
 local function namespace_prefix(key)
   if type(key) ~= 'string' or #key > 70 or string.sub(key, 1, #KEY_PREFIX) ~= KEY_PREFIX then return nil end
-  local name = string.match(key, '^{([%w_%.%-]+)}:$', #KEY_PREFIX + 1)
+  local name = string.match(key, '^{(%w[%w_%.%-]*)}:$', #KEY_PREFIX + 1)
   if name == nil or #name > 64 then return nil end
   return key
 end

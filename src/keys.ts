@@ -20,17 +20,18 @@ import { InvalidArgumentError } from './errors.js';
 const DEFAULT_PREFIX = 'ql:';
 
 /** What a namespace name may hold: what the core accepts (lua/base.lua, namespace_prefix). */
-const NAMESPACE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const NAMESPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /**
  * Check a namespace name: `undefined` or `''` is the default namespace
  * (returned as `undefined`), anything else must be 1 to 64 letters, digits,
- * `_`, `.` or `-`.
+ * `_`, `.` or `-`, starting with a letter or digit (so that no name reads as
+ * a path segment such as `..`, or as the dashboard's `-` for the default).
  */
 export function checkNamespace(name: unknown, what = 'namespace'): string | undefined {
   if (name === undefined || name === '') return undefined;
   if (typeof name !== 'string' || !NAMESPACE_NAME.test(name)) {
-    throw new InvalidArgumentError(`${what} must be 1 to 64 letters, digits, "_", "." or "-", got ${JSON.stringify(name)}`);
+    throw new InvalidArgumentError(`${what} must be 1 to 64 letters, digits, "_", "." or "-", starting with a letter or digit, got ${JSON.stringify(name)}`);
   }
   return name;
 }

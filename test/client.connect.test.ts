@@ -284,7 +284,7 @@ describe('connection URLs (src/connection)', () => {
   });
 
   it('checks a namespace name', () => {
-    for (const bad of ['a b', 'x{y}', 'n'.repeat(65), 'ql:', 'ä']) {
+    for (const bad of ['a b', 'x{y}', 'n'.repeat(65), 'ql:', 'ä', '-', '..', '_x']) {
       expect(() => qless.client({ namespace: bad, lazyConnect: true, port: 1 }), bad).toThrow(qless.InvalidArgumentError);
     }
     const c = qless.client({ namespace: 'orders', lazyConnect: true, port: 1 });

@@ -88,7 +88,7 @@ describe('core namespaces', () => {
     await put('orders', 1, 'seed');
     const before = await snapshot(connection);
     const { source } = coreScript();
-    const refused = [['k'], ['ql:'], ['ql:{}:'], ['ql:{a b}:'], ['ql:{orders}'], ['ql:{orders}:j:x'], ['{orders}:'], [`ql:{${'n'.repeat(65)}}:`], ['ql:{orders}:', 'ql:{orders}:']];
+    const refused = [['k'], ['ql:'], ['ql:{}:'], ['ql:{a b}:'], ['ql:{orders}'], ['ql:{orders}:j:x'], ['{orders}:'], ['ql:{-x}:'], ['ql:{..}:'], [`ql:{${'n'.repeat(65)}}:`], ['ql:{orders}:', 'ql:{orders}:']];
     for (const keys of refused) {
       await expect(connection.eval(source, keys.length, ...keys, 'put', '2', 'w', 'q', 'x', 'k', '{}', '0'), keys.join(' ')).rejects.toThrow(/No Keys should be provided/);
     }
@@ -100,7 +100,7 @@ describe('core namespaces', () => {
     expect(await snapshot(connection)).toEqual(before);
   });
 
-  it('accepts a name of up to 64 letters, digits, _ . and -', async () => {
+  it('accepts a name of up to 64 letters, digits, _ . and -, starting with a letter or digit', async () => {
     const name = `A-z_0.9${'x'.repeat(57)}`;
     expect(name).toHaveLength(64);
     await put(name, 1, 'long');

@@ -38,7 +38,7 @@ describe('qless-ts-worker command line', { timeout: 60_000 }, () => {
     [['-q', 'a', '--host', 'redis://example.com:1', '--port', '2'], 'put the port in it instead of giving --port'],
     [['-q', 'a', '--port', '70000'], '--port must be a port number from 1 to 65535, got "70000"'],
     [['-q', 'a', '--host', 'redis+cluster://127.0.0.1:7000/'], 'a Redis Cluster needs a namespace: give --namespace <name>'],
-    [['-q', 'a', '--namespace', 'a b'], '--namespace must be 1 to 64 letters, digits, "_", "." or "-", got "a b"'],
+    [['-q', 'a', '--namespace', 'a b'], '--namespace must be 1 to 64 letters, digits, "_", "." or "-", starting with a letter or digit, got "a b"'],
     [['-q', 'a', '--bogus'], "unknown option '--bogus'"],
     [['-q', 'a', 'extra'], 'too many arguments'],
     [['-q'], "option '-q, --queue <name>' argument missing"],
