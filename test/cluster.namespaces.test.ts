@@ -137,6 +137,25 @@ describe('qless-ts on a Redis Cluster', () => {
     await b.throttles.delete('api');
   });
 
+  it('delivers a namespace\'s events, and only its own, through the cluster', { timeout: 60_000 }, async () => {
+    const [mine, other] = [open(namespaces[1]!, 'listener'), open(namespaces[2]!, 'listener')];
+    const heard: string[] = [];
+    mine.events.onWorker((event) => heard.push(`worker ${event.event}`));
+    mine.events.on('log', (event) => heard.push(`log ${event.event}`));
+    await mine.events.listen();
+    // The same worker name in another namespace is another worker: not heard.
+    await other.queue('events').put('ticket.Ticket', {}, { jid: 'elsewhere' });
+    await other.queue('events').pop();
+    await other.jobs.cancel('elsewhere');
+    await mine.queue('events').put('ticket.Ticket', {}, { jid: 'here' });
+    await mine.queue('events').pop();
+    await mine.jobs.cancel('here');
+    await until(() => heard.includes('worker canceled'), 10_000, () => `the cancel event (heard ${heard.join(', ')})`);
+    await sleep(200);
+    expect(heard).toEqual(['log put', 'log canceled', 'worker canceled']);
+    await mine.events.close();
+  });
+
   it('waits for the slot\'s replica with durability', { timeout: 60_000 }, async () => {
     const ns = namespaces[0]!;
     const durable = qless.client({ cluster: cluster.addresses, namespace: ns, durability: { replicas: 1, timeoutMs: 1000 } });
