@@ -30,6 +30,13 @@ export interface NumericOption {
   readonly example: number;
   /** Said after the example, e.g. what 0 means. */
   readonly note?: string;
+  /**
+   * What the core uses while the option is unset, for the options that
+   * `config.get` reads as nil then (their default lives in the core's code,
+   * lua/worker.lua, lua/base.lua, lua/queue.lua, not in CONFIG_DEFAULTS):
+   * a number, or the name of the global option a per-queue one falls back to.
+   */
+  readonly fallback?: number | { readonly option: string };
 }
 
 /**
@@ -42,8 +49,8 @@ export const NUMERIC_OPTIONS: Readonly<Record<string, NumericOption>> = {
   'grace-period': { unit: 'seconds', example: 10 },
   'jobs-history': { unit: 'seconds', example: 604800 },
   'jobs-history-count': { unit: 'jobs', example: 50000 },
-  'max-job-history': { unit: 'history entries', example: 100 },
-  'max-worker-age': { unit: 'seconds', example: 86400 },
+  'max-job-history': { unit: 'history entries', example: 100, fallback: 100 },
+  'max-worker-age': { unit: 'seconds', example: 86400, fallback: 86400 },
   'stats-history': { unit: 'days', example: 30 },
   'histogram-history': { unit: 'days', example: 7 },
   // How many rounds a pop may make past jobs parked on a full throttle.
@@ -52,8 +59,8 @@ export const NUMERIC_OPTIONS: Readonly<Record<string, NumericOption>> = {
 
 /** Numeric options of one queue, named `<queue><suffix>` (`emails-heartbeat`). */
 export const QUEUE_NUMERIC_OPTIONS: Readonly<Record<string, NumericOption>> = {
-  '-heartbeat': { unit: 'seconds', example: 60 },
-  '-max-concurrency': { unit: 'jobs', example: 4, note: '0 for no limit' },
+  '-heartbeat': { unit: 'seconds', example: 60, fallback: { option: 'heartbeat' } },
+  '-max-concurrency': { unit: 'jobs', example: 4, note: '0 for no limit', fallback: 0 },
   '-max-pop-retry': { unit: 'rounds', example: 1 },
   // A rate limit: at most <queue>-rate-limit starts in any <queue>-rate-window seconds.
   '-rate-limit': { unit: 'jobs', example: 5, note: '0 for no limit' },

@@ -42,6 +42,15 @@ export function isCluster(redis: RedisConnection): redis is Cluster {
   return (redis as { isCluster?: boolean }).isCluster === true;
 }
 
+/**
+ * The servers a SCAN must visit to see a namespace's keys: the one Redis, or
+ * every primary of a cluster (SCAN sees one node; only the primary holding
+ * the namespace's slot has its keys, the others answer with nothing).
+ */
+export function scanTargets(redis: RedisConnection): Redis[] {
+  return isCluster(redis) ? redis.nodes('master') : [redis];
+}
+
 /** A value the core accepts as an argument. */
 export type CoreArg = string | number;
 

@@ -19,6 +19,9 @@ import { InvalidArgumentError } from './errors.js';
 /** The prefix of the default namespace, qless-core's. */
 const DEFAULT_PREFIX = 'ql:';
 
+/** The endings of a job's keys other than its record (the suffixes the core reserves). */
+const JOB_KEY_SUFFIXES = ['-history', '-dependents', '-dependencies'];
+
 /** What a namespace name may hold: what the core accepts (lua/base.lua, namespace_prefix). */
 const NAMESPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -98,6 +101,22 @@ export class KeySpace {
   /** A queue's statistics for the UTC day starting at `bin` (seconds since the epoch). */
   queueStats(queue: string, bin: number): string[] {
     return ['stats', 'wait', 'run'].map((kind) => `${this.prefix}s:${kind}:${bin}:${queue}`);
+  }
+
+  /**
+   * A SCAN pattern for the records of jobs whose jid starts with `jidPrefix`
+   * (glob characters in it escaped). For the dashboard's search by prefix,
+   * which no core command answers.
+   */
+  jobRecordPattern(jidPrefix: string): string {
+    return `${this.prefix}j:${jidPrefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
+  }
+
+  /** The jid of a key {@link KeySpace.jobRecordPattern} matched, or undefined for a job's other keys. */
+  jidOfJobRecord(key: string): string | undefined {
+    const start = `${this.prefix}j:`;
+    if (!key.startsWith(start) || JOB_KEY_SUFFIXES.some((suffix) => key.endsWith(suffix))) return undefined;
+    return key.slice(start.length);
   }
 
   /** Every throttle key (a limit `<prefix>th:<id>`, its `-locks` and `-pending` sets), as a SCAN pattern. */

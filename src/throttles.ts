@@ -9,7 +9,7 @@ import * as args from './args.js';
 import { InvalidArgumentError } from './errors.js';
 import * as wire from './wire.js';
 import type { Client } from './client.js';
-import { isCluster, type CoreReply } from './gateway.js';
+import { scanTargets, type CoreReply } from './gateway.js';
 
 /** A throttle's limit as the core stores it. */
 export interface ThrottleInfo {
@@ -128,10 +128,7 @@ export class Throttles {
   async list(): Promise<ThrottleSummary[]> {
     const ids = new Set<string>();
     const keys = this.#client.keys;
-    // On a cluster SCAN sees one node: ask every primary (only the one
-    // holding the namespace's slot has its keys).
-    const redis = this.#client.redis;
-    for (const node of isCluster(redis) ? redis.nodes('master') : [redis]) {
+    for (const node of scanTargets(this.#client.redis)) {
       let cursor = '0';
       do {
         const [next, found] = await node.scan(cursor, 'MATCH', keys.throttlePattern, 'COUNT', 1000);

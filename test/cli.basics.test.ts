@@ -19,7 +19,8 @@ beforeAll(assertBuilt);
 const COMMANDS = [
   'queues', 'queue', 'pause', 'unpause', 'put', 'get', 'cancel', 'retry', 'move', 'priority', 'track', 'untrack',
   'tag', 'untag', 'depends', 'failed', 'unfail', 'retry-group', 'cancel-group', 'workers', 'worker', 'tags', 'tagged',
-  'tracked', 'recurring', 'recurring list', 'recurring update', 'recurring cancel', 'config', 'config list', 'config get',
+  'tracked', 'recurring', 'recurring list', 'recurring add', 'recurring update', 'recurring cancel', 'config', 'config list', 'config get',
+  'queues list', 'queues forget', 'jobs', 'completed',
   'config set', 'config unset', 'watch',
 ];
 
@@ -39,7 +40,9 @@ describe('help, version and usage errors', () => {
       const program = buildProgram({ writeOut: (text) => (out += text), writeErr: (text) => (out += text) });
       await expect(program.parseAsync([...command.split(' '), '--help'], { from: 'user' })).rejects.toMatchObject({ exitCode: 0, code: 'commander.helpDisplayed' });
       expect(out, command).toContain(`Usage: qless-ts ${command}`);
-      expect(out, command).toMatch(/Global Options:[\s\S]*--host <host>[\s\S]*--port <port>[\s\S]*--url <url>[\s\S]*--json/);
+      expect(out, command).toMatch(/Global Options:[\s\S]*--redis <url>[\s\S]*--host <host>[\s\S]*--port <port>[\s\S]*--json/);
+      // --url still works (the old name of --redis) but is not offered.
+      expect(out, command).not.toContain('--url');
     }
   });
 

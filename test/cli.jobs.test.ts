@@ -98,7 +98,7 @@ describe('cancel', () => {
     expect(result.stdout).toBe('canceled a\n');
     expect(result.stderr).toBe('error: no job nope\n');
     expect(await job('a')).toBeNull();
-    expect(await runJson(cli, 'cancel', 'b')).toEqual({ canceled: ['b'], missing: [], complete: [] });
+    expect(await runJson(cli, 'cancel', 'b')).toEqual([{ jid: 'b', ok: true }]);
     expect(await job('b')).toBeNull();
   });
 
@@ -143,7 +143,7 @@ describe('retry', () => {
 
   it('can delay the retry', async () => {
     await failedJob();
-    expect(await runJson(cli, 'retry', 'torn-1', '--delay', '600')).toEqual({ jid: 'torn-1', queue: 'underpants', state: 'scheduled' });
+    expect(await runJson(cli, 'retry', 'torn-1', '--delay', '600')).toEqual([{ jid: 'torn-1', ok: true, queue: 'underpants', state: 'scheduled' }]);
     expect((await job('torn-1'))?.state).toBe('scheduled');
   });
 
@@ -197,7 +197,7 @@ describe('track, tag, depends', () => {
     await make().queue('q').put('k.K', {}, { jid: 't' });
     expect((await cli('track', 't')).stdout).toBe('tracking t\n');
     expect((await job('t'))?.tracked).toBe(true);
-    expect(await runJson(cli, 'track', 't')).toEqual([{ jid: 't', changed: false }]);
+    expect(await runJson(cli, 'track', 't')).toEqual([{ jid: 't', ok: true, changed: false }]);
     expect((await cli('untrack', 't')).stdout).toBe('untracked t\n');
     expect((await job('t'))?.tracked).toBe(false);
     const missing = await cli('track', 'nope');

@@ -135,10 +135,20 @@ describe('config', () => {
 
     expect((await cli('config', 'unset', 'heartbeat')).stdout).toBe('heartbeat unset (default 60)\n');
     expect(await client.config.get('heartbeat')).toBe(60);
-    expect((await cli('config', 'unset', 'underpants-max-concurrency')).stdout).toBe('underpants-max-concurrency unset\n');
-    const missing = await cli('config', 'get', 'underpants-max-concurrency');
+    expect((await cli('config', 'unset', 'underpants-max-concurrency')).stdout).toBe('underpants-max-concurrency unset (default 0)\n');
+    // Unset known options show the default the core uses (issue 17), on stdout, with a note on stderr.
+    const fallback = await cli('config', 'get', 'underpants-max-concurrency');
+    expect([fallback.code, fallback.stdout, fallback.stderr]).toEqual([0, '0\n', 'underpants-max-concurrency is not set: the core uses 0 (default)\n']);
+    const age = await cli('config', 'get', 'max-worker-age');
+    expect([age.code, age.stdout, age.stderr]).toEqual([0, '86400\n', 'max-worker-age is not set: the core uses 86400 (default)\n']);
+    expect(await runJson(cli, 'config', 'get', 'max-job-history')).toBe(100);
+    await client.config.set('heartbeat', 90);
+    const perQueue = await cli('config', 'get', 'emails-heartbeat');
+    expect([perQueue.code, perQueue.stdout, perQueue.stderr]).toEqual([0, '90\n', 'emails-heartbeat is not set: the core uses 90 (default: the heartbeat option)\n']);
+    expect((await runJson<Record<string, unknown>>(cli, 'config'))['max-worker-age']).toBe(86400);
+    const missing = await cli('config', 'get', 'nosuch-option');
     expect(missing.code, missing.stderr).toBe(1);
     expect(missing.stdout).toBe('');
-    expect(missing.stderr).toBe('error: option underpants-max-concurrency is not set\n');
+    expect(missing.stderr).toBe('error: option nosuch-option is not set, and the core does not read it\n');
   });
 });

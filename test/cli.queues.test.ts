@@ -116,7 +116,11 @@ describe('pause and unpause', () => {
   it('pause queues so pop hands out nothing, and unpause them', async () => {
     const client = make();
     await client.queue('a').put('k.K', {});
-    const paused = await cli('pause', 'a', 'b');
+    // b has never had a job: refused (likely a typo), and a is left alone too.
+    const typo = await cli('pause', 'a', 'b');
+    expect([typo.code, typo.stdout, typo.stderr]).toEqual([1, '', 'error: no queue b (known: a); nothing was paused\n']);
+    expect((await client.queue('a').counts()).paused).toBe(false);
+    const paused = await cli('pause', 'a', 'b', '--force');
     expect(paused.code, paused.stderr).toBe(0);
     expect(paused.stdout).toBe('paused a\npaused b\n');
     expect((await client.queue('a').counts()).paused).toBe(true);

@@ -48,13 +48,17 @@ describe('config set', () => {
     expect(help.stdout).toContain('Options the core reads as numbers refuse anything else (exit 2): heartbeat, grace-period');
   });
 
-  it('stores an unknown option name with a warning on stderr, suggesting the likely one', async () => {
-    const typo = await cli('config', 'set', 'hearbeat', '30');
+  it('refuses an unknown option name (exit 1, nothing stored), suggesting the likely one; --force stores it with a warning', async () => {
+    const refused = await cli('config', 'set', 'hearbeat', '30');
+    expect([refused.code, refused.stdout]).toEqual([1, '']);
+    expect(refused.stderr).toBe('error: hearbeat is not an option the core reads; did you mean heartbeat? Nothing was stored (--force stores it anyway)\n');
+    expect(await make().config.get('hearbeat')).toBeNull();
+    const typo = await cli('config', 'set', 'hearbeat', '30', '--force');
     expect(typo.code).toBe(0);
     expect(typo.stdout).toBe('hearbeat = 30\n');
     expect(typo.stderr).toBe('warning: hearbeat is not an option the core reads. Did you mean heartbeat? It was stored anyway, since other qless clients may keep options of their own.\n');
     expect(await make().config.get('hearbeat')).toBe(30);
-    const json = await cli('config', 'set', 'emails-heartbeet', '5', '--json');
+    const json = await cli('config', 'set', 'emails-heartbeet', '5', '--json', '--force');
     expect(JSON.parse(json.stdout)).toEqual({ option: 'emails-heartbeet', value: 5, warning: expect.stringContaining('Did you mean emails-heartbeat?') });
     expect(json.stderr).toContain('warning: emails-heartbeet is not an option the core reads.');
     const known = await cli('config', 'set', 'emails-heartbeat', '5');

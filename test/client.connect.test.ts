@@ -248,7 +248,7 @@ describe('connection URLs (src/connection)', () => {
     expect(qless.resolveRedisUrl({ port: '7001' }, { QLESS_REDIS_URL: 'redis://r:7000/2' })).toBe('redis://r:7001/2');
     expect(() => qless.resolveRedisUrl({ port: '7001' }, { QLESS_REDIS_URL: sentinel })).toThrow(/--port cannot change the port of a Sentinel URL/);
     expect(() => qless.resolveRedisUrl({ host: sentinel, port: 1 }, {})).toThrow(/is a URL: put the port in it/);
-    expect(() => qless.resolveRedisUrl({ url: sentinel, host: 'h' }, {})).toThrow(/either --url or --host/);
+    expect(() => qless.resolveRedisUrl({ url: sentinel, host: 'h' }, {})).toThrow(/either --redis <url> or --host/);
     expect(qless.resolveRedisUrl({ host: 'redis+cluster://h:7000/' }, {})).toBe('redis+cluster://h:7000/');
     expect(() => qless.resolveRedisUrl({ host: 'h', port: '70000' }, {})).toThrow(/--port must be a port number from 1 to 65535/);
   });

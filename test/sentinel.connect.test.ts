@@ -63,7 +63,7 @@ describe('through Sentinel', () => {
     // The same hosts as a cluster URL: a cluster has no master name (nor databases) in its path.
     expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('but a Redis Cluster has no databases') as unknown]);
 
-    const web = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'web.ts'), '--host', d.url, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const web = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'web.ts'), '--host', d.url, '--http-port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const address = await new Promise<string>((resolve, reject) => {
         let out = '';

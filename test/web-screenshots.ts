@@ -2,12 +2,12 @@
  * Makes the README's dashboard screenshots: starts a private redis-server,
  * fills it with a believable day of work through the client library (with
  * a hand-moved clock, so the statistics have shape), serves the dashboard
- * and photographs it with headless Chromium.
+ * and photographs it with headless Chromium. The test suite runs it
+ * (test/web.screenshots.test.ts), so the pictures follow the pages; by hand:
  *
  *   node --import tsx test/web-screenshots.ts
  *
- * Writes examples/web/overview.png, examples/web/job.png, examples/web/queue.png
- * and examples/web/phone.png.
+ * Writes docs/screenshots/{overview,job,queue,failed,completed,phone}.png.
  */
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -19,7 +19,10 @@ import * as qless from '../src/index.js';
 import { createDashboard } from '../src/web/index.js';
 import { launchChromium } from './support/web.js';
 
-const OUT = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'examples', 'web');
+export const OUT = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'docs', 'screenshots');
+
+/** The pictures written, by name. */
+export const SHOTS = ['overview', 'job', 'queue', 'failed', 'completed', 'phone'] as const;
 
 // A small deterministic generator: the same pictures on every run.
 let state = 42;
@@ -29,13 +32,14 @@ function random(): number {
 }
 
 async function seed(url: string): Promise<string> {
-  let now = Date.now() / 1000 - 6 * 3600;
+  // About eight hours of work end before now: nothing completes in the future.
+  let now = Date.now() / 1000 - 9 * 3600;
   const clock = (): number => now;
   const app = qless.client(url, { workerName: 'web-7f3a', clock });
   const workers = ['worker-a.internal-4242', 'worker-b.internal-977', 'worker-c.internal-1310'].map((name) => qless.client(url, { workerName: name, clock }));
   const queues = { emails: 'mail.SendWelcome', thumbnails: 'media.Thumbnail', reports: 'reports.Nightly' } as const;
 
-  // Six hours of finished work: waits of seconds to minutes, runs of seconds to minutes.
+  // Hours of finished work: waits of seconds to minutes, runs of seconds to minutes.
   for (let i = 0; i < 140; i++) {
     const [queue, klass] = Object.entries(queues)[i % 3]!;
     const jid = await app.queue(queue).put(klass, { user: 1000 + i, locale: i % 4 === 0 ? 'fr' : 'en' }, { tags: i % 5 === 0 ? ['vip'] : [] });
@@ -47,6 +51,7 @@ async function seed(url: string): Promise<string> {
     else await job.complete();
     now += random() * 60;
   }
+  if (now > Date.now() / 1000) throw new Error('the seeded history runs into the future; start it earlier');
 
   // The failure shown on the job page.
   now = Date.now() / 1000 - 1800;
@@ -79,8 +84,9 @@ async function seed(url: string): Promise<string> {
   return failed;
 }
 
-async function main(): Promise<void> {
-  mkdirSync(OUT, { recursive: true });
+/** Seed a private Redis, serve the dashboard and write every picture of SHOTS into `out`. */
+export async function takeScreenshots(out: string = OUT): Promise<void> {
+  mkdirSync(out, { recursive: true });
   const redis = await RedisServer.start();
   const client = qless.client(redis.url, { workerName: 'dashboard' });
   const dashboard = createDashboard({ client });
@@ -94,19 +100,23 @@ async function main(): Promise<void> {
       const desktop = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', deviceScaleFactor: 1 });
       const page = await desktop.newPage();
       await page.goto(`${base}/`);
-      await page.screenshot({ path: join(OUT, 'overview.png') });
+      await page.screenshot({ path: join(out, 'overview.png') });
       await page.goto(`${base}/jobs/${jid}`);
-      await page.screenshot({ path: join(OUT, 'job.png'), fullPage: true });
+      await page.screenshot({ path: join(out, 'job.png'), fullPage: true });
       await page.goto(`${base}/queues/emails`);
-      await page.screenshot({ path: join(OUT, 'queue.png'), fullPage: true });
+      await page.screenshot({ path: join(out, 'queue.png'), fullPage: true });
+      await page.goto(`${base}/failed/${encodeURIComponent('mail.SendWelcome-TimeoutError')}`);
+      await page.screenshot({ path: join(out, 'failed.png'), fullPage: true });
+      await page.goto(`${base}/completed`);
+      await page.screenshot({ path: join(out, 'completed.png') });
       const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark', isMobile: true, deviceScaleFactor: 1 });
       const small = await phone.newPage();
       await small.goto(`${base}/`);
-      await small.screenshot({ path: join(OUT, 'phone.png') });
+      await small.screenshot({ path: join(out, 'phone.png') });
     } finally {
       await browser.close();
     }
-    console.log(`screenshots written to ${OUT}`);
+
   } finally {
     server.closeAllConnections();
     server.close();
@@ -116,4 +126,8 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// Run by hand (not imported by the test).
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await takeScreenshots();
+  console.log(`screenshots written to ${OUT}`);
+}

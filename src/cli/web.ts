@@ -5,8 +5,9 @@
  * without authentication gets a warning, since anyone who reaches it can
  * cancel jobs.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { client as connect, DEFAULT_URL, type Client } from '../client.js';
 import { resolveRedisUrl } from '../connection/target.js';
 import { namespaceFor } from '../connection/namespace.js';
@@ -14,8 +15,10 @@ import { redactUrl as printable } from '../connection/url.js';
 import { createDashboard, type DashboardAuth } from '../web/index.js';
 
 interface WebOptions {
-  host: string;
-  port: number;
+  redis?: string;
+  host?: string;
+  port?: string;
+  httpPort: number;
   bind: string;
   prefix: string;
   readOnly: boolean;
@@ -43,14 +46,29 @@ function seconds(text: string): number {
   return n;
 }
 
-/** The command line. */
+/** The package's version (dist/cli/web.js and src/cli/web.ts are both two levels below package.json). */
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/** Usage errors: one line on stderr, exit 2, as qless-ts and qless-ts-worker do. */
+const EXIT_USAGE = 2;
+
+/**
+ * The command line. Redis is named as in the other two binaries (--redis,
+ * or --host/--port); the dashboard's own address has names of its own
+ * (--bind, --http-port) so that --port always means Redis's port.
+ */
 function program(): Command {
   return new Command('qless-ts-web')
     .description('Serve the qless dashboard: queues, jobs, failures, workers, tags, config.')
-    .addOption(new Option('--host <url|host>', 'Redis holding the qless data: a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL, or a host[:port]').env('QLESS_REDIS_URL').default(DEFAULT_URL))
+    .version(version(), '-V, --version')
+    .addOption(new Option('--redis <url>', `Redis holding the qless data: a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL (default: $QLESS_REDIS_URL, else ${DEFAULT_URL})`))
+    .addOption(new Option('--host <host>', 'Redis host name (or a URL), instead of --redis'))
+    .addOption(new Option('--port <port>', 'Redis port, with --host <host>'))
     .addOption(new Option('--namespace <name>', 'a qless namespace to show (keys ql:{<name>}:…); repeat it for several, the page header then switches between them; "" is the default namespace (default: $QLESS_NAMESPACE, else the default namespace)').argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]))
-    .addOption(new Option('-p, --port <port>', 'HTTP port (0 picks a free one)').argParser(integer(0, 65535)).default(5678))
-    .addOption(new Option('-b, --bind <address>', 'address to listen on').default('127.0.0.1'))
+    .addOption(new Option('--http-port <port>', 'port the dashboard listens on (0 picks a free one)').argParser(integer(0, 65535)).default(5678))
+    .addOption(new Option('-b, --bind <address>', 'address the dashboard listens on').default('127.0.0.1'))
     .addOption(new Option('--prefix <path>', 'serve under this path, e.g. /qless').default(''))
     .addOption(new Option('--read-only', 'hide every action and refuse every POST').default(false))
     .addOption(new Option('--user <name>', 'require HTTP basic auth with this user name (with --password)'))
@@ -60,7 +78,10 @@ function program(): Command {
     .addOption(new Option('--refresh <seconds>', 'overview refresh interval when no event arrives').argParser(seconds).default(5))
     .addOption(new Option('--page-size <n>', 'rows per page of every list').argParser(integer(1, 1000)).default(25))
     .addOption(new Option('--trust-proxy', "believe a reverse proxy's X-Forwarded-Host/-Proto (only when every request comes through one)").default(false))
-    .showHelpAfterError();
+    .allowExcessArguments(false)
+    .exitOverride()
+    .addHelpText('after', '\nExamples:\n  qless-ts-web --redis redis://127.0.0.1:6380 --http-port 8080\n  qless-ts-web --host redis.internal --port 6380 --bind 0.0.0.0 --token $TOKEN\n\nExit codes:\n  0  stopped by SIGINT or SIGTERM\n  1  could not serve (the port is taken, a bad --prefix)\n  2  usage error: unknown option, invalid value')
+    .showSuggestionAfterError(true);
 }
 
 function authOf(options: WebOptions): DashboardAuth | undefined {
@@ -89,23 +110,30 @@ function listen(server: Server, port: number, bind: string): Promise<number> {
   });
 }
 
-/** Parse `argv`, serve until SIGINT or SIGTERM. */
+/** Parse `argv` (without node and the script), serve until SIGINT or SIGTERM. */
 async function main(argv: readonly string[]): Promise<void> {
   const command = program();
-  command.parse([...argv]);
+  try {
+    command.parse([...argv], { from: 'user' });
+  } catch (error) {
+    // commander has printed the help, the version or its one-line error already.
+    if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
+    throw error;
+  }
   const options = command.opts<WebOptions>();
   let auth: DashboardAuth | undefined;
   let url = '';
   let namespaces: string[] = [];
   try {
     auth = authOf(options);
-    // The rule every binary shares: a URL of any supported form, or host[:port].
-    url = resolveRedisUrl({ host: options.host });
+    // The rule every binary shares: --redis, else --host (a URL or host[:port]) and --port, else $QLESS_REDIS_URL.
+    url = resolveRedisUrl({ ...(options.redis === undefined ? {} : { url: options.redis }), host: options.host, port: options.port });
     // Each checked as the other binaries check --namespace; '' is the default namespace.
     const given = options.namespace ?? [undefined];
     namespaces = given.map((name) => (name === '' ? '' : namespaceFor(name, url) ?? ''));
   } catch (error) {
-    command.error(`error: ${(error as Error).message}`);
+    process.stderr.write(`error: ${(error as Error).message}\n`);
+    process.exit(EXIT_USAGE);
   }
   // A page should say "Redis is unreachable" within a second or two rather
   // than hang while ioredis retries each command twenty times.
@@ -143,7 +171,7 @@ async function main(argv: readonly string[]): Promise<void> {
       res.end();
     }),
   );
-  const port = await listen(server, options.port, options.bind);
+  const port = await listen(server, options.httpPort, options.bind);
   const host = options.bind.includes(':') ? `[${options.bind}]` : options.bind;
   console.log(
     `qless-ts-web: serving http://${host}:${port}${prefix}/ for ${printable(url)}` +
@@ -179,7 +207,7 @@ async function main(argv: readonly string[]): Promise<void> {
 }
 
 try {
-  await main(process.argv);
+  await main(process.argv.slice(2));
 } catch (error) {
   // A port in use, a bad --prefix…: one line, not a stack trace.
   console.error(`qless-ts-web: ${error instanceof Error ? error.message : String(error)}`);

@@ -7,7 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { EXIT } from '../worker/signals.js';
+import { EXIT, EXIT_TABLE, SIGNALS } from '../worker/signals.js';
+import { RESERVERS } from '../worker/reserver.js';
 import { UsageError, workerOptions, type RawOptions } from '../worker/options.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -22,13 +23,15 @@ function program(): Command {
   return new Command('qless-ts-worker')
     .description('Run qless jobs: a supervisor forks worker processes that pop jobs from the given queues and run them.')
     .version(version(), '-V, --version')
-    .addOption(new Option('-q, --queue <name>', 'queue to pop from (repeat for more; earlier queues are popped first)').argParser(collect))
+    .addOption(new Option('-q, --queue <name>', 'queue to pop from (repeat for more; --reserver says in which order)').argParser(collect))
+    .addOption(new Option('--reserver <order>', 'order the queues are asked in: ordered (as given, earlier first), round-robin (rotating), shuffled').choices(RESERVERS).default('round-robin'))
     .addOption(new Option('-p, --path <dir>', 'root directory of job modules, searched by the klass rule (repeatable; default: the current directory)').argParser(collect))
     .option('-w, --workers <n>', 'child processes (0: one per CPU)', '0')
     .option('-c, --concurrency <n>', 'jobs each child runs at once', '1')
     .option('-i, --interval <seconds>', 'sleep when no queue has work (a put wakes the worker sooner)', '5')
     .option('-n, --name <name>', 'worker name; each child reports as <name>-<pid> (default: the host name)')
-    .option('--host <url|host>', 'Redis: a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL, or a host name (default: $QLESS_REDIS_URL, else redis://127.0.0.1:6379)')
+    .option('--redis <url>', 'Redis: a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL (default: $QLESS_REDIS_URL, else redis://127.0.0.1:6379)')
+    .option('--host <host>', 'Redis host name (or a URL), instead of --redis')
     .option('--port <port>', 'Redis port, with --host <host>')
     .option('--namespace <name>', 'work in this qless namespace (keys ql:{<name>}:…; needed on a Redis Cluster; default: the default namespace)')
     .option('--wait-replicas <n>', 'after each completion, failure and retry, wait until n replicas have it (Redis WAIT; default: do not wait)')
@@ -43,9 +46,27 @@ function program(): Command {
     .option('--no-reload', 'do not reload job modules that change on disk')
     .option('-v, --verbose', 'log at debug level')
     .option('-l, --logger <file>', 'also append the log to this file')
-    .showHelpAfterError('(run qless-ts-worker --help for every option)')
-    .allowExcessArguments(false);
+    .allowExcessArguments(false)
+    .showSuggestionAfterError(true)
+    .addHelpText('after', HELP_AFTER);
 }
+
+// The help's tail: what a newcomer types first, and what an on-call engineer
+// looks for (which signal does what, what an exit status means), from the
+// same tables the supervisor acts on (src/worker/signals.ts).
+const HELP_AFTER = [
+  '',
+  'Examples:',
+  '  qless-ts-worker -q emails --redis redis://127.0.0.1:6380 -p ./jobs',
+  '  qless-ts-worker -q critical -q default -q low --reserver ordered -w 4 -c 8',
+  '  qless-ts-worker -q reports --timeout 600 --max-memory 512 --resume -n reports-box-1',
+  '',
+  'Signals (to the supervisor):',
+  ...SIGNALS.map((row) => `  ${row.signal.padEnd(8)} ${row.parent.replace(/`/g, '')}`),
+  '',
+  'Exit codes:',
+  ...EXIT_TABLE.map((row) => `  ${row.code}  ${row.meaning.replace(/`/g, '')}`),
+].join('\n');
 
 /** Parse `argv` (without node and the script) and run; resolves with the exit status. */
 async function main(argv: readonly string[]): Promise<number> {
@@ -65,7 +86,8 @@ async function main(argv: readonly string[]): Promise<number> {
     options = workerOptions(raw);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`qless-ts-worker: ${error.message}\n(run qless-ts-worker --help for every option)\n`);
+      // One line, as commander's own usage errors and the other two binaries.
+      process.stderr.write(`qless-ts-worker: ${error.message} (see qless-ts-worker --help)\n`);
       return EXIT.USAGE;
     }
     throw error;

@@ -12,7 +12,7 @@ export const DEFAULT_URL = 'redis://127.0.0.1:6379';
 
 /** The connection settings of a command line, as given (strings from commander, or numbers). */
 export interface ConnectionFlags {
-  /** A URL of any supported form. */
+  /** A URL of any supported form (`--redis`; `--url` is its older spelling in qless-ts). */
   url?: string;
   /** A URL, or a host name (`host`, `host:port`, `[::1]:port`). */
   host?: string;
@@ -40,8 +40,8 @@ export function resolveRedisUrl(flags: ConnectionFlags, env: NodeJS.ProcessEnv =
   const { url, host } = flags;
   const port = flags.port === undefined ? undefined : portOf(flags.port, '--port');
   if (url !== undefined) {
-    if (host !== undefined || port !== undefined) throw new InvalidArgumentError('give either --url or --host/--port, not both');
-    parseConnectionUrl(url, '--url');
+    if (host !== undefined || port !== undefined) throw new InvalidArgumentError('give either --redis <url> or --host/--port, not both');
+    parseConnectionUrl(url, '--redis');
     return url;
   }
   if (host !== undefined && host !== '') {

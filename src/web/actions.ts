@@ -255,6 +255,39 @@ export const forgetWorker: Action = async (r) => {
   return ok(r.link('workers'), `Forgot worker ${name}. If it is still running, it shows up again on its next pop or heartbeat.`);
 };
 
+/**
+ * Retry or cancel chosen jobs of a failure group: the checked rows, or the
+ * one row whose button was pressed (both send `jid` fields and `do`). Each
+ * job is checked again first, so one that left the group meanwhile
+ * (retried by someone else) is stepped over rather than acted on blindly.
+ */
+export const actOnSelected: Action = async (r) => {
+  const group = r.params[0]!;
+  const verb = field(r.form, 'do');
+  if (verb !== 'retry' && verb !== 'cancel') throw new HttpError(400, 'the form field "do" must be retry or cancel');
+  const jids = [...new Set(r.form.getAll('jid').map((jid) => jid.trim()).filter((jid) => jid !== ''))];
+  const back = r.link('failed', group);
+  if (jids.length === 0) return refused(back, 'No jobs were selected.');
+  const jobs = (await r.client.jobs.multiget(jids)).filter((job) => job.state === 'failed' && job.failure?.group === group);
+  const skipped = jids.length - jobs.length;
+  const problems: string[] = [];
+  let done = 0;
+  for (const job of jobs) {
+    try {
+      if (verb === 'retry') await retryFailed(job);
+      else await job.cancel();
+      done++;
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      problems.push(`${job.jid}: ${plainMessage(error)}`);
+    }
+  }
+  const past = verb === 'retry' ? 'Retried' : 'Canceled';
+  const text = `${past} ${done} job${done === 1 ? '' : 's'} of ${group}.${skipped > 0 ? ` ${skipped} had left the group already.` : ''}`;
+  if (problems.length > 0) return refused(back, `${text} ${problems.length} could not be ${verb === 'retry' ? 'retried' : 'canceled'}: ${problems.slice(0, 3).join('; ')}`);
+  return ok(back, text);
+};
+
 /** Set a throttle's limit (and, when given, when it expires). */
 export const setThrottle: Action = async (r) => {
   const name = field(r.form, 'name');

@@ -21,7 +21,8 @@ import { Authenticator, CSRF_COOKIE, CSRF_FIELD, CsrfGuard, forwarded, fromSameO
 import type { PageRequest, ViewContext } from './views/context.js';
 import { href } from './views/context.js';
 import { layout, type Flash, type Page } from './views/layout.js';
-import { errorPage, loginPage, notFoundPage, searchMissPage } from './views/misc.js';
+import { errorPage, foundAnything, loginPage, notFoundPage, searchMissPage, searchResultsPage } from './views/misc.js';
+import { exactMatch, search as searchFor } from './search.js';
 import { overviewSections } from './views/overview.js';
 
 /** Options of {@link createDashboard}. */
@@ -339,9 +340,10 @@ export function createDashboard(options: DashboardOptions = {}): Dashboard {
   async function search(r: PageRequest, res: ServerResponse, render: (page: Page) => void): Promise<void> {
     const query = (r.query.get('q') ?? '').trim();
     if (query === '') return redirect(res, `${r.view.base}/`);
-    if ((await r.client.jobs.get(query)) !== null) return redirect(res, href(r.view, 'jobs', query));
-    if ((await r.client.jobs.tagged(query, 0, 1)).total > 0) return redirect(res, href(r.view, 'tags', query));
-    render(searchMissPage(r.view, query));
+    const exact = await exactMatch(r.client, query);
+    if (exact !== undefined) return redirect(res, href(r.view, exact.kind === 'job' ? 'jobs' : exact.kind === 'queue' ? 'queues' : 'tags', query));
+    const found = await searchFor(r.client, query);
+    render(foundAnything(found) ? searchResultsPage(r.view, query, found) : searchMissPage(r.view, query));
   }
 
   function fail(res: ServerResponse, error: unknown, base: string): void {

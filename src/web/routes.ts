@@ -58,6 +58,7 @@ export const ACTIONS: ReadonlyArray<Route<Action>> = [
   { pattern: ['jobs', ':', 'unrecur'], handler: actions.unrecur },
   { pattern: ['failed', ':', 'retry'], handler: actions.retryGroup },
   { pattern: ['failed', ':', 'cancel'], handler: actions.cancelGroup },
+  { pattern: ['failed', ':', 'selected'], handler: actions.actOnSelected },
   { pattern: ['workers', ':', 'forget'], handler: actions.forgetWorker },
   { pattern: ['config'], handler: actions.setConfig },
   { pattern: ['config', 'unset'], handler: actions.unsetConfig },

@@ -35,6 +35,7 @@ import { disownJob, type Job } from '../job.js';
 import type { WorkerEvent } from '../events.js';
 import { PopAhead } from './ahead.js';
 import { completeAndPop, type Completion } from './fetch.js';
+import { reserver, type Reserver } from './reserver.js';
 import { HeldJobs } from './held.js';
 import { forgetIdleWorkers } from './leftovers.js';
 import { checkLock } from './lock.js';
@@ -54,11 +55,16 @@ import { Wake } from './wake.js';
 
 type DrainReason = { exit: typeof EXIT.OK | typeof EXIT.RECYCLE; why: string };
 
-/** What one trip popped: the jobs, the last error of a queue whose pop failed, and whether any queue answered. */
+/**
+ * What one trip popped: the jobs, the last error of a queue whose pop
+ * failed, whether any queue answered, and whether every queue was asked (a
+ * trip filled by its first queues says nothing of the others).
+ */
 interface Popped {
   jobs: Job[];
   failure: unknown;
   answered: boolean;
+  askedAll: boolean;
   /** The shortest wait a queue's rate limit asked for (seconds), when one held its jobs back. */
   rateWaitSeconds: number | undefined;
 }
@@ -77,6 +83,8 @@ export class ChildWorker {
   readonly #index: number;
   readonly #name: string;
   readonly #queues: ReadonlySet<string>;
+  /** Each trip's queue order (--reserver). */
+  readonly #reserver: Reserver;
   readonly #runs = new Map<number, Run>();
   readonly #wake = new Wake();
   readonly #sandbox: Sandbox;
@@ -119,6 +127,7 @@ export class ChildWorker {
     this.#index = init.index;
     this.#name = `${init.options.name}-${process.pid}`;
     this.#queues = new Set(init.options.queues);
+    this.#reserver = reserver(init.options.reserver, init.options.queues);
     this.#log = createLogger(init.options, { role: 'child', child: init.index, worker: this.#name });
     this.#sandbox = new Sandbox(sandboxDir(init.options.workdir, init.index), init.options.concurrency);
     this.#loader = new Loader({
@@ -430,9 +439,12 @@ export class ChildWorker {
   /** The jobs a trip popped (undefined when every pop it made failed); the trip is then over. */
   async #collect(fetching: Fetching): Promise<Job[] | undefined> {
     try {
-      const { jobs, failure, answered, rateWaitSeconds } = await fetching.jobs;
-      if (failure === undefined) this.#popFailures.succeeded();
-      else this.#popFailures.failed(failure);
+      const { jobs, failure, answered, askedAll, rateWaitSeconds } = await fetching.jobs;
+      // "Popping works again" only once every queue was asked: with the
+      // round-robin a trip may be filled before it reaches a queue whose
+      // pops keep failing, and that burst is not over.
+      if (failure !== undefined) this.#popFailures.failed(failure);
+      else if (askedAll) this.#popFailures.succeeded();
       this.#ahead.popped(fetching.room, jobs.length);
       this.#rateWaitSeconds = rateWaitSeconds;
       return answered ? jobs : undefined;
@@ -442,15 +454,19 @@ export class ChildWorker {
   }
 
   /**
-   * Send the completions waiting, and pop up to `count` jobs, earlier
-   * queues first: the first queue's pop rides with the completions, later
-   * queues are asked only when the earlier ones had too few. A queue whose
+   * Send the completions waiting, and pop up to `count` jobs from the
+   * queues in the order the reserver gives for this trip (--reserver): the
+   * first queue's pop rides with the completions, later queues are asked
+   * only when the earlier ones had too few. A queue whose
    * pop fails does not stop the others, nor lose the jobs they gave.
    */
   async #fetch(count: number): Promise<Popped> {
-    const popped: Popped = { jobs: [], failure: undefined, answered: false, rateWaitSeconds: undefined };
-    for (const queue of this.#init.options.queues) {
-      if (popped.jobs.length >= count) break;
+    const popped: Popped = { jobs: [], failure: undefined, answered: false, askedAll: true, rateWaitSeconds: undefined };
+    for (const queue of this.#reserver()) {
+      if (popped.jobs.length >= count) {
+        popped.askedAll = false;
+        break;
+      }
       try {
         const got = await completeAndPop(this.#client, this.#completing.splice(0), { queue, worker: this.#name, count: count - popped.jobs.length });
         popped.jobs.push(...got.jobs);

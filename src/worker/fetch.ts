@@ -70,3 +70,4 @@ export async function completeAndPop(client: Client, done: readonly Completion[]
   if (!popped.ok) throw popped.error;
   return poppedJobs(client, popped.reply);
 }
+

@@ -10,6 +10,7 @@ import { durabilityFromFlags, type Durability } from '../connection/durability.j
 import { namespaceFor } from '../connection/namespace.js';
 import { resolveRedisUrl } from '../connection/target.js';
 import { InvalidArgumentError } from '../errors.js';
+import { RESERVERS, type ReserverKind } from './reserver.js';
 
 export { redactUrl } from '../connection/url.js';
 
@@ -23,8 +24,10 @@ export class UsageError extends Error {
 
 /** Validated settings shared by the supervisor and every child. */
 export interface WorkerOptions {
-  /** Queues to pop from, earlier ones first. */
+  /** Queues to pop from, in the order `reserver` takes them. */
   queues: string[];
+  /** How each trip orders the queues: as given, rotating (default), or shuffled (src/worker/fetch.ts). */
+  reserver: ReserverKind;
   /** Absolute roots under which klass modules are looked up, in order. */
   paths: string[];
   /** Number of child processes. */
@@ -72,11 +75,13 @@ export interface WorkerOptions {
 /** What the command line gives, before checks (strings straight from commander). */
 export interface RawOptions {
   queue?: string[];
+  reserver?: string;
   path?: string[];
   workers?: string;
   concurrency?: string;
   interval?: string;
   name?: string;
+  redis?: string;
   host?: string;
   port?: string;
   workdir?: string;
@@ -117,12 +122,12 @@ function connectionSetting<T>(resolve: () => T): T {
 }
 
 /**
- * The Redis URL from `--host` (a URL of any supported form, or a host name
+ * The Redis URL from `--redis`, else `--host` (a URL of any supported form, or a host name
  * with `--port`, or `host:port`), else `$QLESS_REDIS_URL`, else the default:
  * the rule every binary shares (src/connection/target.ts).
  */
-export function redisUrl(host: string | undefined, port: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return connectionSetting(() => resolveRedisUrl({ host, port }, env));
+export function redisUrl(host: string | undefined, port: string | undefined, env: NodeJS.ProcessEnv = process.env, url?: string): string {
+  return connectionSetting(() => resolveRedisUrl({ host, port, ...(url === undefined ? {} : { url }) }, env));
 }
 
 /** Whether an `--import` names a file (a path, or a name with a script extension) rather than a package. */
@@ -136,9 +141,14 @@ export function isLocalModule(specifier: string): boolean {
  */
 export function workerOptions(raw: RawOptions, cwd: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): WorkerOptions {
   const queues = (raw.queue ?? []).map((q) => q.trim());
-  if (queues.length === 0) throw new UsageError('no queue given: name at least one with --queue <name> (repeat it for more, earlier ones are popped first)');
+  if (queues.length === 0) throw new UsageError('no queue given: name at least one with --queue <name> (repeat it for more)');
   const empty = queues.find((q) => q === '');
   if (empty !== undefined) throw new UsageError('--queue needs a non-empty name');
+
+  const reserverKind = raw.reserver ?? 'round-robin';
+  if (!(RESERVERS as readonly string[]).includes(reserverKind)) {
+    throw new UsageError(`--reserver must be one of ${RESERVERS.join(', ')}, got "${reserverKind}"`);
+  }
 
   const paths = (raw.path && raw.path.length > 0 ? raw.path : ['.']).map((p) => resolve(cwd, p));
   for (const [i, path] of paths.entries()) {
@@ -155,11 +165,12 @@ export function workerOptions(raw: RawOptions, cwd: string = process.cwd(), env:
 
   const workers = number(raw.workers, '--workers', 0, { integer: true, min: 0 });
   const logFile = raw.logger === undefined ? undefined : resolve(cwd, raw.logger);
-  const url = redisUrl(raw.host, raw.port, env);
+  const url = redisUrl(raw.host, raw.port, env, raw.redis);
   if (raw.logger !== undefined && raw.logger.trim() === '') throw new UsageError('--logger needs a file name');
 
   return {
     queues: [...new Set(queues)],
+    reserver: reserverKind as ReserverKind,
     paths,
     workers: workers === 0 ? availableParallelism() : workers,
     concurrency: number(raw.concurrency, '--concurrency', 1, { integer: true, min: 1 }),

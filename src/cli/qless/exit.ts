@@ -62,6 +62,17 @@ export class UnreachableError extends CliError {
   }
 }
 
+/**
+ * Some of a command's items failed and each was already reported on its own
+ * line (see each.ts): exit 1 without a further message.
+ */
+export class ReportedError extends CliError {
+  constructor() {
+    super('', EXIT.FAILED);
+    this.name = 'ReportedError';
+  }
+}
+
 /** The exit status an error thrown by a command maps to. */
 export function exitCodeOf(error: unknown): ExitCode {
   if (error instanceof CliError) return error.exitCode;

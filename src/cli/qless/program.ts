@@ -10,6 +10,7 @@ import * as parse from './parse.js';
 import * as config from './commands/config.js';
 import * as failed from './commands/failed.js';
 import * as jobs from './commands/jobs.js';
+import * as list from './commands/list.js';
 import * as put from './commands/put.js';
 import * as queues from './commands/queues.js';
 import * as recurring from './commands/recurring.js';
@@ -26,8 +27,13 @@ function version(): string {
 
 const EPILOG = [
   '',
-  'Connection: --url, or --host (a host name or a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL) and --port; default $QLESS_REDIS_URL, else redis://127.0.0.1:6379.',
+  'Connection: --redis <url>, or --host (a host name or a URL) and --port; default $QLESS_REDIS_URL, else redis://127.0.0.1:6379.',
   'Namespace: --namespace <name> acts in ql:{<name>}:… (a Redis Cluster needs one); default $QLESS_NAMESPACE, else the default namespace (ql:…).',
+  '',
+  'Names the core does not know are refused, never passed over: an unknown queue, jid or config option is an',
+  'error (exit 1) and nothing is written; --force on pause/unpause, put --depends and config set does it anyway.',
+  'Commands taking several jids act on each one they can, report each on its own line (failures on stderr),',
+  'and exit 1 if any failed.',
   '',
   'Exit codes:',
   ...EXIT_TABLE.map(([code, meaning]) => `  ${code}  ${meaning}`),
@@ -46,9 +52,11 @@ export function buildProgram(output?: OutputConfiguration): Command {
     .exitOverride()
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .showSuggestionAfterError(true)
-    .addOption(new Option('--host <host>', 'Redis host, or a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL'))
+    .addOption(new Option('--redis <url>', 'Redis URL, e.g. redis://:secret@host:6380/2, redis+sentinel://host:26379/mymaster or redis+cluster://host:7000,host:7001/'))
+    .addOption(new Option('--host <host>', 'Redis host (or a URL), instead of --redis'))
     .addOption(new Option('--port <port>', 'Redis port (default 6379)').argParser(parse.port))
-    .addOption(new Option('--url <url>', 'Redis URL, e.g. redis://:secret@host:6380/2 or redis+sentinel://host:26379/mymaster'))
+    // The name before the three binaries agreed on --redis; kept so scripts keep working.
+    .addOption(new Option('--url <url>', 'old name of --redis').hideHelp())
     .addOption(new Option('--wait-replicas <n>', 'after each put, completion, failure and retry, wait until n replicas have it (Redis WAIT)'))
     .addOption(new Option('--wait-timeout <ms>', 'with --wait-replicas: how long to wait for them (default 1000)'))
     .addOption(new Option('--namespace <name>', 'the qless namespace to act in (keys ql:{<name>}:…; needed on a Redis Cluster; default $QLESS_NAMESPACE, else the default namespace)'))
@@ -57,6 +65,7 @@ export function buildProgram(output?: OutputConfiguration): Command {
   queues.register(program);
   put.register(program);
   jobs.register(program);
+  list.register(program);
   failed.register(program);
   workers.register(program);
   tags.register(program);
@@ -83,7 +92,9 @@ export async function run(argv: readonly string[], stderr: NodeJS.WritableStream
       // because no command was given) and every parse error are usage errors.
       return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
-    stderr.write(`error: ${messageOf(error)}\n`);
+    const message = messageOf(error);
+    // Empty for a ReportedError: its lines are on stderr already.
+    if (message !== '') stderr.write(`error: ${message}\n`);
     if (process.env['QLESS_DEBUG'] && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
     return exitCodeOf(error);
   }

@@ -16,6 +16,9 @@ export { DEFAULT_URL };
 export interface ConnectionFlags {
   host?: string;
   port?: number;
+  /** `--redis <url>`, the name all three binaries share. */
+  redis?: string;
+  /** `--url`: the older spelling of `--redis`, still accepted (hidden from --help). */
   url?: string;
   waitReplicas?: string;
   waitTimeout?: string;
@@ -39,7 +42,7 @@ function checkUrl(url: string, from: string): string {
 }
 
 /**
- * Precedence: `--url`, else `--host` holding a URL, else `--host`/`--port`
+ * Precedence: `--redis` (or its old name `--url`), else `--host` holding a URL, else `--host`/`--port`
  * (either may be left out: 127.0.0.1, 6379), else `$QLESS_REDIS_URL`, else
  * redis://127.0.0.1:6379. Mixing a URL with `--port` is refused rather than
  * silently resolved.
@@ -53,9 +56,12 @@ export function resolveTarget(flags: ConnectionFlags, env: NodeJS.ProcessEnv = p
 
 function resolveWhere(flags: ConnectionFlags, env: NodeJS.ProcessEnv): Target {
   const hostIsUrl = flags.host !== undefined && flags.host.includes('://');
-  if (flags.url !== undefined) {
-    if (flags.host !== undefined || flags.port !== undefined) throw new UsageError('give either --url or --host/--port, not both');
-    const url = checkUrl(flags.url, '--url');
+  if (flags.redis !== undefined && flags.url !== undefined) throw new UsageError('give --redis <url> once (--url is its older name)');
+  const given = flags.redis ?? flags.url;
+  if (given !== undefined) {
+    const flag = flags.redis !== undefined ? '--redis' : '--url';
+    if (flags.host !== undefined || flags.port !== undefined) throw new UsageError(`give either ${flag} <url> or --host/--port, not both`);
+    const url = checkUrl(given, flag);
     return { kind: 'url', url, label: redact(url) };
   }
   if (hostIsUrl) {

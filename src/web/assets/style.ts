@@ -130,6 +130,11 @@ pre { background: var(--code); padding: 0.75rem; border-radius: 8px; overflow: a
 .chart .bar:hover { fill: var(--running); }
 .chart .base, .chart .band { stroke: var(--line); stroke-width: 1; }
 .chart .axis { fill: var(--muted); font-size: 14px; }
+.chart .grid { stroke: var(--line); stroke-width: 1; stroke-dasharray: 2 3; }
+.chart .tick { font-size: 12px; }
+.chart .peak { fill: var(--text); font-size: 13px; }
+.col-actions { white-space: nowrap; }
+.col-actions form { margin-right: 0.25rem; }
 
 .live { font-size: 0.75rem; font-weight: 600; vertical-align: middle; color: var(--running); border: 1px solid currentColor; border-radius: 999px; padding: 0.05rem 0.5rem; }
 .live[data-state="offline"], .live[data-state="reconnecting"] { color: var(--stalled); }

@@ -7,6 +7,8 @@ import { html, type HtmlValue, type SafeHtml } from '../html.js';
 import { CSRF_FIELD } from '../security.js';
 import { href, withQuery, type ViewContext } from './context.js';
 import type { Job } from '../../job.js';
+import { completion, runningFor } from '../../timeline.js';
+import { duration } from '../format.js';
 
 export function jobLink(ctx: ViewContext, jid: string, label: HtmlValue = jid): SafeHtml {
   return html`<a class="jid" href="${href(ctx, 'jobs', jid)}">${label}</a>`;
@@ -90,7 +92,12 @@ export function actionInput(
 }
 
 /** Columns {@link jobTable} can show. */
-export type JobColumn = 'jid' | 'klass' | 'queue' | 'state' | 'priority' | 'tags' | 'worker' | 'expires' | 'failure' | 'failedAt' | 'put';
+export type JobColumn =
+  | 'jid' | 'klass' | 'queue' | 'state' | 'priority' | 'tags' | 'worker' | 'expires' | 'failure' | 'failedAt' | 'put'
+  // Of a completed job: the queue it completed in, when, and how long its last run took.
+  | 'completedIn' | 'completedAt' | 'ranFor'
+  // Of a running job: since its last pop.
+  | 'runningFor';
 
 function cell(ctx: ViewContext, job: Job, column: JobColumn): SafeHtml {
   switch (column) {
@@ -120,6 +127,20 @@ function cell(ctx: ViewContext, job: Job, column: JobColumn): SafeHtml {
       const put = [...job.history].reverse().find((entry) => entry.what === 'put');
       return put ? time(ctx, put.when) : html`<span class="muted">—</span>`;
     }
+    case 'completedIn':
+      return queueLink(ctx, completion(job).queue ?? '');
+    case 'completedAt': {
+      const at = completion(job).completedAt;
+      return at === null ? html`<span class="muted">—</span>` : time(ctx, at);
+    }
+    case 'ranFor': {
+      const ran = completion(job).ranFor;
+      return ran === null ? html`<span class="muted">—</span>` : html`<span class="num">${duration(ran)}</span>`;
+    }
+    case 'runningFor': {
+      const running = runningFor(job, ctx.now);
+      return running === null ? html`<span class="muted">—</span>` : html`<span class="num">${duration(running)}</span>`;
+    }
   }
 }
 
@@ -135,6 +156,10 @@ const HEADINGS: Readonly<Record<JobColumn, string>> = {
   failure: 'Failure',
   failedAt: 'Failed',
   put: 'Put',
+  completedIn: 'Queue',
+  completedAt: 'Completed',
+  ranFor: 'Ran for',
+  runningFor: 'Running for',
 };
 
 function firstLine(text: string): string {
@@ -142,12 +167,26 @@ function firstLine(text: string): string {
   return line.length > 160 ? `${line.slice(0, 160)}…` : line;
 }
 
+/**
+ * Row controls of {@link jobTable}: a checkbox per row belonging to the
+ * form `form` (outside the table, so that each row can also hold a form of
+ * its own), and the row's own buttons.
+ */
+export interface RowControls {
+  form: string;
+  buttons: (job: Job) => SafeHtml;
+}
+
 /** A table of jobs (scrolls sideways on narrow screens rather than squeezing). */
-export function jobTable(ctx: ViewContext, jobs: readonly Job[], columns: readonly JobColumn[], emptyText = 'No jobs.'): SafeHtml {
+export function jobTable(ctx: ViewContext, jobs: readonly Job[], columns: readonly JobColumn[], emptyText = 'No jobs.', controls?: RowControls): SafeHtml {
   if (jobs.length === 0) return html`<p class="empty">${emptyText}</p>`;
+  const rowControls = controls !== undefined && !ctx.readOnly ? controls : undefined;
   return html`<div class="scroll"><table class="jobs">
-    <thead><tr>${columns.map((c) => html`<th scope="col">${HEADINGS[c]}</th>`)}</tr></thead>
-    <tbody>${jobs.map((job) => html`<tr data-jid="${job.jid}">${columns.map((c) => html`<td class="col-${c}">${cell(ctx, job, c)}</td>`)}</tr>`)}</tbody>
+    <thead><tr>${rowControls ? html`<th scope="col" aria-label="Select"></th>` : ''}${columns.map((c) => html`<th scope="col">${HEADINGS[c]}</th>`)}${rowControls ? html`<th scope="col">Actions</th>` : ''}</tr></thead>
+    <tbody>${jobs.map(
+      (job) =>
+        html`<tr data-jid="${job.jid}">${rowControls ? html`<td class="col-select"><input type="checkbox" name="jid" value="${job.jid}" form="${rowControls.form}" aria-label="Select ${job.jid}"></td>` : ''}${columns.map((c) => html`<td class="col-${c}">${cell(ctx, job, c)}</td>`)}${rowControls ? html`<td class="col-actions">${rowControls.buttons(job)}</td>` : ''}</tr>`,
+    )}</tbody>
   </table></div>`;
 }
 
@@ -180,3 +219,18 @@ export function fields(rows: ReadonlyArray<readonly [string, HtmlValue]>): SafeH
   return html`<dl class="fields">${rows.map(([label, value]) => html`<dt>${label}</dt><dd>${value}</dd>`)}</dl>`;
 }
 
+
+/**
+ * The auto-refresh switch of a page that is not live like the overview (a
+ * queue, a job): a link that turns a whole-page reload every
+ * `refreshSeconds` on (`?refresh=on`) or off. A reload rather than a live
+ * fragment: these pages hold forms, and a reader chooses when they move.
+ */
+export function autoRefresh(ctx: ViewContext, path: string, query: URLSearchParams): { on: boolean; toggle: SafeHtml } {
+  const on = query.get('refresh') === 'on';
+  const params: Record<string, string> = {};
+  for (const [key, value] of query) if (key !== 'refresh') params[key] = value;
+  const target = withQuery(path, on ? params : { ...params, refresh: 'on' });
+  const toggle = html`<a class="btn btn-plain refresh-toggle" href="${target}"${on ? html` aria-pressed="true"` : html` aria-pressed="false"`}>${on ? `Auto-refresh every ${ctx.refreshSeconds} s: on` : 'Auto-refresh: off'}</a>`;
+  return { on, toggle };
+}

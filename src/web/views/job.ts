@@ -6,7 +6,7 @@
  */
 import { duration, prettyJson } from '../format.js';
 import { html, type HtmlValue, type SafeHtml } from '../html.js';
-import { actionButton, actionInput, badge, fields, groupLink, jobLink, number, queueLink, section, tagLink, time, workerLink } from './components.js';
+import { actionButton, actionInput, autoRefresh, badge, fields, groupLink, jobLink, number, queueLink, section, tagLink, time, workerLink } from './components.js';
 import { href, type PageRequest, type ViewContext } from './context.js';
 import type { Page } from './layout.js';
 import type { Job } from '../../job.js';
@@ -154,5 +154,6 @@ export async function jobPage(r: PageRequest): Promise<Page> {
   }
   const job = found;
   const queues = r.view.readOnly ? [] : (await r.client.queues.counts()).map((q) => q.name);
-  return { title: `Job ${job.jid}`, section: 'none', body: jobBody(r.view, job, queues) };
+  const refresh = autoRefresh(r.view, href(r.view, 'jobs', job.jid), r.query);
+  return { title: `Job ${job.jid}`, section: 'none', reload: refresh.on, body: html`<div class="toolbar refresh">${refresh.toggle}</div>${jobBody(r.view, job, queues)}` };
 }

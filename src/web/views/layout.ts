@@ -38,6 +38,8 @@ export interface Page {
   body: HtmlValue;
   /** HTTP status (200 unless said otherwise). */
   status?: number;
+  /** Reload the whole page every `refreshSeconds` (asked for with `?refresh=on`, see autoRefresh). */
+  reload?: boolean;
 }
 
 export function layout(ctx: ViewContext, page: Page, flash: Flash | undefined): SafeHtml {
@@ -58,7 +60,8 @@ export function layout(ctx: ViewContext, page: Page, flash: Flash | undefined): 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
-<title>${page.title} · ${current ? `${current.name} · ` : ''}qless</title>
+${page.reload ? html`<meta http-equiv="refresh" content="${ctx.refreshSeconds}">
+` : ''}<title>${page.title} · ${current ? `${current.name} · ` : ''}qless</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="${ctx.assets.css}">
 <script src="${ctx.assets.js}" defer></script>
@@ -69,7 +72,7 @@ export function layout(ctx: ViewContext, page: Page, flash: Flash | undefined): 
   <nav class="nav" aria-label="Sections">${nav}</nav>
   ${namespaces}
   <form class="search" method="get" action="${href(ctx, 'search')}" role="search">
-    <input type="search" name="q" placeholder="jid or tag" aria-label="Find a job by jid or tag" required>
+    <input type="search" name="q" placeholder="jid, queue, klass or tag" aria-label="Find jobs by jid or jid prefix, a queue, a klass name or a tag" required>
     <button type="submit" class="btn">Find</button>
   </form>
 </header>

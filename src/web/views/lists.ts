@@ -26,6 +26,6 @@ export async function completedPage(r: PageRequest): Promise<Page> {
     title: 'Completed jobs',
     section: 'completed',
     body: html`<h1>Completed jobs</h1>
-      ${section('Most recent first', html`${jobTable(r.view, jobs, ['jid', 'klass', 'state', 'tags', 'put'], 'No completed jobs kept.')}${pager(href(r.view, 'completed'), {}, page, r.pageSize, jids.length)}`)}`,
+      ${section('Most recent first', html`${jobTable(r.view, jobs, ['jid', 'klass', 'completedIn', 'completedAt', 'ranFor', 'tags'], 'No completed jobs kept.')}${pager(href(r.view, 'completed'), {}, page, r.pageSize, jids.length)}`)}`,
   };
 }

@@ -6,7 +6,7 @@
  * nothing unless the job is tracked).
  */
 import { html, type SafeHtml } from '../html.js';
-import { iso, relative, utc } from '../format.js';
+import { count, day, iso, relative, utc } from '../format.js';
 import { actionButton, badge, groupLink, jobTable, number, queueLink, section, workerLink } from './components.js';
 import { href, withQuery, type PageRequest, type ViewContext } from './context.js';
 import type { Page } from './layout.js';
@@ -64,6 +64,21 @@ export function failureTable(ctx: ViewContext, groups: Readonly<Record<string, n
   </table></div>`;
 }
 
+/**
+ * Today's work across every queue (UTC day, from the core's per-queue daily
+ * statistics): jobs completed (the run-time samples are taken at
+ * completion), failures and retries.
+ */
+async function today(r: PageRequest, queues: readonly QueueCounts[]): Promise<SafeHtml> {
+  const stats = await Promise.all(queues.map((q) => r.client.queue(q.name).stats(r.view.now)));
+  const sum = (pick: (s: (typeof stats)[number]) => number): number => stats.reduce((total, s) => total + pick(s), 0);
+  return html`<dl class="stats today" aria-label="Today across all queues">
+    <div><dt>Processed today</dt><dd data-today="processed">${count(sum((s) => s.run.count))}</dd></div>
+    <div><dt>Failed today</dt><dd data-today="failed">${count(sum((s) => s.failures))}</dd></div>
+    <div><dt>Retries today</dt><dd data-today="retries">${count(sum((s) => s.retries))}</dd></div>
+  </dl>`;
+}
+
 /** The live part of the overview (also served alone as the refresh fragment). */
 export async function overviewSections(r: PageRequest): Promise<SafeHtml> {
   const [queues, failed, tracked, workers] = await Promise.all([
@@ -73,7 +88,7 @@ export async function overviewSections(r: PageRequest): Promise<SafeHtml> {
     r.client.workers.counts(),
   ]);
   const failures = Object.values(failed).reduce((a, b) => a + b, 0);
-  return html`<div class="grid overview">
+  return html`${section(`Today (UTC, ${day(r.view.now)})`, await today(r, queues), 'today')}<div class="grid overview">
     ${section(html`Queues <span class="muted">${queues.length}</span>`, queueTable(r.view, queues), 'queues')}
     ${section(html`Failed <span class="muted">${failures}</span>`, failureTable(r.view, failed), 'failed')}
     ${section(html`Tracked <span class="muted">${tracked.jobs.length}</span>`, jobTable(r.view, tracked.jobs, ['jid', 'state'], 'No tracked jobs.'), 'tracked')}

@@ -6,7 +6,7 @@
 import { count, day, parseDay } from '../format.js';
 import { html } from '../html.js';
 import { histogram } from './chart.js';
-import { actionButton, badge, csrfField, jobTable, pageOf, pager, section, type JobColumn } from './components.js';
+import { actionButton, autoRefresh, badge, csrfField, jobTable, pageOf, pager, section, type JobColumn } from './components.js';
 import { href, withQuery, type PageRequest } from './context.js';
 import { recurringRows, recurringTable } from './recurring.js';
 import type { Page } from './layout.js';
@@ -17,7 +17,7 @@ export type QueueState = (typeof QUEUE_STATES)[number];
 
 const COLUMNS: Readonly<Record<Exclude<QueueState, 'recurring'>, readonly JobColumn[]>> = {
   waiting: ['jid', 'klass', 'state', 'priority', 'tags', 'put'],
-  running: ['jid', 'klass', 'priority', 'tags', 'worker', 'expires'],
+  running: ['jid', 'klass', 'worker', 'runningFor', 'expires', 'priority', 'tags'],
   stalled: ['jid', 'klass', 'priority', 'tags', 'worker', 'expires'],
   scheduled: ['jid', 'klass', 'priority', 'tags', 'put'],
   depends: ['jid', 'klass', 'priority', 'tags', 'put'],
@@ -81,11 +81,13 @@ export async function queuePage(r: PageRequest): Promise<Page> {
     </dl>
     <div class="charts">${histogram('Wait time', stats.wait)}${histogram('Run time', stats.run)}</div>`;
 
+  const refresh = autoRefresh(r.view, base, r.query);
   return {
     title: `Queue ${name}`,
     section: 'queues',
+    reload: refresh.on,
     body: html`<h1>Queue <span class="name">${name}</span> ${counts.paused ? badge('paused') : ''}</h1>
-      <div class="toolbar">${controls}</div>
+      <div class="toolbar">${controls}${refresh.toggle}</div>
       ${section('Limits', limits, 'limits')}
       ${section(`Statistics for ${selectedDay}`, statsBody, 'stats')}
       ${section('Jobs', html`${tabs}${list}${pager(base, { state, day: r.query.get('day') ?? undefined }, page, r.pageSize, jids.length, counts[state])}`, 'jobs')}`,

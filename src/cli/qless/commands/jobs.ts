@@ -9,7 +9,11 @@ import { stateWords } from '../../../messages.js';
 import { RecurringJob } from '../../../recurring.js';
 import type { HistoryEntry } from '../../../types.js';
 import { action } from '../context.js';
+import { QlessError } from '../../../errors.js';
+import { isConnectionProblem } from '../../../messages.js';
+import { eachJid } from '../each.js';
 import { CliError, NotFoundError, UsageError } from '../exit.js';
+import { requireDependencies } from '../known.js';
 import { duration, fields, indentedJson, orDash, timestamp, until } from '../format.js';
 import * as parse from '../parse.js';
 
@@ -130,37 +134,51 @@ export function register(program: Command): void {
 
   program
     .command('cancel <jids...>')
-    .description('delete jobs (a job others depend on can only be canceled together with them)')
+    .description('delete jobs (a job others depend on can only be canceled together with them); each jid is reported, exit 1 if any was not canceled')
     .action(
       action(async (ctx, _opts: object, jids: string[]) => {
         const client = await ctx.client();
-        const existing = await client.jobs.multiget(jids);
-        const byJid = new Map(existing.map((job) => [job.jid, job]));
-        const missing = jids.filter((jid) => !byJid.has(jid));
-        // The core skips completed jobs silently; say so instead.
-        const complete = existing.filter((job) => job.state === 'complete').map((job) => job.jid);
-        const targets = [...new Set(existing.filter((job) => job.state !== 'complete').map((job) => job.jid))];
-        if (targets.length > 0) await client.jobs.cancel(...targets);
-        ctx.emit({ canceled: targets, missing, complete }, () => targets.map((jid) => `canceled ${jid}`));
-        const problems = [...missing.map((jid) => `no job ${jid}`), ...complete.map((jid) => `${jid} is complete and cannot be canceled`)];
-        if (problems.length > 0) throw new CliError(problems.join('; '));
+        const existing = new Map((await client.jobs.multiget(jids)).map((job) => [job.jid, job]));
+        // The core skips completed jobs silently: they are reported instead.
+        const targets = [...existing.values()].filter((job) => job.state !== 'complete').map((job) => job.jid);
+        // All together first, so that a job and those depending on it go in
+        // one call; if the core refuses the set, one by one, so each jid
+        // gets its own answer.
+        let together = false;
+        if (targets.length > 0) {
+          try {
+            await client.jobs.cancel(...targets);
+            together = true;
+          } catch (error) {
+            if (isConnectionProblem(error) || !(error instanceof QlessError)) throw error;
+          }
+        }
+        await eachJid(ctx, jids, async (jid) => {
+          const job = existing.get(jid);
+          if (job === undefined) throw new NotFoundError(`no job ${jid}`);
+          if (job.state === 'complete') throw new CliError(`${jid} is complete and cannot be canceled`);
+          if (!together) await client.jobs.cancel(jid);
+          return { line: `canceled ${jid}` };
+        });
       }),
     );
 
   program
-    .command('retry <jid>')
-    .description('put a failed job back into the queue it failed in, keeping its klass, data, priority, tags and retries')
-    .option('--delay <seconds>', 'seconds before it can be popped again', parse.number)
+    .command('retry <jids...>')
+    .description('put failed jobs back into the queue each failed in, keeping klass, data, priority, tags and retries; exit 1 if any was not retried')
+    .option('--delay <seconds>', 'seconds before they can be popped again', parse.number)
     .action(
-      action(async (ctx, opts: { delay?: number }, jid: string) => {
+      action(async (ctx, opts: { delay?: number }, jids: string[]) => {
         const client = await ctx.client();
-        const job = await findJob(client, jid);
-        if (job.state !== 'failed') {
-          throw new CliError(`job ${jid} is ${stateWords(job.state)}, not failed; only failed jobs are retried (use "qless-ts move" to requeue any job)`);
-        }
-        const queue = job.queue;
-        await job.requeue(queue, opts.delay === undefined ? {} : { delay: opts.delay });
-        ctx.emit({ jid, queue, state: job.state }, () => [`retried ${jid} in ${queue} (${job.state})`]);
+        await eachJid(ctx, jids, async (jid) => {
+          const job = await findJob(client, jid);
+          if (job.state !== 'failed') {
+            throw new CliError(`job ${jid} is ${stateWords(job.state)}, not failed; only failed jobs are retried (use "qless-ts move" to requeue any job)`);
+          }
+          const queue = job.queue;
+          await job.requeue(queue, opts.delay === undefined ? {} : { delay: opts.delay });
+          return { line: `retried ${jid} in ${queue} (${job.state})`, value: { queue, state: job.state } };
+        });
       }),
     );
 
@@ -197,8 +215,8 @@ export function register(program: Command): void {
     );
 
   for (const [verb, does] of [
-    ['track', "track jobs: their events are published (see watch) and they are listed by 'tracked'"],
-    ['untrack', 'stop tracking jobs'],
+    ['track', "track jobs: their events are published (see watch) and they are listed by 'tracked'; exit 1 if any jid is not a job"],
+    ['untrack', 'stop tracking jobs; exit 1 if any jid is not a job'],
   ] as const) {
     program
       .command(`${verb} <jids...>`)
@@ -206,16 +224,12 @@ export function register(program: Command): void {
       .action(
         action(async (ctx, _opts: object, jids: string[]) => {
           const client = await ctx.client();
-          const results: Array<{ jid: string; changed: boolean }> = [];
-          for (const jid of jids) {
+          await eachJid(ctx, jids, async (jid) => {
             await findJob(client, jid);
-            results.push({ jid, changed: verb === 'track' ? await client.track(jid) : await client.untrack(jid) });
-          }
-          ctx.emit(results, () =>
-            results.map(({ jid, changed }) =>
-              verb === 'track' ? `${changed ? 'tracking' : 'already tracking'} ${jid}` : `${changed ? 'untracked' : 'was not tracking'} ${jid}`,
-            ),
-          );
+            const changed = verb === 'track' ? await client.track(jid) : await client.untrack(jid);
+            const line = verb === 'track' ? `${changed ? 'tracking' : 'already tracking'} ${jid}` : `${changed ? 'untracked' : 'was not tracking'} ${jid}`;
+            return { line, value: { changed } };
+          });
         }),
       );
   }
@@ -240,7 +254,7 @@ export function register(program: Command): void {
   program
     .command('depends <jid>')
     .description("show a job's dependencies, or change them (the job must be waiting on dependencies)")
-    .option('--on <jids...>', 'also wait for these jobs')
+    .option('--on <jids...>', 'also wait for these jobs (each must exist and not be complete, or nothing is changed)')
     .option('--off <jids...>', 'stop waiting for these jobs')
     .option('--all', 'stop waiting for every job')
     .action(
@@ -248,7 +262,10 @@ export function register(program: Command): void {
         if (opts.all && opts.off) throw new UsageError('give either --off <jids...> or --all');
         const client = await ctx.client();
         const job = await findJob(client, jid);
-        if (opts.on) await job.depend(...opts.on);
+        if (opts.on) {
+          await requireDependencies(client, opts.on, 'no dependency was added');
+          await job.depend(...opts.on);
+        }
         if (opts.off) await job.undepend(...opts.off);
         if (opts.all) await job.undepend({ all: true });
         if (opts.on || opts.off || opts.all) await job.refresh();

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { parseJobs, putJobs } from '../bulk.js';
 import { action, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
+import { requireDependencies } from '../known.js';
 import * as parse from '../parse.js';
 import { progress } from '../progress.js';
 import type { PutOptions } from '../../../queue.js';
@@ -19,6 +20,7 @@ interface PutFlags {
   throttle?: string[];
   jid?: string;
   file?: string;
+  force?: boolean;
 }
 
 async function readSource(ctx: Context, file: string): Promise<string> {
@@ -56,7 +58,8 @@ export function register(program: Command): void {
     .option('--tag <tag>', 'a tag; repeat for several', parse.collect)
     .option('--delay <seconds>', 'seconds before the job can be popped (default 0)', parse.number)
     .option('--retries <n>', 'retries before a lost lock fails the job (default 5)', parse.count)
-    .option('--depends <jid>', 'a job that must complete first; repeat for several', parse.collect)
+    .option('--depends <jid>', 'a job that must complete first; repeat for several (each must exist and not be complete)', parse.collect)
+    .option('--force', 'with --depends: put the job even if a dependency is missing or complete (it then does not wait for it)')
     .option('--throttle <name>', 'a throttle the job needs a slot of (see `throttles`); repeat for several', parse.collect)
     .option('--jid <jid>', 'the job id (default a random one; an existing jid replaces that job)')
     .option('--file <path>', 'bulk load: one JSON job per line ("-" reads stdin); see the README for the format')
@@ -68,7 +71,7 @@ export function register(program: Command): void {
     .action(
       action(async (ctx, opts: PutFlags, queue: string | undefined, klass: string | undefined) => {
         if (opts.file !== undefined) {
-          const single = ['data', 'priority', 'tag', 'delay', 'retries', 'depends', 'throttle', 'jid'].filter((k) => opts[k as keyof PutFlags] !== undefined);
+          const single = ['data', 'priority', 'tag', 'delay', 'retries', 'depends', 'throttle', 'jid', 'force'].filter((k) => opts[k as keyof PutFlags] !== undefined);
           if (queue !== undefined || single.length > 0) {
             throw new UsageError(`--file takes queue, klass and options from each line; do not also give ${queue !== undefined ? 'a queue' : `--${single[0]}`}`);
           }
@@ -84,6 +87,8 @@ export function register(program: Command): void {
         if (opts.throttle !== undefined) options.throttles = opts.throttle;
         if (opts.jid !== undefined) options.jid = opts.jid;
         const client = await ctx.client();
+        // The core passes over a missing or completed dependency, and the job is waiting at once: a typo would go unnoticed.
+        if (opts.depends !== undefined && !opts.force) await requireDependencies(client, opts.depends, 'nothing was put (--force puts it anyway)');
         const jid = await client.queue(queue).put(klass, opts.data ?? {}, options);
         ctx.emit({ jid }, () => [jid]);
       }),

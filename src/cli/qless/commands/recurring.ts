@@ -1,7 +1,8 @@
-/** `recurring` (list), `recurring update <jid>`, `recurring cancel <jid>`. */
+/** `recurring` (list), `recurring add <queue> <klass>`, `recurring update <jid>`, `recurring cancel <jid>`. */
 import type { Command } from 'commander';
 import { RecurringJob, type RecurringUpdate } from '../../../recurring.js';
 import type { Client } from '../../../client.js';
+import type { RecurOptions } from '../../../queue.js';
 import type { JsonObject } from '../../../types.js';
 import { action } from '../context.js';
 import { CliError, NotFoundError, UsageError } from '../exit.js';
@@ -34,6 +35,17 @@ async function allRecurring(client: Client): Promise<Array<{ job: RecurringJob; 
   return jobs.map((job, i) => ({ job, next: nexts[i] ?? null }));
 }
 
+interface AddFlags {
+  interval: number;
+  offset?: number;
+  data?: JsonObject;
+  priority?: number;
+  tag?: string[];
+  retries?: number;
+  backlog?: number;
+  jid?: string;
+}
+
 interface UpdateFlags {
   interval?: number;
   priority?: number;
@@ -45,7 +57,7 @@ interface UpdateFlags {
 }
 
 export function register(program: Command): void {
-  const recurring = program.command('recurring').description('recurring jobs: list them (the default), update or cancel one');
+  const recurring = program.command('recurring').description('recurring jobs: list them (the default), add, update or cancel one');
 
   recurring
     .command('list', { isDefault: true })
@@ -65,6 +77,36 @@ export function register(program: Command): void {
                   ['left', 'left', 'left', 'right', 'right', 'right', 'left'],
                 ),
         );
+      }),
+    );
+
+  recurring
+    .command('add <queue> <klass>')
+    .description('put a recurring job: a child job is put into <queue> every --interval seconds (prints its jid)')
+    .requiredOption('--interval <seconds>', 'seconds between occurrences', parse.positive)
+    .option('--offset <seconds>', 'seconds from now until the first occurrence (default 0: now)', parse.count)
+    .option('--data <json>', 'data of the children, a JSON object (default {})', parse.jsonObject)
+    .option('--priority <n>', 'priority of the children (default 0)', parse.number)
+    .option('--tag <tag>', 'a tag of the children; repeat for several', parse.collect)
+    .option('--retries <n>', 'retries of the children (default 5)', parse.count)
+    .option('--backlog <n>', 'most overdue occurrences spawned at once after a pause (default 0 = all)', parse.count)
+    .option('--jid <jid>', "the recurring job's id (default a random one; an existing one is replaced)")
+    .addHelpText('after', '\nExample:\n  qless-ts recurring add reports reports.Nightly --interval 86400 --offset 3600 --tag nightly')
+    .action(
+      action(async (ctx, opts: AddFlags, queue: string, klass: string) => {
+        const client = await ctx.client();
+        const options: RecurOptions = { interval: opts.interval };
+        if (opts.offset !== undefined) options.offset = opts.offset;
+        if (opts.priority !== undefined) options.priority = opts.priority;
+        if (opts.tag !== undefined) options.tags = opts.tag;
+        if (opts.retries !== undefined) options.retries = opts.retries;
+        if (opts.backlog !== undefined) options.backlog = opts.backlog;
+        if (opts.jid !== undefined) options.jid = opts.jid;
+        const jid = await client.queue(queue).recur(klass, opts.data ?? {}, options);
+        const job = await findRecurring(client, jid);
+        const next = await job.next();
+        ctx.emit({ ...job.toJSON(), next }, () => [jid]);
+        if (!ctx.json) ctx.note(`every ${duration(job.interval)} into ${queue}, next ${next === null ? '-' : timestamp(next)}`);
       }),
     );
 
