@@ -723,16 +723,21 @@ local function load_job_read()
   -- text themselves (qless-ts): an array of the fields of JOB_FIELDS up to
   -- spawned_from_jid as stored (absent ones nil), then tracked (1 or 0),
   -- dependents, dependencies, the history entries as stored and, for a job
-  -- that names throttles, their stored list. No JSON is decoded or encoded,
-  -- which is most of what a job object costs.
+  -- that names throttles, their stored list; then, only for a job put with a
+  -- trace context (f[17], see put), that context, with `false` standing in
+  -- for no throttles. No JSON is decoded or encoded, which is most of what a
+  -- job object costs.
   function H.job_record(jid, f, tracked)
     local dependents, dependencies = H.job_links(jid)
     H.ensure_history_migrated(jid, f[14])
-    return {
+    local record = {
       f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13],
       tracked and 1 or 0, dependents, dependencies,
       redis.call('lrange', H.history_key(jid), '0', '-1'), f[15],
     }
+    -- (A nil would end the reply's array there: `false` keeps the place.)
+    if f[17] then record[18], record[19] = f[15] or false, f[17] end
+    return record
   end
 end
 

@@ -17,10 +17,12 @@ local function load_pop()
   local POP_FIELDS = {
     'jid', 'klass', 'state', 'queue', 'worker', 'priority', 'expires', 'retries',
     'remaining', 'data', 'tags', 'failure', 'spawned_from_jid', 'history', 'throttles', 'time',
+    'trace',
   }
   local POP_HISTORY = 14
   local POP_THROTTLES = 15
   local POP_TIME = 16
+  -- (17, `trace`, is read by job_record only: see put.)
   -- No job is tracked (read only).
   local NO_FLAGS = {}
 
@@ -425,6 +427,18 @@ local function queue_commands(name)
     if options['throttles'] ~= nil then
       throttles = H.json_list(options['throttles'], 'Put(): Arg "throttles" not JSON: ')
     end
+    -- trace (qless-ts): the trace context of the span that put the job (a
+    -- JSON object, W3C `traceparent`...), kept in the job's hash as `trace`.
+    -- No job object shows it (get, peek, pop, track...): only pop.raw hands
+    -- it to the worker that runs the job. Other clients never send it, and
+    -- a re-put without it drops the old one (a new producer).
+    local trace = options['trace']
+    if trace ~= nil then
+      local ok, decoded = pcall(cjson.decode, trace)
+      if not ok or type(decoded) ~= 'table' or not string.find(trace, '^%s*{') then
+        error('Put(): Arg "trace" not a JSON object: ' .. trace)
+      end
+    end
     if retries ~= nil then H.require_count(retries, 'Put(): Arg "retries"', options['retries']) end
     -- Option names put and requeue take: those of qless-core (priority,
     -- tags, retries, depends: every client sends them); throttles (reqless
@@ -434,7 +448,8 @@ local function queue_commands(name)
     -- mistake the reference silently ignored.
     for option in pairs(options) do
       if option ~= 'priority' and option ~= 'tags' and option ~= 'retries' and option ~= 'depends' and
-          option ~= 'throttles' and option ~= 'resources' and option ~= 'replace' and option ~= 'interval' then
+          option ~= 'throttles' and option ~= 'resources' and option ~= 'replace' and option ~= 'interval' and
+          option ~= 'trace' then
         error('Put(): Unrecognized option "' .. option .. '"')
       end
     end
@@ -525,6 +540,11 @@ local function queue_commands(name)
       'retries', H.int_text(retries),
       'remaining', H.int_text(retries),
       'time', H.format_time(now))
+    if trace ~= nil then
+      redis.call('hset', key, 'trace', trace)
+    elseif existing then
+      redis.call('hdel', key, 'trace')
+    end
     -- Its throttles: the ones named, else those it had (each once, without
     -- the old queue's), then its queue's own. None named: no field at all.
     local stored_throttles = false

@@ -17,7 +17,8 @@ export type QlessErrorCode =
   | 'DURABILITY'
   | 'UNEXPECTED_REPLY'
   | 'FOREIGN_DATA'
-  | 'CROSS_NAMESPACE';
+  | 'CROSS_NAMESPACE'
+  | 'UNRECOVERABLE';
 
 /** Base class of every error raised by qless-ts. */
 export class QlessError extends Error {
@@ -238,4 +239,16 @@ export function aboutJob(error: unknown, jid: string): unknown {
   if (error instanceof LostLockError) return new LostLockError(error.command, error.scriptMessage, options);
   if (error instanceof WrongStateError) return new WrongStateError(error.command, error.scriptMessage, options);
   return new ScriptError(error.command, error.scriptMessage, error.code, options);
+}
+
+/**
+ * Thrown by a job's code to fail the job at once, whatever retry policy its
+ * class or the worker has: the error is not one that time would cure (bad
+ * input, a refused payment). The failure group is `<queue>-<name>` as for
+ * any other error, so give a subclass its own `name` to group by it.
+ */
+export class UnrecoverableError extends QlessError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'UNRECOVERABLE', options);
+  }
 }

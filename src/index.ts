@@ -71,6 +71,7 @@ export {
   ConnectionError,
   DurabilityError,
   CrossNamespaceError,
+  UnrecoverableError,
   type DurabilityShortfall,
   type QlessErrorCode,
   type ScriptErrorOptions,
@@ -108,3 +109,15 @@ export type {
   ConfigOption,
   KnownConfigOption,
 } from './types.js';
+export {
+  hooks,
+  Hooks,
+  JOB_EVENTS,
+  type AroundJob,
+  type JobEventMap,
+  type JobEventName,
+  type JobListener,
+  type JobInfo,
+  type RunOutcomeName,
+} from './hooks.js';
+export { DEFAULT_RETRY_DELAY, DEFAULT_MAX_RETRY_DELAY, retryDelay, type RetryPolicy, type RetryDelayFunction } from './worker/retry.js';

@@ -114,6 +114,21 @@ export class Job {
   retries!: number;
   /** Retries left before a lost lock or a {@link Job.retry} fails the job. */
   remaining!: number;
+
+  /**
+   * Which run of the job this is, from 1: each retry and each lost lock
+   * spends one of `retries`, so the runs so far are what was spent plus this one.
+   */
+  /**
+   * The trace context the job was put with (JSON of W3C `traceparent` and
+   * friends), when it was put by a traced producer; only a popped job has it.
+   * The worker links the job's span to it (see the README on traces).
+   */
+  traceContext: string | undefined;
+
+  get attempt(): number {
+    return Math.max(1, this.retries - this.remaining + 1);
+  }
   /** What happened to the job, oldest first. */
   history!: HistoryEntry[];
   /** Jids this job waits for. */
@@ -174,6 +189,7 @@ export class Job {
     this.#client = client;
     this.jid = record.jid;
     this.#apply(record);
+    if (record.trace !== undefined) this.traceContext = record.trace;
   }
 
   /** Seconds left on the lock (negative once expired, or when not running). */

@@ -11,6 +11,7 @@ import { InvalidArgumentError, QlessError } from './errors.js';
 import { encodeObject, encodeStrings } from './json.js';
 import { completeJobs, Job, jobFromValue, type CompleteOutcome } from './job.js';
 import { klassOf, type KlassRef } from './klass.js';
+import { otelNow, producerSpan } from './tracing.js';
 import * as wire from './wire.js';
 import type { Client } from './client.js';
 import type { CoreArg, CoreCall, CoreReply } from './gateway.js';
@@ -157,7 +158,13 @@ export class Queue {
    */
   async put(klass: KlassRef, data: object = {}, options: PutOptions = {}): Promise<string> {
     const argv = this.putArgs(klass, data, options);
-    return wire.text('put', await this.#client.call('put', ...argv));
+    const send = async (trace: string | undefined): Promise<string> => {
+      if (trace !== undefined) argv.push('trace', trace);
+      return wire.text('put', await this.#client.call('put', ...argv));
+    };
+    // Without @opentelemetry/api (known after the first put) a put is just the call.
+    if (otelNow() === null) return send(undefined);
+    return producerSpan(this.name, String(argv[2]), String(argv[3]), send);
   }
 
   /**

@@ -53,6 +53,8 @@ export interface JobRecord {
    * names none (it then needs only its queue's, and its object says nothing).
    */
   throttles: string[];
+  /** The trace context the job was put with (JSON text; only `pop.raw` hands it over). */
+  trace?: string;
 }
 
 /** A recurring template as the core describes it. */
@@ -305,7 +307,9 @@ export function jobRecordFromFields(command: string, value: unknown): JobRecord 
   object['dependencies'] = cjsonValue(list(f[15]));
   object['history'] = cjsonValue(list(f[16]).map((entry) => historyItem(command, entry)));
   if (typeof f[17] === 'string') object['throttles'] = parseStored(command, f[17]);
-  return jobRecord(command, object);
+  const record = jobRecord(command, object);
+  if (typeof f[18] === 'string') record.trace = f[18];
+  return record;
 }
 
 /** What a `pop.raw` reply says: the jobs, or how long a rate limit holds them back. */

@@ -58,7 +58,7 @@ describe('qless-ts-worker command line', { timeout: 60_000 }, () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Running jobs: qless-ts-worker'), readme.indexOf('### Processes, concurrency and locks'));
     const flags = [...stdout.matchAll(/^\s+((?:-\w, )?--[\w-]+(?: <[^>]+>)?)/gm)].map((m) => m[1]!).filter((f) => f !== '-h, --help');
-    expect(flags.length).toBe(24);
+    expect(flags.length).toBe(30);
     for (const flag of flags) expect(section, flag).toContain(`| \`${flag.replace('|', '\\|')}\``);
   });
 

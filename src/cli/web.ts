@@ -30,6 +30,7 @@ interface WebOptions {
   pageSize: number;
   trustProxy: boolean;
   namespace?: string[];
+  metrics: boolean;
 }
 
 function integer(min: number, max: number): (text: string) => number {
@@ -77,6 +78,7 @@ function program(): Command {
     .addOption(new Option('--secret <secret>', 'CSRF key shared by several instances behind one address').env('QLESS_WEB_SECRET'))
     .addOption(new Option('--refresh <seconds>', 'overview refresh interval when no event arrives').argParser(seconds).default(5))
     .addOption(new Option('--page-size <n>', 'rows per page of every list').argParser(integer(1, 1000)).default(25))
+    .addOption(new Option('--no-metrics', 'do not serve Prometheus metrics at /metrics'))
     .addOption(new Option('--trust-proxy', "believe a reverse proxy's X-Forwarded-Host/-Proto (only when every request comes through one)").default(false))
     .allowExcessArguments(false)
     .exitOverride()
@@ -156,6 +158,7 @@ async function main(argv: readonly string[]): Promise<void> {
     refreshSeconds: options.refresh,
     pageSize: options.pageSize,
     trustProxy: options.trustProxy,
+    metrics: options.metrics,
     onError: (error) => console.error('qless-ts-web:', error),
   });
   const prefix = options.prefix.replace(/\/+$/, '');

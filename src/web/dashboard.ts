@@ -67,6 +67,11 @@ export interface DashboardOptions {
   trustProxy?: boolean;
   /** Called with every unexpected error (a 500 page); the page shows only its message. */
   onError?: (error: unknown) => void;
+  /**
+   * Serve Prometheus metrics of the queues at `/metrics` (behind the same
+   * authentication as every page; see src/web/metrics.ts). Default true.
+   */
+  metrics?: boolean;
 }
 
 /** A request handler for node:http, Express or Fastify, plus its clean-up. */
@@ -183,6 +188,7 @@ export function createDashboard(options: DashboardOptions = {}): Dashboard {
   const pageSize = options.pageSize ?? 25;
   const refreshSeconds = options.refreshSeconds ?? 5;
   const trustProxy = options.trustProxy ?? false;
+  const metrics = options.metrics ?? true;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw new Error('createDashboard: pageSize must be an integer from 1 to 1000');
   if (!(refreshSeconds > 0)) throw new Error('createDashboard: refreshSeconds must be positive');
   const authenticator = new Authenticator(options.auth);
@@ -284,7 +290,7 @@ export function createDashboard(options: DashboardOptions = {}): Dashboard {
         res.setHeader('WWW-Authenticate', 'Basic realm="qless", charset="UTF-8"');
         return refuse(401, 'Sign in with the user name and password the dashboard was started with.');
       }
-      const wantsPage = method === 'GET' && (segments[0] !== 'events' && segments[0] !== 'fragments');
+      const wantsPage = method === 'GET' && (segments[0] !== 'events' && segments[0] !== 'fragments' && segments[0] !== 'metrics');
       if (wantsPage) return render(loginPage(view, safeNext(`${base}${path}${url.search}`, base), false));
       res.setHeader('WWW-Authenticate', 'Bearer realm="qless"');
       return refuse(401, 'Authentication required.');
@@ -292,6 +298,13 @@ export function createDashboard(options: DashboardOptions = {}): Dashboard {
 
     if (method === 'GET') {
       if (req.method === 'GET' && segments.length === 1 && segments[0] === 'events') return hub.open(res);
+      if (metrics && segments.length === 1 && segments[0] === 'metrics') {
+        // prom-client is loaded by the first scrape, not by every dashboard.
+        const { queueMetrics } = await import('./metrics.js');
+        const { type, text } = await queueMetrics(client);
+        send(res, 200, type, text, { 'Cache-Control': 'no-store' });
+        return;
+      }
       const request = (params: readonly string[]): PageRequest => ({ client, view, query: url.searchParams, params, pageSize });
       if (segments.length === 2 && segments[0] === 'fragments' && segments[1] === 'overview') {
         send(res, 200, 'text/html; charset=utf-8', (await overviewSections(request([]))).toString());

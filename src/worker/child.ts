@@ -37,6 +37,7 @@ import { PopAhead } from './ahead.js';
 import { completeAndPop, type Completion } from './fetch.js';
 import { reserver, type Reserver } from './reserver.js';
 import { HeldJobs } from './held.js';
+import { JobEvents } from './job-events.js';
 import { forgetIdleWorkers } from './leftovers.js';
 import { checkLock } from './lock.js';
 import { Loader, importPreload, registerTypeScript } from './loader.js';
@@ -44,12 +45,14 @@ import { redactUrl } from './options.js';
 import { createLogger, errorFields, setTitle, type Logger } from './logger.js';
 import { RunReports, sendToParent } from './parent.js';
 import { ABORT_GRACE_MS, type ChildInit, type ClaimedRun, type ParentMessage, isParentMessage } from './protocol.js';
+import { OutputCapture } from './output.js';
 import { PopFailures } from './pop-failures.js';
 import { PutListener } from './put-listener.js';
 import { WAITING_REDIS_OPTIONS, watchRedis, type RedisHealth } from './redis-health.js';
 import { takeBackShare, type ResumedJob } from './resume.js';
 import { Run, runJob, type RunnerDeps } from './runner.js';
 import { Sandbox, sandboxDir } from './sandbox.js';
+import { loadTracing } from './tracing.js';
 import { EXIT } from './signals.js';
 import { Wake } from './wake.js';
 
@@ -92,6 +95,8 @@ export class ChildWorker {
   readonly #deps: RunnerDeps;
   readonly #ahead: PopAhead;
   readonly #reports: RunReports;
+  readonly #events: JobEvents;
+  readonly #output: OutputCapture;
   #held!: HeldJobs;
   #puts!: PutListener;
   #client!: Client;
@@ -138,6 +143,8 @@ export class ChildWorker {
     });
     this.#ahead = new PopAhead(init.options.concurrency);
     this.#reports = new RunReports(init.options.timeout > 0);
+    this.#events = new JobEvents(this.#log, init.relay);
+    this.#output = new OutputCapture(this.#log);
     this.#popFailures = new PopFailures(this.#log, init.options.interval * 1000);
     this.#draining = new Promise((resolve) => {
       this.#drained = resolve;
@@ -146,6 +153,12 @@ export class ChildWorker {
       loader: this.#loader,
       sandbox: this.#sandbox,
       log: this.#log,
+      name: this.#name,
+      retry: init.options.retry,
+      events: this.#events,
+      output: this.#output,
+      tracing: undefined,
+      retried: (delay) => this.#lookAgainAfter(delay),
       cwd: this.#sandbox.root,
       stoppingNow: () => this.#stopNow,
       slotFree: (run) => this.#slotFree(run),
@@ -167,6 +180,8 @@ export class ChildWorker {
   async run(): Promise<void> {
     const { options } = this.#init;
     setTitle(`child ${this.#index} starting`);
+    // From here on, what anything in this child prints is a log line (jobs' with their jid).
+    this.#output.install();
     const typescript = registerTypeScript();
     typescript.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     try {
@@ -210,6 +225,7 @@ export class ChildWorker {
       return;
     }
     this.#loader.reportLoaded();
+    this.#deps.tracing = await loadTracing();
     this.#log.info({ queues: options.queues, concurrency: options.concurrency, sandbox: this.#sandbox.root }, 'child started');
     await sendToParent({ type: 'ready', worker: this.#name });
     await this.#loop();
@@ -309,6 +325,16 @@ export class ChildWorker {
     this.#wake.wake();
     // A moment for job code to react to the abort, then go.
     setTimeout(() => void this.#exit(EXIT.OK), 100).unref();
+  }
+
+  /**
+   * A job this child retried is due again in `delay` seconds: pop then,
+   * rather than at the next --interval, so that a short retry delay is kept
+   * (the core moves a scheduled job to its queue when a pop finds it due).
+   */
+  #lookAgainAfter(delay: number): void {
+    if (delay <= 0 || delay >= this.#init.options.interval) return;
+    setTimeout(() => this.#wake.wake(), Math.ceil(delay * 1000) + 10).unref();
   }
 
   /** Free slots (within --max-jobs). */
@@ -741,6 +767,7 @@ export class ChildWorker {
     this.#exiting = true;
     const memory = process.memoryUsage();
     this.#log.info({ code, reason: this.#drain?.why, rss: memory.rss, heapUsed: memory.heapUsed, reloads: this.#loader.reloads }, 'child exiting');
+    await this.#events.flush();
     await this.#reports.flush();
     if (code !== EXIT.CHILD_STARTUP && this.#client && this.#health?.up) {
       // Off the worker list, unless a name still holds jobs (see src/worker/leftovers.ts).

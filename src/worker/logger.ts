@@ -1,27 +1,33 @@
 /**
  * Logging and process titles. Every process (the supervisor and each child)
- * logs pino JSON lines to stdout, and with `--logger FILE` appends the same
- * lines to that file, at the same level: info, or debug with `--verbose`.
- * Writes are synchronous so that nothing is lost when a child exits right
- * after logging, and each line is one write, so lines from several processes
- * sharing stdout or the file never interleave.
+ * logs to stdout — pino JSON lines, or with `--log-format pretty` (the
+ * default on a terminal) the same lines made readable by pino-pretty — and
+ * with `--logger FILE` appends the JSON lines to that file, at the same
+ * level (`--log-level`, `--verbose` for debug). Writes are synchronous so
+ * that nothing is lost when a child exits right after logging, and each line
+ * is one write, so lines from several processes sharing stdout or the file
+ * never interleave.
  */
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+import type { LogFormat, LogLevel } from './options.js';
 
 export type { Logger };
 
 /** How a process logs. */
 export interface LogSettings {
-  verbose: boolean;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
   logFile: string | undefined;
 }
 
 /** A logger for one process; `bindings` are added to every line (role, child index). */
 export function createLogger(settings: LogSettings, bindings: Record<string, string | number>): Logger {
-  const level = settings.verbose ? 'debug' : 'info';
-  const streams: Array<{ level: 'debug' | 'info'; stream: pino.DestinationStream }> = [
-    { level, stream: pino.destination({ dest: 1, sync: true }) },
-  ];
+  const level = settings.logLevel;
+  const stdout = settings.logFormat === 'pretty'
+    ? pretty({ sync: true, destination: 1, colorize: process.stdout.isTTY === true, singleLine: true, ignore: 'hostname', translateTime: 'SYS:HH:MM:ss.l' })
+    : pino.destination({ dest: 1, sync: true });
+  const streams: pino.StreamEntry<LogLevel>[] = [{ level, stream: stdout }];
   if (settings.logFile !== undefined) {
     streams.push({ level, stream: pino.destination({ dest: settings.logFile, sync: true, append: true, mkdir: true }) });
   }

@@ -66,11 +66,26 @@ export interface WorkerOptions {
   maxMemory: number;
   /** Log at debug level. */
   verbose: boolean;
+  /** The lowest level logged (`--log-level`; `--verbose` is `debug`). */
+  logLevel: LogLevel;
+  /** `pretty` (human-readable, the default on a terminal) or `json` (pino lines) on stdout; the `--logger` file is always JSON. */
+  logFormat: LogFormat;
   /** Also append the log to this file (absolute). */
   logFile: string | undefined;
   /** Reload changed job modules (watch them, recycle children). */
   reload: boolean;
+  /** `--retry-backoff`/`--retry-delay`: the retry policy of job classes without a `static retry` (none: they fail at once). */
+  retry: { backoff: 'fixed' | 'exponential'; delay: number } | undefined;
+  /** `--metrics-port`: serve Prometheus metrics from the supervisor on this port (undefined: no server). */
+  metricsPort: number | undefined;
+  /** `--metrics-bind`: the address the metrics server listens on. */
+  metricsBind: string;
 }
+
+/** pino's levels, and `silent`. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = 'pretty' | 'json';
 
 /** What the command line gives, before checks (strings straight from commander). */
 export interface RawOptions {
@@ -97,6 +112,12 @@ export interface RawOptions {
   waitReplicas?: string;
   waitTimeout?: string;
   namespace?: string;
+  logLevel?: string;
+  logFormat?: string;
+  retryBackoff?: string;
+  retryDelay?: string;
+  metricsPort?: string;
+  metricsBind?: string;
 }
 
 function number(text: string | undefined, flag: string, fallback: number, check: { integer?: boolean; min: number; above?: boolean }): number {
@@ -109,6 +130,13 @@ function number(text: string | undefined, flag: string, fallback: number, check:
     throw new UsageError(`${flag} must be ${kind} ${bound}, got "${text}"`);
   }
   return value;
+}
+
+/** One of the allowed words, else a usage error that lists them. */
+function oneOf<T extends string>(text: string, flag: string, allowed: readonly T[]): T {
+  const word = text.trim();
+  if ((allowed as readonly string[]).includes(word)) return word as T;
+  throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got "${text}"`);
 }
 
 /** A connection setting the shared rule (src/connection) refused, as a usage error. */
@@ -168,6 +196,20 @@ export function workerOptions(raw: RawOptions, cwd: string = process.cwd(), env:
   const url = redisUrl(raw.host, raw.port, env, raw.redis);
   if (raw.logger !== undefined && raw.logger.trim() === '') throw new UsageError('--logger needs a file name');
 
+  const verbose = raw.verbose ?? false;
+  const logLevel = raw.logLevel === undefined ? (verbose ? 'debug' : 'info') : oneOf(raw.logLevel, '--log-level', LOG_LEVELS);
+  // Pretty only for a person at a terminal; pipes and files get JSON lines.
+  const logFormat = raw.logFormat === undefined ? (process.stdout.isTTY ? 'pretty' : 'json') : oneOf(raw.logFormat, '--log-format', ['pretty', 'json'] as const);
+  if (raw.retryDelay !== undefined && raw.retryBackoff === undefined) throw new UsageError('--retry-delay needs --retry-backoff fixed|exponential');
+  const retry = raw.retryBackoff === undefined
+    ? undefined
+    : { backoff: oneOf(raw.retryBackoff, '--retry-backoff', ['fixed', 'exponential'] as const), delay: number(raw.retryDelay, '--retry-delay', 5, { min: 0 }) };
+  const metricsPort = raw.metricsPort === undefined ? undefined : number(raw.metricsPort, '--metrics-port', 0, { integer: true, min: 0 });
+  if (metricsPort !== undefined && metricsPort > 65535) throw new UsageError(`--metrics-port must be a port number (0-65535), got "${raw.metricsPort}"`);
+  const metricsBind = raw.metricsBind ?? '127.0.0.1';
+  if (metricsBind.trim() === '') throw new UsageError('--metrics-bind needs an address');
+  if (raw.metricsBind !== undefined && metricsPort === undefined) throw new UsageError('--metrics-bind needs --metrics-port');
+
   return {
     queues: [...new Set(queues)],
     reserver: reserverKind as ReserverKind,
@@ -187,8 +229,13 @@ export function workerOptions(raw: RawOptions, cwd: string = process.cwd(), env:
     grace: number(raw.grace, '--grace', 30, { min: 0 }),
     maxJobs: number(raw.maxJobs, '--max-jobs', 0, { integer: true, min: 0 }),
     maxMemory: number(raw.maxMemory, '--max-memory', 0, { min: 0 }),
-    verbose: raw.verbose ?? false,
+    verbose,
+    logLevel,
+    logFormat,
     logFile,
     reload: raw.reload ?? true,
+    retry,
+    metricsPort,
+    metricsBind,
   };
 }

@@ -20,11 +20,15 @@
  * src/worker/ahead.ts), marked `waiting`: they are heartbeated from the
  * claim on, but `--timeout` counts only from `started`, which the child
  * sends (before the job's code runs, like a claim) when `--timeout` is set.
+ * `jobs` relays job events (src/worker/job-events.ts) when the supervisor
+ * asked for them in `init`.
+ *
  * With `--timeout`, claims and `started` also carry `done`: runs whose code
  * is over, still tracked until `release` (their completion is on its way),
  * but no longer timed — the next job may block the child's event loop
  * before that completion's reply, and so the release, gets through.
  */
+import type { JobEventName } from '../hooks.js';
 import type { WorkerOptions } from './options.js';
 
 /** Why a job's AbortSignal fired. */
@@ -62,6 +66,24 @@ export interface ChildInit {
   options: WorkerOptions;
   /** Jobs this child takes back first (only the supervisor's first children get any). */
   resume: ResumeJob[];
+  /** Relay job events to the supervisor (it serves metrics or has hook listeners); undefined: do not. */
+  relay?: RelaySettings;
+}
+
+/** Which job events the supervisor wants relayed: every end of a run, and starts only if asked. */
+export interface RelaySettings {
+  start: boolean;
+}
+
+/** A job event as a child relays it (see src/hooks.ts for the payloads). */
+export interface RelayedEvent {
+  event: JobEventName;
+  job: { jid: string; klass: string; queue: string; worker: string; attempt: number; retries: number; remaining: number };
+  durationMs?: number;
+  group?: string;
+  delay?: number;
+  reason?: string;
+  error?: { name: string; message: string; stack?: string };
 }
 
 /** Messages from a child to the supervisor. */
@@ -74,7 +96,8 @@ export type ChildMessage =
   | { type: 'aborted'; runId: number; jid: string }
   | { type: 'loaded'; files: LoadedFile[] }
   | { type: 'recycling'; reason: string }
-  | { type: 'pong'; seq: number; rss: number; heapUsed: number };
+  | { type: 'pong'; seq: number; rss: number; heapUsed: number }
+  | { type: 'jobs'; events: RelayedEvent[] };
 
 /** Messages from the supervisor to a child. */
 export type ParentMessage =
@@ -86,7 +109,7 @@ export type ParentMessage =
   | { type: 'ping'; seq: number }
   | { type: 'status' };
 
-const CHILD_TYPES = new Set(['hello', 'ready', 'claim', 'release', 'started', 'aborted', 'loaded', 'recycling', 'pong']);
+const CHILD_TYPES = new Set(['hello', 'ready', 'claim', 'release', 'started', 'aborted', 'loaded', 'recycling', 'pong', 'jobs']);
 const PARENT_TYPES = new Set(['init', 'abort', 'expires', 'stop', 'recycle', 'ping', 'status']);
 
 function typed(value: unknown, types: Set<string>): boolean {

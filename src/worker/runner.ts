@@ -7,6 +7,8 @@
  * | completed, failed, retried or moved the job itself | nothing more (`job.settled`)                      |
  * | returned without doing so                          | completes it                                      |
  * | threw                                              | fails it: group `<queue>-<ErrorName>`, the stack as message |
+ * | threw, with a retry policy and retries left        | retries it after the policy's delay, same group (src/worker/retry.ts) |
+ * | threw an UnrecoverableError                        | fails it, whatever the policy                     |
  * | threw because it could not reach Redis             | gives it back to its queue (`retry`)              |
  * | cannot be found (module, export, method)           | fails it: `<queue>-import-error`, `-method-missing`, `-method-type` |
  * | was aborted (lock lost, canceled, timed out)       | nothing: the job is not this worker's any more    |
@@ -20,9 +22,19 @@
  *
  * Sending a verdict waits for Redis when it is away: the result is kept
  * and sent once Redis is back, unless the lock is known lost meanwhile.
+ *
+ * Once the verdict is in, the run is reported: one `info` line
+ * (`job completed`, `job failed`, `job retried`, `job lost`, `job timed
+ * out`, `job canceled`) with its outcome, duration and attempt, and the
+ * matching job event (src/hooks.ts, src/worker/job-events.ts). The job's
+ * code runs inside the hooks' middleware, with its output captured
+ * (src/worker/output.ts) and, when OpenTelemetry is there, in a span
+ * (src/worker/tracing.ts).
  */
 import { ConnectionError, JobNotFoundError, LostLockError, QlessError, ScriptError } from '../errors.js';
+import { hooks, type RunOutcomeName } from '../hooks.js';
 import type { Job } from '../job.js';
+import type { JobEvents } from './job-events.js';
 import { JobAbortedError } from './abort.js';
 import type { Loader } from './loader.js';
 import type { Logger } from './logger.js';
@@ -30,7 +42,10 @@ import { errorFields } from './logger.js';
 import type { AbortKind } from './protocol.js';
 import { ownTime } from './own-time.js';
 import { isTransient } from './lock.js';
+import { OutputCapture, type OutputSink } from './output.js';
+import { classPolicy, decide, type RetryPolicy } from './retry.js';
 import type { Sandbox } from './sandbox.js';
+import type { JobSpan, Tracing } from './tracing.js';
 
 /** One run of a job in this child. */
 export class Run {
@@ -92,10 +107,47 @@ export class Run {
 /** What a run ended with, for the log and the child's bookkeeping. */
 export type RunOutcome = 'completed' | 'failed' | 'settled' | 'retried' | 'lost' | 'aborted';
 
+/** A finished run as logs, hooks and metrics see it. */
+export interface RunReport {
+  outcome: RunOutcomeName;
+  /** How long the job's code ran (ms). */
+  durationMs: number;
+  group?: string;
+  /** Seconds until the retry. */
+  delay?: number;
+  error?: Error;
+  /** Why the job was lost. */
+  reason?: string;
+  /** Which run of the job it was (a retry spends one of `remaining`, so `job.attempt` has moved on). */
+  attempt?: number;
+}
+
+/** The log message of each outcome. */
+const FINISHED: Record<RunOutcomeName, string> = {
+  complete: 'job completed',
+  fail: 'job failed',
+  retry: 'job retried',
+  lost: 'job lost',
+  timeout: 'job timed out',
+  canceled: 'job canceled',
+};
+
 export interface RunnerDeps {
   loader: Loader;
   sandbox: Sandbox;
   log: Logger;
+  /** The child's worker name (already on its log lines). */
+  name: string;
+  /** The worker's `--retry-backoff` policy, for classes without their own. */
+  retry: RetryPolicy | undefined;
+  /** Job events for hooks and the supervisor. */
+  events: JobEvents;
+  /** The job's output, as log lines tagged with its jid. */
+  output: OutputCapture;
+  /** OpenTelemetry spans, when the application has @opentelemetry/api. */
+  tracing: Tracing | undefined;
+  /** A job was retried with this delay (seconds): the child looks for it again then. */
+  retried: (delay: number) => void;
   /** The child's working directory, restored after each job. */
   cwd: string;
   /** True once the child must stop at once (no more waiting for Redis). */
@@ -153,21 +205,56 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 class JobLog {
   readonly #parent: Logger;
   readonly #job: Job;
+  /** The queue it ran from (a completion empties `job.queue`). */
+  readonly queue: string;
   #log: Logger | undefined;
 
   constructor(parent: Logger, job: Job) {
     this.#parent = parent;
     this.#job = job;
+    this.queue = job.queue;
   }
 
   get log(): Logger {
-    this.#log ??= this.#parent.child({ jid: this.#job.jid, klass: this.#job.klass, queue: this.#job.queue });
+    this.#log ??= this.#parent.child({ jid: this.#job.jid, klass: this.#job.klass, queue: this.queue });
     return this.#log;
   }
 
   get debugging(): boolean {
     return this.#parent.isLevelEnabled('debug');
   }
+
+  /** Where the job's own output goes: lines of this logger. */
+  get sink(): OutputSink {
+    return OutputCapture.sink(() => this.log);
+  }
+
+  /**
+   * An info line with the job's fields. Made from the process's logger
+   * when no job logger exists yet: the line per finished job is most jobs'
+   * only line, and a child logger for it would cost more than the line.
+   */
+  info(fields: Record<string, unknown>, message: string): void {
+    if (this.#log) this.#log.info(fields, message);
+    else this.#parent.info({ jid: this.#job.jid, klass: this.#job.klass, queue: this.queue, ...fields }, message);
+  }
+}
+
+/**
+ * An Error made by the worker to describe a failure that was not a throw
+ * (or a throw of something else than an Error): its stack is the message,
+ * not the worker's own frames.
+ */
+function described(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  error.stack = `${name}: ${message}`;
+  return error;
+}
+
+/** A thrown value as an Error (listeners and spans want one). */
+function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : described('NonErrorThrown', errorText(thrown));
 }
 
 /**
@@ -206,72 +293,108 @@ function lostThisJob(error: unknown, jid: string): boolean {
 /** What to do once the job's code is over. */
 type Verdict =
   | { kind: 'complete'; ms: number }
-  | { kind: 'fail'; group: string; message: string }
-  | { kind: 'retry'; group: string; message: string }
-  | { kind: 'none'; outcome: RunOutcome };
+  | { kind: 'fail'; group: string; message: string; ms: number; error: Error }
+  | { kind: 'retry'; group: string; message: string; ms: number; error: Error; delay: number }
+  | { kind: 'none'; outcome: RunOutcome; report: RunReport };
+
+/** The report of a job that completed, failed, retried or moved itself (job.outcome). */
+function settledReport(job: Job, ms: number): RunReport {
+  switch (job.outcome) {
+    case 'failed':
+      return { outcome: 'fail', durationMs: ms, group: job.failure?.group ?? `${job.queue}-failed`, error: described('JobFailed', job.failure?.message ?? 'the job failed itself') };
+    case 'retried':
+    case 'requeued':
+      return { outcome: 'retry', durationMs: ms, group: job.failure?.group ?? '', delay: 0, error: described('JobRetried', job.failure?.message ?? 'the job gave itself back to its queue') };
+    case 'canceled':
+      return { outcome: 'canceled', durationMs: ms };
+    case 'timed-out':
+      return { outcome: 'timeout', durationMs: ms };
+    default:
+      return { outcome: 'complete', durationMs: ms };
+  }
+}
+
+/** The report of a run that was aborted (the job is not this worker's any more). */
+function abortedReport(run: Run, ms: number): RunReport {
+  switch (run.aborted) {
+    case 'timeout':
+      return { outcome: 'timeout', durationMs: ms };
+    case 'canceled':
+      return { outcome: 'canceled', durationMs: ms };
+    case 'shutdown':
+      return { outcome: 'lost', durationMs: ms, reason: 'the worker stopped at once' };
+    default:
+      return { outcome: 'lost', durationMs: ms, reason: 'its lock was lost (moved, timed out or handed to another worker)' };
+  }
+}
 
 /** Run the job's code in its sandbox; the sandbox is emptied again before this returns. */
-async function execute(run: Run, deps: RunnerDeps, jl: JobLog): Promise<Verdict> {
+async function execute(run: Run, deps: RunnerDeps, jl: JobLog, span: JobSpan | undefined): Promise<Verdict> {
   const { job } = run;
   let slot: { slot: number; dir: string } | undefined;
+  const failed = (group: string, message: string): Verdict => ({ kind: 'fail', group, message, ms: 0, error: described(group.slice(job.queue.length + 1), message) });
   try {
     try {
       slot = await deps.sandbox.acquire();
     } catch (error) {
       jl.log.error({ ...errorFields(error) }, 'could not prepare the sandbox');
-      return { kind: 'fail', group: `${job.queue}-sandbox-error`, message: `The worker could not prepare the job's sandbox:\n${errorText(error)}` };
+      return failed(`${job.queue}-sandbox-error`, `The worker could not prepare the job's sandbox:\n${errorText(error)}`);
     }
     job.sandbox = slot.dir;
-    if (jl.debugging) jl.log.debug({ sandbox: slot.dir, worker: run.worker }, 'job started');
+    // The child's own name is on every line already; a resumed job's holder is another.
+    if (jl.debugging) jl.log.debug({ sandbox: slot.dir, attempt: job.attempt, ...(run.worker !== deps.name ? { holder: run.worker } : {}) }, 'job started');
 
     let threw = false;
     let thrown: unknown;
+    let policy: RetryPolicy | undefined;
     run.codeSince = ownTime.now();
+    const sink = jl.sink;
     try {
       const code = await deps.loader.resolve(job);
       if (!code.ok) {
-        jl.log.warn({ group: code.group, message: code.message }, 'job failed: no code to run it');
-        return { kind: 'fail', group: code.group, message: code.message };
+        jl.log.debug({ group: code.group, message: code.message }, 'no code to run the job');
+        return failed(code.group, code.message);
       }
-      try {
+      policy = classPolicy(code.target) ?? deps.retry;
+      deps.events.emit('job:start', { job });
+      const call = (): Promise<void> => hooks.run(job, async () => {
         await code.method.call(code.target, job as never);
+      });
+      try {
+        await deps.output.run(sink, span ? () => span.run(call) : call);
       } catch (error) {
         threw = true;
         thrown = error;
       }
     } finally {
       run.codeSince = undefined;
+      deps.output.flush(sink);
     }
-    const ms = Date.now() - run.startedAt;
+    const ms = performance.now() - run.startedTick;
 
-    if (job.settled) {
-      // A job that finished itself: a success is detail (debug), anything else is news.
-      const success = job.outcome === 'completed' || job.outcome === 'advanced';
-      if (!success) jl.log.info({ ms, outcome: job.outcome }, `job ${job.outcome}`);
-      else if (jl.debugging) jl.log.debug({ ms, outcome: job.outcome }, `job ${job.outcome}`);
-      return { kind: 'none', outcome: 'settled' };
-    }
+    if (job.settled) return { kind: 'none', outcome: 'settled', report: settledReport(job, ms) };
     if (run.aborted !== undefined) {
       const how = threw ? (thrown instanceof JobAbortedError || (thrown instanceof Error && thrown.name === 'AbortError') ? 'stopped' : 'threw') : 'returned';
-      jl.log.info({ ms, kind: run.aborted }, `job ${how} after being aborted (${run.aborted}); it is not this worker's any more`);
-      return { kind: 'none', outcome: 'aborted' };
+      if (jl.debugging) jl.log.debug({ kind: run.aborted }, `job ${how} after being aborted (${run.aborted}); it is not this worker's any more`);
+      return { kind: 'none', outcome: 'aborted', report: abortedReport(run, ms) };
     }
     if (!threw) return { kind: 'complete', ms };
     if (lostThisJob(thrown, job.jid)) {
-      jl.log.warn({ ms, error: (thrown as Error).message }, 'job lost its lock while running');
-      return { kind: 'none', outcome: 'lost' };
+      return { kind: 'none', outcome: 'lost', report: { outcome: 'lost', durationMs: ms, reason: `its lock was lost while it ran: ${(thrown as Error).message}` } };
     }
+    const error = asError(thrown);
     if (thrown instanceof ConnectionError || (thrown instanceof QlessError && thrown.code === 'CONNECTION')) {
-      jl.log.warn({ ms, error: (thrown as Error).message }, 'job could not reach Redis; giving it back to its queue');
-      return { kind: 'retry', group: `${job.queue}-ConnectionError`, message: errorText(thrown) };
+      jl.log.warn({ error: error.message }, 'job could not reach Redis; giving it back to its queue');
+      return { kind: 'retry', group: `${job.queue}-ConnectionError`, message: errorText(thrown), ms, error, delay: 0 };
     }
     if (isTransient(thrown)) {
-      jl.log.warn({ ms, error: (thrown as Error).message }, 'Redis refused a call of the job for now; giving it back to its queue');
-      return { kind: 'retry', group: `${job.queue}-${errorName(thrown)}`, message: errorText(thrown) };
+      jl.log.warn({ error: error.message }, 'Redis refused a call of the job for now; giving it back to its queue');
+      return { kind: 'retry', group: `${job.queue}-${errorName(thrown)}`, message: errorText(thrown), ms, error, delay: 0 };
     }
     const group = `${job.queue}-${errorName(thrown)}`;
-    jl.log.warn({ ms, group, ...errorFields(thrown) }, 'job failed');
-    return { kind: 'fail', group, message: errorText(thrown) };
+    const decision = decide(thrown, policy, job.attempt, job.remaining);
+    if (decision.retry) return { kind: 'retry', group, message: errorText(thrown), ms, error, delay: decision.delay };
+    return { kind: 'fail', group, message: errorText(thrown), ms, error };
   } finally {
     if (slot) {
       try {
@@ -291,43 +414,90 @@ async function execute(run: Run, deps: RunnerDeps, jl: JobLog): Promise<Verdict>
 
 /** Run one job to the end. Never throws. */
 export async function runJob(run: Run, deps: RunnerDeps): Promise<RunOutcome> {
-  const outcome = await runToVerdict(run, deps);
+  const jl = new JobLog(deps.log, run.job);
+  const span = deps.tracing?.start(run.job);
+  const attempt = run.job.attempt;
+  const { outcome, report } = await runToVerdict(run, deps, jl, span);
+  report.attempt = attempt;
   run.outcome = outcome;
+  try {
+    reportRun(run, report, deps, jl);
+  } finally {
+    span?.end(report);
+  }
   return outcome;
 }
 
-async function runToVerdict(run: Run, deps: RunnerDeps): Promise<RunOutcome> {
+/** The one line per finished job, and its event. */
+function reportRun(run: Run, report: RunReport, deps: RunnerDeps, jl: JobLog): void {
   const { job } = run;
-  const jl = new JobLog(deps.log, job);
+  const fields: Record<string, unknown> = { outcome: report.outcome, ms: Math.round(report.durationMs * 10) / 10, attempt: report.attempt ?? job.attempt };
+  if (run.worker !== deps.name) fields['holder'] = run.worker;
+  if (report.group !== undefined) fields['group'] = report.group;
+  if (report.delay !== undefined) fields['delay'] = Math.round(report.delay * 1000) / 1000;
+  if (report.reason !== undefined) fields['reason'] = report.reason;
+  if (report.error !== undefined && report.outcome === 'fail') Object.assign(fields, errorFields(report.error));
+  else if (report.error !== undefined) fields['error'] = report.error.message;
+  jl.info(fields, FINISHED[report.outcome]);
+  const base = { job, queue: jl.queue, attempt: report.attempt ?? job.attempt, durationMs: report.durationMs };
+  switch (report.outcome) {
+    case 'complete':
+      return deps.events.emit('job:complete', base);
+    case 'fail':
+      return deps.events.emit('job:fail', { ...base, group: report.group ?? '', error: report.error ?? described('JobFailed', 'the job failed') });
+    case 'retry':
+      return deps.events.emit('job:retry', { ...base, group: report.group ?? '', delay: report.delay ?? 0, error: report.error ?? described('JobRetried', 'the job was retried') });
+    case 'lost':
+      return deps.events.emit('job:lost', { ...base, reason: report.reason ?? 'lost' });
+    case 'timeout':
+      return deps.events.emit('job:timeout', base);
+    case 'canceled':
+      return deps.events.emit('job:canceled', base);
+  }
+}
+
+async function runToVerdict(run: Run, deps: RunnerDeps, jl: JobLog, span: JobSpan | undefined): Promise<{ outcome: RunOutcome; report: RunReport }> {
+  const { job } = run;
   let verdict: Verdict;
   try {
     const confirming = deps.confirm(run);
-    verdict = confirming && !(await confirming) ? { kind: 'none', outcome: 'lost' } : await execute(run, deps, jl);
+    verdict = confirming && !(await confirming)
+      ? { kind: 'none', outcome: 'lost', report: { outcome: 'lost', durationMs: 0, reason: 'its lock was lost before it started' } }
+      : await execute(run, deps, jl, span);
   } catch (error) {
     jl.log.error({ ...errorFields(error) }, 'job runner failed');
-    verdict = { kind: 'none', outcome: 'lost' };
+    verdict = { kind: 'none', outcome: 'lost', report: { outcome: 'lost', durationMs: 0, reason: `the worker failed: ${(error as Error).message}` } };
   }
   // The slot is free and, for a completion, the verdict queued in the same
   // synchronous step (settle calls `complete` before its first await): the
   // child's loop, woken by `slotFree`, then finds the completion waiting and
   // sends it with its next pop instead of making a round trip of its own.
   deps.slotFree(run);
+  const lost = (durationMs: number): RunReport => ({ outcome: run.aborted === 'timeout' ? 'timeout' : run.aborted === 'canceled' ? 'canceled' : 'lost', durationMs, reason: 'it was no longer this worker\'s when the verdict was sent' });
   try {
     switch (verdict.kind) {
       case 'none':
-        return verdict.outcome;
+        return { outcome: verdict.outcome, report: verdict.report };
       case 'complete': {
         const ok = await settle(run, deps, jl, 'complete', () => deps.complete(run));
-        if (ok && jl.debugging) jl.log.debug({ ms: verdict.ms }, 'job completed');
-        return ok ? 'completed' : 'lost';
+        return ok ? { outcome: 'completed', report: { outcome: 'complete', durationMs: verdict.ms } } : { outcome: 'lost', report: lost(verdict.ms) };
       }
       case 'retry': {
-        const ok = await settle(run, deps, jl, 'retry', () => job.retry(0, verdict.group, verdict.message));
-        return ok ? 'retried' : 'lost';
+        const { group, message, delay, error, ms } = verdict;
+        let left = 0;
+        const ok = await settle(run, deps, jl, 'retry', async () => {
+          left = await job.retry(delay, group, message);
+        });
+        if (!ok) return { outcome: 'lost', report: lost(ms) };
+        // No retry left after all (the core's count was lower than ours): the core failed it.
+        if (left < 0) return { outcome: 'failed', report: { outcome: 'fail', durationMs: ms, group, error } };
+        deps.retried(delay);
+        return { outcome: 'retried', report: { outcome: 'retry', durationMs: ms, group, delay, error } };
       }
       case 'fail': {
-        const ok = await settle(run, deps, jl, 'fail', () => job.fail(verdict.group, verdict.message));
-        return ok ? 'failed' : 'lost';
+        const { group, message, error, ms } = verdict;
+        const ok = await settle(run, deps, jl, 'fail', () => job.fail(group, message));
+        return ok ? { outcome: 'failed', report: { outcome: 'fail', durationMs: ms, group, error } } : { outcome: 'lost', report: lost(ms) };
       }
     }
   } finally {

@@ -20,6 +20,10 @@
  * - with `--resume`, hands the jobs still held under this worker's name to
  *   its first children, once their holders are gone (src/worker/resume.ts).
  *
+ * With `--metrics-port` it serves Prometheus metrics (src/worker/metrics.ts);
+ * with those, or with job event listeners registered in it (src/hooks.ts, by
+ * an `--import` module), it asks its children to relay their job events.
+ *
  * Shutdown (see src/worker/signals.ts for the whole table): SIGTERM/SIGINT
  * tell the children to stop popping and finish their jobs within `--grace`
  * seconds; a second signal, or the end of the grace period, tells them to
@@ -32,11 +36,13 @@ import { fileURLToPath } from 'node:url';
 import * as qless from '../index.js';
 import type { Client } from '../client.js';
 import { ScriptError } from '../errors.js';
+import { hooks, type JobEventMap } from '../hooks.js';
 import { Backoff } from './backoff.js';
 import { Heartbeater } from './heartbeats.js';
 import { settleDeadChild } from './leftovers.js';
 import { importPreload } from './loader.js';
 import { createLogger, errorFields, setTitle, type Logger } from './logger.js';
+import type { WorkerMetrics } from './metrics.js';
 import { redactUrl, type WorkerOptions } from './options.js';
 import {
   PING_EVERY_MS,
@@ -46,6 +52,8 @@ import {
   type ChildMessage,
   type ClaimedRun,
   type ParentMessage,
+  type RelayedEvent,
+  type RelaySettings,
   type ResumeJob,
 } from './protocol.js';
 import { ReloadWatcher } from './reload.js';
@@ -113,6 +121,9 @@ export class Supervisor {
   #health: RedisHealth | undefined;
   #heartbeats!: Heartbeater;
   #watcher: ReloadWatcher | undefined;
+  #metrics: WorkerMetrics | undefined;
+  /** What the children relay (set once the --import modules are loaded). */
+  #relay: RelaySettings | undefined;
   #pinger: NodeJS.Timeout | undefined;
   #pingSeq = 0;
   #stopping: 'graceful' | 'now' | undefined;
@@ -183,6 +194,25 @@ export class Supervisor {
       lost: (key, error) => this.#onLost(key, error),
       renewed: (key, expires) => this.#onRenewed(key, expires),
     });
+    if (options.metricsPort !== undefined) {
+      // prom-client is loaded only by a supervisor that serves metrics.
+      const { WorkerMetrics } = await import('./metrics.js');
+      const metrics = new WorkerMetrics({ children: () => this.#slots.filter((slot) => slot.child).length, redisUp: () => this.#health?.up ?? false });
+      try {
+        const port = await metrics.listen(options.metricsPort, options.metricsBind, this.#log);
+        const host = options.metricsBind.includes(':') ? `[${options.metricsBind}]` : options.metricsBind;
+        this.#log.info({ url: `http://${host}:${port}/metrics`, port }, 'serving metrics');
+        this.#metrics = metrics;
+      } catch (error) {
+        this.#log.fatal({ ...errorFields(error), port: options.metricsPort, bind: options.metricsBind }, `cannot serve metrics on ${options.metricsBind}:${options.metricsPort}`);
+        this.#health.stop();
+        await this.#client.close().catch(() => undefined);
+        this.#removeSignals();
+        return EXIT.FAILURE;
+      }
+    }
+    // Children relay their job events only to a supervisor that uses them.
+    if (this.#metrics || hooks.listening()) this.#relay = { start: hooks.listening('job:start') };
     if (options.reload) this.#watcher = new ReloadWatcher(this.#log, (file, mtimeMs) => this.#onFileChanged(file, mtimeMs));
 
     this.#log.info(
@@ -220,6 +250,7 @@ export class Supervisor {
     this.#heartbeats.close();
     await Promise.race([Promise.all(this.#settling), new Promise((resolve) => setTimeout(resolve, SETTLE_WAIT_MS).unref())]);
     await this.#watcher?.close();
+    await this.#metrics?.close();
     this.#health.stop();
     await Promise.race([this.#client.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     this.#removeSignals();
@@ -387,7 +418,7 @@ export class Supervisor {
     if (slot.child !== child) return;
     switch (message.type) {
       case 'hello':
-        this.#send(slot, { type: 'init', init: { index: slot.index, options: this.#options, resume } });
+        this.#send(slot, { type: 'init', init: { index: slot.index, options: this.#options, resume, ...(this.#relay ? { relay: this.#relay } : {}) } });
         if (this.#stopping) this.#send(slot, { type: 'stop', now: this.#stopping === 'now' });
         break;
       case 'ready':
@@ -425,6 +456,41 @@ export class Supervisor {
         slot.lastPong = Date.now();
         slot.rss = message.rss;
         break;
+      case 'jobs':
+        for (const event of message.events) this.#onJobEvent(event);
+        break;
+    }
+  }
+
+  /** A child's job event: count it, and tell the listeners registered here. */
+  #onJobEvent(relayed: RelayedEvent): void {
+    this.#metrics?.observe(relayed);
+    if (!hooks.listening(relayed.event)) return;
+    const job = relayed.job;
+    const finished = { job, queue: job.queue, attempt: job.attempt, durationMs: relayed.durationMs ?? 0 };
+    const error = (): Error => {
+      const rebuilt = new Error(relayed.error?.message ?? '');
+      rebuilt.name = relayed.error?.name ?? 'Error';
+      if (relayed.error?.stack !== undefined) rebuilt.stack = relayed.error.stack;
+      return rebuilt;
+    };
+    const onError = (failure: unknown, event: string): void => this.#log.warn({ event, jid: job.jid, ...errorFields(failure) }, 'a job event listener failed');
+    const emit = <E extends keyof JobEventMap>(event: E, payload: JobEventMap[E]): void => hooks.emit(event, payload, onError);
+    switch (relayed.event) {
+      case 'job:start':
+        return emit('job:start', { job });
+      case 'job:complete':
+        return emit('job:complete', finished);
+      case 'job:fail':
+        return emit('job:fail', { ...finished, group: relayed.group ?? '', error: error() });
+      case 'job:retry':
+        return emit('job:retry', { ...finished, group: relayed.group ?? '', delay: relayed.delay ?? 0, error: error() });
+      case 'job:lost':
+        return emit('job:lost', { ...finished, reason: relayed.reason ?? '' });
+      case 'job:timeout':
+        return emit('job:timeout', finished);
+      case 'job:canceled':
+        return emit('job:canceled', finished);
     }
   }
 
@@ -515,6 +581,7 @@ export class Supervisor {
     for (const slot of this.#slots) {
       const loadedAt = slot.loaded.get(file);
       if (loadedAt === undefined || loadedAt === mtimeMs) continue;
+      if (slot.child && !slot.recycling && !this.#stopping) this.#metrics?.reloaded();
       this.#recycle(slot, `${file} changed`);
     }
   }
@@ -571,6 +638,9 @@ export class Supervisor {
     // died leaves its jobs (and name) to the supervisor, unless the daemon
     // is stopping: then they stay locked for a --resume (see src/worker/leftovers.ts).
     const died = code !== EXIT.OK && code !== EXIT.RECYCLE && code !== EXIT.CHILD_STARTUP;
+    // Its jobs will never be reported: count them as lost (those popped
+    // ahead too: the supervisor hears of their start only with --timeout).
+    if (died) for (const run of left) this.#metrics?.lost(run.queue, run.klass);
     if (died && !this.#stopping && child.pid !== undefined) {
       this.#settle(settleDeadChild(this.#client, this.#log, {
         worker: `${this.#options.name}-${child.pid}`,
@@ -586,6 +656,7 @@ export class Supervisor {
       this.#checkDone();
       return;
     }
+    this.#metrics?.restarted(code === EXIT.RECYCLE ? 'recycled' : code === EXIT.OK ? 'stopped' : 'died');
     let delay: number;
     if (code === EXIT.RECYCLE) {
       this.#log.info({ ...fields, reason: slot.recycling }, 'child recycled; starting a fresh one');
