@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
 import { Redis } from 'ioredis';
 import { RedisServer } from '../src/dev/redis-server.js';
+import { DEFAULT_KEYS as KEYS } from '../src/keys.js';
 import { usedMemory } from './lib/memory.js';
 import { requireRedisServer } from './lib/redis-stats.js';
 
@@ -171,11 +172,11 @@ async function write(redis: Redis, store: Store, jobs: SampleJob[], stage: Stage
     const pipeline = redis.pipeline();
     for (const job of jobs.slice(first, first + 1000)) {
       const { fields, history, listed } = store(job, stage);
-      pipeline.hset(`ql:j:${job.jid}`, fields);
-      if (history) pipeline.rpush(`ql:j:${job.jid}-history`, ...history);
-      if (stage === 'completed') pipeline.zadd('ql:completed', String(job.done), job.jid);
-      else if (listed) pipeline.rpush(`ql:q:${QUEUE}-work-fifo`, job.jid);
-      else pipeline.zadd(`ql:q:${QUEUE}-work`, String(0 - job.put / 1e10), job.jid);
+      pipeline.hset(KEYS.jobKeys(job.jid)[0]!, fields);
+      if (history) pipeline.rpush(KEYS.jobKeys(job.jid)[1]!, ...history);
+      if (stage === 'completed') pipeline.zadd(KEYS.completed, String(job.done), job.jid);
+      else if (listed) pipeline.rpush(`${KEYS.queueWork(QUEUE)}-fifo`, job.jid);
+      else pipeline.zadd(KEYS.queueWork(QUEUE), String(0 - job.put / 1e10), job.jid);
     }
     await pipeline.exec();
   }

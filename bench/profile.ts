@@ -26,6 +26,7 @@ import { Command } from 'commander';
 import { Redis } from 'ioredis';
 import * as qless from '../src/index.js';
 import { coreLibraryFrom, coreScript } from '../src/script.js';
+import { DEFAULT_KEYS } from '../src/keys.js';
 import { inFlight, payload, sleep } from './lib/types.js';
 
 interface Options {
@@ -207,7 +208,7 @@ function systemPhases(url: string, redis: Redis, port: number, n: number): Phase
   };
   const qlessFill = async () => {
     await redis.flushall();
-    await seed('ql:completed', Date.now() / 1000 - 1000);
+    await seed(DEFAULT_KEYS.completed, Date.now() / 1000 - 1000);
     await inFlight(n, 100, (i) => client.queue('bench').put('bench.Noop', payload(i)));
   };
   const qlessDrain = (batch: number) => async () => {

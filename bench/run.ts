@@ -3,6 +3,7 @@
  * side in one run (see bench/RESULTS.md for how to read the table).
  *
  *   npm run bench -- [--n 20000] [--runs 3] [--only W1,W3,L,M] [--json out.json]
+ *   npm run bench -- --cluster [--n 6000] [--runs 3]   (the Redis Cluster figure, bench/cluster.ts)
  *
  * Both systems are warmed up the same way first (each of W1–W4 that is run,
  * on a few hundred jobs, one system right after the other). Then, run by
@@ -20,6 +21,7 @@ import { cpus, platform, release } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { Redis } from 'ioredis';
 import { RedisServer } from '../src/dev/redis-server.js';
+import { clusterBenchOptions, runClusterBench } from './cluster.js';
 import { benchContext } from './lib/context.js';
 import { canReadProcessCpu } from './lib/process-cpu.js';
 import { requireRedisServer } from './lib/redis-stats.js';
@@ -288,7 +290,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
+// `npm run bench -- --cluster [--n …] [--runs …]`: the Redis Cluster figure
+// instead (bench/cluster.ts, which reads the rest of the command line).
+const clusterFigure = process.argv.includes('--cluster');
+(clusterFigure ? runClusterBench(clusterBenchOptions(process.argv.slice(2))).then(() => undefined) : main()).catch((error: unknown) => {
   process.stderr.write(`\nbench: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

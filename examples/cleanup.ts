@@ -6,12 +6,11 @@
  * Most of it goes through the core (cancel, unrecur, queue.forget,
  * worker.deregister). The core keeps completed jobs on purpose and has no
  * command to drop them, nor a queue's daily statistics, so those few keys
- * are deleted by name (src/keys.ts spells them). That is only sound for
+ * are deleted by name (`client.keys`, src/keys.ts, spells them). That is only sound for
  * queues the run brought into being: the quickstart refuses to run on a
  * Redis that already knows one of the examples' queues.
  */
 import * as qless from '../src/index.js';
-import * as keys from '../src/keys.js';
 
 /** What a run created, as far as it must be undone. */
 export interface RunFootprint {
@@ -47,7 +46,7 @@ export async function eraseRun(client: qless.Client, footprint: RunFootprint): P
   const ours = (name: unknown): name is string => typeof name === 'string' && name.startsWith(`${footprint.workerPrefix}-`);
   for (const job of jobs) for (const entry of job.history) if (ours(entry.worker)) workers.add(entry.worker);
   // Read from the key itself: the core's `workers` listing would also prune other people's stale workers.
-  for (const name of await client.redis.zrange(keys.WORKERS, 0, -1)) if (ours(name)) workers.add(name);
+  for (const name of await client.redis.zrange(client.keys.workers, 0, -1)) if (ours(name)) workers.add(name);
 
   // The core cancels anything but a completed job, dependents together with what they wait for.
   const unfinished = jobs.filter((job) => job.state !== 'complete').map((job) => job.jid);
@@ -55,11 +54,12 @@ export async function eraseRun(client: qless.Client, footprint: RunFootprint): P
   if (workers.size > 0) await client.workers.deregister(...workers);
   for (const queue of footprint.queues) await client.queue(queue).forget();
 
+  const keys = client.keys;
   const batch = client.redis.multi();
   for (const job of jobs) {
     if (job.state !== 'complete') continue;
     batch.del(...keys.jobKeys(job.jid));
-    batch.zrem(keys.COMPLETED, job.jid);
+    batch.zrem(keys.completed, job.jid);
   }
   for (const worker of workers) batch.del(keys.workerJobs(worker));
   const today = Math.floor(client.now() / DAY) * DAY;

@@ -109,8 +109,17 @@ end
 
 local function dispatch(keys, argv)
   if H == nil then setup() end
+  -- No key: the default namespace, `ql:` keys exactly as qless-core has
+  -- them. One key naming a namespace (`ql:{orders}:`, see namespace_prefix):
+  -- that namespace, whose keys all share the key's hash slot, so that Redis
+  -- Cluster routes the call to the node holding them. Anything else is
+  -- refused as qless-core refuses keys, so its clients see no change.
+  local call_prefix = KEY_PREFIX
   if #keys > 0 then
-    error('No Keys should be provided')
+    call_prefix = #keys == 1 and namespace_prefix(keys[1]) or nil
+    if call_prefix == nil then
+      error('No Keys should be provided')
+    end
   end
 
   local command_name = argv[1]
@@ -136,7 +145,7 @@ local function dispatch(keys, argv)
   -- Per-call state: bind the late globals and forget what the previous
   -- call read (in the function-library form the chunk outlives a call).
   encode = cjson.encode
-  prefix = KEY_PREFIX
+  prefix = call_prefix
   config_cache = {}
   tracking = nil
   remembered_queues = false

@@ -85,6 +85,19 @@ local deferred_samples = false
 local KEY_PREFIX = 'ql:'
 local prefix = KEY_PREFIX
 
+-- The prefix of a named namespace, from the one key a call passes: the key
+-- is the prefix itself, `ql:{<name>}:`, with a name of 1 to 64 letters,
+-- digits, `_`, `.` or `-`, starting with a letter or digit (nil for any
+-- other text). The braces make the
+-- name Redis Cluster's hash tag, so every key of the namespace lands in one
+-- slot. Not a helper of H: dispatch checks it before any command is made.
+local function namespace_prefix(key)
+  if type(key) ~= 'string' or #key > 70 or string.sub(key, 1, #KEY_PREFIX) ~= KEY_PREFIX then return nil end
+  local name = string.match(key, '^{(%w[%w_%.%-]*)}:$', #KEY_PREFIX + 1)
+  if name == nil or #name > 64 then return nil end
+  return key
+end
+
 -- (dispatch, in api.lua, resets all of the above at the start of a call.)
 
 local function samples_flush()
@@ -104,8 +117,8 @@ end
 -- name spelt anywhere else). The names themselves are wire contract: other
 -- qless clients read these keys directly.
 --
--- The prefix is per-call state, set by dispatch: today always `ql:`, but a
--- namespaced call can take its own without any other change.
+-- The prefix is per-call state, set by dispatch: `ql:` for the default
+-- namespace, `ql:{<name>}:` for a named one (namespace_prefix).
 local function load_keys()
   -- The keys the core has one of: config, queues, paused_queues, workers,
   -- completed, failures, tracked, tags.
@@ -142,7 +155,10 @@ local function load_keys_by_name()
     if suffix == nil then return prefix .. 'th:' .. id end
     return prefix .. 'th:' .. id .. '-' .. suffix
   end
-  function H.queue_throttle(queue) return prefix .. 'q:' .. queue end
+  -- A queue throttle's id is a name, not a key: `ql:q:<queue>` in every
+  -- namespace (its keys, built by throttle_key, carry the namespace), so
+  -- that jobs show the same throttle names wherever they live.
+  function H.queue_throttle(queue) return KEY_PREFIX .. 'q:' .. queue end
 end
 
 -- The names the commonest calls (put, pop, complete, heartbeat) do not need:

@@ -1,18 +1,20 @@
 /**
- * The client: one Redis connection, the one script gateway every core call
- * goes through, the worker name it acts as, and the accessors (`queue()`,
- * `jobs`, `queues`, `workers`, `config`, `events`).
+ * The client: one Redis connection (or Redis Cluster), the namespace it acts
+ * in, the one script gateway every core call goes through, the worker name
+ * it acts as, and the accessors (`queue()`, `jobs`, `queues`, `workers`,
+ * `config`, `events`).
  */
 import { hostname } from 'node:os';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import * as args from './args.js';
 import { checkDurability, type Durability, type DurabilityOptions } from './connection/durability.js';
-import { openRedis } from './connection/redis.js';
+import { openCluster, openRedis } from './connection/redis.js';
 import { DEFAULT_URL } from './connection/target.js';
 import { aboutJob, InvalidArgumentError } from './errors.js';
 import { Config } from './config.js';
 import { Events } from './events.js';
-import { ScriptGateway, systemClock, type Clock, type CoreArg, type CoreCall, type CoreMode, type CoreOutcome, type CoreReply } from './gateway.js';
+import { KeySpace } from './keys.js';
+import { isCluster, ScriptGateway, systemClock, type RedisConnection, type Clock, type CoreArg, type CoreCall, type CoreMode, type CoreOutcome, type CoreReply } from './gateway.js';
 import { Jobs } from './jobs.js';
 import { Queue } from './queue.js';
 import * as wire from './wire.js';
@@ -30,10 +32,25 @@ export { DEFAULT_URL };
 export interface ClientOptions extends RedisOptions {
   /**
    * A Redis URL: `redis://` (`rediss://` for TLS, with password and db), or
-   * `redis+sentinel://host:26379,host2:26379/<master name>[/db]` (see
-   * connection/url.ts).
+   * `redis+sentinel://host:26379,host2:26379/<master name>[/db]`, or
+   * `redis+cluster://host:7000,host:7001/` (see connection/url.ts).
    */
   url?: string;
+  /**
+   * A Redis Cluster's nodes (`['127.0.0.1:7000', { host, port }]`; a few are
+   * enough, the rest is discovered). Needs a {@link ClientOptions.namespace}.
+   */
+  cluster?: ClusterNode[];
+  /** ioredis Cluster options (`redisOptions` for each node's connection, retries…), with `cluster` or a cluster URL. */
+  clusterOptions?: ClusterOptions;
+  /**
+   * The namespace to act in: a qless universe of its own whose keys are
+   * `ql:{<namespace>}:…`, all in one Redis Cluster hash slot. Default: the
+   * default namespace, qless-core's `ql:` keys, shared with every qless
+   * client (named namespaces are known only to qless-ts). A Redis Cluster
+   * needs a named namespace.
+   */
+  namespace?: string;
   /** The name this client pops, heartbeats and completes jobs as. Default `<hostname>-<pid>`. */
   workerName?: string;
   /** Seconds since the epoch, sent as `now` with every call. Default the system clock. */
@@ -42,7 +59,7 @@ export interface ClientOptions extends RedisOptions {
    * Use this ioredis connection instead of opening one. The client does not
    * close it; the events subscriber is a `duplicate()` of it.
    */
-  connection?: Redis;
+  connection?: Redis | Cluster;
   /**
    * How core calls go out. `auto` (default): as FCALL of the core loaded as
    * a Redis 7 function library, falling back to EVALSHA of `qless.lua` when
@@ -74,7 +91,9 @@ function defaultUrl(): string {
  */
 export class Client {
   /** The Redis connection (for reading raw keys; core calls go through {@link Client.call}). */
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
+  /** The namespace this client acts in, and its key and channel names. */
+  readonly keys: KeySpace;
   /** Every core call goes through this gateway. */
   readonly gateway: ScriptGateway;
   /** Jobs across queues: get, tagged, failed, tracked, complete. */
@@ -96,25 +115,40 @@ export class Client {
 
   /** @internal Use {@link client}. */
   constructor(options: ClientOptions) {
-    const { url, workerName, clock, connection, core, durability, ...redisOptions } = options;
+    const { url, workerName, clock, connection, core, durability, cluster, clusterOptions, namespace, ...redisOptions } = options;
     this.#workerName = args.name(workerName ?? defaultWorkerName(), 'workerName');
     this.durability = checkDurability(durability);
+    this.keys = new KeySpace(namespace);
     if (connection) {
       this.redis = connection;
       this.#owned = false;
     } else {
-      this.redis = openRedis(url, redisOptions);
+      this.redis = cluster !== undefined ? openCluster(cluster, clusterOptions, redisOptions) : openRedis(url, redisOptions, 'the client URL', clusterOptions);
       this.#owned = true;
       // Errors reach the caller of each command; without a listener ioredis
       // would also print every failed reconnection attempt.
       this.redis.on('error', () => undefined);
     }
-    this.gateway = new ScriptGateway(this.redis, clock ?? systemClock, core ?? 'auto', { durability: this.durability });
+    if (isCluster(this.redis) && this.keys.namespace === undefined) {
+      // Checked after opening so that a given connection is judged too; an
+      // owned one is closed again (nothing has been sent on it).
+      if (this.#owned) this.redis.disconnect();
+      throw new InvalidArgumentError(
+        "a Redis Cluster needs a namespace (e.g. { namespace: 'orders' }): the default namespace's ql: keys spread over the cluster's slots, " +
+          'where the core cannot reach them together',
+      );
+    }
+    this.gateway = new ScriptGateway(this.redis, clock ?? systemClock, core ?? 'auto', { durability: this.durability, keys: this.keys });
     this.jobs = new Jobs(this);
     this.queues = new Queues(this);
     this.workers = new Workers(this);
     this.config = new Config(this);
     this.throttles = new Throttles(this);
+  }
+
+  /** The namespace's name, or `undefined` for the default namespace. */
+  get namespace(): string | undefined {
+    return this.keys.namespace;
   }
 
   /** The name this client pops, heartbeats and completes jobs as. */
@@ -232,8 +266,8 @@ export function client(a?: string | ClientOptions, b?: ClientOptions): Client {
   if (typeof a === 'string') return new Client({ ...b, url: a });
   const options = a ?? {};
   const direct = options.url !== undefined || options.host !== undefined || options.port !== undefined || options.path !== undefined ||
-    options.connection !== undefined || options.sentinels !== undefined;
+    options.connection !== undefined || options.sentinels !== undefined || options.cluster !== undefined;
   // ioredis would default the host to localhost; say 127.0.0.1 (Sentinel options need no host).
-  if (direct) return new Client(options.sentinels !== undefined ? options : { host: '127.0.0.1', ...options });
+  if (direct) return new Client(options.sentinels !== undefined || options.cluster !== undefined ? options : { host: '127.0.0.1', ...options });
   return new Client({ ...options, url: defaultUrl() });
 }

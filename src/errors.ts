@@ -17,6 +17,7 @@ export type QlessErrorCode =
   | 'DURABILITY'
   | 'UNEXPECTED_REPLY'
   | 'FOREIGN_DATA'
+  | 'CROSS_NAMESPACE'
   | 'UNRECOVERABLE';
 
 /** Base class of every error raised by qless-ts. */
@@ -150,6 +151,32 @@ export class DurabilityError extends QlessError {
     this.acknowledged = shortfall.acknowledged;
     this.timeoutMs = shortfall.timeoutMs;
     this.reply = shortfall.reply;
+  }
+}
+
+/**
+ * An operation would reach across namespaces: a job of one namespace handed
+ * to a client (or queue) of another. A namespace is a universe of its own
+ * (on Redis Cluster, its keys live on one node): a job, its dependencies,
+ * its next queue and its tags all live in the job's namespace.
+ */
+export class CrossNamespaceError extends QlessError {
+  readonly jid: string;
+  /** The job's namespace (undefined: the default one). */
+  readonly jobNamespace: string | undefined;
+  /** The namespace the operation acts in (undefined: the default one). */
+  readonly targetNamespace: string | undefined;
+
+  constructor(operation: string, jid: string, jobNamespace: string | undefined, targetNamespace: string | undefined) {
+    const name = (namespace: string | undefined): string => (namespace === undefined ? 'the default namespace' : `namespace ${namespace}`);
+    super(
+      `${operation} of job ${jid}: the job belongs to ${name(jobNamespace)}, not to ${name(targetNamespace)}; ` +
+        'a job can only be acted on in its own namespace (use a client of that namespace)',
+      'CROSS_NAMESPACE',
+    );
+    this.jid = jid;
+    this.jobNamespace = jobNamespace;
+    this.targetNamespace = targetNamespace;
   }
 }
 

@@ -16,7 +16,7 @@
  * channels they need and resolves once Redis confirmed. After a reconnect the
  * subscriptions are renewed by the connection itself.
  */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './gateway.js';
 import { InvalidArgumentError, QlessError } from './errors.js';
 import type { Client } from './client.js';
 import type { ProgressValue } from './types.js';
@@ -89,8 +89,6 @@ export type EventName = keyof EventHandlers;
 type AnyHandler = (arg: never) => void;
 
 const NAMES: ReadonlySet<string> = new Set<string>([...TRACKED_EVENTS, 'log', 'error']);
-const LOG = 'ql:log';
-const WORKER_PREFIX = 'ql:w:';
 
 function field(value: Record<string, unknown>, key: string): string {
   const v = value[key];
@@ -141,7 +139,7 @@ export class Events {
   readonly #client: Client;
   readonly #handlers = new Map<EventName, Set<AnyHandler>>();
   readonly #workers = new Map<string, Set<(event: WorkerEvent) => void>>();
-  #subscriber: Redis | undefined;
+  #subscriber: RedisConnection | undefined;
   #subscribed = new Set<string>();
   #listening = false;
   #closed = false;
@@ -240,9 +238,10 @@ export class Events {
   #wanted(): Set<string> {
     const wanted = new Set<string>();
     if (!this.#listening) return wanted;
-    for (const name of TRACKED_EVENTS) wanted.add(`ql:${name}`);
-    if ((this.#handlers.get('log')?.size ?? 0) > 0) wanted.add(LOG);
-    for (const [name, set] of this.#workers) if (set.size > 0) wanted.add(WORKER_PREFIX + name);
+    const keys = this.#client.keys;
+    for (const name of TRACKED_EVENTS) wanted.add(keys.channel(name));
+    if ((this.#handlers.get('log')?.size ?? 0) > 0) wanted.add(keys.channel('log'));
+    for (const [name, set] of this.#workers) if (set.size > 0) wanted.add(keys.workerChannel(name));
     return wanted;
   }
 
@@ -274,7 +273,7 @@ export class Events {
     }
   }
 
-  #connect(): Redis {
+  #connect(): RedisConnection {
     if (this.#subscriber) return this.#subscriber;
     const subscriber = this.#client.redis.duplicate();
     subscriber.on('error', () => undefined);
@@ -284,17 +283,19 @@ export class Events {
   }
 
   #dispatch(channel: string, message: string): void {
-    if (channel === LOG) {
-      const event = this.#decode(message);
-      if (event) this.#emit('log', event);
-    } else if (channel.startsWith(WORKER_PREFIX)) {
-      const handlers = this.#workers.get(channel.slice(WORKER_PREFIX.length));
+    const parsed = this.#client.keys.parseChannel(channel);
+    if (parsed === undefined) return;
+    if ('worker' in parsed) {
+      const handlers = this.#workers.get(parsed.worker);
       const event = this.#decode(message);
       if (!event || !handlers) return;
       if (event.event !== 'lock_lost' && event.event !== 'canceled' && event.event !== 'put') return;
       for (const handler of [...handlers]) this.#invoke(handler, event);
-    } else if (channel.startsWith('ql:')) {
-      this.#emit(channel.slice(3) as TrackedEventName, message);
+    } else if (parsed.name === 'log') {
+      const event = this.#decode(message);
+      if (event) this.#emit('log', event);
+    } else {
+      this.#emit(parsed.name as TrackedEventName, message);
     }
   }
 

@@ -12,20 +12,44 @@
  *   every call. Used when functions are unavailable (Redis < 7, ACLs that
  *   forbid FUNCTION, …) or when asked for.
  *
+ * A call in a named namespace passes that namespace's one key (`FCALL
+ * qless_<sha> 1 ql:{orders}: …`): the core builds every key from it, and
+ * Redis Cluster routes the call to the primary that holds its hash slot.
+ * On a cluster the core is loaded on every primary.
+ *
  * If Redis has forgotten the code (a restart, SCRIPT FLUSH or FUNCTION FLUSH,
- * or a replica promoted by Sentinel that never had it) it is loaded again and
- * the call retried, so a long-running client survives all of these.
+ * a replica promoted by Sentinel that never had it, a primary that joined a
+ * cluster) it is loaded again and the call retried, so a long-running
+ * client survives all of these.
  *
  * With durability settings, the calls that put or settle jobs are followed on
  * the same connection, in the same round trip, by `WAIT <replicas> <timeout>`
  * (see connection/durability.ts); a shortfall turns their outcome into a
  * {@link DurabilityError}.
  */
-import type { Redis, ChainableCommander } from 'ioredis';
+import type { Cluster, Redis, ChainableCommander } from 'ioredis';
 import { DURABLE_COMMANDS, durableJid, type Durability } from './connection/durability.js';
 import { isReplicaRefusal } from './connection/redis.js';
 import { classifyScriptError, ConnectionError, DurabilityError, QlessError } from './errors.js';
+import { DEFAULT_KEYS, type KeySpace } from './keys.js';
 import { coreLibrary, coreScript } from './script.js';
+
+/** What the gateway talks to: one Redis (direct or through Sentinel) or a Redis Cluster. */
+export type RedisConnection = Redis | Cluster;
+
+/** Whether a connection is a Redis Cluster (the core must then be on every primary). */
+export function isCluster(redis: RedisConnection): redis is Cluster {
+  return (redis as { isCluster?: boolean }).isCluster === true;
+}
+
+/**
+ * The servers a SCAN must visit to see a namespace's keys: the one Redis, or
+ * every primary of a cluster (SCAN sees one node; only the primary holding
+ * the namespace's slot has its keys, the others answer with nothing).
+ */
+export function scanTargets(redis: RedisConnection): Redis[] {
+  return isCluster(redis) ? redis.nodes('master') : [redis];
+}
 
 /** A value the core accepts as an argument. */
 export type CoreArg = string | number;
@@ -79,6 +103,8 @@ interface TimedCall {
 export interface GatewayOptions {
   /** Wait for this many replicas after durable writes (see connection/durability.ts). */
   durability?: Durability | undefined;
+  /** The namespace every call acts in; default the default namespace (`ql:` keys, no key passed). */
+  keys?: KeySpace | undefined;
 }
 
 /** What one round trip brought back: each script call's reply (or error), and the WAIT's count (or error) if one was sent. */
@@ -116,7 +142,9 @@ function toQlessError(command: string, error: unknown): QlessError {
 }
 
 export class ScriptGateway {
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
+  /** The namespace every call acts in. */
+  readonly keys: KeySpace;
   clock: Clock;
   /** The mode asked for at construction. */
   readonly mode: CoreMode;
@@ -135,11 +163,12 @@ export class ScriptGateway {
   // Calls made while one is already going out in this tick; sent on the next.
   private gathering: Array<TimedCall & { resolve: (outcome: CoreOutcome) => void }> | undefined;
 
-  constructor(redis: Redis, clock: Clock = systemClock, mode: CoreMode = 'auto', options: GatewayOptions = {}) {
+  constructor(redis: RedisConnection, clock: Clock = systemClock, mode: CoreMode = 'auto', options: GatewayOptions = {}) {
     this.redis = redis;
     this.clock = clock;
     this.mode = mode;
     this.durability = options.durability;
+    this.keys = options.keys ?? DEFAULT_KEYS;
     const script = coreScript();
     this.source = script.source;
     this.sha = script.sha;
@@ -311,9 +340,10 @@ export class ScriptGateway {
       }
     }
     const pipeline: ChainableCommander = this.redis.pipeline();
+    const keys = this.keys.callKeys;
     for (const argv of argvs) {
-      if (functions) pipeline.fcall(this.library.name, 0, ...argv);
-      else pipeline.evalsha(this.sha, 0, ...argv);
+      if (functions) pipeline.fcall(this.library.name, keys.length, ...keys, ...argv);
+      else pipeline.evalsha(this.sha, keys.length, ...keys, ...argv);
     }
     if (wait) pipeline.wait(this.durability!.replicas, this.durability!.timeoutMs);
     let results: Array<[Error | null, unknown]>;
@@ -364,23 +394,56 @@ export class ScriptGateway {
       if (this.functions) return;
     }
     try {
-      await this.redis.script('LOAD', this.source);
+      await this.onEveryPrimary((node) => node.script('LOAD', this.source));
     } catch (error) {
       throw toQlessError('SCRIPT LOAD', error);
     }
   }
 
+  /**
+   * Run `load` on the one server, or on every primary of a cluster: a call
+   * may go to any of them, and a replica promoted later has what its
+   * primary had. A cluster whose map of primaries is out of date (a
+   * failover under way) is asked for a fresh one and tried once more.
+   */
+  private async onEveryPrimary(load: (node: Redis) => Promise<unknown>): Promise<void> {
+    const redis = this.redis;
+    if (!isCluster(redis)) {
+      await load(redis);
+      return;
+    }
+    const all = async (): Promise<void> => {
+      const primaries = redis.nodes('master');
+      if (primaries.length === 0) throw new ConnectionError('the cluster lists no primary to load the qless core on');
+      await Promise.all(primaries.map(load));
+    };
+    try {
+      await all();
+    } catch (error) {
+      if (!(error instanceof Error) || !isReplicaRefusal(error)) throw error;
+      await new Promise<void>((resolve) => redis.refreshSlotsCache(() => resolve()));
+      await all();
+    }
+  }
+
   private async loadLibrary(): Promise<void> {
     try {
-      await this.redis.function('LOAD', this.library.source);
+      await this.onEveryPrimary(async (node) => {
+        try {
+          await node.function('LOAD', this.library.source);
+        } catch (error) {
+          // Another client (or an earlier connection of ours) loaded it first.
+          if (!/already exists/.test(messageOf(error))) throw error;
+        }
+      });
     } catch (error) {
-      // Another client (or an earlier connection of ours) loaded it first.
-      if (/already exists/.test(messageOf(error))) return;
       // A replica refuses FUNCTION LOAD like any write: that says nothing
       // about functions, so do not fall back to EVALSHA for good. (Through
       // Sentinel the connection has already moved on to the primary and
       // sent the load again; see connection/redis.ts.)
       if (error instanceof Error && isReplicaRefusal(error)) throw toQlessError('FUNCTION LOAD', error);
+      // Nor does a cluster (or a node) that is busy for a moment.
+      if (/^(?:CLUSTERDOWN|LOADING|TRYAGAIN|MOVED|ASK)\b/.test(messageOf(error))) throw toQlessError('FUNCTION LOAD', error);
       if (this.mode === 'auto' && error instanceof Error && error.name === 'ReplyError') {
         this.functions = false;
         return;
@@ -408,7 +471,8 @@ export class ScriptGateway {
   }
 
   private send(functions: boolean, argv: string[]): Promise<CoreReply> {
-    if (functions) return this.redis.fcall(this.library.name, 0, ...argv) as Promise<CoreReply>;
-    return this.redis.evalsha(this.sha, 0, ...argv) as Promise<CoreReply>;
+    const keys = this.keys.callKeys;
+    if (functions) return this.redis.fcall(this.library.name, keys.length, ...keys, ...argv) as Promise<CoreReply>;
+    return this.redis.evalsha(this.sha, keys.length, ...keys, ...argv) as Promise<CoreReply>;
   }
 }

@@ -80,6 +80,7 @@ export {
   ForeignDataError,
   ConnectionError,
   DurabilityError,
+  CrossNamespaceError,
   UnrecoverableError,
   type DurabilityShortfall,
   type QlessErrorCode,
@@ -92,12 +93,14 @@ export {
   type ConnectionTarget,
   type StandaloneTarget,
   type SentinelTarget,
+  type ClusterTarget,
   type ConnectionFlags,
   type DurabilityOptions,
   type Durability,
 } from './connection/index.js';
 export { UnexpectedReplyError, type JobRecord, type RecurringRecord } from './wire.js';
-export { ScriptGateway, systemClock, type Clock, type CoreArg, type CoreReply, type CoreCall, type CoreOutcome, type CoreMode } from './gateway.js';
+export { KeySpace, checkNamespace } from './keys.js';
+export { ScriptGateway, systemClock, isCluster, type RedisConnection, type Clock, type CoreArg, type CoreReply, type CoreCall, type CoreOutcome, type CoreMode } from './gateway.js';
 export type {
   JsonPrimitive,
   JsonValue,

@@ -7,7 +7,7 @@
  */
 import * as args from './args.js';
 import { lockSeconds } from './config.js';
-import { aboutJob, InvalidArgumentError, LostLockError, ScriptError } from './errors.js';
+import { aboutJob, CrossNamespaceError, InvalidArgumentError, LostLockError, ScriptError } from './errors.js';
 import { checkStrings, DataSlot, encodeObject, encodeStrings } from './json.js';
 import * as wire from './wire.js';
 import type { Client } from './client.js';
@@ -99,6 +99,16 @@ function progressText(value: unknown): string {
     throw new InvalidArgumentError(`progress is ${bytes} bytes as JSON; at most ${PROGRESS_MAX_BYTES} are kept (report counts, not data)`);
   }
   return text;
+}
+
+/**
+ * A batch sends its calls through one client, in that client's namespace: a
+ * job read through a client of another namespace would be looked for (and,
+ * should the jid exist there too, acted on) in the wrong one.
+ */
+function refuseIfForeign(job: Job, client: Client, command: string): void {
+  const own = job.client.namespace;
+  if (own !== client.namespace) throw new CrossNamespaceError(command, job.jid, own, client.namespace);
 }
 
 /**
@@ -565,6 +575,7 @@ export async function heartbeatJobs(client: Client, jobs: readonly Job[]): Promi
   const index: number[] = [];
   jobs.forEach((job, i) => {
     try {
+      refuseIfForeign(job, client, 'heartbeat');
       refuseIfDisowned(job, 'heartbeat');
       calls.push({ command: 'heartbeat', args: [job.jid, client.workerName, job.dataText()] });
       index.push(i);
@@ -635,6 +646,7 @@ export async function completeJobs(client: Client, jobs: readonly Job[], after: 
   const index: number[] = [];
   jobs.forEach((job, i) => {
     try {
+      refuseIfForeign(job, client, 'complete');
       calls.push(job[COMPLETE_CALL]());
       index.push(i);
     } catch (error) {

@@ -10,7 +10,6 @@ import { lockSeconds } from './config.js';
 import { InvalidArgumentError, QlessError } from './errors.js';
 import { encodeObject, encodeStrings } from './json.js';
 import { completeJobs, Job, jobFromValue, type CompleteOutcome } from './job.js';
-import * as keys from './keys.js';
 import { klassOf, type KlassRef } from './klass.js';
 import { storedCron } from './cron/stored.js';
 import { RecurringJob } from './recurring.js';
@@ -145,7 +144,7 @@ export class Queue {
         const [start, n] = page(offset, count);
         if (n === 0) return [];
         // The core has no `jobs waiting`; pop takes the highest score first.
-        return client.redis.zrevrange(keys.queueWork(name), start, start + n - 1);
+        return client.redis.zrevrange(client.keys.queueWork(name), start, start + n - 1);
       },
     };
   }
@@ -380,7 +379,7 @@ export class Queue {
 
   /** The limit {@link Queue.setMaxConcurrency} set, or `null` for none. */
   async maxConcurrency(): Promise<number | null> {
-    const { maximum } = await this.#client.throttles.get(keys.queueThrottle(this.name));
+    const { maximum } = await this.#client.throttles.get(this.#client.keys.queueThrottle(this.name));
     return maximum > 0 ? maximum : null;
   }
 

@@ -12,7 +12,6 @@
 import * as args from './args.js';
 import { aboutJob, InvalidArgumentError } from './errors.js';
 import { checkStrings, DataSlot, encodeObject, encodeStrings } from './json.js';
-import * as keys from './keys.js';
 import { klassOf, type KlassRef } from './klass.js';
 import * as wire from './wire.js';
 import type { Client } from './client.js';
@@ -141,7 +140,7 @@ export class RecurringJob {
    * template no longer exists. Read straight from its queue's schedule.
    */
   async next(): Promise<number | null> {
-    const score = await this.#client.redis.zscore(keys.queueRecur(this.queue), this.jid);
+    const score = await this.#client.redis.zscore(this.#client.keys.queueRecur(this.queue), this.jid);
     return score === null ? null : Number(score);
   }
 

@@ -7,10 +7,9 @@
  */
 import * as args from './args.js';
 import { InvalidArgumentError } from './errors.js';
-import * as keys from './keys.js';
 import * as wire from './wire.js';
 import type { Client } from './client.js';
-import type { CoreReply } from './gateway.js';
+import { scanTargets, type CoreReply } from './gateway.js';
 
 /** A throttle's limit as the core stores it. */
 export interface ThrottleInfo {
@@ -128,12 +127,15 @@ export class Throttles {
    */
   async list(): Promise<ThrottleSummary[]> {
     const ids = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, found] = await this.#client.redis.scan(cursor, 'MATCH', keys.THROTTLE_PATTERN, 'COUNT', 1000);
-      cursor = next;
-      for (const key of found) ids.add(keys.throttleOf(key));
-    } while (cursor !== '0');
+    const keys = this.#client.keys;
+    for (const node of scanTargets(this.#client.redis)) {
+      let cursor = '0';
+      do {
+        const [next, found] = await node.scan(cursor, 'MATCH', keys.throttlePattern, 'COUNT', 1000);
+        cursor = next;
+        for (const key of found) ids.add(keys.throttleOf(key));
+      } while (cursor !== '0');
+    }
     const out: ThrottleSummary[] = [];
     for (const id of [...ids].sort()) {
       const [limit, locks, pending] = await Promise.all([this.get(id), this.locks(id), this.pending(id)]);

@@ -5,7 +5,6 @@
  * silence, or sooner by {@link Workers.deregister}.
  */
 import * as args from './args.js';
-import * as keys from './keys.js';
 import * as wire from './wire.js';
 import type { Client } from './client.js';
 import type { QueueCounts, WorkerCounts, WorkerJobs } from './types.js';
@@ -25,7 +24,7 @@ export class Workers {
     const listing = await this.#client.call('workers');
     // The core's listing does not say when each worker was last seen (and
     // its reply must stay as qless-core's), so that is read from the key.
-    const seen = wire.scores('workers', await this.#client.redis.zrevrange(keys.WORKERS, 0, -1, 'WITHSCORES'));
+    const seen = wire.scores('workers', await this.#client.redis.zrevrange(this.#client.keys.workers, 0, -1, 'WITHSCORES'));
     return wire.workerCounts('workers', listing, seen);
   }
 

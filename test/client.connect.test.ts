@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
 import * as qless from '../src/index.js';
 import { useRedis } from './support/redis.js';
 import { ManualClock, useClients } from './support/client.js';
@@ -33,7 +34,7 @@ describe('qless.client()', () => {
         await c.queue('q').put('a.B', {}, { jid: 'in-db-2' });
         const db2 = await c.redis.exists('ql:j:in-db-2');
         expect(db2).toBe(1);
-        expect(c.redis.options.db).toBe(2);
+        expect((c.redis as Redis).options.db).toBe(2);
       } finally {
         await c.close();
       }
@@ -48,8 +49,8 @@ describe('qless.client()', () => {
 
   it('reads rediss:// URLs as TLS connections', async () => {
     const c = qless.client('rediss://:pw@example.invalid:6390/3', { lazyConnect: true, tls: { rejectUnauthorized: false } });
-    expect(c.redis.options.tls).toBeDefined();
-    expect([c.redis.options.host, c.redis.options.port, c.redis.options.password, c.redis.options.db]).toEqual(['example.invalid', 6390, 'pw', 3]);
+    expect((c.redis as Redis).options.tls).toBeDefined();
+    expect([(c.redis as Redis).options.host, (c.redis as Redis).options.port, (c.redis as Redis).options.password, (c.redis as Redis).options.db]).toEqual(['example.invalid', 6390, 'pw', 3]);
     await c.close();
   });
 
@@ -81,7 +82,7 @@ describe('qless.client()', () => {
     delete process.env['QLESS_REDIS_URL'];
     try {
       const c = qless.client({ lazyConnect: true });
-      expect([c.redis.options.host, c.redis.options.port]).toEqual(['127.0.0.1', 6379]);
+      expect([(c.redis as Redis).options.host, (c.redis as Redis).options.port]).toEqual(['127.0.0.1', 6379]);
       expect(qless.DEFAULT_URL).toBe('redis://127.0.0.1:6379');
       await c.close();
     } finally {
@@ -197,8 +198,11 @@ describe('connection URLs (src/connection)', () => {
     const cases: Array<[string, string]> = [
       ['', 'is empty'],
       ['localhost:6379', 'is not a URL'],
-      ['ftp://h', 'has the scheme ftp://, which is not one of redis://, rediss://, redis+sentinel:// or rediss+sentinel://'],
-      ['redis+cluster://:pw@h:7000,h:7001/', 'names a Redis Cluster (redis+cluster://), which is not supported yet'],
+      ['ftp://h', 'has the scheme ftp://, which is not one of redis://, rediss://, redis+sentinel://, rediss+sentinel://, redis+cluster:// or rediss+cluster://'],
+      ['redis+cluster://:pw@h:7000,h:7001/2', 'has "/2" after the nodes, but a Redis Cluster has no databases'],
+      ['redis+cluster://:pw@/', 'names no cluster node'],
+      ['redis+cluster://:pw@h:7000,h:x/', 'has a bad port "x" for cluster node h'],
+      ['redis+cluster://:pw@h:7000?namespace=a', 'has a ?query, but a cluster URL takes no options'],
       ['redis://h/x', 'has "/x" where the database number belongs'],
       ['redis://:pw@h:99999', 'is not a valid URL'],
       ['redis+sentinel://:pw@s1:26379', 'names no primary'],
@@ -245,7 +249,7 @@ describe('connection URLs (src/connection)', () => {
     expect(() => qless.resolveRedisUrl({ port: '7001' }, { QLESS_REDIS_URL: sentinel })).toThrow(/--port cannot change the port of a Sentinel URL/);
     expect(() => qless.resolveRedisUrl({ host: sentinel, port: 1 }, {})).toThrow(/is a URL: put the port in it/);
     expect(() => qless.resolveRedisUrl({ url: sentinel, host: 'h' }, {})).toThrow(/either --redis <url> or --host/);
-    expect(() => qless.resolveRedisUrl({ host: 'redis+cluster://h:7000/' }, {})).toThrow(/not supported yet/);
+    expect(qless.resolveRedisUrl({ host: 'redis+cluster://h:7000/' }, {})).toBe('redis+cluster://h:7000/');
     expect(() => qless.resolveRedisUrl({ host: 'h', port: '70000' }, {})).toThrow(/--port must be a port number from 1 to 65535/);
   });
 
@@ -253,20 +257,40 @@ describe('connection URLs (src/connection)', () => {
     const byUrl = qless.client('redis+sentinel://:pw@127.0.0.1:1,127.0.0.1:2/mymaster/4?sentinelPassword=sp', { lazyConnect: true });
     const byOptions = qless.client({ sentinels: [{ host: '127.0.0.1', port: 1 }], name: 'mymaster', lazyConnect: true });
     try {
-      expect(byUrl.redis.options).toMatchObject({
+      expect((byUrl.redis as Redis).options).toMatchObject({
         sentinels: [{ host: '127.0.0.1', port: 1 }, { host: '127.0.0.1', port: 2 }], name: 'mymaster', db: 4, password: 'pw', sentinelPassword: 'sp', role: 'master',
       });
       for (const c of [byUrl, byOptions]) {
-        const reconnect = c.redis.options.reconnectOnError!;
+        const reconnect = (c.redis as Redis).options.reconnectOnError!;
         expect(reconnect(new Error("READONLY You can't write against a read only replica."))).toBe(2);
         expect(reconnect(new Error('ERR WAIT cannot be used with replica instances. Please also note …'))).toBe(2);
         expect(reconnect(new Error('ERR user_script:1: Put(): Arg "jid" missing'))).toBe(false);
       }
-      expect(byOptions.redis.options.host).not.toBe('127.0.0.1'); // no host forced onto a Sentinel connection
+      expect((byOptions.redis as Redis).options.host).not.toBe('127.0.0.1'); // no host forced onto a Sentinel connection
     } finally {
       await Promise.all([byUrl.close(), byOptions.close()]);
     }
-    expect(() => qless.client('redis+cluster://127.0.0.1:7000,127.0.0.1:7001/')).toThrow(qless.InvalidArgumentError);
+    // A cluster needs a namespace: refused before anything connects.
+    expect(() => qless.client('redis+cluster://127.0.0.1:7000,127.0.0.1:7001/')).toThrow(/a Redis Cluster needs a namespace/);
+  });
+
+  it('parses a Redis Cluster URL', () => {
+    expect(qless.parseConnectionUrl('redis+cluster://app:p%40ss@h1:7000,[::1]:7001,h3/')).toEqual({
+      topology: 'cluster',
+      nodes: [{ host: 'h1', port: 7000 }, { host: '::1', port: 7001 }, { host: 'h3', port: 6379 }],
+      username: 'app', password: 'p@ss', tls: false,
+    });
+    expect(qless.parseConnectionUrl('rediss+cluster://h1:7000')).toMatchObject({ topology: 'cluster', tls: true });
+  });
+
+  it('checks a namespace name', () => {
+    for (const bad of ['a b', 'x{y}', 'n'.repeat(65), 'ql:', 'ä', '-', '..', '_x']) {
+      expect(() => qless.client({ namespace: bad, lazyConnect: true, port: 1 }), bad).toThrow(qless.InvalidArgumentError);
+    }
+    const c = qless.client({ namespace: 'orders', lazyConnect: true, port: 1 });
+    expect(c.namespace).toBe('orders');
+    expect(c.keys.prefix).toBe('ql:{orders}:');
+    void c.close();
   });
 });
 

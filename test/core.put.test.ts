@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useRedis } from './support/redis.js';
 import { coreHarness, type CoreHarness } from './support/core.js';
+import { testKeys } from './support/namespace.js';
 import { snapshot, writeJob, zsetWithScores } from './support/raw.js';
 
 const ctx = useRedis();
@@ -163,21 +164,23 @@ describe('put: jids that collide with other jobs\' keys', () => {
   });
 
   it('checks the type of every key it will write before the first write (data left by an older core)', async () => {
+    // The core names keys as they are: in the core-namespace project, ql:{orders}:….
+    const ql = testKeys().prefix;
     // An older core took the jid report-dependents and stored a hash where
     // report's dependents set belongs.
     await put(0, 'report');
     await writeJob(ctx.redis, 'report-dependents');
     await rejects(() => put(1, 'summary', 'depends', '["report"]'),
-      'Put(): Key ql:j:report-dependents is a hash, not a set (it belongs to a job whose jid ends in a reserved suffix)');
-    await rejects(() => put(1, 'summary', 'depends', '["other","report"]'), 'Put(): Key ql:j:report-dependents is a hash, not a set');
+      `Put(): Key ${ql}j:report-dependents is a hash, not a set (it belongs to a job whose jid ends in a reserved suffix)`);
+    await rejects(() => put(1, 'summary', 'depends', '["other","report"]'), `Put(): Key ${ql}j:report-dependents is a hash, not a set`);
     // The job's own keys: its history key holds another job's hash.
     await writeJob(ctx.redis, 'x-history');
-    await rejects(() => put(2, 'x'), 'Put(): Key ql:j:x-history is a hash, not a list');
+    await rejects(() => put(2, 'x'), `Put(): Key ${ql}j:x-history is a hash, not a list`);
     await ctx.redis.set('ql:j:y', 'not a hash');
-    await rejects(() => put(2, 'y'), 'Put(): Key ql:j:y is a string, not a hash');
+    await rejects(() => put(2, 'y'), `Put(): Key ${ql}j:y is a string, not a hash`);
     // A depended-on jid whose own key holds something else than a job.
     await ctx.redis.rpush('ql:j:listy', 'x');
-    await rejects(() => put(2, 'z', 'depends', '["listy"]'), 'Put(): Key ql:j:listy is a list, not a hash');
+    await rejects(() => put(2, 'z', 'depends', '["listy"]'), `Put(): Key ${ql}j:listy is a list, not a hash`);
   });
 });
 

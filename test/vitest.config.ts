@@ -33,6 +33,17 @@ export default defineConfig({
           env: { ...env, QLESS_CORE_MODE: 'script' },
         },
       },
+      // And once more in a named namespace (keys ql:{orders}:…), which must
+      // behave exactly as the default one (see test/support/namespace.ts).
+      {
+        test: {
+          ...common,
+          name: 'core-namespace',
+          include: ['test/core.*.test.ts'],
+          exclude: ['test/core.namespace.test.ts'],
+          env: { ...env, QLESS_TEST_NAMESPACE: 'orders' },
+        },
+      },
     ],
   },
 });

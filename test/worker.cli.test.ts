@@ -34,9 +34,11 @@ describe('qless-ts-worker command line', { timeout: 60_000 }, () => {
     [['-q', 'a', '--max-memory', '-5'], '--max-memory must be a number at least 0, got "-5"'],
     [['-q', 'a', '--path', '/no/such/dir'], '--path /no/such/dir: no such directory'],
     [['-q', 'a', '--path', BIN], 'not a directory'],
-    [['-q', 'a', '--host', 'http://example.com'], '--host has the scheme http://, which is not one of redis://, rediss://, redis+sentinel:// or rediss+sentinel://: http://example.com'],
+    [['-q', 'a', '--host', 'http://example.com'], '--host has the scheme http://, which is not one of redis://, rediss://, redis+sentinel://, rediss+sentinel://, redis+cluster:// or rediss+cluster://: http://example.com'],
     [['-q', 'a', '--host', 'redis://example.com:1', '--port', '2'], 'put the port in it instead of giving --port'],
     [['-q', 'a', '--port', '70000'], '--port must be a port number from 1 to 65535, got "70000"'],
+    [['-q', 'a', '--host', 'redis+cluster://127.0.0.1:7000/'], 'a Redis Cluster needs a namespace: give --namespace <name>'],
+    [['-q', 'a', '--namespace', 'a b'], '--namespace must be 1 to 64 letters, digits, "_", "." or "-", starting with a letter or digit, got "a b"'],
     [['-q', 'a', '--bogus'], "unknown option '--bogus'"],
     [['-q', 'a', 'extra'], 'too many arguments'],
     [['-q'], "option '-q, --queue <name>' argument missing"],
@@ -56,7 +58,7 @@ describe('qless-ts-worker command line', { timeout: 60_000 }, () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Running jobs: qless-ts-worker'), readme.indexOf('### Processes, concurrency and locks'));
     const flags = [...stdout.matchAll(/^\s+((?:-\w, )?--[\w-]+(?: <[^>]+>)?)/gm)].map((m) => m[1]!).filter((f) => f !== '-h, --help');
-    expect(flags.length).toBe(29);
+    expect(flags.length).toBe(30);
     for (const flag of flags) expect(section, flag).toContain(`| \`${flag.replace('|', '\\|')}\``);
   });
 

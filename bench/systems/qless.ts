@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import * as qless from '../../src/index.js';
+import { DEFAULT_KEYS } from '../../src/keys.js';
 import { measureMemory } from '../lib/memory.js';
 import { inFlight, payload, sleep, type BenchContext, type Measurement, type System, type WorkloadId } from '../lib/types.js';
 import type { WindowResult } from '../lib/window.js';
@@ -150,7 +151,7 @@ async function daemons(ctx: BenchContext): Promise<Measurement> {
   const workdir = mkdtempSync(join(tmpdir(), 'qless-ts-bench-'));
   const child = startDaemon(ctx, QUEUE, 2, workdir);
   try {
-    const { jobs, window } = await watchCompletions(ctx, 'ql:completed', ctx.daemonJobs, [child.pid!], () => child.exitCode !== null);
+    const { jobs, window } = await watchCompletions(ctx, DEFAULT_KEYS.completed, ctx.daemonJobs, [child.pid!], () => child.exitCode !== null);
     return { kind: 'throughput', jobs, window };
   } finally {
     await stopProcess(child);
@@ -168,7 +169,7 @@ async function latency(ctx: BenchContext): Promise<Measurement> {
   try {
     // Ready once its child has popped (and found nothing): it now sleeps for
     // the 60 s interval, to be woken by the put announcement.
-    for (let i = 0; (await ctx.stats.zcard('ql:workers')) === 0; i++) {
+    for (let i = 0; (await ctx.stats.zcard(DEFAULT_KEYS.workers)) === 0; i++) {
       if (child.exitCode !== null || i > 600) throw new Error('qless-ts-worker did not start');
       await sleep(50);
     }

@@ -8,8 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { client as connect, DEFAULT_URL } from '../client.js';
+import { client as connect, DEFAULT_URL, type Client } from '../client.js';
 import { resolveRedisUrl } from '../connection/target.js';
+import { namespaceFor } from '../connection/namespace.js';
 import { redactUrl as printable } from '../connection/url.js';
 import { createDashboard, type DashboardAuth } from '../web/index.js';
 
@@ -28,6 +29,7 @@ interface WebOptions {
   refresh: number;
   pageSize: number;
   trustProxy: boolean;
+  namespace?: string[];
   metrics: boolean;
 }
 
@@ -62,9 +64,10 @@ function program(): Command {
   return new Command('qless-ts-web')
     .description('Serve the qless dashboard: queues, jobs, failures, workers, tags, config.')
     .version(version(), '-V, --version')
-    .addOption(new Option('--redis <url>', `Redis holding the qless data: a redis://, rediss:// or redis+sentinel:// URL (default: $QLESS_REDIS_URL, else ${DEFAULT_URL})`))
+    .addOption(new Option('--redis <url>', `Redis holding the qless data: a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL (default: $QLESS_REDIS_URL, else ${DEFAULT_URL})`))
     .addOption(new Option('--host <host>', 'Redis host name (or a URL), instead of --redis'))
     .addOption(new Option('--port <port>', 'Redis port, with --host <host>'))
+    .addOption(new Option('--namespace <name>', 'a qless namespace to show (keys ql:{<name>}:…); repeat it for several, the page header then switches between them; "" is the default namespace (default: $QLESS_NAMESPACE, else the default namespace)').argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]))
     .addOption(new Option('--http-port <port>', 'port the dashboard listens on (0 picks a free one)').argParser(integer(0, 65535)).default(5678))
     .addOption(new Option('-b, --bind <address>', 'address the dashboard listens on').default('127.0.0.1'))
     .addOption(new Option('--prefix <path>', 'serve under this path, e.g. /qless').default(''))
@@ -122,19 +125,32 @@ async function main(argv: readonly string[]): Promise<void> {
   const options = command.opts<WebOptions>();
   let auth: DashboardAuth | undefined;
   let url = '';
+  let namespaces: string[] = [];
   try {
     auth = authOf(options);
     // The rule every binary shares: --redis, else --host (a URL or host[:port]) and --port, else $QLESS_REDIS_URL.
     url = resolveRedisUrl({ ...(options.redis === undefined ? {} : { url: options.redis }), host: options.host, port: options.port });
+    // Each checked as the other binaries check --namespace; '' is the default namespace.
+    const given = options.namespace ?? [undefined];
+    namespaces = given.map((name) => (name === '' ? '' : namespaceFor(name, url) ?? ''));
   } catch (error) {
     process.stderr.write(`error: ${(error as Error).message}\n`);
     process.exit(EXIT_USAGE);
   }
   // A page should say "Redis is unreachable" within a second or two rather
   // than hang while ioredis retries each command twenty times.
-  const client = connect(url, { maxRetriesPerRequest: 1 });
+  const first = namespaces[0] === '' ? undefined : namespaces[0];
+  // A cluster without a namespace is refused here, before anything serves.
+  const client = ((): Client => {
+    try {
+      return connect(url, { maxRetriesPerRequest: 1, namespace: first });
+    } catch (error) {
+      return command.error(`error: ${(error as Error).message}`);
+    }
+  })();
   const dashboard = createDashboard({
     client,
+    namespaces,
     prefix: options.prefix,
     readOnly: options.readOnly,
     auth,
@@ -162,6 +178,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const host = options.bind.includes(':') ? `[${options.bind}]` : options.bind;
   console.log(
     `qless-ts-web: serving http://${host}:${port}${prefix}/ for ${printable(url)}` +
+      `${namespaces.some((name) => name !== '') ? ` (namespaces: ${namespaces.map((name) => name || 'default').join(', ')})` : ''}` +
       `${options.readOnly ? ' (read-only)' : ''}${auth ? ` (${'token' in auth ? 'token' : 'basic'} auth)` : ''}`,
   );
   if (!isLoopback(options.bind) && !auth) {

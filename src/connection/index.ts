@@ -8,7 +8,7 @@
  * line can check its options without the cost of loading ioredis; import
  * them directly where that matters.
  */
-export { parseConnectionUrl, redactUrl, looksLikeUrl, SUPPORTED_SCHEMES, SENTINEL_PORT, REDIS_PORT, type ConnectionTarget, type StandaloneTarget, type SentinelTarget, type HostPort } from './url.js';
+export { parseConnectionUrl, redactUrl, looksLikeUrl, SUPPORTED_SCHEMES, SENTINEL_PORT, REDIS_PORT, type ConnectionTarget, type StandaloneTarget, type SentinelTarget, type ClusterTarget, type HostPort } from './url.js';
 export { resolveRedisUrl, DEFAULT_URL, type ConnectionFlags } from './target.js';
-export { openRedis, withFailoverDefaults, sentinelOptions, isReplicaRefusal } from './redis.js';
+export { openRedis, openCluster, clusterNodeOptions, withFailoverDefaults, sentinelOptions, isReplicaRefusal } from './redis.js';
 export { checkDurability, durabilityFromFlags, durableJid, DURABLE_COMMANDS, DEFAULT_WAIT_TIMEOUT_MS, type Durability, type DurabilityOptions } from './durability.js';

@@ -15,14 +15,21 @@
  *
  * Subscriber connections are `duplicate()`s and inherit all of this.
  *
+ * A Redis Cluster is an ioredis `Cluster` (openCluster): it follows `MOVED`
+ * and `ASK` redirections itself and asks for the slot map again when a node
+ * fails or a redirection says the map changed, so a failover inside the
+ * cluster reaches the promoted replica; commands wait in its offline queue
+ * meanwhile.
+ *
  * ioredis's `failoverDetector` is left off: in ioredis 5 a `+switch-master`
  * that arrives while the connection is between two attempts to reach the
  * primary (the usual case when the primary died) ends the connection for
  * good instead of reconnecting. Sentinel itself disconnects the clients of a
  * primary it demotes, and `READONLY` covers a node demoted by other means.
  */
-import { Redis, type RedisOptions } from 'ioredis';
-import { parseConnectionUrl, type SentinelTarget } from './url.js';
+import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { InvalidArgumentError } from '../errors.js';
+import { parseConnectionUrl, type ClusterTarget, type SentinelTarget } from './url.js';
 
 /** An error reply that means the node we talk to is (now) a replica. */
 export function isReplicaRefusal(error: Error): boolean {
@@ -67,9 +74,51 @@ export function withFailoverDefaults(options: RedisOptions): RedisOptions {
  * see url.ts) with `options` on top, or `options` alone (which may name
  * `sentinels` and `name`, the ioredis way).
  */
-export function openRedis(url: string | undefined, options: RedisOptions, source = 'the client URL'): Redis {
+export function openRedis(url: string | undefined, options: RedisOptions, source = 'the client URL', clusterOptions: ClusterOptions = {}): Redis | Cluster {
   if (url === undefined) return new Redis(withFailoverDefaults(options));
   const target = parseConnectionUrl(url, source);
   if (target.topology === 'standalone') return new Redis(url, options);
+  if (target.topology === 'cluster') return openCluster(target.nodes, clusterOptions, { ...clusterNodeOptions(target), ...options });
   return new Redis(withFailoverDefaults({ ...sentinelOptions(target), ...options }));
+}
+
+/** The per-node ioredis options of a parsed `redis+cluster://` URL. */
+export function clusterNodeOptions(target: ClusterTarget): RedisOptions {
+  const options: RedisOptions = {};
+  if (target.username !== undefined) options.username = target.username;
+  if (target.password !== undefined) options.password = target.password;
+  if (target.tls) options.tls = {};
+  return options;
+}
+
+/**
+ * How long a cluster call waits out a failover before it fails: a call to a
+ * slot whose primary died is tried again every 300 ms, up to 50 times (about
+ * 15 s: the failed primary is noticed after cluster-node-timeout, and its
+ * replica elected a moment later). ioredis's own defaults give up after
+ * about 1.6 s, inside most failovers. The caller's clusterOptions win.
+ */
+const CLUSTER_FAILOVER_DEFAULTS: ClusterOptions = {
+  retryDelayOnFailover: 300,
+  retryDelayOnClusterDown: 300,
+  retryDelayOnTryAgain: 300,
+  maxRedirections: 50,
+};
+
+/**
+ * Open a Redis Cluster connection from some of its nodes. `nodeOptions`
+ * (password, TLS, timeouts…) apply to every node's connection, under
+ * `clusterOptions.redisOptions`. A cluster has no databases: `db` is refused.
+ */
+export function openCluster(nodes: ClusterNode[], clusterOptions: ClusterOptions = {}, nodeOptions: RedisOptions = {}): Cluster {
+  if (!Array.isArray(nodes) || nodes.length === 0) {
+    throw new InvalidArgumentError("cluster must list at least one node, e.g. ['127.0.0.1:7000']");
+  }
+  const { db, ...perNode } = nodeOptions;
+  if (db !== undefined && db !== 0) throw new InvalidArgumentError(`a Redis Cluster has only database 0, got db ${db}`);
+  return new Cluster(nodes, {
+    ...CLUSTER_FAILOVER_DEFAULTS,
+    ...clusterOptions,
+    redisOptions: { ...perNode, ...clusterOptions.redisOptions },
+  });
 }

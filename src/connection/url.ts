@@ -10,8 +10,11 @@
  *   (default port 26379); the user and password are the primary's. The query
  *   may hold `sentinelUsername`, `sentinelPassword` (the Sentinels' own
  *   credentials) and `sentinelTls=true|false`.
- * - `redis+cluster://…`: Redis Cluster. Recognised so that it can be refused
- *   with a clear message until namespaces land in the core.
+ * - `redis+cluster://[[user]:password@]host[:port][,host[:port]…][/]` and
+ *   `rediss+cluster://…` (TLS): a Redis Cluster. The hosts are some of its
+ *   nodes (default port 6379; the others are discovered); the user and
+ *   password are every node's. A cluster has no databases, and qless needs a
+ *   namespace on it (given apart from the URL: `namespace`, `--namespace`).
  *
  * A URL that is wrong gets an {@link InvalidArgumentError} naming what is
  * wrong and where the URL came from (`--host`, `$QLESS_REDIS_URL`, …);
@@ -59,12 +62,22 @@ export interface SentinelTarget {
   sentinelTls: boolean;
 }
 
+/** A Redis Cluster, by a `redis+cluster://` or `rediss+cluster://` URL. */
+export interface ClusterTarget {
+  topology: 'cluster';
+  /** Nodes to start from, in order. */
+  nodes: HostPort[];
+  username?: string;
+  password?: string;
+  tls: boolean;
+}
+
 /** What a URL names. */
-export type ConnectionTarget = StandaloneTarget | SentinelTarget;
+export type ConnectionTarget = StandaloneTarget | SentinelTarget | ClusterTarget;
 
 type Topology = 'standalone' | 'sentinel' | 'cluster';
 
-/** Every scheme, with what it connects to. Cluster (phase 2) joins here. */
+/** Every scheme, with what it connects to. */
 const SCHEMES: Readonly<Record<string, { topology: Topology; tls: boolean }>> = {
   redis: { topology: 'standalone', tls: false },
   rediss: { topology: 'standalone', tls: true },
@@ -75,7 +88,7 @@ const SCHEMES: Readonly<Record<string, { topology: Topology; tls: boolean }>> = 
 };
 
 /** The schemes accepted today, for messages. */
-export const SUPPORTED_SCHEMES = 'redis://, rediss://, redis+sentinel:// or rediss+sentinel://';
+export const SUPPORTED_SCHEMES = 'redis://, rediss://, redis+sentinel://, rediss+sentinel://, redis+cluster:// or rediss+cluster://';
 
 /** The query options of a Sentinel URL. */
 const SENTINEL_QUERY = ['sentinelUsername', 'sentinelPassword', 'sentinelTls'] as const;
@@ -114,9 +127,7 @@ export function parseConnectionUrl(text: string, source = 'the Redis URL'): Conn
   const scheme = match[1]!.toLowerCase();
   const kind = SCHEMES[scheme];
   if (!kind) fail(source, text, `has the scheme ${scheme}://, which is not one of ${SUPPORTED_SCHEMES}`);
-  if (kind.topology === 'cluster') {
-    fail(source, text, `names a Redis Cluster (${scheme}://), which is not supported yet: connect to one primary (redis://) or through Sentinel (redis+sentinel://)`);
-  }
+  if (kind.topology === 'cluster') return cluster(match[2]!, kind.tls, source, text);
   if (kind.topology === 'standalone') return standalone(text, kind.tls, source);
   return sentinel(match[2]!, kind.tls, source, text);
 }
@@ -135,6 +146,49 @@ function standalone(text: string, tls: boolean, source: string): StandaloneTarge
   return { topology: 'standalone', url: text, tls };
 }
 
+/** The user and password of a URL's `user:password@` part. */
+function credentials(userinfo: string | undefined, source: string, text: string): { username?: string; password?: string } {
+  const out: { username?: string; password?: string } = {};
+  if (userinfo === undefined) return out;
+  const colon = userinfo.indexOf(':');
+  const username = decode(colon === -1 ? userinfo : userinfo.slice(0, colon), 'user name', source, text);
+  if (username !== '') out.username = username;
+  if (colon !== -1) out.password = decode(userinfo.slice(colon + 1), 'password', source, text);
+  return out;
+}
+
+/** A comma-separated `host[:port]` list; `what` names its hosts in messages. */
+function hostList(list: string, what: string, defaultPort: number, source: string, text: string): HostPort[] {
+  const hosts: HostPort[] = [];
+  for (const entry of list.split(',')) {
+    const hostPort = /^(\[[0-9a-f:.]+\]|[^\s[\]:/?#@]+)(?::([^:]*))?$/i.exec(entry);
+    if (!hostPort) fail(source, text, `has a bad ${what} address "${entry}" (expected host or host:port)`);
+    const host = hostPort[1]!.replace(/^\[(.*)\]$/, '$1');
+    hosts.push({ host, port: hostPort[2] === undefined ? defaultPort : port(hostPort[2], `${what} ${host}`, source, text) });
+  }
+  return hosts;
+}
+
+function cluster(rest: string, tls: boolean, source: string, text: string): ClusterTarget {
+  if (rest.includes('#')) fail(source, text, 'has a #fragment, which means nothing here');
+  if (rest.includes('?')) fail(source, text, 'has a ?query, but a cluster URL takes no options (give the namespace apart: --namespace)');
+  const slash = rest.indexOf('/');
+  const authority = slash === -1 ? rest : rest.slice(0, slash);
+  const path = slash === -1 ? '' : rest.slice(slash + 1);
+  if (path !== '') {
+    fail(source, text, `has "/${path}" after the nodes, but a Redis Cluster has no databases (and the namespace is given apart: --namespace)`);
+  }
+  const at = authority.lastIndexOf('@');
+  const nodes = at === -1 ? authority : authority.slice(at + 1);
+  if (nodes === '') fail(source, text, 'names no cluster node (expected host:7000[,host:7001…] after //)');
+  return {
+    topology: 'cluster',
+    nodes: hostList(nodes, 'cluster node', REDIS_PORT, source, text),
+    ...credentials(at === -1 ? undefined : authority.slice(0, at), source, text),
+    tls,
+  };
+}
+
 function sentinel(rest: string, tls: boolean, source: string, text: string): SentinelTarget {
   if (rest.includes('#')) fail(source, text, 'has a #fragment, which means nothing here');
   const queryAt = rest.indexOf('?');
@@ -146,23 +200,13 @@ function sentinel(rest: string, tls: boolean, source: string, text: string): Sen
 
   const at = authority.lastIndexOf('@');
   const userinfo = at === -1 ? undefined : authority.slice(0, at);
-  const hostList = at === -1 ? authority : authority.slice(at + 1);
+  const hosts = at === -1 ? authority : authority.slice(at + 1);
   const target: SentinelTarget = { topology: 'sentinel', sentinels: [], name: '', db: 0, tls, sentinelTls: tls };
 
-  if (userinfo !== undefined) {
-    const colon = userinfo.indexOf(':');
-    const username = decode(colon === -1 ? userinfo : userinfo.slice(0, colon), 'user name', source, text);
-    if (username !== '') target.username = username;
-    if (colon !== -1) target.password = decode(userinfo.slice(colon + 1), 'password', source, text);
-  }
+  Object.assign(target, credentials(userinfo, source, text));
 
-  if (hostList === '') fail(source, text, 'names no Sentinel (expected host:26379[,host2:26379…] after //)');
-  for (const entry of hostList.split(',')) {
-    const hostPort = /^(\[[0-9a-f:.]+\]|[^\s[\]:/?#@]+)(?::([^:]*))?$/i.exec(entry);
-    if (!hostPort) fail(source, text, `has a bad Sentinel address "${entry}" (expected host or host:port)`);
-    const host = hostPort[1]!.replace(/^\[(.*)\]$/, '$1');
-    target.sentinels.push({ host, port: hostPort[2] === undefined ? SENTINEL_PORT : port(hostPort[2], `Sentinel ${host}`, source, text) });
-  }
+  if (hosts === '') fail(source, text, 'names no Sentinel (expected host:26379[,host2:26379…] after //)');
+  target.sentinels = hostList(hosts, 'Sentinel', SENTINEL_PORT, source, text);
 
   const segments = path === '' ? [] : path.split('/');
   if (segments.length > 0 && segments[segments.length - 1] === '') segments.pop(); // a trailing slash

@@ -11,6 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { client as connect, type Client } from '../client.js';
 import { QlessError } from '../errors.js';
+import { isCluster } from '../gateway.js';
 import { isConnectionProblem, plainMessage, sentence } from '../messages.js';
 import { ASSETS, assetUrls } from './assets.js';
 import { appendCookie, cookie, HttpError, isTls, parseCookies, readForm, redirect, send, setSecurityHeaders, type Request } from './http.js';
@@ -30,6 +31,13 @@ export interface DashboardOptions {
   client?: Client;
   /** Redis URL used when no `client` is given. Default `$QLESS_REDIS_URL`, else `redis://127.0.0.1:6379`. */
   redis?: string;
+  /**
+   * The qless namespaces to show ('' for the default one); default: the
+   * client's own. With several, the header switches between them: the
+   * first is served at the root, each one at `/n/<name>/` as well, and all
+   * of them share the client's connection.
+   */
+  namespaces?: readonly string[];
   /**
    * Path prefix to serve under, e.g. `/qless`: requests outside it go to
    * `next()` (or get a 404). Not needed in Express, which strips the mount
@@ -69,7 +77,7 @@ export interface DashboardOptions {
 /** A request handler for node:http, Express or Fastify, plus its clean-up. */
 export interface Dashboard {
   (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void;
-  /** The client the dashboard uses. */
+  /** The client the dashboard uses (the first namespace's). */
   readonly client: Client;
   /** End the live event streams and their subscription; closes the client only if the dashboard opened it. */
   close(): Promise<void>;
@@ -141,12 +149,36 @@ function safeNext(next: string | null, base: string): string {
   return target;
 }
 
-/** The Redis a client talks to, for messages: `host:port`, a socket path, or a Sentinel set's master. */
+/** The Redis a client talks to, for messages: `host:port`, a socket path, a Sentinel set's master, or a cluster. */
 function redisLabel(client: Client): string {
+  if (isCluster(client.redis)) return `the Redis Cluster (${client.keys.label})`;
   const { host, port, path, db, sentinels, name } = client.redis.options;
   if (sentinels && sentinels.length > 0) return `the primary "${name ?? 'mymaster'}" of the Sentinels`;
   if (path) return path;
   return `${host ?? '127.0.0.1'}:${port ?? 6379}${db ? `/${db}` : ''}`;
+}
+
+/** One namespace the dashboard shows: its client, live events, and names. */
+interface NamespaceView {
+  client: Client;
+  hub: LiveHub;
+  /** In the header. */
+  label: string;
+  /** In the URL (`/n/<segment>/`). */
+  segment: string;
+}
+
+/**
+ * The namespaces to show, each with a client sharing `client`'s connection
+ * (the first is `client` itself when it is in that namespace already).
+ */
+function namespaceViews(client: Client, namespaces: readonly string[] | undefined): NamespaceView[] {
+  const names = namespaces === undefined || namespaces.length === 0 ? [client.namespace ?? ''] : [...new Set(namespaces)];
+  return names.map((name) => {
+    const namespace = name === '' ? undefined : name;
+    const own = namespace === client.namespace ? client : connect({ connection: client.redis, namespace, workerName: client.workerName, clock: client.clock });
+    return { client: own, hub: new LiveHub(own), label: namespace ?? 'default', segment: namespace ?? '-' };
+  });
 }
 
 /** Create the dashboard's request handler. */
@@ -163,8 +195,19 @@ export function createDashboard(options: DashboardOptions = {}): Dashboard {
   const csrf = new CsrfGuard(options.secret);
   // Connect last: every option has been checked, so a refusal leaves nothing open.
   const owned = options.client === undefined;
-  const client = options.client ?? (options.redis === undefined ? connect() : connect(options.redis));
-  const hub = new LiveHub(client);
+  const firstNamespace = options.namespaces?.[0];
+  const firstOptions = firstNamespace === undefined || firstNamespace === '' ? {} : { namespace: firstNamespace };
+  const client = options.client ?? (options.redis === undefined ? connect(firstOptions) : connect(options.redis, firstOptions));
+  const views = namespaceViews(client, options.namespaces);
+
+  /** The namespace a path asks for (`/n/<name>/…`, else the first), and the rest of the path. */
+  function namespaceOf(segments: readonly string[]): { view: NamespaceView; rest: readonly string[]; mount: string } {
+    if (views.length > 1 && segments[0] === 'n' && segments.length >= 2) {
+      const found = views.find((v) => v.segment === segments[1]);
+      if (found) return { view: found, rest: segments.slice(2), mount: `/n/${encodeURIComponent(found.segment)}` };
+    }
+    return { view: views[0]!, rest: segments, mount: '' };
+  }
 
   async function handle(req: Request, res: ServerResponse, next: ((error?: unknown) => void) | undefined, state: { base: string }): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
@@ -177,16 +220,22 @@ export function createDashboard(options: DashboardOptions = {}): Dashboard {
       }
       path = path.slice(prefix.length) || '/';
     }
-    const base = (typeof req.baseUrl === 'string' ? req.baseUrl.replace(/\/+$/, '') : '') + prefix;
-    state.base = base;
-    const cookiePath = base === '' ? '/' : base;
+    const root = (typeof req.baseUrl === 'string' ? req.baseUrl.replace(/\/+$/, '') : '') + prefix;
+    state.base = root;
+    // Cookies belong to the whole dashboard, whichever namespace set them.
+    const cookiePath = root === '' ? '/' : root;
     // Cookies are Secure when the browser reached us over TLS, as far as we can tell.
     const secure = isTls(req) || (trustProxy && forwarded(req, 'x-forwarded-proto') === 'https');
     setSecurityHeaders(res);
 
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
-    const segments = segmentsOf(path);
-    if (!segments) throw new HttpError(400, 'the path is not valid URL encoding');
+    const allSegments = segmentsOf(path);
+    if (!allSegments) throw new HttpError(400, 'the path is not valid URL encoding');
+    const selected = namespaceOf(allSegments);
+    const segments = selected.rest;
+    const { client, hub } = selected.view;
+    const base = root + selected.mount;
+    state.base = base;
 
     const asset = method === 'GET' && segments.length === 2 && segments[0] === 'assets' ? ASSETS.get(segments[1]!) : undefined;
     if (asset) {
@@ -210,6 +259,9 @@ export function createDashboard(options: DashboardOptions = {}): Dashboard {
       now: client.now(),
       assets: assetUrls(base),
       refreshSeconds,
+      ...(views.length > 1
+        ? { namespaces: views.map((v, i) => ({ name: v.label, home: `${root}${i === 0 ? '' : `/n/${encodeURIComponent(v.segment)}`}/`, current: v === selected.view })) }
+        : {}),
     };
     const render = (page: Page, flash?: Flash): void =>
       send(res, page.status ?? 200, 'text/html; charset=utf-8', layout(view, page, flash).toString());
@@ -333,7 +385,10 @@ export function createDashboard(options: DashboardOptions = {}): Dashboard {
   Object.defineProperty(dashboard, 'client', { value: client, enumerable: true });
   Object.defineProperty(dashboard, 'close', {
     value: async (): Promise<void> => {
-      await hub.close();
+      for (const view of views) {
+        await view.hub.close();
+        if (view.client !== client) await view.client.close();
+      }
       if (owned) await client.close();
     },
   });

@@ -22,7 +22,6 @@
  */
 import { Gauge, Registry } from 'prom-client';
 import type { Client } from '../client.js';
-import * as keys from '../keys.js';
 import * as wire from '../wire.js';
 
 const STATES = ['waiting', 'running', 'scheduled', 'stalled', 'depends', 'recurring'] as const;
@@ -40,7 +39,7 @@ export async function queueMetrics(client: Client): Promise<{ type: string; text
   const [queues, failed, workers, throttles] = await Promise.all([client.queues.counts(), client.jobs.failed(), client.call('workers'), client.throttles.list()]);
   const pipeline = client.redis.pipeline();
   for (const queue of queues) {
-    const [, wait, run] = keys.queueStats(queue.name, day);
+    const [, wait, run] = client.keys.queueStats(queue.name, day);
     pipeline.hmget(wait!, 'total', 'mean');
     pipeline.hmget(run!, 'total', 'mean');
   }

@@ -6,7 +6,7 @@
  */
 import type { Client } from '../client.js';
 import type { Job } from '../job.js';
-import { jidOfJobRecord, jobRecordPattern } from '../keys.js';
+import { scanTargets } from '../gateway.js';
 import { recurringOf } from './data.js';
 import type { RecurringJob } from '../recurring.js';
 
@@ -38,17 +38,22 @@ export async function exactMatch(client: Client, text: string): Promise<{ kind: 
 
 async function jidsStartingWith(client: Client, prefix: string): Promise<{ jids: string[]; partial: boolean }> {
   const jids: string[] = [];
+  const names = client.keys;
   let cursor = '0';
   let looked = 0;
-  do {
-    const [next, keys] = await client.redis.scan(cursor, 'MATCH', jobRecordPattern(prefix), 'COUNT', 1000);
-    cursor = next;
-    looked += 1000;
-    for (const key of keys) {
-      const jid = jidOfJobRecord(key);
-      if (jid !== undefined && jids.length < LIMIT) jids.push(jid);
-    }
-  } while (cursor !== '0' && jids.length < LIMIT && looked < SCAN_BUDGET);
+  for (const node of scanTargets(client.redis)) {
+    cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', names.jobRecordPattern(prefix), 'COUNT', 1000);
+      cursor = next;
+      looked += 1000;
+      for (const key of keys) {
+        const jid = names.jidOfJobRecord(key);
+        if (jid !== undefined && jids.length < LIMIT) jids.push(jid);
+      }
+    } while (cursor !== '0' && jids.length < LIMIT && looked < SCAN_BUDGET);
+    if (jids.length >= LIMIT || looked >= SCAN_BUDGET) break;
+  }
   return { jids: jids.sort(), partial: cursor !== '0' && jids.length < LIMIT };
 }
 

@@ -194,7 +194,7 @@ export class ChildWorker {
       return;
     }
 
-    this.#client = qless.client(options.url, { workerName: this.#name, durability: options.durability, ...WAITING_REDIS_OPTIONS });
+    this.#client = qless.client(options.url, { workerName: this.#name, namespace: options.namespace, durability: options.durability, ...WAITING_REDIS_OPTIONS });
     this.#health = watchRedis(this.#client.redis, this.#log, redactUrl(options.url));
     this.#held = new HeldJobs({
       client: this.#client,

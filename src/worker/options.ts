@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { durabilityFromFlags, type Durability } from '../connection/durability.js';
+import { namespaceFor } from '../connection/namespace.js';
 import { resolveRedisUrl } from '../connection/target.js';
 import { InvalidArgumentError } from '../errors.js';
 import { RESERVERS, type ReserverKind } from './reserver.js';
@@ -37,8 +38,10 @@ export interface WorkerOptions {
   interval: number;
   /** Worker name; each child reports to the core as `<name>-<pid>`. */
   name: string;
-  /** Redis URL (redis://, rediss://, redis+sentinel://…; see src/connection/url.ts). */
+  /** Redis URL (redis://, rediss://, redis+sentinel://, redis+cluster://…; see src/connection/url.ts). */
   url: string;
+  /** `--namespace`: the qless namespace to work in (undefined: the default one). */
+  namespace?: string | undefined;
   /** `--wait-replicas`/`--wait-timeout`: replicas each completion, failure and retry waits for. */
   durability?: Durability | undefined;
   /** Absolute work directory; sandboxes live in `<workdir>/qless-ts-workers/`. */
@@ -108,6 +111,7 @@ export interface RawOptions {
   reload?: boolean;
   waitReplicas?: string;
   waitTimeout?: string;
+  namespace?: string;
   logLevel?: string;
   logFormat?: string;
   retryBackoff?: string;
@@ -189,6 +193,7 @@ export function workerOptions(raw: RawOptions, cwd: string = process.cwd(), env:
 
   const workers = number(raw.workers, '--workers', 0, { integer: true, min: 0 });
   const logFile = raw.logger === undefined ? undefined : resolve(cwd, raw.logger);
+  const url = redisUrl(raw.host, raw.port, env, raw.redis);
   if (raw.logger !== undefined && raw.logger.trim() === '') throw new UsageError('--logger needs a file name');
 
   const verbose = raw.verbose ?? false;
@@ -213,7 +218,8 @@ export function workerOptions(raw: RawOptions, cwd: string = process.cwd(), env:
     concurrency: number(raw.concurrency, '--concurrency', 1, { integer: true, min: 1 }),
     interval: number(raw.interval, '--interval', 5, { min: 0, above: true }),
     name,
-    url: redisUrl(raw.host, raw.port, env, raw.redis),
+    url,
+    namespace: connectionSetting(() => namespaceFor(raw.namespace, url, '--namespace', env)),
     durability: connectionSetting(() => durabilityFromFlags(raw.waitReplicas, raw.waitTimeout)),
     workdir,
     resume: raw.resume ?? false,

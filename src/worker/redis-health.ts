@@ -5,7 +5,7 @@
  * wait for it instead of failing: a pop simply returns later, a completion
  * is sent once Redis is back.
  */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../gateway.js';
 import type { Logger } from './logger.js';
 
 /** The ioredis options every worker connection uses: wait for Redis, never give up. */
@@ -22,7 +22,7 @@ export interface RedisHealth {
 }
 
 /** Watch one connection and log "Redis unavailable" / "Redis reconnected" once per outage. */
-export function watchRedis(redis: Redis, log: Logger, url: string): RedisHealth {
+export function watchRedis(redis: RedisConnection, log: Logger, url: string): RedisHealth {
   let up = redis.status === 'ready';
   let everUp = up;
   let downSince = 0;

@@ -157,7 +157,7 @@ export async function takeBackShare(client: Client, share: readonly ResumeJob[],
   const taken: TakenBack = { jobs: [], holders: new Map() };
   for (const [holder, jids] of byHolder) {
     // Jobs are completed and heartbeated under the name that holds them.
-    const holderClient = qless.client({ connection: client.redis, workerName: holder, durability });
+    const holderClient = qless.client({ connection: client.redis, namespace: client.namespace, workerName: holder, durability });
     taken.holders.set(holder, holderClient);
     client.events.onWorker(holder, onWorkerEvent);
     for (const job of await holderClient.jobs.multiget(jids)) {

@@ -191,7 +191,7 @@ export class Supervisor {
       return EXIT.FAILURE;
     }
 
-    this.#client = qless.client(options.url, { workerName: `${options.name}-${process.pid}`, ...WAITING_REDIS_OPTIONS });
+    this.#client = qless.client(options.url, { workerName: `${options.name}-${process.pid}`, namespace: options.namespace, ...WAITING_REDIS_OPTIONS });
     this.#health = watchRedis(this.#client.redis, this.#log, redactUrl(options.url));
     this.#heartbeats = new Heartbeater(this.#client, this.#log, {
       lost: (key, error) => this.#onLost(key, error),

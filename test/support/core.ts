@@ -5,6 +5,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { ScriptGateway, type CoreArg, type CoreMode, type CoreReply } from '../../src/gateway.js';
+import { nameMap, testKeys } from './namespace.js';
 import type { TestRedis } from './redis.js';
 
 export interface CoreHarness {
@@ -30,7 +31,8 @@ export function coreMode(): CoreMode {
 
 export function coreHarness(ctx: TestRedis): CoreHarness {
   const connection = new Redis(ctx.url);
-  const gateway = new ScriptGateway(connection, undefined, coreMode());
+  // In the core-namespace project every call acts in the test namespace.
+  const gateway = new ScriptGateway(connection, undefined, coreMode(), { keys: testKeys() });
   return {
     gateway,
     call: (now, command, ...args) => gateway.callAt(now, command, ...args),
@@ -48,16 +50,23 @@ export class EventRecorder {
   readonly messages: Array<{ channel: string; message: string }> = [];
   private readonly subscriber: Redis;
 
+  // Channels of the test namespace are recorded under their default names
+  // (see namespace.ts); in the default namespace the map changes nothing.
+  private readonly names = nameMap(testKeys());
+
   private constructor(url: string) {
     this.subscriber = new Redis(url);
-    this.subscriber.on('message', (channel: string, message: string) => this.messages.push({ channel, message }));
-    this.subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => this.messages.push({ channel, message }));
+    const record = (channel: string, message: string): void => {
+      this.messages.push({ channel: this.names.outward(channel), message });
+    };
+    this.subscriber.on('message', record);
+    this.subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => record(channel, message));
   }
 
   /** Subscribe to `ql:*` (every core channel) unless patterns are given. */
   static async start(url: string, patterns: string[] = ['ql:*']): Promise<EventRecorder> {
     const recorder = new EventRecorder(url);
-    await recorder.subscriber.psubscribe(...patterns);
+    await recorder.subscriber.psubscribe(...patterns.map((pattern) => recorder.names.inward(pattern)));
     return recorder;
   }
 

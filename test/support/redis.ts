@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { Redis } from 'ioredis';
+import { seeNamespaceAsDefault } from './namespace.js';
 import { RedisServer, FORBIDDEN_PORT } from './redis-server.js';
 
 export interface TestRedis {
@@ -34,7 +35,8 @@ export function useRedis(): TestRedis {
       ctx.server = await RedisServer.start();
       ctx.url = ctx.server.url;
     }
-    ctx.redis = new Redis(ctx.url);
+    // In the core-namespace project, raw reads see the test namespace (namespace.ts).
+    ctx.redis = seeNamespaceAsDefault(new Redis(ctx.url));
   });
   beforeEach(async () => {
     await ctx.redis.flushdb();

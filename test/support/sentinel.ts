@@ -8,14 +8,15 @@
  *
  * Every process is started by this module and stopped by its pid: by
  * `stop()` (call it in afterAll), and, should the test process end without
- * it, by an exit hook.
+ * it, by an exit hook (src/dev/processes.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { ask, spawnRedisServer, until as waitUntil } from '../../src/dev/processes.js';
 import { freePort, FORBIDDEN_PORT } from '../../src/dev/redis-server.js';
 
 /** One redis-server process (a data node or a Sentinel). */
@@ -41,63 +42,20 @@ export interface SentinelOptions {
   name?: string;
 }
 
-const live = new Set<ChildProcess>();
-let hooked = false;
-
-/** Last resort: a test process that ends without stop() still takes its servers along. */
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  process.once('exit', () => {
-    for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-}
-
-function spawnServer(args: string[]): ChildProcess {
-  hookExit();
-  const child = spawn('redis-server', args, { stdio: 'ignore' });
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  child.once('error', () => live.delete(child));
-  return child;
-}
-
 function node(port: number, args: string[]): Node {
   return {
     port,
     args,
-    process: spawnServer(args),
+    process: spawnRedisServer(args),
     get gone() {
       return this.process.exitCode !== null || this.process.signalCode !== null;
     },
   };
 }
 
-/** A short-lived connection for the harness's own questions; never retries. */
-async function ask<T>(port: number, question: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableReadyCheck: false, connectTimeout: 1000 });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    return await question(redis);
-  } finally {
-    redis.disconnect();
-  }
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`sentinel harness: ${what} did not happen within ${timeoutMs} ms${lastError ? ` (${String(lastError)})` : ''}`);
+/** Poll as the Sentinel harness does (every 50 ms), naming it in failures. */
+function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  return waitUntil('sentinel harness', what, timeoutMs, probe);
 }
 
 /** Fields of a Sentinel reply given as a flat [key, value, …] list. */
@@ -260,7 +218,7 @@ export class SentinelDeployment {
     if (!target.gone) throw new Error(`sentinel harness: node ${target.port} is still running`);
     const args = target.args.filter((_, i, all) => all[i] !== '--replicaof' && all[i - 1] !== '--replicaof' && all[i - 2] !== '--replicaof');
     if (replicaOf !== undefined) args.push('--replicaof', '127.0.0.1', String(replicaOf));
-    target.process = spawnServer(args);
+    target.process = spawnRedisServer(args);
     await until(`node ${target.port} to answer after a restart`, 15_000, () => ask(target.port, async (r) => ((await r.ping()) === 'PONG' ? true : undefined)));
   }
 

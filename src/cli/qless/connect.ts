@@ -26,6 +26,9 @@ export async function connect(target: Target, options: ConnectOptions = {}): Pro
     maxRetriesPerRequest: 0,
     enableAutoPipelining: options.pipelining === true,
     durability: target.durability,
+    namespace: target.namespace,
+    // On a cluster too: give up at once rather than try the nodes again.
+    clusterOptions: { clusterRetryStrategy: () => null },
   };
   const client = target.kind === 'url' ? openClient(target.url, redisOptions) : openClient({ ...redisOptions, host: target.host, port: target.port });
   // The client swallows connection errors (each command reports its own);
@@ -38,7 +41,9 @@ export async function connect(target: Target, options: ConnectOptions = {}): Pro
     await client.redis.ping();
   } catch (error) {
     await client.close().catch(() => undefined);
-    const reason = lastError?.message ?? (error instanceof Error ? error.message : String(error));
+    let reason = lastError?.message ?? (error instanceof Error ? error.message : String(error));
+    // ioredis's words for a cluster none of whose nodes answered.
+    if (/refresh slots cache/i.test(reason)) reason = 'none of the cluster nodes given answered';
     throw new UnreachableError(`cannot reach Redis at ${target.label}: ${reason}`);
   }
   return client;

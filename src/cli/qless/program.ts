@@ -28,6 +28,7 @@ function version(): string {
 const EPILOG = [
   '',
   'Connection: --redis <url>, or --host (a host name or a URL) and --port; default $QLESS_REDIS_URL, else redis://127.0.0.1:6379.',
+  'Namespace: --namespace <name> acts in ql:{<name>}:… (a Redis Cluster needs one); default $QLESS_NAMESPACE, else the default namespace (ql:…).',
   '',
   'Names the core does not know are refused, never passed over: an unknown queue, jid or config option is an',
   'error (exit 1) and nothing is written; --force on pause/unpause, put --depends and config set does it anyway.',
@@ -51,13 +52,14 @@ export function buildProgram(output?: OutputConfiguration): Command {
     .exitOverride()
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .showSuggestionAfterError(true)
-    .addOption(new Option('--redis <url>', 'Redis URL, e.g. redis://:secret@host:6380/2 or redis+sentinel://host:26379/mymaster'))
+    .addOption(new Option('--redis <url>', 'Redis URL, e.g. redis://:secret@host:6380/2, redis+sentinel://host:26379/mymaster or redis+cluster://host:7000,host:7001/'))
     .addOption(new Option('--host <host>', 'Redis host (or a URL), instead of --redis'))
     .addOption(new Option('--port <port>', 'Redis port (default 6379)').argParser(parse.port))
     // The name before the three binaries agreed on --redis; kept so scripts keep working.
     .addOption(new Option('--url <url>', 'old name of --redis').hideHelp())
     .addOption(new Option('--wait-replicas <n>', 'after each put, completion, failure and retry, wait until n replicas have it (Redis WAIT)'))
     .addOption(new Option('--wait-timeout <ms>', 'with --wait-replicas: how long to wait for them (default 1000)'))
+    .addOption(new Option('--namespace <name>', 'the qless namespace to act in (keys ql:{<name>}:…; needed on a Redis Cluster; default $QLESS_NAMESPACE, else the default namespace)'))
     .option('--json', 'machine-readable JSON on stdout')
     .addHelpText('after', EPILOG);
   queues.register(program);

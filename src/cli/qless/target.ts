@@ -4,6 +4,7 @@
  * never load the Redis client (a good part of the start-up time).
  */
 import { durabilityFromFlags, type Durability } from '../../connection/durability.js';
+import { namespaceFor } from '../../connection/namespace.js';
 import { DEFAULT_URL } from '../../connection/target.js';
 import { parseConnectionUrl, redactUrl as redact } from '../../connection/url.js';
 import { UsageError } from './exit.js';
@@ -21,11 +22,14 @@ export interface ConnectionFlags {
   url?: string;
   waitReplicas?: string;
   waitTimeout?: string;
+  namespace?: string;
 }
 
 /** A resolved connection target: a URL (any form of src/connection/url.ts), or a host and port; and the durability asked for. */
 export type Target = ({ kind: 'url'; url: string; label: string } | { kind: 'host'; host: string; port: number; label: string }) & {
   durability?: Durability | undefined;
+  /** `--namespace` (or `$QLESS_NAMESPACE`): the namespace to act in; undefined for the default one. */
+  namespace?: string | undefined;
 };
 
 const DEFAULT_HOST = '127.0.0.1';
@@ -44,7 +48,10 @@ function checkUrl(url: string, from: string): string {
  * silently resolved.
  */
 export function resolveTarget(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Target {
-  return { ...resolveWhere(flags, env), durability: durabilityFromFlags(flags.waitReplicas, flags.waitTimeout) };
+  const where = resolveWhere(flags, env);
+  const namespace = namespaceFor(flags.namespace, where.kind === 'url' ? where.url : `redis://${where.host}:${where.port}`, '--namespace', env);
+  const label = namespace === undefined ? where.label : `${where.label} (namespace ${namespace})`;
+  return { ...where, label, durability: durabilityFromFlags(flags.waitReplicas, flags.waitTimeout), namespace };
 }
 
 function resolveWhere(flags: ConnectionFlags, env: NodeJS.ProcessEnv): Target {

@@ -18,6 +18,12 @@ export interface ViewContext {
   assets: { css: string; js: string };
   /** Seconds between two refreshes of live sections when no event arrives. */
   refreshSeconds: number;
+  /**
+   * With more than one namespace to show: each one's home page, the
+   * current one marked (the header offers a switch). `base` is then the
+   * current namespace's own mount path.
+   */
+  namespaces?: ReadonlyArray<{ name: string; home: string; current: boolean }>;
 }
 
 /** A path inside the dashboard; every segment is URL-encoded, so names may hold `/`, `?` or `<`. */

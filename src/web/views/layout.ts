@@ -47,6 +47,13 @@ export function layout(ctx: ViewContext, page: Page, flash: Flash | undefined): 
     const url = path === '' ? `${ctx.base}/` : href(ctx, path);
     return html`<a href="${url}"${page.section === key ? html` aria-current="page"` : ''}>${label}</a>`;
   });
+  // Several namespaces: a switch between their dashboards (each keeps its own links).
+  const namespaces = ctx.namespaces && ctx.namespaces.length > 1
+    ? html`<nav class="nav namespaces" aria-label="Namespaces">${ctx.namespaces.map(
+      (ns) => html`<a href="${ns.home}"${ns.current ? html` aria-current="true"` : ''}>${ns.name}</a>`,
+    )}</nav>`
+    : '';
+  const current = ctx.namespaces?.find((ns) => ns.current);
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -54,7 +61,7 @@ export function layout(ctx: ViewContext, page: Page, flash: Flash | undefined): 
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
 ${page.reload ? html`<meta http-equiv="refresh" content="${ctx.refreshSeconds}">
-` : ''}<title>${page.title} · qless</title>
+` : ''}<title>${page.title} · ${current ? `${current.name} · ` : ''}qless</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="${ctx.assets.css}">
 <script src="${ctx.assets.js}" defer></script>
@@ -63,6 +70,7 @@ ${page.reload ? html`<meta http-equiv="refresh" content="${ctx.refreshSeconds}">
 <header class="top">
   <a class="brand" href="${ctx.base}/">qless</a>
   <nav class="nav" aria-label="Sections">${nav}</nav>
+  ${namespaces}
   <form class="search" method="get" action="${href(ctx, 'search')}" role="search">
     <input type="search" name="q" placeholder="jid, queue, klass or tag" aria-label="Find jobs by jid or jid prefix, a queue, a klass name or a tag" required>
     <button type="submit" class="btn">Find</button>

@@ -99,6 +99,7 @@ export function register(program: Command): void {
         const client = await ctx.client();
         const events = client.events;
         const filter = filterOf(opts, client);
+        // Channels as the namespace names them (ql:log, or ql:{orders}:log).
         // Lookups for a filter are asynchronous: a chain keeps the lines in the order the events came.
         let chain: Promise<void> = Promise.resolve();
         const show = (seen: Seen, line: () => void): void => {
@@ -107,8 +108,8 @@ export function register(program: Command): void {
             if (await filter(seen)) line();
           });
         };
-        events.on('log', (event) => show(seenOfLog(event), () => print(ctx, 'ql:log', event.event, logFields(event))));
-        for (const name of TRACKED_EVENTS) events.on(name, (jid) => show({ event: name, jid, queues: [] }, () => print(ctx, `ql:${name}`, name, { jid })));
+        events.on('log', (event) => show(seenOfLog(event), () => print(ctx, client.keys.channel('log'), event.event, logFields(event))));
+        for (const name of TRACKED_EVENTS) events.on(name, (jid) => show({ event: name, jid, queues: [] }, () => print(ctx, client.keys.channel(name), name, { jid })));
         events.on('error', (error) => ctx.note(`warning: ${error.message}`));
         let lost: (() => void) | undefined;
         const stopped = new Promise<void>((resolve, reject) => {
@@ -126,7 +127,7 @@ export function register(program: Command): void {
           if (lost) client.redis.off('end', lost);
           throw error;
         }
-        ctx.note(`watching ${ctx.target.label}: ql:log and the tracked-job channels; Ctrl-C to stop`);
+        ctx.note(`watching ${ctx.target.label}: ${client.keys.channel('log')} and the tracked-job channels; Ctrl-C to stop`);
         try {
           await stopped;
         } finally {
