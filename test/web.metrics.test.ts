@@ -4,33 +4,21 @@
  * behind the dashboard's authentication and can be turned off; and a
  * scrape stays cheap with thousands of queues (measured).
  */
-import { spawn } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
 import { parseMetrics } from './support/metrics.js';
 import { useRedis } from './support/redis.js';
-import { serveDashboard } from './support/web.js';
+import { serveDashboard, startWebCli } from './support/web.js';
 
 const ctx = useRedis();
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The status of GET /metrics from `qless-ts-web` run with these arguments. */
 async function cliMetricsStatus(args: readonly string[]): Promise<number> {
-  const web = spawn(process.execPath, ['--import', 'tsx', 'src/cli/web.ts', '--host', ctx.url, '--http-port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const web = await startWebCli(ctx.url, args);
   try {
-    let out = '';
-    web.stdout.on('data', (chunk) => (out += String(chunk)));
-    web.stderr.on('data', (chunk) => (out += String(chunk)));
-    const deadline = Date.now() + 20_000;
-    while (!/serving (http:\/\/\S+)/.test(out)) {
-      if (Date.now() > deadline || web.exitCode !== null) throw new Error(`qless-ts-web did not start: ${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return (await fetch(`${/serving (http:\/\/\S+)/.exec(out)![1]!}metrics`)).status;
+    return (await fetch(`${web.url}metrics`)).status;
   } finally {
-    web.kill('SIGKILL');
+    web.child.kill('SIGKILL');
   }
 }
 

@@ -15,7 +15,7 @@ import { createDashboard } from '../src/web/index.js';
 import { html, escapeHtml } from '../src/web/html.js';
 import { CsrfGuard } from '../src/web/security.js';
 import { useRedis } from './support/redis.js';
-import { serveDashboard, Session, useBrowser, type ServedDashboard } from './support/web.js';
+import { serveDashboard, Session, startWebCli, useBrowser, type ServedDashboard } from './support/web.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ctx = useRedis();
@@ -413,20 +413,9 @@ describe('qless-ts-web command', () => {
 
   /** Start `qless-ts-web` with these arguments; resolves with what it printed once it serves. */
   async function startWeb(args: readonly string[]): Promise<{ url: string; out: string }> {
-    const started = spawn(process.execPath, ['--import', 'tsx', 'src/cli/web.ts', '--host', ctx.url, '--http-port', '0', ...args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child = started;
-    let out = '';
-    started.stdout.on('data', (chunk) => (out += String(chunk)));
-    started.stderr.on('data', (chunk) => (out += String(chunk)));
-    const deadline = Date.now() + 20_000;
-    while (!/serving (http:\/\/\S+)/.test(out)) {
-      if (Date.now() > deadline || started.exitCode !== null) throw new Error(`qless-ts-web did not start: ${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return { url: /serving (http:\/\/\S+)/.exec(out)![1]!, out };
+    const web = await startWebCli(ctx.url, args);
+    child = web.child;
+    return { url: web.url, out: web.out };
   }
 
   /** SIGTERM the running `qless-ts-web` and resolve with its exit status. */

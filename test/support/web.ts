@@ -4,8 +4,11 @@
  * test file (Debian's /usr/bin/chromium driven by playwright-core), and
  * fetch with a cookie jar for the raw-HTTP checks.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
 import * as qless from '../../src/index.js';
@@ -184,4 +187,39 @@ export function useDashboardTab(ctx: TestRedis, browser: ReturnType<typeof useBr
     flash: () => tab.page.locator('.flash').innerText(),
   };
   return tab;
+}
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** A `qless-ts-web` process started from the sources. */
+export interface WebCli {
+  child: ChildProcess;
+  /** The dashboard's address, as it printed it (ends with `/`). */
+  url: string;
+  /** What it printed on stdout and stderr by the time it served. */
+  out: string;
+}
+
+/**
+ * Start `qless-ts-web` against `redisUrl` on a free port with `args`;
+ * resolves once it says where it serves. The caller kills `child`.
+ */
+export async function startWebCli(redisUrl: string, args: readonly string[]): Promise<WebCli> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/web.ts', '--host', redisUrl, '--http-port', '0', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (chunk) => (out += String(chunk)));
+  child.stderr!.on('data', (chunk) => (out += String(chunk)));
+  const serving = /serving (http:\/\/\S+)/;
+  const deadline = Date.now() + 20_000;
+  while (!serving.test(out)) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`qless-ts-web did not start: ${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, url: serving.exec(out)![1]!, out };
 }
