@@ -124,9 +124,15 @@ export class KeySpace {
     return `${this.prefix}th:*`;
   }
 
-  /** The throttle id a key of {@link KeySpace.throttlePattern} belongs to. */
-  throttleOf(key: string): string {
-    return key.slice(`${this.prefix}th:`.length).replace(/-(?:locks|pending)$/, '');
+  /**
+   * The throttle id a key of {@link KeySpace.throttlePattern} belongs to,
+   * given the key's Redis type: a throttle's own hash is named by its id
+   * alone, its lock and pending sets add `-locks` and `-pending` (so a
+   * throttle may itself be called `x-locks`; only the type tells).
+   */
+  throttleOf(key: string, type: string): string {
+    const id = key.slice(`${this.prefix}th:`.length);
+    return type === 'hash' ? id : id.replace(/-(?:locks|pending)$/, '');
   }
 
   /**

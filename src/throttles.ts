@@ -133,7 +133,11 @@ export class Throttles {
       do {
         const [next, found] = await node.scan(cursor, 'MATCH', keys.throttlePattern, 'COUNT', 1000);
         cursor = next;
-        for (const key of found) ids.add(keys.throttleOf(key));
+        if (found.length === 0) continue;
+        const typing = node.pipeline();
+        for (const key of found) typing.type(key);
+        const types = (await typing.exec()) ?? [];
+        found.forEach((key, i) => ids.add(keys.throttleOf(key, String(types[i]?.[1]))));
       } while (cursor !== '0');
     }
     const out: ThrottleSummary[] = [];

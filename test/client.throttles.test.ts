@@ -42,6 +42,20 @@ describe('client.throttles', () => {
     expect((await client.jobs.get(parked))!.state).toBe('waiting');
   });
 
+  it('lists a throttle whose own name ends in -locks or -pending', async () => {
+    const client = make();
+    await client.throttles.set('db-locks', 3);
+    await client.throttles.set('mail-pending', 1);
+    await client.queue('q').put('K', {}, { throttles: ['mail-pending'] });
+    await client.queue('q').pop();
+    const list = await client.throttles.list();
+    expect(list.map((t) => [t.id, t.maximum, t.locks.length])).toEqual([
+      ['db-locks', 3, 0],
+      ['mail-pending', 1, 1],
+      ['ql:q:q', 0, 1],
+    ]);
+  });
+
   it('refuses bad arguments before anything is written', async () => {
     const client = make();
     const before = await snapshot(ctx.redis);
