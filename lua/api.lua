@@ -147,6 +147,7 @@ local function dispatch(keys, argv)
   encode = cjson.encode
   prefix = call_prefix
   config_cache = {}
+  config_whole = false
   tracking = nil
   remembered_queues = false
   completed_known = nil

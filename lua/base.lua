@@ -62,6 +62,11 @@ local CONFIG_DEFAULTS = {
 -- front (config_prefetch); anything else is read on first use.
 local config_cache = {}
 
+-- Whether config_cache holds every option stored in ql:config (read whole
+-- when the hash is small, see config_prefetch): an option not in it is then
+-- unset, with no need to ask Redis.
+local config_whole = false
+
 -- cjson.encode, bound at the start of every call by dispatch: while a
 -- function library loads, Redis shows it no global but `redis`, so nothing
 -- at the top level of the chunk may touch cjson, string, math or the like.
@@ -395,7 +400,11 @@ local function load_config()
   function H.config_number(name, fallback)
     local cached = config_cache[name]
     if cached == nil then
-      cached = redis.call('hget', H.key('config'), name)
+      if config_whole then
+        cached = false
+      else
+        cached = redis.call('hget', H.key('config'), name)
+      end
       config_cache[name] = cached
     end
     if cached then
@@ -407,12 +416,32 @@ local function load_config()
     return fallback
   end
 
-  -- Read the listed options not read yet by this call, all in one HMGET.
+  -- Read the listed options not read yet by this call, all in one HMGET;
+  -- or, at the first read of a call, the whole hash when it holds at most a
+  -- third as many options as are asked for. Each field of a reply costs a
+  -- script about as much as a small command does (Redis converts it into a
+  -- Lua value and grows the table it lands in), and most installations keep
+  -- few options, often none: then one HLEN (and an HGETALL of what little
+  -- there is) answers this prefetch and every later lookup of the call.
   function H.config_prefetch(names)
+    if config_whole then return end
     -- Usually nothing has been read yet (the first command of a call) or
     -- everything has (a pop after a complete): no list to build then.
     local missing = names
-    if next(config_cache) ~= nil then
+    if next(config_cache) == nil then
+      if #names > 1 then
+        local config = H.key('config')
+        local size = redis.call('hlen', config)
+        if size * 3 <= #names then
+          if size > 0 then
+            local stored = redis.call('hgetall', config)
+            for i = 1, #stored, 2 do config_cache[stored[i]] = stored[i + 1] end
+          end
+          config_whole = true
+          return
+        end
+      end
+    else
       missing = {}
       for i = 1, #names do
         if config_cache[names[i]] == nil then missing[#missing + 1] = names[i] end

@@ -278,9 +278,10 @@ local function job_commands(name)
     end
 
     local key = H.job_key(jid)
-    local f = redis.call('hmget', key, 'worker', 'state', 'priority', 'retries', 'queue', 'time', 'history',
-      'throttles')
-    local job_worker, state, current_queue = f[1], f[2], f[5]
+    -- (`priority` only matters to an advance, which reads it then: every
+    -- field of a reply costs a script nearly as much as a small command.)
+    local f = redis.call('hmget', key, 'worker', 'state', 'retries', 'queue', 'time', 'history', 'throttles')
+    local job_worker, state, current_queue = f[1], f[2], f[4]
     if job_worker == false then
       error('Complete(): Job ' .. jid .. ' does not exist')
     elseif state ~= 'running' then
@@ -297,8 +298,9 @@ local function job_commands(name)
     end
     -- Every option complete may need, in one read, with those of the pop a
     -- worker usually sends next in the same call (see `multi`).
+    -- (grace-period only matters to a pop that finds an expired lock.)
     H.config_prefetch({'max-job-history', 'jobs-history', 'jobs-history-count', queue .. '-heartbeat',
-      'heartbeat', queue .. '-max-concurrency', 'grace-period', queue .. '-rate-limit', queue .. '-rate-window'})
+      'heartbeat', queue .. '-max-concurrency', queue .. '-rate-limit', queue .. '-rate-window'})
 
     -- Tracking, dependents and scheduled jobs in the queue are the exception:
     -- one EXISTS tells when the tracked lookup, the release of dependents and
@@ -309,16 +311,16 @@ local function job_commands(name)
     -- names no throttle holds a slot there only while it is in use.
     local linked = redis.call('exists', H.key('tracked'), H.dependents_key(jid), H.queue_key(queue, 'scheduled'),
       H.throttle_key(H.queue_throttle(queue), 'locks')) > 0
-    H.history_append(jid, now, 'done', nil, f[7])
+    H.history_append(jid, now, 'done', nil, f[6])
     redis.call('zrem', H.queue_key(queue, 'work'), jid)
     redis.call('zrem', H.queue_key(queue, 'locks'), jid)
     if linked then redis.call('zrem', H.queue_key(queue, 'scheduled'), jid) end
-    if f[8] or linked then H.throttles_release(jid, H.job_throttles(f[8], queue), now) end
-    H.record_sample('run', queue, now, now - (tonumber(f[6]) or now))
+    if f[7] or linked then H.throttles_release(jid, H.job_throttles(f[7], queue), now) end
+    H.record_sample('run', queue, now, now - (tonumber(f[5]) or now))
     redis.call('zrem', H.worker_jobs_key(worker), jid)
     if not linked then tracking = false end
     if linked and H.is_tracked(jid) then H.publish('completed', jid) end
-    local remaining = tonumber(f[4])
+    local remaining = tonumber(f[3])
 
     if nextq then
       H.publish('log', H.event_advanced(jid, nextq, queue))
@@ -326,7 +328,7 @@ local function job_commands(name)
       H.remember_queue(nextq, now)
       redis.call('hmset', key, 'data', data, 'time', H.format_time(now), 'state', 'waiting',
         'worker', '', 'failure', '{}', 'queue', nextq, 'expires', '0', 'remaining', H.int_text(remaining))
-      local moved = H.throttles_moved(f[8], queue, nextq)
+      local moved = H.throttles_moved(f[7], queue, nextq)
       if moved then redis.call('hset', key, 'throttles', moved) end
       if delay > 0 and #depends == 0 then
         redis.call('zadd', H.queue_key(nextq, 'scheduled'), now + delay, jid)
@@ -342,7 +344,8 @@ local function job_commands(name)
         end
         return 'depends'
       end
-      redis.call('zadd', H.queue_key(nextq, 'work'), H.work_score(tonumber(f[3]) or 0, now), jid)
+      local priority = tonumber(redis.call('hget', key, 'priority')) or 0
+      redis.call('zadd', H.queue_key(nextq, 'work'), H.work_score(priority, now), jid)
       return 'waiting'
     end
 
@@ -481,11 +484,12 @@ local function job_commands(name)
       error('Heartbeat(): Job ' .. jid .. ' given out to another worker: ' .. job_worker)
     end
 
+    -- (The reference also writes `worker`, which is `worker` already.)
     local expires_text = H.score_text(expires)
     if decoded then
-      redis.call('hmset', key, 'expires', expires_text, 'worker', worker, 'data', cjson.encode(decoded))
+      redis.call('hmset', key, 'expires', expires_text, 'data', cjson.encode(decoded))
     else
-      redis.call('hmset', key, 'expires', expires_text, 'worker', worker)
+      redis.call('hset', key, 'expires', expires_text)
     end
     redis.call('zadd', H.worker_jobs_key(worker), expires_text, jid)
     redis.call('zadd', H.key('workers'), H.score_text(now), worker)

@@ -10,21 +10,37 @@
 -- descending jid order. recur_spawn comes from recurring.lua.
 
 local function load_pop()
-  -- What pop reads of each job it hands out: the job-object fields (base's
-  -- JOB_FIELDS, in that order, so that the reply can be passed to job_object)
-  -- plus `time` for the wait sample. POP_HISTORY is where the legacy `history`
-  -- blob lands in that reply.
-  local POP_FIELDS = {
-    'jid', 'klass', 'state', 'queue', 'worker', 'priority', 'expires', 'retries',
-    'remaining', 'data', 'tags', 'failure', 'spawned_from_jid', 'history', 'throttles', 'time',
-    'trace',
-  }
+  -- What pop holds of each job it hands out (`f` below): the job-object
+  -- fields (base's JOB_FIELDS, in that order, so that the reply can be
+  -- passed to job_object) plus `time` for the wait sample and `trace`:
+  --   jid klass state queue worker priority expires retries remaining data
+  --   tags failure spawned_from_jid history throttles time trace
+  -- POP_HISTORY is where the legacy `history` blob lands.
   local POP_HISTORY = 14
   local POP_THROTTLES = 15
   local POP_TIME = 16
   -- (17, `trace`, is read by job_record only: see put.)
   -- No job is tracked (read only).
   local NO_FLAGS = {}
+
+  -- What is read of those: all but state, worker and expires (3, 5 and 7),
+  -- which a job handed out gets new values of anyway. Each field of an
+  -- HMGET reply costs a script nearly 2,000 instructions (Redis turns it
+  -- into a Lua value and grows the table it lands in). A job parked by its
+  -- throttles reads its state when it is parked (select_work).
+  local POP_READ = {
+    'jid', 'klass', 'queue', 'priority', 'retries', 'remaining', 'data', 'tags', 'failure',
+    'spawned_from_jid', 'history', 'throttles', 'time', 'trace',
+  }
+
+  -- A job's fields as pop holds them, false for the three not read.
+  local function pop_read(jid)
+    local r = redis.call('hmget', H.job_key(jid), unpack(POP_READ))
+    return {
+      r[1], r[2], false, r[3], false, r[4], false, r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
+      r[13], r[14],
+    }
+  end
 
   -- Move up to `limit` ready scheduled jobs (score in [0, now]) to the work set.
   -- A nil limit means all of them; a negative one too (Redis LIMIT semantics).
@@ -50,7 +66,7 @@ local function load_pop()
     H.call_chunked('zrem', scheduled, ready)
   end
 
-  -- Fill `jids` (with each job's POP_FIELDS in `fields`) from the top of
+  -- Fill `jids` (with each job's fields, see pop_read, in `fields`) from the top of
   -- the work set, up to `count`. A job that names throttles, or any job
   -- while its queue's throttle is in use (`gated`), must first lock every
   -- throttle it needs; one that cannot is parked (throttle_park) and the
@@ -66,13 +82,13 @@ local function load_pop()
       local parked = 0
       for i = 1, #top do
         local jid = top[i]
-        local f = redis.call('hmget', H.job_key(jid), unpack(POP_FIELDS))
+        local f = pop_read(jid)
         local blocked = nil
         if f[POP_THROTTLES] or gated then
           blocked = H.throttles_acquire(jid, H.job_throttles(f[POP_THROTTLES], queue))
         end
         if blocked then
-          H.throttle_park(jid, queue, blocked, now, f[3], f[POP_HISTORY])
+          H.throttle_park(jid, queue, blocked, now, redis.call('hget', H.job_key(jid), 'state'), f[POP_HISTORY])
           parked = parked + 1
         else
           jids[#jids + 1] = jid
@@ -188,8 +204,8 @@ local function load_pop()
     -- Every option pop may need, in one read.
     local heartbeat_name, concurrency_name = queue .. '-heartbeat', queue .. '-max-concurrency'
     local rate_name, window_name = queue .. '-rate-limit', queue .. '-rate-window'
-    H.config_prefetch({heartbeat_name, 'heartbeat', concurrency_name, 'max-job-history', 'grace-period',
-      rate_name, window_name})
+    -- (grace-period only matters when a lock has expired.)
+    H.config_prefetch({heartbeat_name, 'heartbeat', concurrency_name, 'max-job-history', rate_name, window_name})
     local expires = now + H.heartbeat_for(queue, heartbeat_name)
     -- Paused queues, recurring templates, scheduled jobs, tracked jobs and
     -- a limit on the queue's own throttle are the exception: when none of
@@ -236,7 +252,7 @@ local function load_pop()
       H.promote_scheduled(queue, now, count - #jids)
     end
     local fields = {}
-    for i = 1, #jids do fields[i] = redis.call('hmget', H.job_key(jids[i]), unpack(POP_FIELDS)) end
+    for i = 1, #jids do fields[i] = pop_read(jids[i]) end
     H.select_work(queue, now, count, jids, fields, gated)
     if #jids == 0 then return nothing end
     if rate then H.rate_record(queue, now, rate, jids) end
