@@ -53,7 +53,7 @@ local function multi_command(now, args)
   local counts = {}
   local i = 1
   while args[i] ~= nil do
-    local name, count = args[i], tonumber(args[i + 2])
+    local name, count = args[i], H.small_number(args[i + 2])
     if count == nil or count < 0 or count % 1 ~= 0 then
       error('Multi(): Arg "count" of ' .. name .. ' not a whole number: ' .. tostring(args[i + 2]))
     end

@@ -240,6 +240,36 @@ local function load_numbers()
     return x
   end
 
+  -- tonumber of a text costs two strtod calls (Lua 5.1's tonumber asks
+  -- lua_isnumber, then lua_tonumber), over a thousand instructions even for
+  -- `1`. The counts a call reads again and again (a pop's or a multi
+  -- command's count, a job's retries) are mostly small whole numbers, so the
+  -- number of their canonical text (what int_text makes) is kept once read.
+  -- Anything else is read with tonumber, and gives what tonumber gives.
+  local small_numbers = {}
+  function H.small_number(text)
+    local number = small_numbers[text]
+    if number ~= nil then return number end
+    number = tonumber(text)
+    if number ~= nil and number >= 0 and number < 1024 and number % 1 == 0 and H.int_text(number) == text then
+      small_numbers[text] = number
+    end
+    return number
+  end
+
+  -- `now` less a stored time (a job's `time` field), or 0 when the text is
+  -- not a number (as `now - (tonumber(text) or now)` reads). Arithmetic on a
+  -- text converts it with one strtod instead of tonumber's two, the same
+  -- number; a text that is no number raises, caught here.
+  local function minus(a, b) return a - b end
+  function H.elapsed(now, text)
+    if text then
+      local ok, value = pcall(minus, now, text)
+      if ok then return value end
+    end
+    return 0
+  end
+
   -- Lua's own text for a number (%.14g, as `..` and tostring make it), made
   -- cheaply for whole numbers below 1e14: for day bins in key names and
   -- histogram bucket names.
@@ -848,15 +878,30 @@ local function load_stats()
     return total, new_mean, vk + (val - new_mean) * (val - mean)
   end
 
+  -- The four stored texts a sample reads (total, mean, vk and its bucket's
+  -- count), as numbers, absent ones nil: what tonumber makes of each, with
+  -- one strtod each rather than two (see small_number). A text that is no
+  -- number raises: the caller then reads them with tonumber (making it nil).
+  local function stored_numbers(s)
+    local a, b, c, d = s[1], s[2], s[3], s[4]
+    if a then a = a + 0 else a = nil end
+    if b then b = b + 0 else b = nil end
+    if c then c = c + 0 else c = nil end
+    if d then d = d + 0 else d = nil end
+    return a, b, c, d
+  end
+
   function H.samples_write(batch)
     if batch.n == 0 then return end
     if batch.n == 1 then
       local val = batch[1]
       local bucket = H.sample_bucket(val)
       local s = redis.call('hmget', batch.key, 'total', 'mean', 'vk', bucket)
-      local total, mean, vk = welford(tonumber(s[1]), tonumber(s[2]), tonumber(s[3]), val)
+      local ok, total, mean, vk, count = pcall(stored_numbers, s)
+      if not ok then total, mean, vk, count = tonumber(s[1]), tonumber(s[2]), tonumber(s[3]), tonumber(s[4]) end
+      total, mean, vk = welford(total, mean, vk, val)
       redis.call('hmset', batch.key, 'total', H.int_text(total), 'mean', mean, 'vk', vk,
-        bucket, H.int_text((tonumber(s[4]) or 0) + 1))
+        bucket, H.int_text((count or 0) + 1))
       return
     end
     local fields, buckets, counts = {'total', 'mean', 'vk'}, {}, {}

@@ -316,11 +316,11 @@ local function job_commands(name)
     redis.call('zrem', H.queue_key(queue, 'locks'), jid)
     if linked then redis.call('zrem', H.queue_key(queue, 'scheduled'), jid) end
     if f[7] or linked then H.throttles_release(jid, H.job_throttles(f[7], queue), now) end
-    H.record_sample('run', queue, now, now - (tonumber(f[5]) or now))
+    H.record_sample('run', queue, now, H.elapsed(now, f[5]))
     redis.call('zrem', H.worker_jobs_key(worker), jid)
     if not linked then tracking = false end
     if linked and H.is_tracked(jid) then H.publish('completed', jid) end
-    local remaining = tonumber(f[3])
+    local remaining = H.small_number(f[3])
 
     if nextq then
       H.publish('log', H.event_advanced(jid, nextq, queue))

@@ -189,7 +189,7 @@ local function load_pop()
     if worker == nil then error('Pop(): Arg "worker" missing') end
     -- (Checked here rather than with the argument helpers, so that a pop
     -- does not load their group.)
-    local count = tonumber(raw_count)
+    local count = H.small_number(raw_count)
     if count == nil or count - count ~= 0 then
       error('Pop(): Arg "count" missing or not a number: ' .. tostring(raw_count))
     end
@@ -270,7 +270,7 @@ local function load_pop()
       local f = fields[i]
       H.history_append(jid, now, 'popped', {worker = worker}, f[POP_HISTORY])
       f[POP_HISTORY] = false
-      H.samples_add(waits, now - (tonumber(f[POP_TIME]) or now))
+      H.samples_add(waits, H.elapsed(now, f[POP_TIME]))
       redis.call('hmset', key, 'time', time_text, 'worker', worker,
         'expires', expires_text, 'state', 'running')
       if tracked[i] then H.publish('popped', jid) end
@@ -477,8 +477,16 @@ local function queue_commands(name)
     -- Most puts make a new job: when none of its keys exists, one EXISTS
     -- stands in for reading the (absent) old fields, checking the types of
     -- its keys and counting the (absent) old dependencies.
+    -- ql:tracked joins them: few installations track jobs, and when it is
+    -- missing too, the tracked lookup at the end needs no command either.
     local history_key = H.history_key(jid)
-    local existing = redis.call('exists', key, dependencies_key, history_key) > 0
+    local existing = true
+    if tracking == nil then
+      if redis.call('exists', key, dependencies_key, history_key, H.key('tracked')) == 0 then
+        existing, tracking = false, false
+      end
+    end
+    if existing then existing = redis.call('exists', key, dependencies_key, history_key) > 0 end
     local f = {false, false, false, false, false, false, false, false, false}
     if existing then
       H.require_key_type('Put()', key, 'hash')
