@@ -151,7 +151,7 @@ local function load_failures()
   -- history, state, failure record, failure group and the day's counters.
   function H.mark_exhausted(jid, now, group, failure, stats_queue, legacy)
     H.history_append(jid, now, 'failed', {['group'] = group}, legacy)
-    redis.call('hmset', H.job_key(jid), 'state', 'failed', 'worker', '', 'expires', '',
+    redis.call('hset', H.job_key(jid), 'state', 'failed', 'worker', '', 'expires', '',
       'failure', failure)
     redis.call('sadd', H.key('failures'), group)
     redis.call('lpush', H.failure_group_key(group), jid)
@@ -326,7 +326,7 @@ local function job_commands(name)
       H.publish('log', H.event_advanced(jid, nextq, queue))
       H.history_append(jid, now, 'put', {q = nextq}, false)
       H.remember_queue(nextq, now)
-      redis.call('hmset', key, 'data', data, 'time', H.format_time(now), 'state', 'waiting',
+      redis.call('hset', key, 'data', data, 'time', H.format_time(now), 'state', 'waiting',
         'worker', '', 'failure', '{}', 'queue', nextq, 'expires', '0', 'remaining', H.int_text(remaining))
       local moved = H.throttles_moved(f[7], queue, nextq)
       if moved then redis.call('hset', key, 'throttles', moved) end
@@ -338,7 +338,7 @@ local function job_commands(name)
         H.link_dependencies(jid, to_link)
         redis.call('zadd', H.queue_key(nextq, 'depends'), now, jid)
         if delay > 0 then
-          redis.call('hmset', key, 'state', 'depends', 'scheduled', now + delay)
+          redis.call('hset', key, 'state', 'depends', 'scheduled', now + delay)
         else
           redis.call('hset', key, 'state', 'depends')
         end
@@ -350,7 +350,7 @@ local function job_commands(name)
     end
 
     H.publish('log', H.event_completed(jid, queue))
-    redis.call('hmset', key, 'data', data, 'time', H.format_time(now), 'state', 'complete',
+    redis.call('hset', key, 'data', data, 'time', H.format_time(now), 'state', 'complete',
       'worker', '', 'failure', '{}', 'queue', '', 'expires', '0', 'remaining', H.int_text(remaining))
     H.apply_retention(jid, now)
     if linked then H.release_dependents(jid, now) end
@@ -390,10 +390,10 @@ local function job_commands(name)
     H.leave_queue(queue, jid, false)
     local failure = H.failure_text(group, message, math.floor(now), worker)
     if decoded then
-      redis.call('hmset', key, 'data', cjson.encode(decoded), 'state', 'failed', 'worker', '',
+      redis.call('hset', key, 'data', cjson.encode(decoded), 'state', 'failed', 'worker', '',
         'expires', '', 'failure', failure)
     else
-      redis.call('hmset', key, 'state', 'failed', 'worker', '', 'expires', '', 'failure', failure)
+      redis.call('hset', key, 'state', 'failed', 'worker', '', 'expires', '', 'failure', failure)
     end
     H.throttles_release(jid, H.job_throttles(f[5], queue), now)
     redis.call('sadd', H.key('failures'), group)
@@ -487,7 +487,7 @@ local function job_commands(name)
     -- (The reference also writes `worker`, which is `worker` already.)
     local expires_text = H.score_text(expires)
     if decoded then
-      redis.call('hmset', key, 'expires', expires_text, 'data', cjson.encode(decoded))
+      redis.call('hset', key, 'expires', expires_text, 'data', cjson.encode(decoded))
     else
       redis.call('hset', key, 'expires', expires_text)
     end
@@ -568,7 +568,7 @@ local function job_commands(name)
       redis.call('zrem', H.queue_key(queue, 'locks'), jid)
       H.throttles_release(jid, H.job_throttles(f[5], queue), now)
       redis.call('zadd', H.queue_key(queue, 'work'), '+inf', jid)
-      redis.call('hmset', key, 'state', 'stalled', 'expires', 0)
+      redis.call('hset', key, 'state', 'stalled', 'expires', 0)
       H.announce_lock_lost(jid, worker)
     end
     return nil

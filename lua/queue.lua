@@ -271,7 +271,7 @@ local function load_pop()
       H.history_append(jid, now, 'popped', {worker = worker}, f[POP_HISTORY])
       f[POP_HISTORY] = false
       H.samples_add(waits, H.elapsed(now, f[POP_TIME]))
-      redis.call('hmset', key, 'time', time_text, 'worker', worker,
+      redis.call('hset', key, 'time', time_text, 'worker', worker,
         'expires', expires_text, 'state', 'running')
       if tracked[i] then H.publish('popped', jid) end
       if f[1] then
@@ -591,7 +591,7 @@ local function queue_commands(name)
     if blocked then
       redis.call('zadd', H.queue_key(queue, 'depends'), now, jid)
       if delay > 0 then
-        redis.call('hmset', key, 'state', 'depends', 'scheduled', now + delay)
+        redis.call('hset', key, 'state', 'depends', 'scheduled', now + delay)
       else
         redis.call('hset', key, 'state', 'depends')
       end
@@ -773,7 +773,7 @@ local function queue_commands(name)
     for i, jid in ipairs(jids) do
       local f = found[i]
       H.history_append(jid, now, 'put', {q = queue}, f[4])
-      redis.call('hmset', H.job_key(jid), 'state', 'waiting', 'worker', '', 'expires', 0,
+      redis.call('hset', H.job_key(jid), 'state', 'waiting', 'worker', '', 'expires', 0,
         'queue', queue, 'remaining', tonumber(f[2]) or 5)
       local moved = H.throttles_moved(f[6], f[5] or '', queue)
       if moved then redis.call('hset', H.job_key(jid), 'throttles', moved) end
