@@ -19,10 +19,16 @@
 -- multi's commands) mostly share it, and tonumber of a long text is costly,
 -- so the last text read is remembered (the same text always gives the same
 -- number).
+-- (Arithmetic on the text reads it with one strtod, tonumber with two:
+-- lua_isnumber, then lua_tonumber. A text that is no number raises there,
+-- and is then nil, as tonumber has it.)
 local now_memo_text, now_memo_number
+local function plus_zero(text) return text + 0 end
 local function parse_now(text)
   if text ~= now_memo_text then
-    local now = tonumber(text)
+    local ok, now = false, nil
+    if type(text) == 'string' then ok, now = pcall(plus_zero, text) end
+    if not ok then now = tonumber(text) end
     if now ~= nil and now - now ~= 0 then now = nil end
     now_memo_text, now_memo_number = text, now
   end

@@ -299,6 +299,22 @@ local function load_numbers()
     return score_memo_text
   end
 
+  -- A queue's name as a JSON string (cjson's text), for the event texts:
+  -- kept once made (in the function-library form across calls; at most a
+  -- thousand names), since encoding even a short string costs over a
+  -- thousand instructions and most calls name the same few queues.
+  local json_names, json_name_count = {}, 0
+  function H.json_name(name)
+    local text = json_names[name]
+    if text == nil then
+      if json_name_count >= 1000 then json_names, json_name_count = {}, 0 end
+      text = encode(name)
+      json_names[name] = text
+      json_name_count = json_name_count + 1
+    end
+    return text
+  end
+
   -- Work-set score: higher pops first; equal priorities pop oldest first.
   function H.work_score(priority, t)
     return priority - (t / 10000000000)
@@ -490,13 +506,40 @@ local function load_config()
     for i = 1, #missing do config_cache[missing[i]] = values[i] end
   end
 
+  -- The names of a queue's own options, and the lists of options that pop,
+  -- complete and heartbeat prefetch, made once per queue name: putting the
+  -- names together and building the lists cost a pop or a complete some
+  -- thousands of instructions each time. (In the function-library form
+  -- they outlive the call; at most a thousand queues are kept.)
+  local queue_option_names, queue_option_count = {}, 0
+  function H.queue_options(queue)
+    local names = queue_option_names[queue]
+    if names ~= nil then return names end
+    if queue_option_count >= 1000 then queue_option_names, queue_option_count = {}, 0 end
+    local heartbeat, concurrency = queue .. '-heartbeat', queue .. '-max-concurrency'
+    local rate, window = queue .. '-rate-limit', queue .. '-rate-window'
+    names = {
+      heartbeat = heartbeat, concurrency = concurrency, rate = rate, window = window,
+      -- (grace-period only matters when a lock has expired.)
+      for_pop = {heartbeat, 'heartbeat', concurrency, 'max-job-history', rate, window},
+      -- Those of the pop a worker usually sends next in the same call too.
+      for_complete = {'max-job-history', 'jobs-history', 'jobs-history-count', heartbeat, 'heartbeat',
+        concurrency, rate, window},
+      for_heartbeat = {heartbeat, 'heartbeat'},
+    }
+    queue_option_names[queue] = names
+    queue_option_count = queue_option_count + 1
+    return names
+  end
+
   -- Lock length for a queue: `<queue>-heartbeat`, else `heartbeat`, else 60.
   -- A caller that has prefetched both options passes `per_queue_name`
   -- (`<queue>-heartbeat`).
   function H.heartbeat_for(queue, per_queue_name)
     if per_queue_name == nil then
-      per_queue_name = queue .. '-heartbeat'
-      H.config_prefetch({per_queue_name, 'heartbeat'})
+      local names = H.queue_options(queue)
+      per_queue_name = names.heartbeat
+      H.config_prefetch(names.for_heartbeat)
     end
     local per_queue = H.config_number(per_queue_name, nil)
     if per_queue ~= nil then return per_queue end
@@ -511,7 +554,7 @@ end
 -- The events of put and complete, the commonest, in groups of their own.
 local function load_put_events()
   function H.event_put(jid, queue)
-    return '{"jid":' .. encode(jid) .. ',"event":"put","queue":' .. encode(queue) .. '}'
+    return '{"jid":' .. encode(jid) .. ',"event":"put","queue":' .. H.json_name(queue) .. '}'
   end
 
 end
@@ -533,7 +576,7 @@ end
 
 local function load_complete_events()
   function H.event_completed(jid, queue)
-    return '{"jid":' .. encode(jid) .. ',"event":"completed","queue":' .. encode(queue) .. '}'
+    return '{"jid":' .. encode(jid) .. ',"event":"completed","queue":' .. H.json_name(queue) .. '}'
   end
 
   function H.event_advanced(jid, to, queue)

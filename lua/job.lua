@@ -298,9 +298,7 @@ local function job_commands(name)
     end
     -- Every option complete may need, in one read, with those of the pop a
     -- worker usually sends next in the same call (see `multi`).
-    -- (grace-period only matters to a pop that finds an expired lock.)
-    H.config_prefetch({'max-job-history', 'jobs-history', 'jobs-history-count', queue .. '-heartbeat',
-      'heartbeat', queue .. '-max-concurrency', queue .. '-rate-limit', queue .. '-rate-window'})
+    H.config_prefetch(H.queue_options(queue).for_complete)
 
     -- Tracking, dependents and scheduled jobs in the queue are the exception:
     -- one EXISTS tells when the tracked lookup, the release of dependents and
@@ -492,7 +490,9 @@ local function job_commands(name)
       redis.call('hset', key, 'expires', expires_text)
     end
     redis.call('zadd', H.worker_jobs_key(worker), expires_text, jid)
-    redis.call('zadd', H.key('workers'), H.score_text(now), worker)
+    -- (`now` is used once here: Redis prints the number itself, with the
+    -- same %.17g, for less than string.format costs.)
+    redis.call('zadd', H.key('workers'), now, worker)
     redis.call('zadd', H.queue_key(queue, 'locks'), expires_text, jid)
     return expires
   end end

@@ -202,10 +202,10 @@ local function load_pop()
     end
 
     -- Every option pop may need, in one read.
-    local heartbeat_name, concurrency_name = queue .. '-heartbeat', queue .. '-max-concurrency'
-    local rate_name, window_name = queue .. '-rate-limit', queue .. '-rate-window'
-    -- (grace-period only matters when a lock has expired.)
-    H.config_prefetch({heartbeat_name, 'heartbeat', concurrency_name, 'max-job-history', rate_name, window_name})
+    local options = H.queue_options(queue)
+    local heartbeat_name, concurrency_name = options.heartbeat, options.concurrency
+    local rate_name, window_name = options.rate, options.window
+    H.config_prefetch(options.for_pop)
     local expires = now + H.heartbeat_for(queue, heartbeat_name)
     -- Paused queues, recurring templates, scheduled jobs, tracked jobs and
     -- a limit on the queue's own throttle are the exception: when none of
