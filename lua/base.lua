@@ -248,36 +248,6 @@ local function load_numbers()
     return x
   end
 
-  -- tonumber of a text costs two strtod calls (Lua 5.1's tonumber asks
-  -- lua_isnumber, then lua_tonumber), over a thousand instructions even for
-  -- `1`. The counts a call reads again and again (a pop's or a multi
-  -- command's count, a job's retries) are mostly small whole numbers, so the
-  -- number of their canonical text (what int_text makes) is kept once read.
-  -- Anything else is read with tonumber, and gives what tonumber gives.
-  local small_numbers = {}
-  function H.small_number(text)
-    local number = small_numbers[text]
-    if number ~= nil then return number end
-    number = tonumber(text)
-    if number ~= nil and number >= 0 and number < 1024 and number % 1 == 0 and H.int_text(number) == text then
-      small_numbers[text] = number
-    end
-    return number
-  end
-
-  -- `now` less a stored time (a job's `time` field), or 0 when the text is
-  -- not a number (as `now - (tonumber(text) or now)` reads). Arithmetic on a
-  -- text converts it with one strtod instead of tonumber's two, the same
-  -- number; a text that is no number raises, caught here.
-  local function minus(a, b) return a - b end
-  function H.elapsed(now, text)
-    if text then
-      local ok, value = pcall(minus, now, text)
-      if ok then return value end
-    end
-    return 0
-  end
-
   -- Lua's own text for a number (%.14g, as `..` and tostring make it), made
   -- cheaply for whole numbers below 1e14: for day bins in key names and
   -- histogram bucket names.
@@ -297,22 +267,6 @@ local function load_numbers()
     score_memo_number2, score_memo_text2 = score_memo_number, score_memo_text
     score_memo_number, score_memo_text = x, string.format('%.17g', x)
     return score_memo_text
-  end
-
-  -- A queue's name as a JSON string (cjson's text), for the event texts:
-  -- kept once made (in the function-library form across calls; at most a
-  -- thousand names), since encoding even a short string costs over a
-  -- thousand instructions and most calls name the same few queues.
-  local json_names, json_name_count = {}, 0
-  function H.json_name(name)
-    local text = json_names[name]
-    if text == nil then
-      if json_name_count >= 1000 then json_names, json_name_count = {}, 0 end
-      text = encode(name)
-      json_names[name] = text
-      json_name_count = json_name_count + 1
-    end
-    return text
   end
 
   -- Work-set score: higher pops first; equal priorities pop oldest first.
@@ -506,16 +460,18 @@ local function load_config()
     for i = 1, #missing do config_cache[missing[i]] = values[i] end
   end
 
-  -- The names of a queue's own options, and the lists of options that pop,
-  -- complete and heartbeat prefetch, made once per queue name: putting the
+  -- The names of a queue's own options, and the lists of options that pop
+  -- and complete prefetch, made once per queue name: putting the
   -- names together and building the lists cost a pop or a complete some
   -- thousands of instructions each time. (In the function-library form
   -- they outlive the call; at most a thousand queues are kept.)
-  local queue_option_names, queue_option_count = {}, 0
+  -- (The memo is made at first use: a put, which loads this group too,
+  -- makes no table for it.)
+  local queue_option_names, queue_option_count = nil, 0
   function H.queue_options(queue)
-    local names = queue_option_names[queue]
+    local names = queue_option_names and queue_option_names[queue]
     if names ~= nil then return names end
-    if queue_option_count >= 1000 then queue_option_names, queue_option_count = {}, 0 end
+    if queue_option_names == nil or queue_option_count >= 1000 then queue_option_names, queue_option_count = {}, 0 end
     local heartbeat, concurrency = queue .. '-heartbeat', queue .. '-max-concurrency'
     local rate, window = queue .. '-rate-limit', queue .. '-rate-window'
     names = {
@@ -525,7 +481,6 @@ local function load_config()
       -- Those of the pop a worker usually sends next in the same call too.
       for_complete = {'max-job-history', 'jobs-history', 'jobs-history-count', heartbeat, 'heartbeat',
         concurrency, rate, window},
-      for_heartbeat = {heartbeat, 'heartbeat'},
     }
     queue_option_names[queue] = names
     queue_option_count = queue_option_count + 1
@@ -537,9 +492,8 @@ local function load_config()
   -- (`<queue>-heartbeat`).
   function H.heartbeat_for(queue, per_queue_name)
     if per_queue_name == nil then
-      local names = H.queue_options(queue)
-      per_queue_name = names.heartbeat
-      H.config_prefetch(names.for_heartbeat)
+      per_queue_name = queue .. '-heartbeat'
+      H.config_prefetch({per_queue_name, 'heartbeat'})
     end
     local per_queue = H.config_number(per_queue_name, nil)
     if per_queue ~= nil then return per_queue end
@@ -554,7 +508,7 @@ end
 -- The events of put and complete, the commonest, in groups of their own.
 local function load_put_events()
   function H.event_put(jid, queue)
-    return '{"jid":' .. encode(jid) .. ',"event":"put","queue":' .. H.json_name(queue) .. '}'
+    return '{"jid":' .. encode(jid) .. ',"event":"put","queue":' .. encode(queue) .. '}'
   end
 
 end
@@ -576,7 +530,7 @@ end
 
 local function load_complete_events()
   function H.event_completed(jid, queue)
-    return '{"jid":' .. encode(jid) .. ',"event":"completed","queue":' .. H.json_name(queue) .. '}'
+    return '{"jid":' .. encode(jid) .. ',"event":"completed","queue":' .. encode(queue) .. '}'
   end
 
   function H.event_advanced(jid, to, queue)
@@ -887,6 +841,41 @@ end
 -- written when it is done (samples_done), except while `multi` defers
 -- them: then every batch of the whole call is written once at its end.
 local function load_stats()
+  -- (small_number and elapsed are here, with the samples, rather than with
+  -- the other number helpers: the calls that use them, pop, complete and
+  -- multi, load this group anyway, and a put, which does not, makes fewer
+  -- closures when it runs as the EVALSHA script.)
+  --
+  -- tonumber of a text costs two strtod calls (Lua 5.1's tonumber asks
+  -- lua_isnumber, then lua_tonumber), over a thousand instructions even for
+  -- `1`. The counts a call reads again and again (a pop's or a multi
+  -- command's count, a job's retries) are mostly small whole numbers, so the
+  -- number of their canonical text (what int_text makes) is kept once read.
+  -- Anything else is read with tonumber, and gives what tonumber gives.
+  local small_numbers = {}
+  function H.small_number(text)
+    local number = small_numbers[text]
+    if number ~= nil then return number end
+    number = tonumber(text)
+    if number ~= nil and number >= 0 and number < 1024 and number % 1 == 0 and H.int_text(number) == text then
+      small_numbers[text] = number
+    end
+    return number
+  end
+
+  -- `now` less a stored time (a job's `time` field), or 0 when the text is
+  -- not a number (as `now - (tonumber(text) or now)` reads). Arithmetic on a
+  -- text converts it with one strtod instead of tonumber's two, the same
+  -- number; a text that is no number raises, caught here.
+  local function minus(a, b) return a - b end
+  function H.elapsed(now, text)
+    if text then
+      local ok, value = pcall(minus, now, text)
+      if ok then return value end
+    end
+    return 0
+  end
+
   -- Bucket names of samples under a minute, and the day bin's text of the
   -- last day asked, are kept once made.
   local second_buckets = {}
