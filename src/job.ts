@@ -150,7 +150,20 @@ export class Job {
     return Math.max(1, this.retries - this.remaining + 1);
   }
   /** What happened to the job, oldest first. */
-  history!: HistoryEntry[];
+  get history(): HistoryEntry[] {
+    // Read from the record on first use: a popped job's record decodes its
+    // history only then (see wire.jobRecordFromFields).
+    if (this.#history === undefined) {
+      this.#history = this.#record!.history;
+      this.#record = undefined;
+    }
+    return this.#history;
+  }
+
+  set history(entries: HistoryEntry[]) {
+    this.#history = entries;
+    this.#record = undefined;
+  }
   /** Jids this job waits for. */
   dependencies!: string[];
   /** Jids waiting for this job. */
@@ -204,6 +217,9 @@ export class Job {
   #outcome: JobOutcome | undefined;
   #data!: DataSlot;
   #progress: ProgressValue | null = null;
+  #history: HistoryEntry[] | undefined;
+  // The record the history is still to be read from, until it is.
+  #record: JobRecord | undefined;
 
   /** @internal Jobs come from {@link Queue.pop}, {@link Queue.peek} and {@link Jobs.get}. */
   constructor(client: Client, record: JobRecord) {
@@ -547,7 +563,8 @@ export class Job {
     this.expires = record.expires;
     this.retries = record.retries;
     this.remaining = record.remaining;
-    this.history = record.history;
+    this.#history = undefined;
+    this.#record = record;
     this.dependencies = record.dependencies;
     this.dependents = record.dependents;
     this.failure = record.failure;

@@ -41,44 +41,87 @@ function pathOf(parent: string, key: string | number): string {
 }
 
 /** Throw unless `value` is made only of JSON values, nested at most {@link MAX_DEPTH} deep. */
-export function assertJson(value: unknown, path: string, seen: Set<object> = new Set()): void {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return;
-    case 'number':
-      if (!Number.isFinite(value)) {
-        throw new InvalidArgumentError(`${path} is ${describe(value)}, which JSON cannot represent`);
+export function assertJson(value: unknown, path: string): void {
+  new JsonCheck(path).value(value);
+}
+
+/**
+ * One walk of {@link assertJson}. The path of the value being looked at is
+ * kept as the keys that lead to it and spelled out only for a message, so
+ * that checking good data builds no strings.
+ */
+class JsonCheck {
+  readonly #root: string;
+  // The containers on the path to the current value (to find cycles), and
+  // the keys that lead to it from the root.
+  readonly #containers: object[] = [];
+  readonly #keys: Array<string | number> = [];
+
+  constructor(root: string) {
+    this.#root = root;
+  }
+
+  #path(): string {
+    let path = this.#root;
+    for (const key of this.#keys) path = pathOf(path, key);
+    return path;
+  }
+
+  #fail(message: (path: string) => string): never {
+    throw new InvalidArgumentError(message(this.#path()));
+  }
+
+  value(value: unknown): void {
+    switch (typeof value) {
+      case 'string':
+      case 'boolean':
+        return;
+      case 'number':
+        if (!Number.isFinite(value)) this.#fail((path) => `${path} is ${describe(value)}, which JSON cannot represent`);
+        return;
+      case 'object':
+        if (value === null) return;
+        this.#container(value);
+        return;
+      default:
+        this.#fail((path) => `${path} is ${describe(value)}; qless data must be plain JSON`);
+    }
+  }
+
+  #container(value: object): void {
+    const containers = this.#containers;
+    if (containers.includes(value)) this.#fail((path) => `${path} refers back to itself (a cycle); qless data must be plain JSON`);
+    if (containers.length >= MAX_DEPTH) {
+      this.#fail((path) => {
+        const shown = path.length > 80 ? `${path.slice(0, 77)}…` : path;
+        return `${shown} is nested more than ${MAX_DEPTH} levels deep; qless data must be nested less deeply, so that every qless client can read it`;
+      });
+    }
+    containers.push(value);
+    const keys = this.#keys;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        keys.push(i);
+        if (!(i in value)) this.#fail((path) => `${path} is a hole in a sparse array; qless data must be plain JSON`);
+        this.value(value[i]);
+        keys.pop();
       }
-      return;
-    case 'object':
-      break;
-    default:
-      throw new InvalidArgumentError(`${path} is ${describe(value)}; qless data must be plain JSON`);
-  }
-  if (value === null) return;
-  if (seen.has(value)) throw new InvalidArgumentError(`${path} refers back to itself (a cycle); qless data must be plain JSON`);
-  // `seen` holds exactly the containers on the path to this one.
-  if (seen.size >= MAX_DEPTH) {
-    const shown = path.length > 80 ? `${path.slice(0, 77)}…` : path;
-    throw new InvalidArgumentError(`${shown} is nested more than ${MAX_DEPTH} levels deep; qless data must be nested less deeply, so that every qless client can read it`);
-  }
-  seen.add(value);
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      if (!(i in value)) throw new InvalidArgumentError(`${pathOf(path, i)} is a hole in a sparse array; qless data must be plain JSON`);
-      assertJson(value[i], pathOf(path, i), seen);
+    } else {
+      if (!isPlainObject(value)) {
+        this.#fail((path) => `${path} is ${describe(value)}; qless data must be plain JSON (convert it to a string, number, array or plain object)`);
+      }
+      if (Object.getOwnPropertySymbols(value).length > 0) this.#fail((path) => `${path} has symbol keys, which JSON cannot represent`);
+      const record = value as Record<string, unknown>;
+      for (const key in record) {
+        // for…in also walks inherited keys; a plain object has none but its own.
+        if (!Object.hasOwn(record, key)) continue;
+        keys.push(key);
+        this.value(record[key]);
+        keys.pop();
+      }
     }
-  } else {
-    if (!isPlainObject(value)) {
-      throw new InvalidArgumentError(`${path} is ${describe(value)}; qless data must be plain JSON (convert it to a string, number, array or plain object)`);
-    }
-    if (Object.getOwnPropertySymbols(value).length > 0) {
-      throw new InvalidArgumentError(`${path} has symbol keys, which JSON cannot represent`);
-    }
-    for (const [key, item] of Object.entries(value)) assertJson(item, pathOf(path, key), seen);
+    containers.pop();
   }
-  seen.delete(value);
 }
 
 /** JSON text of a plain JSON object; anything else is refused. */
@@ -138,21 +181,36 @@ export function parseData(text: string): StoredData {
 export class DataSlot {
   readonly #owner: string;
   readonly #text: string;
-  readonly #stored: StoredData;
+  // Parsed on first use: a worker that never reads a job's data (or only
+  // passes it along) pays no JSON.parse for it.
+  #stored: StoredData | undefined;
   #object: JsonObject | undefined;
+  // Whether code may have changed the data: it has held the object (or
+  // assigned one). Until then the stored text is what the data is, and it
+  // is sent back as it is, without being encoded again.
+  #handedOut = false;
 
   /** `owner` is the jid, for messages; `text` the stored data. */
   constructor(owner: string, text: string) {
     this.#owner = owner;
     this.#text = text;
-    this.#stored = parseData(text);
-    this.#object = this.#stored.object;
+  }
+
+  #parsed(): StoredData {
+    if (this.#stored === undefined) {
+      this.#stored = parseData(this.#text);
+      this.#object = this.#stored.object;
+    }
+    return this.#stored;
   }
 
   /** The data object; throws ForeignDataError when the stored data is not one. */
   get object(): JsonObject {
-    if (this.#object !== undefined) return this.#object;
-    const stored = this.#stored;
+    const stored = this.#parsed();
+    if (this.#object !== undefined) {
+      this.#handedOut = true;
+      return this.#object;
+    }
     throw new ForeignDataError(this.#owner, stored.object === undefined ? stored.shape : 'not an object');
   }
 
@@ -160,7 +218,9 @@ export class DataSlot {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new InvalidArgumentError(`data of job ${this.#owner} must be a plain JSON object, got ${Array.isArray(value) ? 'an array' : describe(value)}`);
     }
+    this.#parsed();
     this.#object = value;
+    this.#handedOut = true;
   }
 
   /** The stored text, as last read. */
@@ -170,11 +230,17 @@ export class DataSlot {
 
   /** The data as plain JSON for a snapshot: the object, else what was stored. */
   get snapshot(): JsonValue {
-    return this.#object ?? this.#stored.value;
+    const stored = this.#parsed();
+    if (this.#object === undefined) return stored.value;
+    this.#handedOut = true;
+    return this.#object;
   }
 
-  /** The JSON text to send: the object, checked, or the stored text untouched. */
+  /**
+   * The JSON text to send: the object, checked, once code may have changed
+   * it; else the stored text untouched.
+   */
   encode(): string {
-    return this.#object === undefined ? this.#text : encodeObject(this.#object, `data of job ${this.#owner}`);
+    return this.#handedOut && this.#object !== undefined ? encodeObject(this.#object, `data of job ${this.#owner}`) : this.#text;
   }
 }

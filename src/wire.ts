@@ -292,47 +292,101 @@ function historyItem(command: string, text: Json): Json {
   return cjsonValue(item);
 }
 
+/** Stored text that is an empty list or object, which every list field reads as empty (and a failure as none). */
+function isEmptyJson(text: unknown): boolean {
+  return text === '{}' || text === '[]';
+}
+
+/**
+ * `cjsonNumber(luaNumber(text) ?? 0)` for a stored number field. Plain
+ * decimals of at most 14 digits (what the core writes: integers and
+ * `%.14g` times) read back unchanged and need neither check; anything
+ * else goes the long way.
+ */
+function storedNumber(value: Json | undefined): number {
+  if (typeof value === 'string' && value.length > 0 && value.length <= 15) {
+    let digits = 0;
+    let point = false;
+    let i = value.charCodeAt(0) === 45 /* - */ ? 1 : 0;
+    for (; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if (c >= 48 && c <= 57) digits++;
+      else if (c === 46 /* . */ && !point) point = true;
+      else break;
+    }
+    if (i === value.length && digits > 0 && digits <= 14) return Number(value);
+  }
+  return cjsonNumber(luaNumber(value) ?? 0);
+}
+
+/** A list field as Redis hands it over (jids): strings are taken as they are, anything else as a job object would show it. */
+function storedJids(command: string, value: Json | undefined): string[] {
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value.slice() as string[];
+  return stringList(command, cjsonValue(list(value)));
+}
+
 /**
  * A job from `pop.raw`: the stored fields (jid … spawned_from_jid), tracked,
- * dependents, dependencies and the stored history entries. They are turned
- * into the job object the core would have encoded (same conversions, same
- * rounding of numbers), then read like any job object, so a popped job
- * looks the same whichever way it was fetched.
+ * dependents, dependencies and the stored history entries. They read as
+ * the job object the core would have encoded (same conversions, same
+ * rounding of numbers), so a popped job looks the same whichever way it was
+ * fetched. The record is built straight from the fields, with the common
+ * cases (no tags, no failure, plain numbers) taken without parsing; the
+ * history is decoded when first read (most popped jobs are worked and
+ * completed without anyone looking at it), so a malformed stored entry is
+ * reported then.
  */
 export function jobRecordFromFields(command: string, value: unknown): JobRecord {
   if (!Array.isArray(value) || value.length < 17) {
     throw new UnexpectedReplyError(command, `expected the fields of a job, got ${describe(value)}`);
   }
   const f = value as Array<Json | undefined>;
-  const text = (i: number): Json => (typeof f[i] === 'string' ? (f[i] as string) : false);
-  const object: { [key: string]: Json } = {
-    jid: text(0),
-    klass: text(1),
-    state: text(2),
-    queue: text(3),
-    worker: text(4),
-    expires: cjsonNumber(luaNumber(f[6]) ?? 0),
+  const jid = f[0];
+  if (typeof jid !== 'string') throw new UnexpectedReplyError(command, `expected a job object, got ${describe(f)}`);
+  const state = typeof f[2] === 'string' ? f[2] : '';
+  if (!STATES.has(state)) throw new UnexpectedReplyError(command, `job ${jid} has an unknown state ${describe(state)}`);
+  const storedTags = f[10];
+  const storedFailure = f[11];
+  const spawned = f[12];
+  const data = f[9];
+  const historyTexts = f[16];
+  let decodedHistory: HistoryEntry[] | undefined;
+  const record: JobRecord = {
+    jid,
+    klass: typeof f[1] === 'string' ? f[1] : '',
+    queue: typeof f[3] === 'string' ? f[3] : '',
+    state: state as JobState,
+    priority: storedNumber(f[5]),
+    tags: isEmptyJson(storedTags) ? [] : stringList(command, storedObject(command, storedTags)),
+    worker: typeof f[4] === 'string' ? f[4] : '',
+    expires: storedNumber(f[6]),
+    retries: storedNumber(f[7]),
     remaining: cjsonNumber(Math.floor(luaNumber(f[8]) ?? 0)),
-    data: text(9),
-    spawned_from_jid: text(12),
+    get history(): HistoryEntry[] {
+      decodedHistory ??= history(command, cjsonValue(list(historyTexts).map((entry) => historyItem(command, entry))));
+      return decodedHistory;
+    },
+    set history(entries: HistoryEntry[]) {
+      decodedHistory = entries;
+    },
+    dependencies: storedJids(command, f[15]),
+    dependents: storedJids(command, f[14]),
+    failure: isEmptyJson(storedFailure) ? null : failure(storedObject(command, storedFailure)),
     tracked: f[13] === 1,
+    spawnedFromJid: typeof spawned === 'string' && spawned !== '' ? spawned : null,
+    // As a job object shows data that is not text: the JSON of `false`.
+    data: typeof data === 'string' ? data : 'false',
+    throttles: typeof f[17] === 'string' ? stringList(command, parseStored(command, f[17])) : [],
+    progress: null,
   };
-  const priority = luaNumber(f[5]);
-  if (priority !== undefined) object['priority'] = cjsonNumber(priority);
-  const retries = luaNumber(f[7]);
-  if (retries !== undefined) object['retries'] = cjsonNumber(retries);
-  for (const [key, i] of [['tags', 10], ['failure', 11]] as const) {
-    const stored = f[i];
-    const decoded = typeof stored === 'string' ? parseStored(command, stored) : false;
-    object[key] = decoded === false ? {} : cjsonValue(decoded);
-  }
-  object['dependents'] = cjsonValue(list(f[14]));
-  object['dependencies'] = cjsonValue(list(f[15]));
-  object['history'] = cjsonValue(list(f[16]).map((entry) => historyItem(command, entry)));
-  if (typeof f[17] === 'string') object['throttles'] = parseStored(command, f[17]);
-  const record = jobRecord(command, object);
   if (typeof f[18] === 'string') record.trace = f[18];
   return record;
+}
+
+/** A stored JSON field (tags, failure) as a job object shows it: absent or `false` reads as `{}`. */
+function storedObject(command: string, stored: Json | undefined): Json {
+  const decoded = typeof stored === 'string' ? parseStored(command, stored) : false;
+  return decoded === false ? {} : cjsonValue(decoded);
 }
 
 /** What a `pop.raw` reply says: the jobs, or how long a rate limit holds them back. */
