@@ -132,6 +132,11 @@ function isFunctionUnsupported(error: unknown): boolean {
   return /^(?:ERR unknown command|NOPERM)/.test(messageOf(error));
 }
 
+function unwrap(outcome: CoreOutcome): CoreReply {
+  if (outcome.ok) return outcome.reply;
+  throw outcome.error;
+}
+
 function toQlessError(command: string, error: unknown): QlessError {
   if (error instanceof QlessError) return error;
   if (error instanceof Error && error.name === 'ReplyError') {
@@ -183,7 +188,7 @@ export class ScriptGateway {
 
   /** Run one core command at the clock's `now`. */
   call(command: string, ...args: CoreArg[]): Promise<CoreReply> {
-    return this.callAt(this.clock(), command, ...args);
+    return this.#call(this.clock(), command, args);
   }
 
   /**
@@ -195,11 +200,32 @@ export class ScriptGateway {
    * tick: each keeps its own `now`, runs exactly as it would alone, and
    * fails alone.
    */
-  async callAt(now: number, command: string, ...args: CoreArg[]): Promise<CoreReply> {
-    const outcome = await this.enqueue({ now, command, args });
-    if (outcome.ok) return outcome.reply;
-    throw outcome.error;
+  callAt(now: number, command: string, ...args: CoreArg[]): Promise<CoreReply> {
+    return this.#call(now, command, args);
   }
+
+  #call(now: number, command: string, args: readonly CoreArg[]): Promise<CoreReply> {
+    if (this.answered && this.gathering === undefined && this.durability === undefined) {
+      // The usual case, as enqueue would do it but with no outcome object
+      // or async frames between the caller and ioredis: nothing waiting,
+      // so send it now and gather what follows in this tick.
+      this.gathering = [];
+      process.nextTick(this.#flushTick);
+      const functions = this.functions;
+      return this.#sendArgv(functions, [command, String(now)], args).then(undefined, (error: unknown) =>
+        this.#afterFailure(functions, { now, command, args }, error),
+      );
+    }
+    return this.enqueue({ now, command, args }).then(unwrap);
+  }
+
+  /** A lone call that failed: sent again the long way if the code was reloaded (or FCALL gave way to EVALSHA), else its error. */
+  async #afterFailure(functions: boolean, call: TimedCall, error: unknown): Promise<CoreReply> {
+    if (await this.recover(functions, error)) return unwrap(await this.sendOne(call, 1));
+    throw toQlessError(call.command, error);
+  }
+
+  readonly #flushTick = (): void => this.flush();
 
   /**
    * Send many calls in one round trip, all at the same `now`, as the core's
@@ -223,7 +249,7 @@ export class ScriptGateway {
       return Promise.all(timed.map((call) => new Promise<CoreOutcome>((resolve) => gathering.push({ ...call, resolve }))));
     }
     this.gathering = [];
-    process.nextTick(() => this.flush());
+    process.nextTick(this.#flushTick);
     return this.sendBatch(timed);
   }
 
@@ -240,7 +266,7 @@ export class ScriptGateway {
     if (!this.gathering) {
       // Nothing waiting: send it now, and gather what follows in this tick.
       this.gathering = [];
-      process.nextTick(() => this.flush());
+      process.nextTick(this.#flushTick);
       return this.sendOne(call);
     }
     return new Promise((resolve) => this.gathering!.push({ ...call, resolve }));
@@ -269,10 +295,10 @@ export class ScriptGateway {
     );
   }
 
-  private async sendOne(call: TimedCall): Promise<CoreOutcome> {
+  private async sendOne(call: TimedCall, firstAttempt = 0): Promise<CoreOutcome> {
     const argv = [call.command, String(call.now), ...call.args.map(String)];
     const wait = this.waitsFor([call]);
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = firstAttempt; ; attempt++) {
       const functions = this.functions;
       const trip = await this.trip(functions, [argv], wait);
       const [error, reply] = trip.replies[0]!;
@@ -288,7 +314,10 @@ export class ScriptGateway {
     for (let first = 0; first < calls.length; first += MULTI_SIZE) batches.push(calls.slice(first, first + MULTI_SIZE));
     const argvs = batches.map((batch) => {
       const argv = ['multi', String(batch[0]!.now)];
-      for (const call of batch) argv.push(call.command, String(call.now), String(call.args.length), ...call.args.map(String));
+      for (const call of batch) {
+        argv.push(call.command, String(call.now), String(call.args.length));
+        for (const item of call.args) argv.push(typeof item === 'string' ? item : String(item));
+      }
       return argv;
     });
     const wait = this.waitsFor(calls);
@@ -470,9 +499,20 @@ export class ScriptGateway {
     return true;
   }
 
-  private send(functions: boolean, argv: string[]): Promise<CoreReply> {
+  private send(functions: boolean, argv: readonly string[]): Promise<CoreReply> {
+    return this.#sendArgv(functions, argv, []);
+  }
+
+  /**
+   * FCALL (or EVALSHA) of `head` then `rest` as text, built as the one
+   * array ioredis takes (no spreading into rest parameters and back).
+   */
+  #sendArgv(functions: boolean, head: readonly string[], rest: readonly CoreArg[]): Promise<CoreReply> {
     const keys = this.keys.callKeys;
-    if (functions) return this.redis.fcall(this.library.name, keys.length, ...keys, ...argv) as Promise<CoreReply>;
-    return this.redis.evalsha(this.sha, keys.length, ...keys, ...argv) as Promise<CoreReply>;
+    const full: string[] = [functions ? this.library.name : this.sha, String(keys.length)];
+    for (const key of keys) full.push(key);
+    for (const item of head) full.push(item);
+    for (const item of rest) full.push(typeof item === 'string' ? item : String(item));
+    return this.redis.call(functions ? 'fcall' : 'evalsha', full) as Promise<CoreReply>;
   }
 }

@@ -113,7 +113,13 @@ export interface QueueJobs {
 
 /** A new jid: a UUID4 as 32 lowercase hex digits, as every qless client makes them. */
 export function newJid(): string {
-  return randomUUID().replace(/-/g, '');
+  // Cut out the four dashes of xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx (cheaper than a regex replace).
+  const uuid = randomUUID();
+  return uuid.slice(0, 8) + uuid.slice(9, 13) + uuid.slice(14, 18) + uuid.slice(19, 23) + uuid.slice(24);
+}
+
+function textOfPut(reply: CoreReply): string {
+  return wire.text('put', reply);
 }
 
 function page(offset: number, count: number): [number, number] {
@@ -182,15 +188,21 @@ export class Queue {
    * klass (`static klass = 'gnomes.GnomesJob'`). `data` must be a plain JSON
    * object; anything else is refused before Redis is touched.
    */
-  async put(klass: KlassRef, data: object = {}, options: PutOptions = {}): Promise<string> {
-    const argv = this.putArgs(klass, data, options);
-    const send = async (trace: string | undefined): Promise<string> => {
-      if (trace !== undefined) argv.push('trace', trace);
-      return wire.text('put', await this.#client.call('put', ...argv));
-    };
+  put(klass: KlassRef, data: object = {}, options: PutOptions = {}): Promise<string> {
+    let argv: CoreArg[];
+    try {
+      argv = this.putArgs(klass, data, options);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     // Without @opentelemetry/api (known after the first put) a put is just the call.
-    if (otelNow() === null) return send(undefined);
-    return producerSpan(this.name, String(argv[2]), String(argv[3]), send);
+    if (otelNow() === null) return this.#sendPut(argv, undefined);
+    return producerSpan(this.name, String(argv[2]), String(argv[3]), (trace) => this.#sendPut(argv, trace));
+  }
+
+  #sendPut(argv: CoreArg[], trace: string | undefined): Promise<string> {
+    if (trace !== undefined) argv.push('trace', trace);
+    return this.#client.call('put', ...argv).then(textOfPut);
   }
 
   /**
