@@ -132,6 +132,16 @@ function isFunctionUnsupported(error: unknown): boolean {
   return /^(?:ERR unknown command|NOPERM)/.test(messageOf(error));
 }
 
+/** The outcomes of one `multi` script call's reply: each call's reply, or the error it raised. */
+function multiOutcomes(calls: readonly { command: string }[], reply: CoreReply): CoreOutcome[] {
+  const outcomes: CoreOutcome[] = new Array<CoreOutcome>(calls.length);
+  for (let k = 0; k < calls.length; k++) {
+    const item = Array.isArray(reply) ? (reply[k] as unknown) : new Error('multi: unexpected reply');
+    outcomes[k] = item instanceof Error ? { ok: false, error: toQlessError(calls[k]!.command, item) } : { ok: true, reply: item as CoreReply };
+  }
+  return outcomes;
+}
+
 function unwrap(outcome: CoreOutcome): CoreReply {
   if (outcome.ok) return outcome.reply;
   throw outcome.error;
@@ -237,6 +247,28 @@ export class ScriptGateway {
   callMany(calls: readonly CoreCall[], now: number = this.clock()): Promise<CoreOutcome[]> {
     if (calls.length === 0) return Promise.resolve([]);
     if (!this.answered && this.first) return this.first.then(() => this.callMany(calls, now));
+    if (this.answered && this.gathering === undefined && this.durability === undefined && calls.length > 1 && calls.length <= MULTI_SIZE) {
+      // The usual case (a worker's completions and its next pop), as below
+      // but with the one `multi` argv built straight from the calls.
+      this.gathering = [];
+      process.nextTick(this.#flushTick);
+      const functions = this.functions;
+      const head = ['multi', String(now)];
+      const rest: CoreArg[] = [];
+      const text = String(now);
+      for (const call of calls) {
+        rest.push(call.command, text, call.args.length);
+        for (const item of call.args) rest.push(item);
+      }
+      return this.#sendArgv(functions, head, rest).then(
+        (reply) => multiOutcomes(calls, reply),
+        async (error: unknown) => {
+          const timed = calls.map((call) => ({ now, command: call.command, args: call.args }));
+          if (await this.recover(functions, error)) return this.sendBatch(timed);
+          return timed.map((call): CoreOutcome => ({ ok: false, error: toQlessError(call.command, error) }));
+        },
+      );
+    }
     const timed = calls.map((call) => ({ now, command: call.command, args: call.args }));
     if (!this.answered) {
       const outcomes = this.sendBatch(timed);

@@ -255,8 +255,30 @@ function cjsonNumber(n: number): number {
   // Numbers written with at most 14 significant digits read back unchanged
   // (String() is much cheaper than toPrecision()).
   const text = String(n);
-  if (!text.includes('e') && text.replace(/^-?0*\.?0*/, '').replace('.', '').length <= 14) return n;
+  if (significantDigits(text) <= 14) return n;
   return Number(n.toPrecision(14));
+}
+
+/**
+ * How many significant digits the decimal text of a number has (leading
+ * zeros, sign and point left out); more than any double has (99) for
+ * exponent notation, which this does not read.
+ */
+function significantDigits(text: string): number {
+  let digits = 0;
+  let leading = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 48 /* 0 */) {
+      if (!leading) digits++;
+    } else if (c > 48 && c <= 57) {
+      leading = false;
+      digits++;
+    } else if (c !== 45 /* - */ && c !== 46 /* . */) {
+      return 99;
+    }
+  }
+  return digits;
 }
 
 /** A decoded value as it reads after a trip through cjson: numbers as above, every empty list or object `{}`. */
@@ -304,7 +326,7 @@ function isEmptyJson(text: unknown): boolean {
  * else goes the long way.
  */
 function storedNumber(value: Json | undefined): number {
-  if (typeof value === 'string' && value.length > 0 && value.length <= 15) {
+  if (typeof value === 'string' && value.length > 0 && value.length <= 40) {
     let digits = 0;
     let point = false;
     let i = value.charCodeAt(0) === 45 /* - */ ? 1 : 0;
@@ -314,7 +336,7 @@ function storedNumber(value: Json | undefined): number {
       else if (c === 46 /* . */ && !point) point = true;
       else break;
     }
-    if (i === value.length && digits > 0 && digits <= 14) return Number(value);
+    if (i === value.length && digits > 0) return digits <= 14 ? Number(value) : cjsonNumber(Number(value));
   }
   return cjsonNumber(luaNumber(value) ?? 0);
 }
