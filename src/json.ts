@@ -129,8 +129,36 @@ export function encodeObject(value: unknown, what: string): string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidArgumentError(`${what} must be a plain JSON object, got ${Array.isArray(value) ? 'an array' : describe(value)}`);
   }
-  assertJson(value, what);
+  if (!isFlatJson(value)) assertJson(value, what);
   return JSON.stringify(value);
+}
+
+/**
+ * True for a plain object whose values are all strings, booleans, null or
+ * finite numbers: JSON as it is, and what most job data looks like. Such an
+ * object needs no walk; anything else (nesting included) gets the full
+ * check, which names what is wrong.
+ */
+function isFlatJson(value: object): boolean {
+  if (!isPlainObject(value) || Object.getOwnPropertySymbols(value).length > 0) return false;
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    const item = record[key];
+    switch (typeof item) {
+      case 'string':
+      case 'boolean':
+        break;
+      case 'number':
+        if (!Number.isFinite(item)) return false;
+        break;
+      case 'object':
+        if (item !== null) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
 }
 
 /** JSON text of a list of strings (tags, jids). */

@@ -13,7 +13,7 @@ import { completeJobs, Job, jobFromValue, type CompleteOutcome } from './job.js'
 import { klassOf, type KlassRef } from './klass.js';
 import { storedCron } from './cron/stored.js';
 import { RecurringJob } from './recurring.js';
-import { otelNow, producerSpan } from './tracing.js';
+import { otelNow, producerSpan, tracingIdle } from './tracing.js';
 import * as wire from './wire.js';
 import type { Client } from './client.js';
 import type { CoreArg, CoreCall, CoreReply } from './gateway.js';
@@ -167,9 +167,9 @@ export class Queue {
     const dataText = encodeObject(data, 'data');
     const delay = args.finite(options.delay ?? 0, 'delay');
     const priority = args.finite(options.priority ?? 0, 'priority');
-    const tags = encodeStrings(options.tags, 'tags');
+    const tags = options.tags === undefined ? '[]' : encodeStrings(options.tags, 'tags');
     const retries = args.integer(options.retries ?? 5, 'retries');
-    const depends = encodeStrings(options.depends, 'depends');
+    const depends = options.depends === undefined ? '[]' : encodeStrings(options.depends, 'depends');
     const argv: CoreArg[] = [this.#client.workerName, this.name, jid, klassName, dataText, delay];
     // For a job that cannot exist yet (a new random jid) the core's own
     // defaults are these values, so they need not be sent (nor parsed);
@@ -195,8 +195,10 @@ export class Queue {
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    // Without @opentelemetry/api (known after the first put) a put is just the call.
-    if (otelNow() === null) return this.#sendPut(argv, undefined);
+    // Without @opentelemetry/api (known after the first put), or with it
+    // but nothing to trace, a put is just the call.
+    const otel = otelNow();
+    if (otel === null || (otel !== undefined && tracingIdle(otel))) return this.#sendPut(argv, undefined);
     return producerSpan(this.name, String(argv[2]), String(argv[3]), (trace) => this.#sendPut(argv, trace));
   }
 

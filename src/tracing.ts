@@ -49,6 +49,24 @@ export function qlessTracer(otel: Otel): OtelApi.Tracer {
   return tracer;
 }
 
+// The provider a ProxyTracerProvider hands over while the application has
+// registered none (the API's own no-op one), found once.
+let noopProvider: OtelApi.TracerProvider | undefined;
+
+/**
+ * Whether a producer span would be a no-op that carries nothing: no tracer
+ * provider is registered (the global one is still the API's proxy with no
+ * delegate) and no span context is active that a no-op span would take on.
+ * A put then need not make one. Checked at every put, so a provider
+ * registered later is used from the next put on.
+ */
+export function tracingIdle(otel: Otel): boolean {
+  const provider = otel.trace.getTracerProvider();
+  if (!(provider instanceof otel.ProxyTracerProvider)) return false;
+  noopProvider ??= new otel.ProxyTracerProvider().getDelegate();
+  return provider.getDelegate() === noopProvider && otel.trace.getSpanContext(otel.context.active()) === undefined;
+}
+
 /** Attribute names shared by producer and consumer spans. */
 export const ATTR = {
   system: 'messaging.system',
