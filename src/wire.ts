@@ -244,6 +244,9 @@ function luaNumber(value: Json | undefined): number | undefined {
   return Number.isNaN(n) ? undefined : n;
 }
 
+/** 10^0 … 10^22, each exact as a double. */
+const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+
 /**
  * A number as it reads after cjson wrote it: 14 significant digits (%.14g).
  * Exact halfway cases, which need a binary fraction ending exactly at the
@@ -252,6 +255,18 @@ function luaNumber(value: Json | undefined): number | undefined {
 function cjsonNumber(n: number): number {
   if (!Number.isFinite(n) || n === 0) return n;
   if (Number.isInteger(n) && n < 1e14 && n > -1e14) return n;
+  // A number that is the double nearest a decimal of 14 significant digits
+  // reads back unchanged. Found without text for the usual sizes (times,
+  // priorities): r, the nearest double to n rounded to 14 digits, is n.
+  const a = n < 0 ? -n : n;
+  if (a >= 1e-6) {
+    let e = 0; // digits before the point: 10^(e-1) <= a < 10^e, or 0 for a < 1
+    while (e < 14 && a >= POW10[e]!) e++;
+    if (e < 14) {
+      const scale = POW10[14 - e]!;
+      if (Math.round(n * scale) / scale === n) return n;
+    }
+  }
   // Numbers written with at most 14 significant digits read back unchanged
   // (String() is much cheaper than toPrecision()).
   const text = String(n);
