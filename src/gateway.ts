@@ -253,9 +253,9 @@ export class ScriptGateway {
       this.gathering = [];
       process.nextTick(this.#flushTick);
       const functions = this.functions;
-      const head = ['multi', String(now)];
-      const rest: CoreArg[] = [];
       const text = String(now);
+      const head = ['multi', text];
+      const rest: CoreArg[] = [];
       for (const call of calls) {
         rest.push(call.command, text, call.args.length);
         for (const item of call.args) rest.push(item);
