@@ -189,6 +189,11 @@ export class Client {
     return this.gateway.call(command, ...args);
   }
 
+  /** @internal {@link Client.call} with the reply read by `read` (see ScriptGateway.callAndRead). */
+  callAndRead<T>(command: string, args: readonly CoreArg[], read: (reply: CoreReply) => T): Promise<T> {
+    return this.gateway.callAndRead(command, args, read);
+  }
+
   /** Several core calls in one round trip, all at the same `now`. */
   callMany(calls: readonly CoreCall[], now?: number): Promise<CoreOutcome[]> {
     return this.gateway.callMany(calls, now);

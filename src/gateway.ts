@@ -214,7 +214,15 @@ export class ScriptGateway {
     return this.#call(now, command, args);
   }
 
-  #call(now: number, command: string, args: readonly CoreArg[]): Promise<CoreReply> {
+  /**
+   * @internal {@link ScriptGateway.call} with the reply read by `read` in
+   * the same step (one promise less between the reply and the caller).
+   */
+  callAndRead<T>(command: string, args: readonly CoreArg[], read: (reply: CoreReply) => T): Promise<T> {
+    return this.#call(this.clock(), command, args, read);
+  }
+
+  #call<T = CoreReply>(now: number, command: string, args: readonly CoreArg[], read?: (reply: CoreReply) => T): Promise<T> {
     if (this.answered && this.gathering === undefined && this.durability === undefined) {
       // The usual case, as enqueue would do it but with no outcome object
       // or async frames between the caller and ioredis: nothing waiting,
@@ -222,11 +230,12 @@ export class ScriptGateway {
       this.gathering = [];
       process.nextTick(this.#flushTick);
       const functions = this.functions;
-      return this.#sendArgv(functions, [command, String(now)], args).then(undefined, (error: unknown) =>
-        this.#afterFailure(functions, { now, command, args }, error),
-      );
+      return this.#sendArgv(functions, [command, String(now)], args).then(read, (error: unknown) =>
+        this.#afterFailure(functions, { now, command, args }, error).then(read),
+      ) as Promise<T>;
     }
-    return this.enqueue({ now, command, args }).then(unwrap);
+    const outcome = this.enqueue({ now, command, args });
+    return (read === undefined ? outcome.then(unwrap) : outcome.then((result) => read(unwrap(result)))) as Promise<T>;
   }
 
   /** A lone call that failed: sent again the long way if the code was reloaded (or FCALL gave way to EVALSHA), else its error. */

@@ -204,7 +204,7 @@ export class Queue {
 
   #sendPut(argv: CoreArg[], trace: string | undefined): Promise<string> {
     if (trace !== undefined) argv.push('trace', trace);
-    return this.#client.call('put', ...argv).then(textOfPut);
+    return this.#client.callAndRead('put', argv, textOfPut);
   }
 
   /**
@@ -252,13 +252,19 @@ export class Queue {
    *   ({ jobs } = await queue.completeAndPop(jobs));
    * }
    */
-  async completeAndPop(done: readonly Job[], count?: number): Promise<{ completed: CompleteOutcome[]; jobs: Job[] }> {
-    const n = count === undefined ? Math.max(1, done.length) : args.integer(count, 'count');
+  completeAndPop(done: readonly Job[], count?: number): Promise<{ completed: CompleteOutcome[]; jobs: Job[] }> {
+    let n: number;
+    try {
+      n = count === undefined ? Math.max(1, done.length) : args.integer(count, 'count');
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     const pop: CoreCall = { command: 'pop.raw', args: [this.name, this.#client.workerName, n] };
-    const { completed, after } = await completeJobs(this.#client, done, [pop]);
-    const popped = after[0]!;
-    if (!popped.ok) throw popped.error;
-    return { completed, jobs: this.#popped(popped.reply) };
+    return completeJobs(this.#client, done, [pop]).then(({ completed, after }) => {
+      const popped = after[0]!;
+      if (!popped.ok) throw popped.error;
+      return { completed, jobs: this.#popped(popped.reply) };
+    });
   }
 
   /** Look at the job(s) pop would return, without taking them. */
