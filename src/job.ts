@@ -150,20 +150,7 @@ export class Job {
     return Math.max(1, this.retries - this.remaining + 1);
   }
   /** What happened to the job, oldest first. */
-  get history(): HistoryEntry[] {
-    // Read from the record on first use: a popped job's record decodes its
-    // history only then (see wire.jobRecordFromFields).
-    if (this.#history === undefined) {
-      this.#history = this.#record!.history;
-      this.#record = undefined;
-    }
-    return this.#history;
-  }
-
-  set history(entries: HistoryEntry[]) {
-    this.#history = entries;
-    this.#record = undefined;
-  }
+  history!: HistoryEntry[];
   /** Jids this job waits for. */
   dependencies!: string[];
   /** Jids waiting for this job. */
@@ -217,9 +204,6 @@ export class Job {
   #outcome: JobOutcome | undefined;
   #data!: DataSlot;
   #progress: ProgressValue | null = null;
-  #history: HistoryEntry[] | undefined;
-  // The record the history is still to be read from, until it is.
-  #record: JobRecord | undefined;
 
   /** @internal Jobs come from {@link Queue.pop}, {@link Queue.peek} and {@link Jobs.get}. */
   constructor(client: Client, record: JobRecord) {
@@ -563,8 +547,7 @@ export class Job {
     this.expires = record.expires;
     this.retries = record.retries;
     this.remaining = record.remaining;
-    this.#history = undefined;
-    this.#record = record;
+    this.history = record.history;
     this.dependencies = record.dependencies;
     this.dependents = record.dependents;
     this.failure = record.failure;

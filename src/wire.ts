@@ -316,17 +316,30 @@ function parseStored(command: string, text: string): Json {
   }
 }
 
-/** A stored history entry `[when, what, extra?]` as the object a job object shows. */
-function historyItem(command: string, text: Json): Json {
-  const entry = typeof text === 'string' ? parseStored(command, text) : null;
-  if (!Array.isArray(entry)) throw new UnexpectedReplyError(command, `history entry is not a list: ${describe(text)}`);
-  const item: { [key: string]: Json } = {};
-  const extra = entry[2];
-  if (Array.isArray(extra)) extra.forEach((v, i) => (item[String(i + 1)] = v));
-  else if (isObject(extra)) Object.assign(item, extra);
-  if (entry[0] !== undefined) item['when'] = entry[0];
-  if (entry[1] !== undefined) item['what'] = entry[1];
-  return cjsonValue(item);
+/**
+ * The stored history entries of `pop.raw` (each `[when, what, extra?]`) as
+ * the entries of a job object, in one pass: the extra's fields, then
+ * `when` and `what`, each value as it reads after a trip through cjson,
+ * then what {@link history} makes of them (same values, keys in the same order).
+ */
+function historyEntries(command: string, texts: Json | undefined): HistoryEntry[] {
+  const stored = list(texts);
+  const entries = new Array<HistoryEntry>(stored.length);
+  for (let i = 0; i < stored.length; i++) {
+    const text = stored[i]!;
+    const entry = typeof text === 'string' ? parseStored(command, text) : null;
+    if (!Array.isArray(entry)) throw new UnexpectedReplyError(command, `history entry is not a list: ${describe(text)}`);
+    const item: { [key: string]: Json } = {};
+    const extra = entry[2];
+    if (Array.isArray(extra)) extra.forEach((v, k) => (item[String(k + 1)] = cjsonValue(v)));
+    else if (isObject(extra)) for (const key of Object.keys(extra)) item[key] = cjsonValue(extra[key]!);
+    if (entry[0] !== undefined) item['when'] = cjsonValue(entry[0]);
+    if (entry[1] !== undefined) item['what'] = cjsonValue(entry[1]);
+    item['when'] = num(item['when']);
+    item['what'] = str(item['what']);
+    entries[i] = item as unknown as HistoryEntry;
+  }
+  return entries;
 }
 
 /** Stored text that is an empty list or object, which every list field reads as empty (and a failure as none). */
@@ -368,10 +381,7 @@ function storedJids(command: string, value: Json | undefined): string[] {
  * the job object the core would have encoded (same conversions, same
  * rounding of numbers), so a popped job looks the same whichever way it was
  * fetched. The record is built straight from the fields, with the common
- * cases (no tags, no failure, plain numbers) taken without parsing; the
- * history is decoded when first read (most popped jobs are worked and
- * completed without anyone looking at it), so a malformed stored entry is
- * reported then.
+ * cases (no tags, no failure, plain numbers) taken without parsing.
  */
 export function jobRecordFromFields(command: string, value: unknown): JobRecord {
   if (!Array.isArray(value) || value.length < 17) {
@@ -386,8 +396,6 @@ export function jobRecordFromFields(command: string, value: unknown): JobRecord 
   const storedFailure = f[11];
   const spawned = f[12];
   const data = f[9];
-  const historyTexts = f[16];
-  let decodedHistory: HistoryEntry[] | undefined;
   const record: JobRecord = {
     jid,
     klass: typeof f[1] === 'string' ? f[1] : '',
@@ -399,13 +407,7 @@ export function jobRecordFromFields(command: string, value: unknown): JobRecord 
     expires: storedNumber(f[6]),
     retries: storedNumber(f[7]),
     remaining: cjsonNumber(Math.floor(luaNumber(f[8]) ?? 0)),
-    get history(): HistoryEntry[] {
-      decodedHistory ??= history(command, cjsonValue(list(historyTexts).map((entry) => historyItem(command, entry))));
-      return decodedHistory;
-    },
-    set history(entries: HistoryEntry[]) {
-      decodedHistory = entries;
-    },
+    history: historyEntries(command, f[16]),
     dependencies: storedJids(command, f[15]),
     dependents: storedJids(command, f[14]),
     failure: isEmptyJson(storedFailure) ? null : failure(storedObject(command, storedFailure)),
