@@ -34,7 +34,7 @@ import type { Client } from '../client.js';
 import { disownJob, type Job } from '../job.js';
 import type { WorkerEvent } from '../events.js';
 import { PopAhead } from './ahead.js';
-import { completeAndPop, type Completion } from './fetch.js';
+import { completeAndPop, popQueues, type Completion, type TripResult } from './fetch.js';
 import { reserver, type Reserver } from './reserver.js';
 import { HeldJobs } from './held.js';
 import { JobEvents } from './job-events.js';
@@ -58,24 +58,10 @@ import { Wake } from './wake.js';
 
 type DrainReason = { exit: typeof EXIT.OK | typeof EXIT.RECYCLE; why: string };
 
-/**
- * What one trip popped: the jobs, the last error of a queue whose pop
- * failed, whether any queue answered, and whether every queue was asked (a
- * trip filled by its first queues says nothing of the others).
- */
-interface Popped {
-  jobs: Job[];
-  failure: unknown;
-  answered: boolean;
-  askedAll: boolean;
-  /** The shortest wait a queue's rate limit asked for (seconds), when one held its jobs back. */
-  rateWaitSeconds: number | undefined;
-}
-
 /** A trip in flight, and how many jobs it asked for. */
 interface Fetching {
   room: number;
-  jobs: Promise<Popped>;
+  jobs: Promise<TripResult>;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -110,7 +96,7 @@ export class ChildWorker {
   /** Runs waiting for an earlier run of the same job in this child to end (see #supersede). */
   readonly #behind = new Map<Run, Run>();
   /** Finished jobs whose completion is about to be sent. */
-  #completing: Completion[] = [];
+  readonly #completing: Completion[] = [];
   /** The round trip in flight that pops. */
   #fetching: Fetching | undefined;
   #looping = false;
@@ -254,6 +240,8 @@ export class ChildWorker {
         this.drain({ exit: EXIT.RECYCLE, why: m.reason });
         break;
       case 'ping': {
+        // Once a second: files the jobs' code imported on its own since.
+        this.#loader.reportLoaded();
         const memory = process.memoryUsage();
         void sendToParent({ type: 'pong', seq: m.seq, rss: memory.rss, heapUsed: memory.heapUsed });
         break;
@@ -454,7 +442,14 @@ export class ChildWorker {
     if (this.#fetching === undefined && this.#looping && !this.#popPaused && this.#drain === undefined && this.#resumeQueue.length === 0) {
       const room = this.#room();
       if (room > 0) {
-        this.#fetching = { room, jobs: this.#fetch(room) };
+        const idle = this.#running.size === 0 && this.#held.size === 0;
+        this.#fetching = { room, jobs: popQueues(this.#client, this.#reserver(), this.#completing, this.#name, room) };
+        // The pop is written: while its reply is on the way, an idle child
+        // does now what the job it may bring would otherwise wait for.
+        if (idle) {
+          this.#sandbox.emptyAhead();
+          this.#loader.locateAhead();
+        }
         this.#wake.wake();
         return;
       }
@@ -477,32 +472,6 @@ export class ChildWorker {
     } finally {
       if (this.#fetching === fetching) this.#fetching = undefined;
     }
-  }
-
-  /**
-   * Send the completions waiting, and pop up to `count` jobs from the
-   * queues in the order the reserver gives for this trip (--reserver): the
-   * first queue's pop rides with the completions, later queues are asked
-   * only when the earlier ones had too few. A queue whose
-   * pop fails does not stop the others, nor lose the jobs they gave.
-   */
-  async #fetch(count: number): Promise<Popped> {
-    const popped: Popped = { jobs: [], failure: undefined, answered: false, askedAll: true, rateWaitSeconds: undefined };
-    for (const queue of this.#reserver()) {
-      if (popped.jobs.length >= count) {
-        popped.askedAll = false;
-        break;
-      }
-      try {
-        const got = await completeAndPop(this.#client, this.#completing.splice(0), { queue, worker: this.#name, count: count - popped.jobs.length });
-        popped.jobs.push(...got.jobs);
-        if (got.rateWaitSeconds !== undefined) popped.rateWaitSeconds = Math.min(popped.rateWaitSeconds ?? Infinity, got.rateWaitSeconds);
-        popped.answered = true;
-      } catch (error) {
-        popped.failure = error;
-      }
-    }
-    return popped;
   }
 
   /** A finished job's completion: sent at once (see #trip). */

@@ -93,6 +93,29 @@ export class Sandbox {
   }
 
   /**
+   * Empty now what the next `acquire` would empty, so that a job arriving
+   * within FRESH_MS starts without listing its directory: for an idle child,
+   * called as its pop goes out, the listing then overlaps that round trip
+   * instead of lying between the pop's reply and the job's start. Nothing is
+   * done while a job runs (the next job's directory is then emptied when
+   * that job ends, or by acquire).
+   */
+  emptyAhead(): void {
+    if (this.#busy > 0) return;
+    void this.#exclusive(async () => {
+      const slot = this.#free.at(-1);
+      if (this.#busy > 0 || slot === undefined) return;
+      const dir = this.#slots ? join(this.root, `slot-${slot}`) : this.root;
+      if (this.#slots) {
+        await emptyDir(this.root, (name) => SLOT.test(name));
+        this.#emptied.set(this.root, performance.now());
+      }
+      await emptyDir(dir);
+      this.#emptied.set(dir, performance.now());
+    }).catch(() => undefined); // acquire empties it again, and reports what fails
+  }
+
+  /**
    * Empty a directory before a job. One that this sandbox emptied after the
    * previous job a moment ago (FRESH_MS: the next job of a busy child starts
    * right away) is not listed again: a file another process dropped into it
