@@ -42,7 +42,7 @@ import { forgetIdleWorkers } from './leftovers.js';
 import { checkLock } from './lock.js';
 import { Loader, importPreload, registerTypeScript } from './loader.js';
 import { redactUrl } from './options.js';
-import { createLogger, errorFields, setTitle, type Logger } from './logger.js';
+import { createLogger, errorFields, type Logger } from './logger.js';
 import { RunReports, sendToParent } from './parent.js';
 import { ABORT_GRACE_MS, type ChildInit, type ClaimedRun, type ParentMessage, isParentMessage } from './protocol.js';
 import { OutputCapture } from './output.js';
@@ -54,6 +54,7 @@ import { Run, runJob, type RunnerDeps } from './runner.js';
 import { Sandbox, sandboxDir } from './sandbox.js';
 import { loadTracing } from './tracing.js';
 import { EXIT } from './signals.js';
+import { ChildTitle } from './title.js';
 import { Wake } from './wake.js';
 
 type DrainReason = { exit: typeof EXIT.OK | typeof EXIT.RECYCLE; why: string };
@@ -83,6 +84,7 @@ export class ChildWorker {
   readonly #reports: RunReports;
   readonly #events: JobEvents;
   readonly #output: OutputCapture;
+  readonly #titles: ChildTitle;
   #held!: HeldJobs;
   #puts!: PutListener;
   #client!: Client;
@@ -132,6 +134,12 @@ export class ChildWorker {
     this.#events = new JobEvents(this.#log, init.relay);
     this.#output = new OutputCapture(this.#log);
     this.#popFailures = new PopFailures(this.#log, init.options.interval * 1000);
+    this.#titles = new ChildTitle(() => ({
+      index: this.#index,
+      queues: init.options.queues,
+      draining: this.#drain === undefined ? undefined : this.#drain.exit === EXIT.RECYCLE ? 'recycling' : 'stopping',
+      runs: this.#runs,
+    }));
     this.#draining = new Promise((resolve) => {
       this.#drained = resolve;
     });
@@ -165,7 +173,7 @@ export class ChildWorker {
   /** Set up (sandbox, preloads, Redis, events) and run the loop; exits the process at the end. */
   async run(): Promise<void> {
     const { options } = this.#init;
-    setTitle(`child ${this.#index} starting`);
+    this.#titles.set(`child ${this.#index} starting`);
     // From here on, what anything in this child prints is a log line (jobs' with their jid).
     this.#output.install();
     const typescript = registerTypeScript();
@@ -280,7 +288,7 @@ export class ChildWorker {
       this.#log.info({ reason: reason.why, running: this.#runs.size }, reason.exit === EXIT.RECYCLE ? 'child recycling: finishing its jobs, then a fresh child takes over' : 'child stopping: finishing its jobs');
       if (reason.exit === EXIT.RECYCLE) void sendToParent({ type: 'recycling', reason: reason.why });
     }
-    setTitle(`child ${this.#index} ${reason.exit === EXIT.RECYCLE ? 'recycling' : 'stopping'}, ${this.#runs.size} job(s) to finish`);
+    this.#titles.now();
     this.#wake.wake();
     void this.#maybeExit();
   }
@@ -409,7 +417,7 @@ export class ChildWorker {
             await this.#puts.subscribe();
             continue;
           }
-          this.#title();
+          this.#titles.update();
           // A job that finished meanwhile may have started the next trip.
           if (this.#fetching === undefined) await this.#wake.wait(interval * 1000);
           continue;
@@ -525,7 +533,7 @@ export class ChildWorker {
       else this.#held.hold(run);
     });
     this.#fill();
-    this.#title();
+    this.#titles.update();
     const { maxJobs } = this.#init.options;
     if (maxJobs > 0 && this.#started >= maxJobs) this.drain({ exit: EXIT.RECYCLE, why: `ran --max-jobs ${maxJobs} jobs` });
   }
@@ -638,7 +646,7 @@ export class ChildWorker {
       this.#runs.delete(run.id);
       this.#releaseRun(run);
     }
-    this.#title();
+    this.#titles.update();
     this.#wake.wake();
     void this.#maybeExit();
   }
@@ -653,7 +661,7 @@ export class ChildWorker {
       this.#behind.delete(run);
       this.#afterEarlier(later);
     }
-    this.#title();
+    this.#titles.update();
     this.#wake.wake();
     void this.#maybeExit();
   }
@@ -705,17 +713,6 @@ export class ChildWorker {
       const kind = event.event === 'canceled' ? 'canceled' : 'lock_lost';
       this.#abort(run, kind, event.event === 'canceled' ? 'the job was canceled' : 'the job was moved, timed out or handed to another worker', true);
     }
-  }
-
-  #title(): void {
-    if (this.#drain) {
-      setTitle(`child ${this.#index} ${this.#drain.exit === EXIT.RECYCLE ? 'recycling' : 'stopping'}, ${this.#runs.size} job(s) to finish`);
-      return;
-    }
-    const runs = [...this.#runs.values()].filter((run) => run.started);
-    if (runs.length === 0) setTitle(`child ${this.#index} idle, polling ${this.#init.options.queues.join(', ')}`);
-    else if (runs.length === 1) setTitle(`child ${this.#index} working on ${runs[0]!.job.jid} (${runs[0]!.job.klass})`);
-    else setTitle(`child ${this.#index} working on ${runs.length} jobs: ${runs.map((run) => `${run.job.jid} (${run.job.klass})`).join(', ')}`);
   }
 
   async #maybeExit(): Promise<void> {
