@@ -49,6 +49,8 @@ interface Loaded {
 const require = createRequire(import.meta.url);
 /** How long a located klass file (and its modification time) is reused (ms). */
 const LOCATE_REUSE_MS = 1;
+/** A klass file located ahead (see locateAhead) is reused for this long (ms): a pop's round trip, with room to spare. */
+const LOCATE_AHEAD_REUSE_MS = 5;
 /** locateAhead looks up klasses located within this long (ms)… */
 const LOCATE_AHEAD_MS = 60 * 60 * 1000;
 /** …and at most this many of them. */
@@ -142,7 +144,8 @@ export class Loader {
   readonly #reported = new Set<string>();
   /** Per klass: its parts and the files that may hold it (pure, so kept). */
   readonly #klasses = new Map<string, { parts: KlassParts; candidates: string[] }>();
-  readonly #located = new Map<string, { file: string; mtimeMs: number | undefined; at: number }>();
+  /** Each klass's file as last located: when a job last asked (performance.now()), and until when it is reused. */
+  readonly #located = new Map<string, { file: string; mtimeMs: number | undefined; at: number; until: number }>();
   #cacheSize = -1;
   #reloads = 0;
 
@@ -246,9 +249,9 @@ export class Loader {
   /**
    * Look the klasses located last up again now, while a pop is on its way
    * (the child is idle, so this costs the next job nothing): the job it
-   * brings then finds its file fresh (LOCATE_REUSE_MS) instead of making its
-   * stat calls between the pop and its start. Only klasses located within
-   * the last LOCATE_AHEAD_MS are looked up, at most LOCATE_AHEAD_MAX.
+   * brings then finds its file fresh (LOCATE_AHEAD_REUSE_MS) instead of
+   * making its stat calls between the pop and its start. Only klasses a job
+   * asked for within LOCATE_AHEAD_MS are looked up, at most LOCATE_AHEAD_MAX.
    */
   locateAhead(): void {
     const now = performance.now();
@@ -269,7 +272,7 @@ export class Loader {
   #locate(klass: string, candidates: readonly string[], again = false): { file: string; mtimeMs: number | undefined } | undefined {
     const now = performance.now();
     const recent = this.#located.get(klass);
-    if (!again && recent && now - recent.at < LOCATE_REUSE_MS) return recent;
+    if (!again && recent && now < recent.until) return recent;
     // Most recently located last, so that locateAhead looks at those first.
     this.#located.delete(klass);
     for (const file of candidates) {
@@ -280,7 +283,9 @@ export class Loader {
         stats = undefined; // unreadable, as existsSync says
       }
       if (stats === undefined) continue;
-      const found = { file, mtimeMs: stats.mtimeMs, at: now };
+      // `at` is when a job last asked (a look-up ahead keeps it), so that
+      // locateAhead stops with klasses no job has asked for a while.
+      const found = { file, mtimeMs: stats.mtimeMs, at: again ? recent?.at ?? now : now, until: now + (again ? LOCATE_AHEAD_REUSE_MS : LOCATE_REUSE_MS) };
       this.#located.set(klass, found);
       return found;
     }
