@@ -407,6 +407,19 @@ local function load_config()
     return fallback
   end
 
+  -- Whether a NEW job is stored in the compact layout: the option
+  -- job-layout is `compact` (`spec`, or unset: today's layout, the one
+  -- qless-core's own script reads). A job already stored keeps its layout;
+  -- every command reads both (see job_fill_defaults, history_append).
+  function H.compact_layout()
+    local cached = config_cache['job-layout']
+    if cached == nil then
+      cached = redis.call('hget', H.key('config'), 'job-layout')
+      config_cache['job-layout'] = cached
+    end
+    return cached == 'compact'
+  end
+
   -- Read the listed options not read yet by this call, all in one HMGET.
   function H.config_prefetch(names)
     -- Usually nothing has been read yet (the first command of a call) or
@@ -558,11 +571,63 @@ local function load_history()
 
   -- Migrate if needed. `legacy` is the job's `history` field when the caller
   -- already read it (false when absent); nil means "not read, look it up".
-  function H.ensure_history_migrated(jid, legacy)
-    if legacy == nil then
-      legacy = redis.call('hget', H.job_key(jid), 'history')
+  -- Returns the job's `hn` (see below) when it looked the fields up itself,
+  -- else `hn` as given.
+  function H.ensure_history_migrated(jid, legacy, hn)
+    if legacy == nil or hn == nil then
+      local f = redis.call('hmget', H.job_key(jid), 'history', 'hn')
+      if legacy == nil then legacy = f[1] end
+      if hn == nil then hn = f[2] end
     end
     if legacy then H.migrate_history(jid, legacy) end
+    return hn
+  end
+
+  -- The compact layout (option job-layout, see put) keeps a short history
+  -- in the job's own hash instead of a `-history` list, a whole key that
+  -- costs more than its entries: `hn` holds the count and h1..hN the
+  -- entries, the same texts the list would hold. A hash is compact in Redis
+  -- (a listpack) only while every value fits hash-max-listpack-value (64
+  -- bytes by default) and it has at most hash-max-listpack-entries fields
+  -- (128): a longer entry, more entries than HASH_HISTORY_MAX, or a
+  -- max-job-history that trims (or is not a whole number >= 3) moves the
+  -- history to the list for good (hn goes), where the rules are the
+  -- reference's. A job without `hn` keeps its history in the list, as every
+  -- job in today's layout does; callers pass the `hn` field they read (false
+  -- when absent, nil when not read).
+  local HASH_HISTORY_MAX = 32
+  local HASH_ENTRY_MAX = 64
+
+  local function hash_history_names(n)
+    local names = {}
+    for i = 1, n do names[i] = 'h' .. i end
+    return names
+  end
+
+  -- The history entries as stored, from the hash or the list.
+  function H.history_raw(jid, legacy, hn)
+    hn = H.ensure_history_migrated(jid, legacy, hn)
+    if hn then
+      local n = tonumber(hn) or 0
+      if n < 1 then return {} end
+      return redis.call('hmget', H.job_key(jid), unpack(hash_history_names(n)))
+    end
+    return redis.call('lrange', H.history_key(jid), '0', '-1')
+  end
+
+  -- Move a hash-held history to the list (appended after whatever the list
+  -- holds, which for such a job is nothing).
+  local function history_spill(jid, hn)
+    local key = H.job_key(jid)
+    local n = tonumber(hn) or 0
+    if n > 0 then
+      local names = hash_history_names(n)
+      local entries = redis.call('hmget', key, unpack(names))
+      H.call_chunked('rpush', H.history_key(jid), entries)
+      redis.call('hdel', key, 'hn', unpack(names))
+    else
+      redis.call('hdel', key, 'hn')
+    end
   end
 
   -- Trim before appending, exactly as the reference does: keep the first entry
@@ -623,11 +688,22 @@ local function load_history()
     return encode({t, what})
   end
 
-  function H.history_append(jid, when, what, extra, legacy)
-    H.ensure_history_migrated(jid, legacy)
-    local key = H.history_key(jid)
+  -- Returns the job's `hn` afterwards (false: the history is in the list).
+  -- A new job in the compact layout passes hn = 0 (an empty hash history).
+  function H.history_append(jid, when, what, extra, legacy, hn)
+    hn = H.ensure_history_migrated(jid, legacy, hn)
     local limit = H.config_number('max-job-history', 100)
     local entry = history_entry(when, what, extra)
+    if hn then
+      local n = (tonumber(hn) or 0) + 1
+      if #entry <= HASH_ENTRY_MAX and n <= HASH_HISTORY_MAX and
+          (limit <= 0 or (limit >= 3 and limit % 1 == 0 and n <= limit)) then
+        redis.call('hset', H.job_key(jid), 'h' .. n, entry, 'hn', H.int_text(n))
+        return n
+      end
+      history_spill(jid, hn)
+    end
+    local key = H.history_key(jid)
     if limit <= 0 or limit == 2 then
       redis.call('rpush', key, entry)
     elseif limit < 3 or limit % 1 ~= 0 then
@@ -638,13 +714,13 @@ local function load_history()
       redis.call('ltrim', key, 1 - limit, -1)
       redis.call('lpush', key, first)
     end
+    return false
   end
 
   -- History as the list of objects a job object shows: the extra's fields,
   -- then `when` and `what`, which win over same-named extra fields.
-  function H.history_read(jid, legacy)
-    H.ensure_history_migrated(jid, legacy)
-    local raw = redis.call('lrange', H.history_key(jid), '0', '-1')
+  function H.history_read(jid, legacy, hn)
+    local raw = H.history_raw(jid, legacy, hn)
     local out = {}
     for i = 1, #raw do
       local entry = cjson.decode(raw[i])
@@ -671,7 +747,11 @@ local function load_job_read()
     'remaining', 'data', 'tags', 'failure', 'spawned_from_jid', 'history', 'throttles',
     -- Not part of the job object unless reported (see lua/progress.lua).
     'progress', 'progress-of', 'time',
+    -- The count of a history kept in the hash (compact layout, see
+    -- history_append); at JOB_HN.
+    'hn',
   }
+  local JOB_HN = 19
   -- Where those three are in JOB_FIELDS (in this order), found by name so
   -- that fields added to the list cannot shift what is read as progress.
   local PROGRESS_AT
@@ -690,11 +770,33 @@ local function load_job_read()
     return {}, {}
   end
 
+  -- A job stored in the compact layout (option job-layout, see put) has no
+  -- `jid` field (the key holds the jid) and leaves out every field that
+  -- holds its default: `priority` 0, `tags` {}, `worker` empty, `expires`
+  -- 0, `retries` 5, `remaining` equal to `retries`, `failure` {}. Its
+  -- `state` is always there. This puts those texts back into `f` (fields
+  -- of JOB_FIELDS, in order) exactly as today's layout stores them, so that
+  -- every reply is the same whichever layout the job is in. A hash with
+  -- neither `jid` nor `state` is no job (false); one with `jid` is left as
+  -- it is.
+  function H.job_fill_defaults(jid, f)
+    if f[1] then return true end
+    if not f[3] then return false end
+    f[1] = jid
+    if not f[5] then f[5] = '' end
+    if not f[6] then f[6] = '0' end
+    if not f[7] then f[7] = '0' end
+    if not f[8] then f[8] = '5' end
+    if not f[9] then f[9] = f[8] end
+    if not f[11] then f[11] = '{}' end
+    return true
+  end
+
   -- The job as get/multiget/pop/peek/track return it (a Lua table ready for
-  -- cjson), or nil when the hash has no `jid` field. A caller that has just
-  -- read the hash may pass `f` (HMGET of JOB_FIELDS, in order, with its own
-  -- updates applied and `history` set to false once migrated) and `tracked`
-  -- when it already knows it.
+  -- cjson), or nil when the hash is no job (see job_fill_defaults). A caller
+  -- that has just read the hash may pass `f` (HMGET of JOB_FIELDS, in order,
+  -- with its own updates applied, `history` set to false once migrated and
+  -- f.hn the `hn` field after them) and `tracked` when it already knows it.
   --
   -- A job whose current run reported progress (job.progress) has `progress`
   -- besides; no other job's object changes, so qless-core's replies stay
@@ -702,14 +804,18 @@ local function load_job_read()
   -- popped has none yet.
   function H.job_object(jid, f, tracked)
     local progress = nil
+    local hn
     if f == nil then
       f = redis.call('hmget', H.job_key(jid), unpack(JOB_FIELDS))
+      hn = f[JOB_HN]
       -- Shown while the run that reported it lasts: its `time` (the pop
       -- time) is still the job's.
       local reported, of, time = f[PROGRESS_AT], f[PROGRESS_AT + 1], f[PROGRESS_AT + 2]
       if reported and of == time then progress = cjson.decode(reported) end
+    else
+      hn = f.hn
     end
-    if not f[1] then return nil end
+    if not H.job_fill_defaults(jid, f) then return nil end
     if tracked == nil then tracked = H.is_tracked(jid) end
     local tags = f[11] and cjson.decode(f[11]) or {}
     local failure = f[12] and cjson.decode(f[12]) or {}
@@ -731,7 +837,7 @@ local function load_job_read()
       tracked = tracked,
       dependents = dependents,
       dependencies = dependencies,
-      history = H.history_read(jid, f[14]),
+      history = H.history_read(jid, f[14], hn or false),
     }
     -- Only a job that names throttles of its own shows them: any other job
     -- object stays qless-core's, byte for byte.
@@ -748,17 +854,63 @@ local function load_job_read()
   -- trace context (f[17], see put), that context, with `false` standing in
   -- for no throttles. No JSON is decoded or encoded, which is most of what a
   -- job object costs.
+  -- A job in the compact layout gets its default texts back first (f.hn:
+  -- as for job_object).
   function H.job_record(jid, f, tracked)
     local dependents, dependencies = H.job_links(jid)
-    H.ensure_history_migrated(jid, f[14])
+    H.job_fill_defaults(jid, f)
     local record = {
       f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13],
       tracked and 1 or 0, dependents, dependencies,
-      redis.call('lrange', H.history_key(jid), '0', '-1'), f[15],
+      H.history_raw(jid, f[14], f.hn or false), f[15],
     }
     -- (A nil would end the reply's array there: `false` keeps the place.)
     if f[17] then record[18], record[19] = f[15] or false, f[17] end
     return record
+  end
+end
+
+local function load_job_write()
+  -- The texts a compact-layout job does not store (see job_fill_defaults).
+  -- `expires` '' is what a failure writes, and reads as 0 too.
+  local DEFAULT_TEXTS = {
+    priority = '0', tags = '{}', worker = '', expires = '0', retries = '5', failure = '{}',
+  }
+
+  -- Write the field/value `pairs` to the compact-layout job at `key`: each
+  -- that holds its default is left out (and deleted, when the hash
+  -- `existed`: it may hold an older value), as is `expires` '' and a
+  -- `remaining` equal to the `retries` among the pairs (callers that write
+  -- `remaining` write `retries` too).
+  function H.job_write_compact(key, existed, pairs)
+    local retries = nil
+    for i = 1, #pairs, 2 do
+      if pairs[i] == 'retries' then retries = pairs[i + 1] end
+    end
+    local keep, drop = {}, {}
+    for i = 1, #pairs, 2 do
+      local name, value = pairs[i], pairs[i + 1]
+      if DEFAULT_TEXTS[name] == value or (name == 'expires' and value == '') or
+          (name == 'remaining' and value == retries) then
+        drop[#drop + 1] = name
+      else
+        keep[#keep + 1] = name
+        keep[#keep + 1] = value
+      end
+    end
+    if #keep > 0 then redis.call('hset', key, unpack(keep)) end
+    if existed and #drop > 0 then redis.call('hdel', key, unpack(drop)) end
+  end
+
+  -- Count one retry off `remaining` (the first write of a retry or a stall:
+  -- Redis refuses a `remaining` that is not an integer). A compact-layout
+  -- job without the field has as many left as its `retries`.
+  function H.remaining_decrement(key, compact)
+    if compact then
+      local r = redis.call('hmget', key, 'remaining', 'retries')
+      if not r[1] then redis.call('hset', key, 'remaining', r[2] or '5') end
+    end
+    return tonumber(redis.call('hincrby', key, 'remaining', -1))
   end
 end
 
