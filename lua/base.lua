@@ -569,20 +569,6 @@ local function load_history()
     redis.call('hdel', H.job_key(jid), 'history')
   end
 
-  -- Migrate if needed. `legacy` is the job's `history` field when the caller
-  -- already read it (false when absent); nil means "not read, look it up".
-  -- Returns the job's `hn` (see below) when it looked the fields up itself,
-  -- else `hn` as given.
-  function H.ensure_history_migrated(jid, legacy, hn)
-    if legacy == nil or hn == nil then
-      local f = redis.call('hmget', H.job_key(jid), 'history', 'hn')
-      if legacy == nil then legacy = f[1] end
-      if hn == nil then hn = f[2] end
-    end
-    if legacy then H.migrate_history(jid, legacy) end
-    return hn
-  end
-
   -- The compact layout (option job-layout, see put) keeps a short history
   -- in the job's own hash instead of a `-history` list, a whole key that
   -- costs more than its entries: `hn` holds the count and h1..hN the
@@ -604,17 +590,6 @@ local function load_history()
     return names
   end
 
-  -- The history entries as stored, from the hash or the list.
-  function H.history_raw(jid, legacy, hn)
-    hn = H.ensure_history_migrated(jid, legacy, hn)
-    if hn then
-      local n = tonumber(hn) or 0
-      if n < 1 then return {} end
-      return redis.call('hmget', H.job_key(jid), unpack(hash_history_names(n)))
-    end
-    return redis.call('lrange', H.history_key(jid), '0', '-1')
-  end
-
   -- Move a hash-held history to the list (appended after whatever the list
   -- holds, which for such a job is nothing).
   local function history_spill(jid, hn)
@@ -628,6 +603,38 @@ local function load_history()
     else
       redis.call('hdel', key, 'hn')
     end
+  end
+
+  -- Migrate if needed. `legacy` is the job's `history` field when the caller
+  -- already read it (false when absent); nil means "not read, look it up".
+  -- Returns the job's `hn` (see below) when it looked the fields up itself,
+  -- else `hn` as given.
+  function H.ensure_history_migrated(jid, legacy, hn)
+    if legacy == nil or hn == nil then
+      local f = redis.call('hmget', H.job_key(jid), 'history', 'hn')
+      if legacy == nil then legacy = f[1] end
+      if hn == nil then hn = f[2] end
+    end
+    if legacy then
+      -- (Its entries go after those of a hash-held history, in the list.)
+      if hn then
+        history_spill(jid, hn)
+        hn = false
+      end
+      H.migrate_history(jid, legacy)
+    end
+    return hn
+  end
+
+  -- The history entries as stored, from the hash or the list.
+  function H.history_raw(jid, legacy, hn)
+    hn = H.ensure_history_migrated(jid, legacy, hn)
+    if hn then
+      local n = tonumber(hn) or 0
+      if n < 1 then return {} end
+      return redis.call('hmget', H.job_key(jid), unpack(hash_history_names(n)))
+    end
+    return redis.call('lrange', H.history_key(jid), '0', '-1')
   end
 
   -- Trim before appending, exactly as the reference does: keep the first entry
