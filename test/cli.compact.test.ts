@@ -9,6 +9,7 @@ import { assertBuilt, bindCli } from './support/cli.js';
 import { useClients } from './support/client.js';
 import { snapshot } from './support/raw.js';
 import { useRedis } from './support/redis.js';
+import type * as qless from '../src/index.js';
 
 const ctx = useRedis();
 const make = useClients(ctx);
@@ -25,7 +26,7 @@ describe('config set job-layout', () => {
     const raw = await ctx.redis.hgetall('ql:j:j');
     expect(raw.jid).toBeUndefined();
     expect(raw.hn).toBe('1');
-    const job = await client.jobs.get('j');
+    const job = (await client.jobs.get('j')) as qless.Job | null;
     expect(job?.jid).toBe('j');
     expect(job?.priority).toBe(0);
     expect(job?.retries).toBe(5);
@@ -34,7 +35,7 @@ describe('config set job-layout', () => {
     expect(popped?.jid).toBe('j');
     expect(popped?.remaining).toBe(5);
     await popped?.complete();
-    expect((await client.jobs.get('j'))?.state).toBe('complete');
+    expect(((await client.jobs.get('j')) as qless.Job | null)?.state).toBe('complete');
   });
 
   it('refuses any other value (exit 2), storing nothing', async () => {
