@@ -569,74 +569,6 @@ local function load_history()
     redis.call('hdel', H.job_key(jid), 'history')
   end
 
-  -- The compact layout (option job-layout, see put) keeps a short history
-  -- in the job's own hash instead of a `-history` list, a whole key that
-  -- costs more than its entries: `hn` holds the count and h1..hN the
-  -- entries, the same texts the list would hold. A hash is compact in Redis
-  -- (a listpack) only while every value fits hash-max-listpack-value (64
-  -- bytes by default) and it has at most hash-max-listpack-entries fields
-  -- (128): a longer entry, more entries than HASH_HISTORY_MAX, or a
-  -- max-job-history that trims (or is not a whole number >= 3) moves the
-  -- history to the list for good (hn goes), where the rules are the
-  -- reference's. A job without `hn` keeps its history in the list, as every
-  -- job in today's layout does; callers pass the `hn` field they read (false
-  -- when absent, nil when not read).
-  local HASH_HISTORY_MAX = 32
-  local HASH_ENTRY_MAX = 64
-
-  local function hash_history_names(n)
-    local names = {}
-    for i = 1, n do names[i] = 'h' .. i end
-    return names
-  end
-
-  -- Move a hash-held history to the list (appended after whatever the list
-  -- holds, which for such a job is nothing).
-  local function history_spill(jid, hn)
-    local key = H.job_key(jid)
-    local n = tonumber(hn) or 0
-    if n > 0 then
-      local names = hash_history_names(n)
-      local entries = redis.call('hmget', key, unpack(names))
-      H.call_chunked('rpush', H.history_key(jid), entries)
-      redis.call('hdel', key, 'hn', unpack(names))
-    else
-      redis.call('hdel', key, 'hn')
-    end
-  end
-
-  -- Migrate if needed. `legacy` is the job's `history` field when the caller
-  -- already read it (false when absent); nil means "not read, look it up".
-  -- Returns the job's `hn` (see below) when it looked the fields up itself,
-  -- else `hn` as given.
-  function H.ensure_history_migrated(jid, legacy, hn)
-    if legacy == nil or hn == nil then
-      local f = redis.call('hmget', H.job_key(jid), 'history', 'hn')
-      if legacy == nil then legacy = f[1] end
-      if hn == nil then hn = f[2] end
-    end
-    if legacy then
-      -- (Its entries go after those of a hash-held history, in the list.)
-      if hn then
-        history_spill(jid, hn)
-        hn = false
-      end
-      H.migrate_history(jid, legacy)
-    end
-    return hn
-  end
-
-  -- The history entries as stored, from the hash or the list.
-  function H.history_raw(jid, legacy, hn)
-    hn = H.ensure_history_migrated(jid, legacy, hn)
-    if hn then
-      local n = tonumber(hn) or 0
-      if n < 1 then return {} end
-      return redis.call('hmget', H.job_key(jid), unpack(hash_history_names(n)))
-    end
-    return redis.call('lrange', H.history_key(jid), '0', '-1')
-  end
-
   -- Trim before appending, exactly as the reference does: keep the first entry
   -- and the last N-2 of the rest (N = max-job-history; N <= 0 is unlimited;
   -- N = 2 keeps everything and N = 1 keeps first + newest, as quirks). The
@@ -695,17 +627,123 @@ local function load_history()
     return encode({t, what})
   end
 
+  -- The compact layout (option job-layout, see put) keeps a short history
+  -- in the job's own hash instead of a `-history` list, a whole key that
+  -- costs more than its entries: `hn` holds the count and h1..hN the
+  -- entries, the same texts the list would hold. A hash is compact in Redis
+  -- (a listpack) only while every value fits hash-max-listpack-value (64
+  -- bytes by default) and it has at most hash-max-listpack-entries fields
+  -- (128): a longer entry, more entries than HASH_HISTORY_MAX, or a
+  -- max-job-history that trims (or is not a whole number >= 3) moves the
+  -- history to the list for good (hn goes), where the rules are the
+  -- reference's. A job without `hn` keeps its history in the list, as every
+  -- job in today's layout does; callers pass the `hn` field they read (false
+  -- when absent, nil when not read).
+  --
+  -- A job that has only been put stores no entry at all: `hn` is `p`, and
+  -- its one entry is `[floor(time), "put", {"q": queue}]`, made from its
+  -- `time` and `queue` fields, which put (or the recurring spawn) writes
+  -- with the same `now` and queue as that entry. Every command that changes
+  -- either field appends to the history first (pop, complete, put, unfail)
+  -- or runs on jobs that have more history (retry), so the entry is written
+  -- out (as h1) by the first append, while the fields still hold it.
+  local HASH_HISTORY_MAX = 32
+  local HASH_ENTRY_MAX = 64
+  local IMPLICIT_PUT = 'p'
+
+  local function hash_history_names(n)
+    local names = {}
+    for i = 1, n do names[i] = 'h' .. i end
+    return names
+  end
+
+  -- The implicit put entry of a job whose `hn` is `p`.
+  local function implicit_put(jid)
+    local f = redis.call('hmget', H.job_key(jid), 'time', 'queue')
+    return history_entry(tonumber(f[1]), 'put', {q = f[2]})
+  end
+
+  -- The entries of a hash-held history.
+  local function hash_history(jid, hn)
+    if hn == IMPLICIT_PUT then return {implicit_put(jid)} end
+    local n = tonumber(hn) or 0
+    if n < 1 then return {} end
+    return redis.call('hmget', H.job_key(jid), unpack(hash_history_names(n)))
+  end
+
+  -- Move a hash-held history to the list (appended after whatever the list
+  -- holds, which for such a job is nothing).
+  local function history_spill(jid, hn)
+    local key = H.job_key(jid)
+    local entries = hash_history(jid, hn)
+    if #entries > 0 then H.call_chunked('rpush', H.history_key(jid), entries) end
+    redis.call('hdel', key, 'hn', unpack(hash_history_names(tonumber(hn) or 0)))
+  end
+
+  -- Write out the implicit put entry (as h1) of a job about to have its
+  -- `time` or `queue` overwritten without a history append of its own (a
+  -- recurring child taking over a job of its name). Returns the new `hn`.
+  function H.history_settle(jid, hn)
+    if hn ~= IMPLICIT_PUT then return hn end
+    redis.call('hset', H.job_key(jid), 'h1', implicit_put(jid), 'hn', '1')
+    return 1
+  end
+
+  -- Migrate if needed. `legacy` is the job's `history` field when the caller
+  -- already read it (false when absent); nil means "not read, look it up".
+  -- Returns the job's `hn` (see below) when it looked the fields up itself,
+  -- else `hn` as given.
+  function H.ensure_history_migrated(jid, legacy, hn)
+    if legacy == nil or hn == nil then
+      local f = redis.call('hmget', H.job_key(jid), 'history', 'hn')
+      if legacy == nil then legacy = f[1] end
+      if hn == nil then hn = f[2] end
+    end
+    if legacy then
+      -- (Its entries go after those of a hash-held history, in the list.)
+      if hn then
+        history_spill(jid, hn)
+        hn = false
+      end
+      H.migrate_history(jid, legacy)
+    end
+    return hn
+  end
+
+  -- The history entries as stored, from the hash or the list.
+  function H.history_raw(jid, legacy, hn)
+    hn = H.ensure_history_migrated(jid, legacy, hn)
+    if hn then return hash_history(jid, hn) end
+    return redis.call('lrange', H.history_key(jid), '0', '-1')
+  end
+
   -- Returns the job's `hn` afterwards (false: the history is in the list).
-  -- A new job in the compact layout passes hn = 0 (an empty hash history).
+  -- A new job in the compact layout passes hn = 0 (an empty hash history):
+  -- its first put is then implicit (see IMPLICIT_PUT) when `time` will read
+  -- back as exactly `when` (format_time) and the entry is `{q = <queue>}`.
   function H.history_append(jid, when, what, extra, legacy, hn)
     hn = H.ensure_history_migrated(jid, legacy, hn)
     local limit = H.config_number('max-job-history', 100)
+    -- (Limits that are not whole numbers make the list's trim fail, or not,
+    -- by the reference's rules: those jobs take the list path.)
+    if hn == 0 and what == 'put' and extra ~= nil and type(extra.q) == 'string' and next(extra, 'q') == nil and
+        (limit <= 0 or limit % 1 == 0) and tonumber(H.format_time(when)) == when then
+      redis.call('hset', H.job_key(jid), 'hn', IMPLICIT_PUT)
+      return IMPLICIT_PUT
+    end
     local entry = history_entry(when, what, extra)
     if hn then
-      local n = (tonumber(hn) or 0) + 1
+      local first = nil
+      local n = tonumber(hn) or 0
+      if hn == IMPLICIT_PUT then first, n = implicit_put(jid), 1 end
+      n = n + 1
       if #entry <= HASH_ENTRY_MAX and n <= HASH_HISTORY_MAX and
           (limit <= 0 or (limit >= 3 and limit % 1 == 0 and n <= limit)) then
-        redis.call('hset', H.job_key(jid), 'h' .. n, entry, 'hn', H.int_text(n))
+        if first then
+          redis.call('hset', H.job_key(jid), 'h1', first, 'h2', entry, 'hn', '2')
+        else
+          redis.call('hset', H.job_key(jid), 'h' .. n, entry, 'hn', H.int_text(n))
+        end
         return n
       end
       history_spill(jid, hn)

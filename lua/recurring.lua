@@ -281,6 +281,8 @@ local function load_recur_spawn()
           local compact, hn = false, old[6]
           if old[1] then
             compact = not old[5]
+            -- (Its implicit put entry is made of the fields overwritten here.)
+            if compact then hn = H.history_settle(child, hn) end
           elseif H.compact_layout() then
             compact = true
             if redis.call('exists', H.history_key(child)) == 0 then hn = 0 end

@@ -58,7 +58,7 @@ async function sameInBothLayouts(calls: Call[]): Promise<CoreReply[]> {
 const put = (now: number, jid: string, ...rest: CoreArg[]): Call => [now, 'put', 'w', 'q', jid, 'k.K', '{"i":1}', 0, ...rest];
 
 describe('the compact layout: raw keys', () => {
-  it('stores a waiting job without defaults, jid or history key, its history in the hash', async () => {
+  it('stores a waiting job without defaults, jid, history key or history: its put entry is implicit', async () => {
     await setLayout('compact');
     await core.call(100.5, 'put', 'w', 'q', 'j', 'k.K', '{"i":1}', 0);
     expect(await hash('j')).toEqual({
@@ -67,9 +67,9 @@ describe('the compact layout: raw keys', () => {
       state: 'waiting',
       queue: 'q',
       time: '100.50000000000000000000',
-      hn: '1',
-      h1: '[100,"put",{"q":"q"}]',
+      hn: 'p',
     });
+    expect(JSON.parse(String(await core.call(101, 'get', 'j'))).history).toEqual([{ when: 100, what: 'put', q: 'q' }]);
     expect(await ctx.redis.exists('ql:j:j-history')).toBe(0);
     // A small hash stays a listpack, the point of the layout.
     expect(await ctx.redis.object('ENCODING', 'ql:j:j')).toBe('listpack');
@@ -137,8 +137,29 @@ describe('the compact layout: raw keys', () => {
     await core.call(1, 'peek', 'q', 1);
     expect(await hash('r-1')).toEqual({
       klass: 'k', data: '{}', state: 'waiting', queue: 'q', time: '0.00000000000000000000',
-      retries: '0', spawned_from_jid: 'r', hn: '1', h1: '[0,"put",{"q":"q"}]',
+      retries: '0', spawned_from_jid: 'r', hn: 'p',
     });
+  });
+
+  it('writes the implicit put entry out from the fields it was made of, before they change', async () => {
+    await setLayout('compact');
+    await core.call(10.5, 'put', 'w', 'q', 'j', 'k', '{}', 0);
+    // A re-put into another queue: the first entry keeps the first put's time and queue.
+    await core.call(20, 'put', 'w', 'q2', 'j', 'k', '{}', 0);
+    expect(await hash('j')).toMatchObject({ hn: '2', h1: '[10,"put",{"q":"q"}]', h2: '[20,"put",{"q":"q2"}]', queue: 'q2' });
+    // A recurring child taking over a waiting job of its name.
+    await core.call(30, 'put', 'w', 'q', 'r-1', 'k', '{}', 0);
+    await core.call(30, 'recur', 'q3', 'r', 'k', '{}', 'interval', 60, 0);
+    await core.call(31, 'peek', 'q3', 1);
+    expect(await hash('r-1')).toMatchObject({ hn: '2', h1: '[30,"put",{"q":"q"}]', h2: '[30,"put",{"q":"q3"}]', queue: 'q3' });
+  });
+
+  it('stores the put entry when max-job-history is not a whole number (the list\'s rules apply)', async () => {
+    await setLayout('compact');
+    await core.call(0, 'config.set', 'max-job-history', '2.5');
+    await core.call(1, 'put', 'w', 'q', 'j', 'k', '{}', 0);
+    expect((await hash('j')).hn).toBeUndefined();
+    expect(await historyList('j')).toEqual(['[1,"put",{"q":"q"}]']);
   });
 
   it('config.set takes only spec or compact for job-layout; config.get lists it only when set', async () => {
@@ -246,6 +267,13 @@ describe('the compact layout: the same replies and events as today\'s', () => {
       [3, 'recur', 'q', 'r', 'k2', '{}', 'interval', 60, 0],
       [4, 'get', 'r-1'],
       [5, 'peek', 'q', 5],
+      // A child that takes over a job that is only waiting (its put entry implicit).
+      put(6, 's-1'),
+      [6, 'recur', 'q2', 's', 'k', '{}', 'interval', 60, 0],
+      [7, 'peek', 'q2', 5],
+      [7, 'get', 's-1'],
+      [8, 'pop', 'q2', 'w', 5],
+      [8, 'get', 's-1'],
     ]);
   });
 
@@ -290,7 +318,7 @@ describe('jobs that live through a change of job-layout', () => {
     await core.call(7, 'put', 'w', 'q', 'a', 'k', '{}', 0, 'priority', 2);
     const job = await hash('a');
     expect(job.jid).toBeUndefined();
-    expect(job).toMatchObject({ priority: '2', state: 'waiting', hn: '7' });
+    expect(job).toMatchObject({ priority: '2', state: 'waiting', hn: '7', h1: '[1,"put",{"q":"q"}]' });
     // (complete emptied the failure.)
     expect([job.worker, job.expires, job.failure, job.remaining, job.retries]).toEqual([undefined, undefined, undefined, undefined, undefined]);
     expect(await ctx.redis.exists('ql:j:a-history')).toBe(0);

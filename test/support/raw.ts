@@ -60,9 +60,15 @@ export async function flushTestDb(redis: Redis): Promise<void> {
  * see history_append in lua/base.lua).
  */
 export async function appendRawHistory(redis: Redis, jid: string, entry: string): Promise<void> {
-  const hn = await redis.hget(`ql:j:${jid}`, 'hn');
+  const [hn, time, queue] = await redis.hmget(`ql:j:${jid}`, 'hn', 'time', 'queue');
   if (hn === null) {
     await redis.rpush(`ql:j:${jid}-history`, entry);
+    return;
+  }
+  if (hn === 'p') {
+    // A job only put has its put entry implicit: written out first.
+    const put = JSON.stringify([Math.floor(Number(time)), 'put', { q: queue }]);
+    await redis.hset(`ql:j:${jid}`, 'h1', put, 'h2', entry, 'hn', '2');
     return;
   }
   const n = Number(hn) + 1;
