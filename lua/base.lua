@@ -657,18 +657,57 @@ local function load_history()
     return names
   end
 
-  -- The implicit put entry of a job whose `hn` is `p`.
+  -- The implicit put entry of a job whose `hn` is `p`, as the list would
+  -- hold it, and as the hash stores it (coded, see below) once written out.
   local function implicit_put(jid)
     local f = redis.call('hmget', H.job_key(jid), 'time', 'queue')
-    return history_entry(tonumber(f[1]), 'put', {q = f[2]})
+    local when, extra = tonumber(f[1]), {q = f[2]}
+    return history_entry(when, 'put', extra), when, extra
   end
 
-  -- The entries of a hash-held history.
+  -- The entries the core writes most are stored coded in the hash: a
+  -- letter for what happened and its one extra field, the whole time, and
+  -- after a `:` the field's value as it is (`o1700000000:worker-1` for
+  -- `[1700000000,"popped",{"worker":"worker-1"}]`). Decoding runs
+  -- history_entry on the same time, word and value, so it gives back the
+  -- very text the list would hold. Only entries history_entry writes
+  -- directly are coded (a whole time within +-1e14, not -0, a string
+  -- value); any other is stored as its JSON text, which starts with `[`.
+  local CODE_OF = { put = 'p', popped = 'o', done = 'd', failed = 'f', ['timed-out'] = 't' }
+  local EXTRA_OF = { put = 'q', popped = 'worker', failed = 'group' }
+  local WHAT_OF = { p = 'put', o = 'popped', d = 'done', f = 'failed', t = 'timed-out' }
+
+  local function coded_entry(when, what, extra, text)
+    local code = CODE_OF[what]
+    local t = math.floor(when)
+    if code == nil or not (t < 1e14 and t > -1e14 and (t ~= 0 or 1 / t > 0)) then return text end
+    local name = EXTRA_OF[what]
+    if extra == nil then
+      if name ~= nil then return text end
+      return code .. string.format('%d', t)
+    end
+    local k, v = next(extra)
+    if k ~= name or type(v) ~= 'string' or next(extra, k) ~= nil then return text end
+    return code .. string.format('%d', t) .. ':' .. v
+  end
+
+  local function decoded_entry(stored)
+    local what = WHAT_OF[string.sub(stored, 1, 1)]
+    if what == nil then return stored end
+    local colon = string.find(stored, ':', 2, true)
+    if colon == nil then return history_entry(tonumber(string.sub(stored, 2)), what, nil) end
+    return history_entry(tonumber(string.sub(stored, 2, colon - 1)), what,
+      {[EXTRA_OF[what]] = string.sub(stored, colon + 1)})
+  end
+
+  -- The entries of a hash-held history (as the list would hold them).
   local function hash_history(jid, hn)
-    if hn == IMPLICIT_PUT then return {implicit_put(jid)} end
+    if hn == IMPLICIT_PUT then return {(implicit_put(jid))} end
     local n = tonumber(hn) or 0
     if n < 1 then return {} end
-    return redis.call('hmget', H.job_key(jid), unpack(hash_history_names(n)))
+    local stored = redis.call('hmget', H.job_key(jid), unpack(hash_history_names(n)))
+    for i = 1, #stored do stored[i] = decoded_entry(stored[i]) end
+    return stored
   end
 
   -- Move a hash-held history to the list (appended after whatever the list
@@ -685,7 +724,8 @@ local function load_history()
   -- recurring child taking over a job of its name). Returns the new `hn`.
   function H.history_settle(jid, hn)
     if hn ~= IMPLICIT_PUT then return hn end
-    redis.call('hset', H.job_key(jid), 'h1', implicit_put(jid), 'hn', '1')
+    local text, when, extra = implicit_put(jid)
+    redis.call('hset', H.job_key(jid), 'h1', coded_entry(when, 'put', extra, text), 'hn', '1')
     return 1
   end
 
@@ -733,16 +773,20 @@ local function load_history()
     end
     local entry = history_entry(when, what, extra)
     if hn then
+      local coded = coded_entry(when, what, extra, entry)
       local first = nil
       local n = tonumber(hn) or 0
-      if hn == IMPLICIT_PUT then first, n = implicit_put(jid), 1 end
+      if hn == IMPLICIT_PUT then
+        local text, put_when, put_extra = implicit_put(jid)
+        first, n = coded_entry(put_when, 'put', put_extra, text), 1
+      end
       n = n + 1
-      if #entry <= HASH_ENTRY_MAX and n <= HASH_HISTORY_MAX and
+      if #coded <= HASH_ENTRY_MAX and (first == nil or #first <= HASH_ENTRY_MAX) and n <= HASH_HISTORY_MAX and
           (limit <= 0 or (limit >= 3 and limit % 1 == 0 and n <= limit)) then
         if first then
-          redis.call('hset', H.job_key(jid), 'h1', first, 'h2', entry, 'hn', '2')
+          redis.call('hset', H.job_key(jid), 'h1', first, 'h2', coded, 'hn', '2')
         else
-          redis.call('hset', H.job_key(jid), 'h' .. n, entry, 'hn', H.int_text(n))
+          redis.call('hset', H.job_key(jid), 'h' .. n, coded, 'hn', H.int_text(n))
         end
         return n
       end

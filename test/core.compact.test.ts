@@ -81,7 +81,7 @@ describe('the compact layout: raw keys', () => {
     expect(await hash('j')).toMatchObject({ priority: '3', retries: '2', tags: '["a"]' });
     expect((await hash('j')).remaining).toBeUndefined();
     await core.call(2, 'pop', 'q', 'w1', 1);
-    expect(await hash('j')).toMatchObject({ state: 'running', worker: 'w1', hn: '2', h2: '[2,"popped",{"worker":"w1"}]' });
+    expect(await hash('j')).toMatchObject({ state: 'running', worker: 'w1', hn: '2', h2: 'o2:w1' });
     expect(await core.call(3, 'retry', 'j', 'q', 'w1')).toBe(1);
     expect((await hash('j')).remaining).toBe('1');
     // A re-put resets remaining to retries, and drops priority 0 and no tags.
@@ -98,7 +98,7 @@ describe('the compact layout: raw keys', () => {
     await core.call(3, 'complete', 'a', 'w1', 'q', '{"done":1}');
     expect(await hash('a')).toEqual({
       klass: 'k', data: '{"done":1}', state: 'complete', queue: '', time: '3.00000000000000000000',
-      hn: '3', h1: '[1,"put",{"q":"q"}]', h2: '[2,"popped",{"worker":"w1"}]', h3: '[3,"done"]',
+      hn: '3', h1: 'p1:q', h2: 'o2:w1', h3: 'd3',
     });
     await core.call(3, 'fail', 'b', 'w1', 'grp', 'broke');
     const b = await hash('b');
@@ -146,12 +146,12 @@ describe('the compact layout: raw keys', () => {
     await core.call(10.5, 'put', 'w', 'q', 'j', 'k', '{}', 0);
     // A re-put into another queue: the first entry keeps the first put's time and queue.
     await core.call(20, 'put', 'w', 'q2', 'j', 'k', '{}', 0);
-    expect(await hash('j')).toMatchObject({ hn: '2', h1: '[10,"put",{"q":"q"}]', h2: '[20,"put",{"q":"q2"}]', queue: 'q2' });
+    expect(await hash('j')).toMatchObject({ hn: '2', h1: 'p10:q', h2: 'p20:q2', queue: 'q2' });
     // A recurring child taking over a waiting job of its name.
     await core.call(30, 'put', 'w', 'q', 'r-1', 'k', '{}', 0);
     await core.call(30, 'recur', 'q3', 'r', 'k', '{}', 'interval', 60, 0);
     await core.call(31, 'peek', 'q3', 1);
-    expect(await hash('r-1')).toMatchObject({ hn: '2', h1: '[30,"put",{"q":"q"}]', h2: '[30,"put",{"q":"q3"}]', queue: 'q3' });
+    expect(await hash('r-1')).toMatchObject({ hn: '2', h1: 'p30:q', h2: 'p30:q3', queue: 'q3' });
   });
 
   it('stores the put entry when max-job-history is not a whole number (the list\'s rules apply)', async () => {
@@ -277,6 +277,26 @@ describe('the compact layout: the same replies and events as today\'s', () => {
     ]);
   });
 
+  it('coded history entries with names holding `:`, `/`, quotes and non-ASCII, next to entries stored as JSON', async () => {
+    const odd = 'w:1/"ü"';
+    await sameInBothLayouts([
+      [1, 'put', 'w', 'a:b', 'j', 'k', '{}', 0],
+      [2, 'pop', 'a:b', odd, 1],
+      [3, 'fail', 'j', odd, 'g:/"1"', 'm'],
+      [4, 'unfail', 'a:b', 'g:/"1"', 1],
+      [5, 'pop', 'a:b', odd, 1],
+      [6, 'retry', 'j', 'a:b', odd, 0, 'g2', 'again'],
+      [6, 'pop', 'a:b', odd, 1],
+      [7, 'timeout', 'j'],
+      [8, 'get', 'j'],
+      [8, 'pop.raw', 'a:b', 'w2', 1],
+    ]);
+    const job = await hash('j');
+    // Coded: put, popped; the failure with a worker and a group is JSON.
+    expect([job.h1, job.h2, job.h7]).toEqual(['p1:a:b', `o2:${odd}`, 't7']);
+    expect(job.h3).toMatch(/^\[3,"failed",\{/);
+  });
+
   it('histories long enough to move to the list, and entries too long for the hash', async () => {
     const calls: Call[] = [put(1, 'a')];
     for (let i = 2; i < 40; i++) calls.push([i, 'log', 'a', `n${i}`]);
@@ -318,7 +338,7 @@ describe('jobs that live through a change of job-layout', () => {
     await core.call(7, 'put', 'w', 'q', 'a', 'k', '{}', 0, 'priority', 2);
     const job = await hash('a');
     expect(job.jid).toBeUndefined();
-    expect(job).toMatchObject({ priority: '2', state: 'waiting', hn: '7', h1: '[1,"put",{"q":"q"}]' });
+    expect(job).toMatchObject({ priority: '2', state: 'waiting', hn: '7', h1: 'p1:q' });
     // (complete emptied the failure.)
     expect([job.worker, job.expires, job.failure, job.remaining, job.retries]).toEqual([undefined, undefined, undefined, undefined, undefined]);
     expect(await ctx.redis.exists('ql:j:a-history')).toBe(0);
