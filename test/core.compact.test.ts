@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { useRedis } from './support/redis.js';
 import { useCoreAndEvents } from './support/core.js';
 import { flushTestDb, snapshot, writeJob } from './support/raw.js';
+import { nameMap, testKeys } from './support/namespace.js';
 import type { CoreArg, CoreReply } from '../src/gateway.js';
 
 const ctx = useRedis();
@@ -24,6 +25,8 @@ async function setLayout(layout: Layout | undefined): Promise<void> {
 /** A job's raw hash, and its history list (empty when there is none). */
 const hash = (jid: string) => ctx.redis.hgetall(`ql:j:${jid}`);
 const historyList = (jid: string) => ctx.redis.lrange(`ql:j:${jid}-history`, 0, -1);
+/** A key's encoding (OBJECT takes its key after a subcommand: named here in the test namespace). */
+const encoding = (key: string) => ctx.redis.object('ENCODING', nameMap(testKeys()).inward(key));
 
 /**
  * Run `calls` on an empty database with new jobs stored in `layout`: every
@@ -72,7 +75,7 @@ describe('the compact layout: raw keys', () => {
     expect(JSON.parse(String(await core.call(101, 'get', 'j'))).history).toEqual([{ when: 100, what: 'put', q: 'q' }]);
     expect(await ctx.redis.exists('ql:j:j-history')).toBe(0);
     // A small hash stays a listpack, the point of the layout.
-    expect(await ctx.redis.object('ENCODING', 'ql:j:j')).toBe('listpack');
+    expect(await encoding('ql:j:j')).toBe('listpack');
   });
 
   it('keeps the options that are not defaults, and remaining only when it differs from retries', async () => {
@@ -118,7 +121,7 @@ describe('the compact layout: raw keys', () => {
     expect(list).toHaveLength(4);
     expect(list[0]).toBe('[1,"put",{"q":"q"}]');
     expect(list[3]).toBe('[4,"after"]');
-    expect(await ctx.redis.object('ENCODING', 'ql:j:j')).toBe('listpack');
+    expect(await encoding('ql:j:j')).toBe('listpack');
   });
 
   it('moves the history to the list past 32 entries', async () => {
