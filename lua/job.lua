@@ -339,7 +339,7 @@ local function job_commands(name)
       H.history_append(jid, now, 'put', {q = nextq}, false, hn)
       H.remember_queue(nextq, now)
       if compact then
-        H.job_write_compact(key, true, {'data', data, 'time', H.format_time(now), 'state', 'waiting',
+        H.job_write_compact(key, true, {'data', data, 'time', H.compact_time(now), 'state', 'waiting',
           'worker', '', 'failure', '{}', 'queue', nextq, 'expires', '0', 'retries', f[4],
           'remaining', H.int_text(remaining)})
       else
@@ -368,7 +368,7 @@ local function job_commands(name)
 
     H.publish('log', H.event_completed(jid, queue))
     if compact then
-      H.job_write_compact(key, true, {'data', data, 'time', H.format_time(now), 'state', 'complete',
+      H.job_write_compact(key, true, {'data', data, 'time', H.compact_time(now), 'state', 'complete',
         'worker', '', 'failure', '{}', 'queue', '', 'expires', '0', 'retries', f[4],
         'remaining', H.int_text(remaining)})
     else

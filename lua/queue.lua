@@ -258,11 +258,12 @@ local function load_pop()
       f.hn = H.history_append(jid, now, 'popped', {worker = worker}, f[POP_HISTORY], f[POP_HN])
       f[POP_HISTORY] = false
       H.samples_add(waits, now - (tonumber(f[POP_TIME]) or now))
-      redis.call('hmset', key, 'time', time_text, 'worker', worker,
+      -- (A job in the compact layout, a `klass` without `jid`, keeps its time shorter.)
+      redis.call('hmset', key, 'time', (f[1] or not f[2]) and time_text or H.compact_time(now), 'worker', worker,
         'expires', expires_text, 'state', 'running')
       if tracked[i] then H.publish('popped', jid) end
       -- (A compact-layout job has no `jid` field: its `state` tells.)
-      if f[1] or f[3] then
+      if f[1] or (f[2] and f[3]) then
         f[3], f[5], f[7] = 'running', worker, expires_text
         if raw then
           out[#out + 1] = H.job_record(jid, f, tracked[i] or false)
@@ -556,7 +557,7 @@ local function queue_commands(name)
         'queue', queue,
         'retries', H.int_text(retries),
         'remaining', H.int_text(retries),
-        'time', H.format_time(now)})
+        'time', H.compact_time(now)})
     else
       redis.call('hmset', key,
         'jid', jid,

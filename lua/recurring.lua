@@ -299,7 +299,7 @@ local function load_recur_spawn()
               'queue', queue,
               'retries', retries,
               'remaining', retries,
-              'time', H.format_time(score),
+              'time', H.compact_time(score),
               'spawned_from_jid', jid})
           else
             redis.call('hset', child_key,

@@ -69,7 +69,7 @@ describe('the compact layout: raw keys', () => {
       data: '{"i":1}',
       state: 'waiting',
       queue: 'q',
-      time: '100.50000000000000000000',
+      time: '100.5',
       hn: 'p',
     });
     expect(JSON.parse(String(await core.call(101, 'get', 'j'))).history).toEqual([{ when: 100, what: 'put', q: 'q' }]);
@@ -100,7 +100,7 @@ describe('the compact layout: raw keys', () => {
     await core.call(2, 'pop', 'q', 'w1', 2);
     await core.call(3, 'complete', 'a', 'w1', 'q', '{"done":1}');
     expect(await hash('a')).toEqual({
-      klass: 'k', data: '{"done":1}', state: 'complete', queue: '', time: '3.00000000000000000000',
+      klass: 'k', data: '{"done":1}', state: 'complete', queue: '', time: '3',
       hn: '3', h1: 'p1:q', h2: 'o2:w1', h3: 'd3',
     });
     await core.call(3, 'fail', 'b', 'w1', 'grp', 'broke');
@@ -139,7 +139,7 @@ describe('the compact layout: raw keys', () => {
     await core.call(0, 'recur', 'q', 'r', 'k', '{}', 'interval', 60, 0);
     await core.call(1, 'peek', 'q', 1);
     expect(await hash('r-1')).toEqual({
-      klass: 'k', data: '{}', state: 'waiting', queue: 'q', time: '0.00000000000000000000',
+      klass: 'k', data: '{}', state: 'waiting', queue: 'q', time: '0',
       retries: '0', spawned_from_jid: 'r', hn: 'p',
     });
   });
@@ -298,6 +298,26 @@ describe('the compact layout: the same replies and events as today\'s', () => {
     // Coded: put, popped; the failure with a worker and a group is JSON.
     expect([job.h1, job.h2, job.h7]).toEqual(['p1:a:b', `o2:${odd}`, 't7']);
     expect(job.h3).toMatch(/^\[3,"failed",\{/);
+  });
+
+  it('wait and run statistics from times kept in their shortest text', async () => {
+    const T = 1_700_000_000.123456;
+    await sameInBothLayouts([
+      put(T, 'a'),
+      put(T + 0.1, 'b'),
+      put(T + 1 / 3, 'c'),
+      [T + 2.718281828, 'pop', 'q', 'w', 3],
+      [T + 3.14159, 'complete', 'a', 'w', 'q', '{}'],
+      [T + 4.000001, 'complete', 'b', 'w', 'q', '{}', 'next', 'q2'],
+      [T + 5.5, 'job.progress', 'c', 'w', 50],
+      [T + 5.5, 'get', 'c'],
+      [T + 6, 'pop', 'q2', 'w', 1],
+      [T + 7.25, 'complete', 'b', 'w', 'q2', '{}'],
+      [T + 8, 'stats', 'q', T],
+      [T + 8, 'stats', 'q2', T],
+    ]);
+    // What is stored is shorter, and reads back as the same number.
+    expect((await hash('c')).time).toBe(String(T + 2.718281828));
   });
 
   it('histories long enough to move to the list, and entries too long for the hash', async () => {
