@@ -987,7 +987,8 @@ local function load_job_write()
 
   -- Write the field/value `pairs` to the compact-layout job at `key`: each
   -- that holds its default is left out (and deleted, when the hash
-  -- `existed`: it may hold an older value), as is `expires` '' and a
+  -- `existed`: it may hold an older value), as is a value `false` (a field
+  -- the job no longer needs), `expires` '' and a
   -- `remaining` equal to the `retries` among the pairs (callers that write
   -- `remaining` write `retries` too).
   function H.job_write_compact(key, existed, pairs)
@@ -998,7 +999,7 @@ local function load_job_write()
     local keep, drop = {}, {}
     for i = 1, #pairs, 2 do
       local name, value = pairs[i], pairs[i + 1]
-      if DEFAULT_TEXTS[name] == value or (name == 'expires' and value == '') or
+      if value == false or DEFAULT_TEXTS[name] == value or (name == 'expires' and value == '') or
           (name == 'remaining' and value == retries) then
         drop[#drop + 1] = name
       else

@@ -368,7 +368,10 @@ local function job_commands(name)
 
     H.publish('log', H.event_completed(jid, queue))
     if compact then
-      H.job_write_compact(key, true, {'data', data, 'time', H.compact_time(now), 'state', 'complete',
+      -- `time` (the pop time, for the run sample) is read only while a job
+      -- waits or runs: a put, or a recurring child taking the jid, sets it
+      -- again, and the progress it reported shows no more either way.
+      H.job_write_compact(key, true, {'data', data, 'time', false, 'state', 'complete',
         'worker', '', 'failure', '{}', 'queue', '', 'expires', '0', 'retries', f[4],
         'remaining', H.int_text(remaining)})
     else

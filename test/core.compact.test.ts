@@ -93,14 +93,14 @@ describe('the compact layout: raw keys', () => {
     expect([job.priority, job.tags, job.remaining, job.retries, job.worker, job.expires]).toEqual([undefined, undefined, undefined, '2', undefined, undefined]);
   });
 
-  it('completes and fails without storing the emptied fields', async () => {
+  it('completes and fails without storing the emptied fields (nor the time, of a completed job)', async () => {
     await setLayout('compact');
     await core.call(1, 'put', 'w', 'q', 'a', 'k', '{}', 0);
     await core.call(1, 'put', 'w', 'q', 'b', 'k', '{}', 0);
     await core.call(2, 'pop', 'q', 'w1', 2);
     await core.call(3, 'complete', 'a', 'w1', 'q', '{"done":1}');
     expect(await hash('a')).toEqual({
-      klass: 'k', data: '{"done":1}', state: 'complete', queue: '', time: '3',
+      klass: 'k', data: '{"done":1}', state: 'complete', queue: '',
       hn: '3', h1: 'p1:q', h2: 'o2:w1', h3: 'd3',
     });
     await core.call(3, 'fail', 'b', 'w1', 'grp', 'broke');
@@ -307,7 +307,9 @@ describe('the compact layout: the same replies and events as today\'s', () => {
       put(T + 0.1, 'b'),
       put(T + 1 / 3, 'c'),
       [T + 2.718281828, 'pop', 'q', 'w', 3],
+      [T + 3, 'job.progress', 'a', 'w', '{"step":1}'],
       [T + 3.14159, 'complete', 'a', 'w', 'q', '{}'],
+      [T + 3.2, 'get', 'a'],
       [T + 4.000001, 'complete', 'b', 'w', 'q', '{}', 'next', 'q2'],
       [T + 5.5, 'job.progress', 'c', 'w', 50],
       [T + 5.5, 'get', 'c'],

@@ -4,7 +4,7 @@ import { coreHarness, type CoreHarness } from './support/core.js';
 import { snapshot } from './support/raw.js';
 
 // Tests marked skipIf(compactLayout) read the raw keys of today's job
-// layout (fields holding defaults, `jid`, the -history list); in the
+// layout (fields holding defaults, `jid`, `time`, the -history list); in the
 // core-compact project new jobs are stored otherwise, and
 // test/core.compact.test.ts checks that layout's raw keys.
 const compactLayout = testJobLayout() === 'compact';

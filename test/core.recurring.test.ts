@@ -5,7 +5,7 @@ import { snapshot, writeJob, zsetWithScores } from './support/raw.js';
 import type { CoreArg } from '../src/gateway.js';
 
 // Tests marked skipIf(compactLayout) read the raw keys of today's job
-// layout (fields holding defaults, `jid`, the -history list); in the
+// layout (fields holding defaults, `jid`, `time`, the -history list); in the
 // core-compact project new jobs are stored otherwise, and
 // test/core.compact.test.ts checks that layout's raw keys.
 const compactLayout = testJobLayout() === 'compact';
@@ -849,7 +849,7 @@ describe('spawning during pop and peek', () => {
       expect(await nextRun('q', 'bad')).toBe('0');
     });
 
-    it('keeps earlier templates’ children, resumes numbering after re-recur and restarts after unrecur', async () => {
+    it.skipIf(compactLayout)('keeps earlier templates’ children, resumes numbering after re-recur and restarts after unrecur', async () => {
       await core.call(0, 'recur', 'q', 'a', 'k', '{}', 'interval', 10, 0);
       await recurWithTags(0, 'q', 'bad', 5, '"x"');
       await expect(core.call(20, 'peek', 'q', 10)).rejects.toThrow("bad argument #1 to 'ipairs'");
