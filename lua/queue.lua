@@ -480,6 +480,8 @@ local function queue_commands(name)
     -- a `state` without one: compact), a new one follows job-layout. A new
     -- compact job keeps its history in its hash, unless a `-history` list
     -- is there already (left by an older job of this jid).
+    -- (Both options in one read: history_append reads max-job-history.)
+    H.config_prefetch({'max-job-history', 'job-layout'})
     local compact, hn = false, false
     if f[10] then
       hn = f[11]
