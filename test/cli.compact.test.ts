@@ -25,7 +25,7 @@ describe('config set job-layout', () => {
     await client.queue('q').put('k.K', { i: 1 }, { jid: 'j' });
     const raw = await ctx.redis.hgetall('ql:j:j');
     expect(raw.jid).toBeUndefined();
-    expect(raw.hn).toBe('1');
+    expect(raw.hn).toBe('p'); // its one history entry made from time and queue
     const job = (await client.jobs.get('j')) as qless.Job | null;
     expect(job?.jid).toBe('j');
     expect(job?.priority).toBe(0);
