@@ -677,9 +677,13 @@ local function load_history()
 
   -- The implicit put entry of a job whose `hn` is `p`, as the list would
   -- hold it, and as the hash stores it (coded, see below) once written out.
-  local function implicit_put(jid)
-    local f = redis.call('hmget', H.job_key(jid), 'time', 'queue')
-    local when, extra = tonumber(f[1]), {q = f[2]}
+  -- A caller that has read the job's `time` and `queue` passes them.
+  local function implicit_put(jid, time, queue)
+    if not time then
+      local f = redis.call('hmget', H.job_key(jid), 'time', 'queue')
+      time, queue = f[1], f[2]
+    end
+    local when, extra = tonumber(time), {q = queue}
     return history_entry(when, 'put', extra), when, extra
   end
 
@@ -779,7 +783,9 @@ local function load_history()
   -- A new job in the compact layout passes hn = 0 (an empty hash history):
   -- its first put is then implicit (see IMPLICIT_PUT) when `time` will read
   -- back as exactly `when` (compact_time) and the entry is `{q = <queue>}`.
-  function H.history_append(jid, when, what, extra, legacy, hn)
+  -- A caller that has read the job's `time` and `queue` may pass them, for
+  -- writing out an implicit put without reading them again.
+  function H.history_append(jid, when, what, extra, legacy, hn, time, queue)
     hn = H.ensure_history_migrated(jid, legacy, hn)
     local limit = H.config_number('max-job-history', 100)
     -- (Limits that are not whole numbers make the list's trim fail, or not,
@@ -795,7 +801,7 @@ local function load_history()
       local first = nil
       local n = tonumber(hn) or 0
       if hn == IMPLICIT_PUT then
-        local text, put_when, put_extra = implicit_put(jid)
+        local text, put_when, put_extra = implicit_put(jid, time, queue)
         first, n = coded_entry(put_when, 'put', put_extra, text), 1
       end
       n = n + 1

@@ -255,7 +255,7 @@ local function load_pop()
     for i, jid in ipairs(jids) do
       local key = H.job_key(jid)
       local f = fields[i]
-      f.hn = H.history_append(jid, now, 'popped', {worker = worker}, f[POP_HISTORY], f[POP_HN])
+      f.hn = H.history_append(jid, now, 'popped', {worker = worker}, f[POP_HISTORY], f[POP_HN], f[POP_TIME], f[4])
       f[POP_HISTORY] = false
       H.samples_add(waits, now - (tonumber(f[POP_TIME]) or now))
       -- (A job in the compact layout, a `klass` without `jid`, keeps its time shorter.)
