@@ -209,24 +209,6 @@ local function load_numbers()
     return time_memo_text
   end
 
-  -- The `time` field of a job in the compact layout (see job_fill_defaults):
-  -- the shortest of %.15g, %.16g and %.17g that reads back as the same
-  -- double (%.17g always does), so every wait and run time computed from it
-  -- is the same as from format_time's text, in about half the bytes. `time`
-  -- is in no reply.
-  local compact_memo_number, compact_memo_text
-  function H.compact_time(t)
-    if t ~= compact_memo_number or t == 0 then
-      local text = string.format('%.15g', t)
-      if tonumber(text) ~= t then
-        text = string.format('%.16g', t)
-        if tonumber(text) ~= t then text = string.format('%.17g', t) end
-      end
-      compact_memo_number, compact_memo_text = t, text
-    end
-    return compact_memo_text
-  end
-
   -- Numbers passed to redis.call are turned into text by Redis with printf's
   -- %.17g, which costs thousands of instructions each time. Two cheaper ways
   -- to the same result:
@@ -645,6 +627,91 @@ local function load_history()
     return encode({t, what})
   end
 
+  -- Migrate if needed. `legacy` is the job's `history` field when the caller
+  -- already read it (false when absent); nil means "not read, look it up".
+  -- Returns the job's `hn` (see below) when it looked the fields up itself,
+  -- else `hn` as given.
+  function H.ensure_history_migrated(jid, legacy, hn)
+    if legacy == nil or hn == nil then
+      local f = redis.call('hmget', H.job_key(jid), 'history', 'hn')
+      if legacy == nil then legacy = f[1] end
+      if hn == nil then hn = f[2] end
+    end
+    if legacy then
+      -- (Its entries go after those of a hash-held history, in the list.)
+      if hn then
+        H.history_spill(jid, hn)
+        hn = false
+      end
+      H.migrate_history(jid, legacy)
+    end
+    return hn
+  end
+
+  -- The history entries as stored, from the hash or the list.
+  function H.history_raw(jid, legacy, hn)
+    hn = H.ensure_history_migrated(jid, legacy, hn)
+    if hn then return H.history_hash_entries(jid, hn) end
+    return redis.call('lrange', H.history_key(jid), '0', '-1')
+  end
+
+  -- Returns the job's `hn` afterwards (false: the history is in the list).
+  -- A job whose history is in its hash (compact layout) passes its `hn`
+  -- field and, when it has read them, its `time` and `queue` (see
+  -- load_history_hash); `hn` nil means "not read".
+  function H.history_append(jid, when, what, extra, legacy, hn, time, queue)
+    hn = H.ensure_history_migrated(jid, legacy, hn)
+    local limit = H.config_number('max-job-history', 100)
+    if hn then
+      local kept = H.history_hash_append(jid, when, what, extra, hn, limit, time, queue)
+      if kept then return kept end
+    end
+    local entry = history_entry(when, what, extra)
+    local key = H.history_key(jid)
+    if limit <= 0 or limit == 2 then
+      redis.call('rpush', key, entry)
+    elseif limit < 3 or limit % 1 ~= 0 then
+      H.trim_history(key, limit)
+      redis.call('rpush', key, entry)
+    elseif redis.call('rpush', key, entry) > limit then
+      local first = redis.call('lpop', key)
+      redis.call('ltrim', key, 1 - limit, -1)
+      redis.call('lpush', key, first)
+    end
+    return false
+  end
+
+  -- The same entry text, for the hash-held history (load_history_hash).
+  function H.history_entry(when, what, extra)
+    return history_entry(when, what, extra)
+  end
+
+  -- History as the list of objects a job object shows: the extra's fields,
+  -- then `when` and `what`, which win over same-named extra fields.
+  function H.history_read(jid, legacy, hn)
+    local raw = H.history_raw(jid, legacy, hn)
+    local out = {}
+    for i = 1, #raw do
+      local entry = cjson.decode(raw[i])
+      local item = {}
+      local extra = entry[3]
+      if extra ~= nil then
+        for k, v in pairs(extra) do item[tostring(k)] = v end
+      end
+      item['when'] = entry[1]
+      item['what'] = entry[2]
+      out[i] = item
+    end
+    return out
+  end
+end
+
+------------------------------------------------------------------------------
+-- History kept in the job's hash (compact layout)
+------------------------------------------------------------------------------
+
+-- Loaded only by commands that meet a job whose history is in its hash.
+local function load_history_hash()
   -- The compact layout (option job-layout, see put) keeps a short history
   -- in the job's own hash instead of a `-history` list, a whole key that
   -- costs more than its entries: `hn` holds the count and h1..hN the
@@ -684,7 +751,7 @@ local function load_history()
       time, queue = f[1], f[2]
     end
     local when, extra = tonumber(time), {q = queue}
-    return history_entry(when, 'put', extra), when, extra
+    return H.history_entry(when, 'put', extra), when, extra
   end
 
   -- The entries the core writes most are stored coded in the hash: a
@@ -717,13 +784,13 @@ local function load_history()
     local what = WHAT_OF[string.sub(stored, 1, 1)]
     if what == nil then return stored end
     local colon = string.find(stored, ':', 2, true)
-    if colon == nil then return history_entry(tonumber(string.sub(stored, 2)), what, nil) end
-    return history_entry(tonumber(string.sub(stored, 2, colon - 1)), what,
+    if colon == nil then return H.history_entry(tonumber(string.sub(stored, 2)), what, nil) end
+    return H.history_entry(tonumber(string.sub(stored, 2, colon - 1)), what,
       {[EXTRA_OF[what]] = string.sub(stored, colon + 1)})
   end
 
   -- The entries of a hash-held history (as the list would hold them).
-  local function hash_history(jid, hn)
+  function H.history_hash_entries(jid, hn)
     if hn == IMPLICIT_PUT then return {(implicit_put(jid))} end
     local n = tonumber(hn) or 0
     if n < 1 then return {} end
@@ -734,9 +801,9 @@ local function load_history()
 
   -- Move a hash-held history to the list (appended after whatever the list
   -- holds, which for such a job is nothing).
-  local function history_spill(jid, hn)
+  function H.history_spill(jid, hn)
     local key = H.job_key(jid)
-    local entries = hash_history(jid, hn)
+    local entries = H.history_hash_entries(jid, hn)
     if #entries > 0 then H.call_chunked('rpush', H.history_key(jid), entries) end
     redis.call('hdel', key, 'hn', unpack(hash_history_names(tonumber(hn) or 0)))
   end
@@ -751,43 +818,13 @@ local function load_history()
     return 1
   end
 
-  -- Migrate if needed. `legacy` is the job's `history` field when the caller
-  -- already read it (false when absent); nil means "not read, look it up".
-  -- Returns the job's `hn` (see below) when it looked the fields up itself,
-  -- else `hn` as given.
-  function H.ensure_history_migrated(jid, legacy, hn)
-    if legacy == nil or hn == nil then
-      local f = redis.call('hmget', H.job_key(jid), 'history', 'hn')
-      if legacy == nil then legacy = f[1] end
-      if hn == nil then hn = f[2] end
-    end
-    if legacy then
-      -- (Its entries go after those of a hash-held history, in the list.)
-      if hn then
-        history_spill(jid, hn)
-        hn = false
-      end
-      H.migrate_history(jid, legacy)
-    end
-    return hn
-  end
-
-  -- The history entries as stored, from the hash or the list.
-  function H.history_raw(jid, legacy, hn)
-    hn = H.ensure_history_migrated(jid, legacy, hn)
-    if hn then return hash_history(jid, hn) end
-    return redis.call('lrange', H.history_key(jid), '0', '-1')
-  end
-
-  -- Returns the job's `hn` afterwards (false: the history is in the list).
-  -- A new job in the compact layout passes hn = 0 (an empty hash history):
-  -- its first put is then implicit (see IMPLICIT_PUT) when `time` will read
-  -- back as exactly `when` (compact_time) and the entry is `{q = <queue>}`.
-  -- A caller that has read the job's `time` and `queue` may pass them, for
-  -- writing out an implicit put without reading them again.
-  function H.history_append(jid, when, what, extra, legacy, hn, time, queue)
-    hn = H.ensure_history_migrated(jid, legacy, hn)
-    local limit = H.config_number('max-job-history', 100)
+  -- Append to a hash-held history (`hn` as stored, or 0 for a new job of
+  -- the compact layout; `limit` is max-job-history). Returns the new `hn`,
+  -- or false when the history has moved to the list (the caller appends
+  -- there): see the rules above. A new job's first put is implicit (see
+  -- IMPLICIT_PUT) when `time` will read back as exactly `when`
+  -- (compact_time) and the entry is `{q = <queue>}`.
+  function H.history_hash_append(jid, when, what, extra, hn, limit, time, queue)
     -- (Limits that are not whole numbers make the list's trim fail, or not,
     -- by the reference's rules: those jobs take the list path.)
     if hn == 0 and what == 'put' and extra ~= nil and type(extra.q) == 'string' and next(extra, 'q') == nil and
@@ -795,58 +832,26 @@ local function load_history()
       redis.call('hset', H.job_key(jid), 'hn', IMPLICIT_PUT)
       return IMPLICIT_PUT
     end
-    local entry = history_entry(when, what, extra)
-    if hn then
-      local coded = coded_entry(when, what, extra, entry)
-      local first = nil
-      local n = tonumber(hn) or 0
-      if hn == IMPLICIT_PUT then
-        local text, put_when, put_extra = implicit_put(jid, time, queue)
-        first, n = coded_entry(put_when, 'put', put_extra, text), 1
-      end
-      n = n + 1
-      if #coded <= HASH_ENTRY_MAX and (first == nil or #first <= HASH_ENTRY_MAX) and n <= HASH_HISTORY_MAX and
-          (limit <= 0 or (limit >= 3 and limit % 1 == 0 and n <= limit)) then
-        if first then
-          redis.call('hset', H.job_key(jid), 'h1', first, 'h2', coded, 'hn', '2')
-        else
-          redis.call('hset', H.job_key(jid), 'h' .. n, coded, 'hn', H.int_text(n))
-        end
-        return n
-      end
-      history_spill(jid, hn)
+    local entry = H.history_entry(when, what, extra)
+    local coded = coded_entry(when, what, extra, entry)
+    local first = nil
+    local n = tonumber(hn) or 0
+    if hn == IMPLICIT_PUT then
+      local text, put_when, put_extra = implicit_put(jid, time, queue)
+      first, n = coded_entry(put_when, 'put', put_extra, text), 1
     end
-    local key = H.history_key(jid)
-    if limit <= 0 or limit == 2 then
-      redis.call('rpush', key, entry)
-    elseif limit < 3 or limit % 1 ~= 0 then
-      H.trim_history(key, limit)
-      redis.call('rpush', key, entry)
-    elseif redis.call('rpush', key, entry) > limit then
-      local first = redis.call('lpop', key)
-      redis.call('ltrim', key, 1 - limit, -1)
-      redis.call('lpush', key, first)
+    n = n + 1
+    if #coded <= HASH_ENTRY_MAX and (first == nil or #first <= HASH_ENTRY_MAX) and n <= HASH_HISTORY_MAX and
+        (limit <= 0 or (limit >= 3 and limit % 1 == 0 and n <= limit)) then
+      if first then
+        redis.call('hset', H.job_key(jid), 'h1', first, 'h2', coded, 'hn', '2')
+      else
+        redis.call('hset', H.job_key(jid), 'h' .. n, coded, 'hn', H.int_text(n))
+      end
+      return n
     end
+    H.history_spill(jid, hn)
     return false
-  end
-
-  -- History as the list of objects a job object shows: the extra's fields,
-  -- then `when` and `what`, which win over same-named extra fields.
-  function H.history_read(jid, legacy, hn)
-    local raw = H.history_raw(jid, legacy, hn)
-    local out = {}
-    for i = 1, #raw do
-      local entry = cjson.decode(raw[i])
-      local item = {}
-      local extra = entry[3]
-      if extra ~= nil then
-        for k, v in pairs(extra) do item[tostring(k)] = v end
-      end
-      item['when'] = entry[1]
-      item['what'] = entry[2]
-      out[i] = item
-    end
-    return out
   end
 end
 
@@ -985,6 +990,24 @@ local function load_job_read()
 end
 
 local function load_job_write()
+  -- The `time` field of a job in the compact layout (see job_fill_defaults):
+  -- the shortest of %.15g, %.16g and %.17g that reads back as the same
+  -- double (%.17g always does), so every wait and run time computed from it
+  -- is the same as from format_time's text, in about half the bytes. `time`
+  -- is in no reply.
+  local compact_memo_number, compact_memo_text
+  function H.compact_time(t)
+    if t ~= compact_memo_number or t == 0 then
+      local text = string.format('%.15g', t)
+      if tonumber(text) ~= t then
+        text = string.format('%.16g', t)
+        if tonumber(text) ~= t then text = string.format('%.17g', t) end
+      end
+      compact_memo_number, compact_memo_text = t, text
+    end
+    return compact_memo_text
+  end
+
   -- The texts a compact-layout job does not store (see job_fill_defaults).
   -- `expires` '' is what a failure writes, and reads as 0 too.
   local DEFAULT_TEXTS = {
