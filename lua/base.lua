@@ -31,6 +31,14 @@
 --
 -- Lua 5.1 allows at most 200 locals per function and 60 upvalues per
 -- closure: helpers reach each other through H, never through locals.
+--
+-- What a redis.call costs beyond the command itself, and so what the code
+-- avoids (callgrind of redis-server, instructions per call): every field of
+-- a reply turned into a Lua value and put into its table (about 1,900 for
+-- each HMGET field); a status reply, which arrives as a table {ok = 'OK'}
+-- (so hashes are written with a multi-pair HSET, whose reply is a number,
+-- not HMSET: 1,600 less); a Lua number as an argument, which Redis prints
+-- with %.17g (about 4,000); tonumber of a text (two strtod calls).
 
 -- The command registry and the helper table, made by setup() (api.lua) at
 -- the first call: commands[name] and H[name] are filled on first use.
@@ -61,6 +69,11 @@ local CONFIG_DEFAULTS = {
 -- when unset). Commands fetch the options they will need in one HMGET up
 -- front (config_prefetch); anything else is read on first use.
 local config_cache = {}
+
+-- Whether config_cache holds every option stored in ql:config (read whole
+-- when the hash is small, see config_prefetch): an option not in it is then
+-- unset, with no need to ask Redis.
+local config_whole = false
 
 -- cjson.encode, bound at the start of every call by dispatch: while a
 -- function library loads, Redis shows it no global but `redis`, so nothing
@@ -395,7 +408,11 @@ local function load_config()
   function H.config_number(name, fallback)
     local cached = config_cache[name]
     if cached == nil then
-      cached = redis.call('hget', H.key('config'), name)
+      if config_whole then
+        cached = false
+      else
+        cached = redis.call('hget', H.key('config'), name)
+      end
       config_cache[name] = cached
     end
     if cached then
@@ -414,18 +431,42 @@ local function load_config()
   function H.compact_layout()
     local cached = config_cache['job-layout']
     if cached == nil then
-      cached = redis.call('hget', H.key('config'), 'job-layout')
+      if config_whole then
+        cached = false
+      else
+        cached = redis.call('hget', H.key('config'), 'job-layout')
+      end
       config_cache['job-layout'] = cached
     end
     return cached == 'compact'
   end
 
-  -- Read the listed options not read yet by this call, all in one HMGET.
+  -- Read the listed options not read yet by this call, all in one HMGET;
+  -- or, at the first read of a call, the whole hash when it holds at most a
+  -- third as many options as are asked for. Each field of a reply costs a
+  -- script about as much as a small command does (Redis converts it into a
+  -- Lua value and grows the table it lands in), and most installations keep
+  -- few options, often none: then one HLEN (and an HGETALL of what little
+  -- there is) answers this prefetch and every later lookup of the call.
   function H.config_prefetch(names)
+    if config_whole then return end
     -- Usually nothing has been read yet (the first command of a call) or
     -- everything has (a pop after a complete): no list to build then.
     local missing = names
-    if next(config_cache) ~= nil then
+    if next(config_cache) == nil then
+      if #names > 1 then
+        local config = H.key('config')
+        local size = redis.call('hlen', config)
+        if size * 3 <= #names then
+          if size > 0 then
+            local stored = redis.call('hgetall', config)
+            for i = 1, #stored, 2 do config_cache[stored[i]] = stored[i + 1] end
+          end
+          config_whole = true
+          return
+        end
+      end
+    else
       missing = {}
       for i = 1, #names do
         if config_cache[names[i]] == nil then missing[#missing + 1] = names[i] end
@@ -434,6 +475,33 @@ local function load_config()
     end
     local values = redis.call('hmget', H.key('config'), unpack(missing))
     for i = 1, #missing do config_cache[missing[i]] = values[i] end
+  end
+
+  -- The names of a queue's own options, and the lists of options that pop
+  -- and complete prefetch, made once per queue name: putting the
+  -- names together and building the lists cost a pop or a complete some
+  -- thousands of instructions each time. (In the function-library form
+  -- they outlive the call; at most a thousand queues are kept.)
+  -- (The memo is made at first use: a put, which loads this group too,
+  -- makes no table for it.)
+  local queue_option_names, queue_option_count = nil, 0
+  function H.queue_options(queue)
+    local names = queue_option_names and queue_option_names[queue]
+    if names ~= nil then return names end
+    if queue_option_names == nil or queue_option_count >= 1000 then queue_option_names, queue_option_count = {}, 0 end
+    local heartbeat, concurrency = queue .. '-heartbeat', queue .. '-max-concurrency'
+    local rate, window = queue .. '-rate-limit', queue .. '-rate-window'
+    names = {
+      heartbeat = heartbeat, concurrency = concurrency, rate = rate, window = window,
+      -- (grace-period only matters when a lock has expired.)
+      for_pop = {heartbeat, 'heartbeat', concurrency, 'max-job-history', rate, window},
+      -- Those of the pop a worker usually sends next in the same call too.
+      for_complete = {'max-job-history', 'jobs-history', 'jobs-history-count', heartbeat, 'heartbeat',
+        concurrency, rate, window},
+    }
+    queue_option_names[queue] = names
+    queue_option_count = queue_option_count + 1
+    return names
   end
 
   -- Lock length for a queue: `<queue>-heartbeat`, else `heartbeat`, else 60.
@@ -1060,13 +1128,48 @@ end
 -- histogram bucket per sample (s0..s59, m1..m59, h1..h23, d1...).
 --
 -- Samples for one queue and day are collected in a batch (samples_for,
--- samples_add) and written with one HMGET and one HMSET (samples_write):
+-- samples_add) and written with one HMGET and one HSET (samples_write):
 -- the values are folded in one at a time, in order, exactly as separate
 -- read-update-write rounds would (the stored text round-trips exactly), and
 -- each bucket ends up incremented once per sample. A command's batch is
 -- written when it is done (samples_done), except while `multi` defers
 -- them: then every batch of the whole call is written once at its end.
 local function load_stats()
+  -- (small_number and elapsed are here, with the samples, rather than with
+  -- the other number helpers: the calls that use them, pop, complete and
+  -- multi, load this group anyway, and a put, which does not, makes fewer
+  -- closures when it runs as the EVALSHA script.)
+  --
+  -- tonumber of a text costs two strtod calls (Lua 5.1's tonumber asks
+  -- lua_isnumber, then lua_tonumber), over a thousand instructions even for
+  -- `1`. The counts a call reads again and again (a pop's or a multi
+  -- command's count, a job's retries) are mostly small whole numbers, so the
+  -- number of their canonical text (what int_text makes) is kept once read.
+  -- Anything else is read with tonumber, and gives what tonumber gives.
+  local small_numbers = {}
+  function H.small_number(text)
+    local number = small_numbers[text]
+    if number ~= nil then return number end
+    number = tonumber(text)
+    if number ~= nil and number >= 0 and number < 1024 and number % 1 == 0 and H.int_text(number) == text then
+      small_numbers[text] = number
+    end
+    return number
+  end
+
+  -- `now` less a stored time (a job's `time` field), or 0 when the text is
+  -- not a number (as `now - (tonumber(text) or now)` reads). Arithmetic on a
+  -- text converts it with one strtod instead of tonumber's two, the same
+  -- number; a text that is no number raises, caught here.
+  local function minus(a, b) return a - b end
+  function H.elapsed(now, text)
+    if text then
+      local ok, value = pcall(minus, now, text)
+      if ok then return value end
+    end
+    return 0
+  end
+
   -- Bucket names of samples under a minute, and the day bin's text of the
   -- last day asked, are kept once made.
   local second_buckets = {}
@@ -1109,15 +1212,30 @@ local function load_stats()
     return total, new_mean, vk + (val - new_mean) * (val - mean)
   end
 
+  -- The four stored texts a sample reads (total, mean, vk and its bucket's
+  -- count), as numbers, absent ones nil: what tonumber makes of each, with
+  -- one strtod each rather than two (see small_number). A text that is no
+  -- number raises: the caller then reads them with tonumber (making it nil).
+  local function stored_numbers(s)
+    local a, b, c, d = s[1], s[2], s[3], s[4]
+    if a then a = a + 0 else a = nil end
+    if b then b = b + 0 else b = nil end
+    if c then c = c + 0 else c = nil end
+    if d then d = d + 0 else d = nil end
+    return a, b, c, d
+  end
+
   function H.samples_write(batch)
     if batch.n == 0 then return end
     if batch.n == 1 then
       local val = batch[1]
       local bucket = H.sample_bucket(val)
       local s = redis.call('hmget', batch.key, 'total', 'mean', 'vk', bucket)
-      local total, mean, vk = welford(tonumber(s[1]), tonumber(s[2]), tonumber(s[3]), val)
-      redis.call('hmset', batch.key, 'total', H.int_text(total), 'mean', mean, 'vk', vk,
-        bucket, H.int_text((tonumber(s[4]) or 0) + 1))
+      local ok, total, mean, vk, count = pcall(stored_numbers, s)
+      if not ok then total, mean, vk, count = tonumber(s[1]), tonumber(s[2]), tonumber(s[3]), tonumber(s[4]) end
+      total, mean, vk = welford(total, mean, vk, val)
+      redis.call('hset', batch.key, 'total', H.int_text(total), 'mean', mean, 'vk', vk,
+        bucket, H.int_text((count or 0) + 1))
       return
     end
     local fields, buckets, counts = {'total', 'mean', 'vk'}, {}, {}
@@ -1141,7 +1259,7 @@ local function load_stats()
       writes[#writes + 1] = bucket
       writes[#writes + 1] = H.int_text((tonumber(s[3 + i]) or 0) + counts[bucket])
     end
-    redis.call('hmset', batch.key, unpack(writes))
+    redis.call('hset', batch.key, unpack(writes))
   end
 
   function H.samples_for(kind, queue, now)

@@ -25,9 +25,11 @@ local function load_config_options()
       string.sub(name, -12) == '-rate-window'
   end
 
-  -- What this call read of an option that it has just changed.
+  -- What this call read of an option that it has just changed (and that it
+  -- knew the whole hash: the option is read again from Redis).
   function H.config_forget(name)
     config_cache[name] = nil
+    config_whole = false
   end
 end
 

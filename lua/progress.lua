@@ -53,7 +53,7 @@ local function progress_commands(name)
       error('Progress(): Job ' .. jid .. ' given out to another worker: ' .. job_worker)
     end
 
-    redis.call('hmset', key, 'progress', value, 'progress-of', f[4] or '')
+    redis.call('hset', key, 'progress', value, 'progress-of', f[4] or '')
     H.publish('log', '{"jid":' .. encode(jid) .. ',"event":"progress","queue":' .. encode(queue) ..
       ',"worker":' .. encode(worker) .. ',"progress":' .. value .. '}')
     if H.is_tracked(jid) then H.publish('progress', jid) end

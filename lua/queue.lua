@@ -10,15 +10,14 @@
 -- descending jid order. recur_spawn comes from recurring.lua.
 
 local function load_pop()
-  -- What pop reads of each job it hands out: the job-object fields (base's
-  -- JOB_FIELDS, in that order, so that the reply can be passed to job_object)
-  -- plus `time` for the wait sample. POP_HISTORY is where the legacy `history`
-  -- blob lands in that reply.
-  local POP_FIELDS = {
-    'jid', 'klass', 'state', 'queue', 'worker', 'priority', 'expires', 'retries',
-    'remaining', 'data', 'tags', 'failure', 'spawned_from_jid', 'history', 'throttles', 'time',
-    'trace', 'hn',
-  }
+  -- What pop holds of each job it hands out (`f` below): the job-object
+  -- fields (base's JOB_FIELDS, in that order, so that the reply can be
+  -- passed to job_object) plus `time` for the wait sample and `trace`:
+  --   jid klass state queue worker priority expires retries remaining data
+  --   tags failure spawned_from_jid history throttles time trace hn
+  -- POP_HISTORY is where the legacy `history` blob lands; POP_HN is the
+  -- count of a history kept in the hash (compact layout, see
+  -- history_append).
   local POP_HISTORY = 14
   local POP_THROTTLES = 15
   local POP_TIME = 16
@@ -26,6 +25,25 @@ local function load_pop()
   local POP_HN = 18
   -- No job is tracked (read only).
   local NO_FLAGS = {}
+
+  -- What is read of those: all but state, worker and expires (3, 5 and 7),
+  -- which a job handed out gets new values of anyway. Each field of an
+  -- HMGET reply costs a script nearly 2,000 instructions (Redis turns it
+  -- into a Lua value and grows the table it lands in). A job parked by its
+  -- throttles reads its state when it is parked (select_work).
+  local POP_READ = {
+    'jid', 'klass', 'queue', 'priority', 'retries', 'remaining', 'data', 'tags', 'failure',
+    'spawned_from_jid', 'history', 'throttles', 'time', 'trace', 'hn',
+  }
+
+  -- A job's fields as pop holds them, false for the three not read.
+  local function pop_read(jid)
+    local r = redis.call('hmget', H.job_key(jid), unpack(POP_READ))
+    return {
+      r[1], r[2], false, r[3], false, r[4], false, r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
+      r[13], r[14], r[15],
+    }
+  end
 
   -- Move up to `limit` ready scheduled jobs (score in [0, now]) to the work set.
   -- A nil limit means all of them; a negative one too (Redis LIMIT semantics).
@@ -51,7 +69,7 @@ local function load_pop()
     H.call_chunked('zrem', scheduled, ready)
   end
 
-  -- Fill `jids` (with each job's POP_FIELDS in `fields`) from the top of
+  -- Fill `jids` (with each job's fields, see pop_read, in `fields`) from the top of
   -- the work set, up to `count`. A job that names throttles, or any job
   -- while its queue's throttle is in use (`gated`), must first lock every
   -- throttle it needs; one that cannot is parked (throttle_park) and the
@@ -67,13 +85,13 @@ local function load_pop()
       local parked = 0
       for i = 1, #top do
         local jid = top[i]
-        local f = redis.call('hmget', H.job_key(jid), unpack(POP_FIELDS))
+        local f = pop_read(jid)
         local blocked = nil
         if f[POP_THROTTLES] or gated then
           blocked = H.throttles_acquire(jid, H.job_throttles(f[POP_THROTTLES], queue))
         end
         if blocked then
-          H.throttle_park(jid, queue, blocked, now, f[3], f[POP_HISTORY], f[POP_HN])
+          H.throttle_park(jid, queue, blocked, now, redis.call('hget', H.job_key(jid), 'state'), f[POP_HISTORY], f[POP_HN])
           parked = parked + 1
         else
           jids[#jids + 1] = jid
@@ -176,7 +194,7 @@ local function load_pop()
     if worker == nil then error('Pop(): Arg "worker" missing') end
     -- (Checked here rather than with the argument helpers, so that a pop
     -- does not load their group.)
-    local count = tonumber(raw_count)
+    local count = H.small_number(raw_count)
     if count == nil or count - count ~= 0 then
       error('Pop(): Arg "count" missing or not a number: ' .. tostring(raw_count))
     end
@@ -189,10 +207,10 @@ local function load_pop()
     end
 
     -- Every option pop may need, in one read.
-    local heartbeat_name, concurrency_name = queue .. '-heartbeat', queue .. '-max-concurrency'
-    local rate_name, window_name = queue .. '-rate-limit', queue .. '-rate-window'
-    H.config_prefetch({heartbeat_name, 'heartbeat', concurrency_name, 'max-job-history', 'grace-period',
-      rate_name, window_name})
+    local options = H.queue_options(queue)
+    local heartbeat_name, concurrency_name = options.heartbeat, options.concurrency
+    local rate_name, window_name = options.rate, options.window
+    H.config_prefetch(options.for_pop)
     local expires = now + H.heartbeat_for(queue, heartbeat_name)
     -- Paused queues, recurring templates, scheduled jobs, tracked jobs and
     -- a limit on the queue's own throttle are the exception: when none of
@@ -239,7 +257,7 @@ local function load_pop()
       H.promote_scheduled(queue, now, count - #jids)
     end
     local fields = {}
-    for i = 1, #jids do fields[i] = redis.call('hmget', H.job_key(jids[i]), unpack(POP_FIELDS)) end
+    for i = 1, #jids do fields[i] = pop_read(jids[i]) end
     H.select_work(queue, now, count, jids, fields, gated)
     if #jids == 0 then return nothing end
     if rate then H.rate_record(queue, now, rate, jids) end
@@ -257,13 +275,13 @@ local function load_pop()
       local f = fields[i]
       f.hn = H.history_append(jid, now, 'popped', {worker = worker}, f[POP_HISTORY], f[POP_HN], f[POP_TIME], f[4])
       f[POP_HISTORY] = false
-      H.samples_add(waits, now - (tonumber(f[POP_TIME]) or now))
+      H.samples_add(waits, H.elapsed(now, f[POP_TIME]))
       -- (A job in the compact layout, a `klass` without `jid`, keeps its time shorter.)
-      redis.call('hmset', key, 'time', (f[1] or not f[2]) and time_text or H.compact_time(now), 'worker', worker,
+      redis.call('hset', key, 'time', (f[1] or not f[2]) and time_text or H.compact_time(now), 'worker', worker,
         'expires', expires_text, 'state', 'running')
       if tracked[i] then H.publish('popped', jid) end
-      -- (A compact-layout job has no `jid` field: its `state` tells.)
-      if f[1] or (f[2] and f[3]) then
+      -- (A compact-layout job has no `jid` field: its `klass` tells.)
+      if f[1] or f[2] then
         f[3], f[5], f[7] = 'running', worker, expires_text
         if raw then
           out[#out + 1] = H.job_record(jid, f, tracked[i] or false)
@@ -466,8 +484,16 @@ local function queue_commands(name)
     -- Most puts make a new job: when none of its keys exists, one EXISTS
     -- stands in for reading the (absent) old fields, checking the types of
     -- its keys and counting the (absent) old dependencies.
+    -- ql:tracked joins them: few installations track jobs, and when it is
+    -- missing too, the tracked lookup at the end needs no command either.
     local history_key = H.history_key(jid)
-    local existing = redis.call('exists', key, dependencies_key, history_key) > 0
+    local existing = true
+    if tracking == nil then
+      if redis.call('exists', key, dependencies_key, history_key, H.key('tracked')) == 0 then
+        existing, tracking = false, false
+      end
+    end
+    if existing then existing = redis.call('exists', key, dependencies_key, history_key) > 0 end
     local f = {false, false, false, false, false, false, false, false, false, false, false}
     if existing then
       H.require_key_type('Put()', key, 'hash')
@@ -561,7 +587,7 @@ local function queue_commands(name)
         'remaining', H.int_text(retries),
         'time', H.compact_time(now)})
     else
-      redis.call('hmset', key,
+      redis.call('hset', key,
         'jid', jid,
         'klass', klass,
         'data', data,
@@ -602,7 +628,7 @@ local function queue_commands(name)
     if blocked then
       redis.call('zadd', H.queue_key(queue, 'depends'), now, jid)
       if delay > 0 then
-        redis.call('hmset', key, 'state', 'depends', 'scheduled', now + delay)
+        redis.call('hset', key, 'state', 'depends', 'scheduled', now + delay)
       else
         redis.call('hset', key, 'state', 'depends')
       end
@@ -787,7 +813,7 @@ local function queue_commands(name)
       local f = found[i]
       H.history_append(jid, now, 'put', {q = queue}, f[4], f[8])
       if f[1] then
-        redis.call('hmset', H.job_key(jid), 'state', 'waiting', 'worker', '', 'expires', 0,
+        redis.call('hset', H.job_key(jid), 'state', 'waiting', 'worker', '', 'expires', 0,
           'queue', queue, 'remaining', tonumber(f[2]) or 5)
       else
         local retries = f[2] or '5'

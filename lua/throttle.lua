@@ -185,7 +185,7 @@ local function load_throttle_args()
 
   function H.throttle_store(id, maximum, expiration, now)
     local key = H.throttle_key(id)
-    redis.call('hmset', key, 'id', id, 'maximum', H.int_text(maximum))
+    redis.call('hset', key, 'id', id, 'maximum', H.int_text(maximum))
     if expiration > 0 then redis.call('expire', key, H.int_text(math.ceil(expiration))) end
     H.throttle_changed(id, now)
   end
