@@ -19,10 +19,16 @@
 -- multi's commands) mostly share it, and tonumber of a long text is costly,
 -- so the last text read is remembered (the same text always gives the same
 -- number).
+-- (Arithmetic on the text reads it with one strtod, tonumber with two:
+-- lua_isnumber, then lua_tonumber. A text that is no number raises there,
+-- and is then nil, as tonumber has it.)
 local now_memo_text, now_memo_number
+local function plus_zero(text) return text + 0 end
 local function parse_now(text)
   if text ~= now_memo_text then
-    local now = tonumber(text)
+    local ok, now = false, nil
+    if type(text) == 'string' then ok, now = pcall(plus_zero, text) end
+    if not ok then now = tonumber(text) end
     if now ~= nil and now - now ~= 0 then now = nil end
     now_memo_text, now_memo_number = text, now
   end
@@ -53,7 +59,7 @@ local function multi_command(now, args)
   local counts = {}
   local i = 1
   while args[i] ~= nil do
-    local name, count = args[i], tonumber(args[i + 2])
+    local name, count = args[i], H.small_number(args[i + 2])
     if count == nil or count < 0 or count % 1 ~= 0 then
       error('Multi(): Arg "count" of ' .. name .. ' not a whole number: ' .. tostring(args[i + 2]))
     end
@@ -147,6 +153,7 @@ local function dispatch(keys, argv)
   encode = cjson.encode
   prefix = call_prefix
   config_cache = {}
+  config_whole = false
   tracking = nil
   remembered_queues = false
   completed_known = nil

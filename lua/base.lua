@@ -31,6 +31,14 @@
 --
 -- Lua 5.1 allows at most 200 locals per function and 60 upvalues per
 -- closure: helpers reach each other through H, never through locals.
+--
+-- What a redis.call costs beyond the command itself, and so what the code
+-- avoids (callgrind of redis-server, instructions per call): every field of
+-- a reply turned into a Lua value and put into its table (about 1,900 for
+-- each HMGET field); a status reply, which arrives as a table {ok = 'OK'}
+-- (so hashes are written with a multi-pair HSET, whose reply is a number,
+-- not HMSET: 1,600 less); a Lua number as an argument, which Redis prints
+-- with %.17g (about 4,000); tonumber of a text (two strtod calls).
 
 -- The command registry and the helper table, made by setup() (api.lua) at
 -- the first call: commands[name] and H[name] are filled on first use.
@@ -61,6 +69,11 @@ local CONFIG_DEFAULTS = {
 -- when unset). Commands fetch the options they will need in one HMGET up
 -- front (config_prefetch); anything else is read on first use.
 local config_cache = {}
+
+-- Whether config_cache holds every option stored in ql:config (read whole
+-- when the hash is small, see config_prefetch): an option not in it is then
+-- unset, with no need to ask Redis.
+local config_whole = false
 
 -- cjson.encode, bound at the start of every call by dispatch: while a
 -- function library loads, Redis shows it no global but `redis`, so nothing
@@ -395,7 +408,11 @@ local function load_config()
   function H.config_number(name, fallback)
     local cached = config_cache[name]
     if cached == nil then
-      cached = redis.call('hget', H.key('config'), name)
+      if config_whole then
+        cached = false
+      else
+        cached = redis.call('hget', H.key('config'), name)
+      end
       config_cache[name] = cached
     end
     if cached then
@@ -407,12 +424,49 @@ local function load_config()
     return fallback
   end
 
-  -- Read the listed options not read yet by this call, all in one HMGET.
+  -- Whether a NEW job is stored in the compact layout: the option
+  -- job-layout is `compact` (`spec`, or unset: today's layout, the one
+  -- qless-core's own script reads). A job already stored keeps its layout;
+  -- every command reads both (see job_fill_defaults, history_append).
+  function H.compact_layout()
+    local cached = config_cache['job-layout']
+    if cached == nil then
+      if config_whole then
+        cached = false
+      else
+        cached = redis.call('hget', H.key('config'), 'job-layout')
+      end
+      config_cache['job-layout'] = cached
+    end
+    return cached == 'compact'
+  end
+
+  -- Read the listed options not read yet by this call, all in one HMGET;
+  -- or, at the first read of a call, the whole hash when it holds at most a
+  -- third as many options as are asked for. Each field of a reply costs a
+  -- script about as much as a small command does (Redis converts it into a
+  -- Lua value and grows the table it lands in), and most installations keep
+  -- few options, often none: then one HLEN (and an HGETALL of what little
+  -- there is) answers this prefetch and every later lookup of the call.
   function H.config_prefetch(names)
+    if config_whole then return end
     -- Usually nothing has been read yet (the first command of a call) or
     -- everything has (a pop after a complete): no list to build then.
     local missing = names
-    if next(config_cache) ~= nil then
+    if next(config_cache) == nil then
+      if #names > 1 then
+        local config = H.key('config')
+        local size = redis.call('hlen', config)
+        if size * 3 <= #names then
+          if size > 0 then
+            local stored = redis.call('hgetall', config)
+            for i = 1, #stored, 2 do config_cache[stored[i]] = stored[i + 1] end
+          end
+          config_whole = true
+          return
+        end
+      end
+    else
       missing = {}
       for i = 1, #names do
         if config_cache[names[i]] == nil then missing[#missing + 1] = names[i] end
@@ -421,6 +475,33 @@ local function load_config()
     end
     local values = redis.call('hmget', H.key('config'), unpack(missing))
     for i = 1, #missing do config_cache[missing[i]] = values[i] end
+  end
+
+  -- The names of a queue's own options, and the lists of options that pop
+  -- and complete prefetch, made once per queue name: putting the
+  -- names together and building the lists cost a pop or a complete some
+  -- thousands of instructions each time. (In the function-library form
+  -- they outlive the call; at most a thousand queues are kept.)
+  -- (The memo is made at first use: a put, which loads this group too,
+  -- makes no table for it.)
+  local queue_option_names, queue_option_count = nil, 0
+  function H.queue_options(queue)
+    local names = queue_option_names and queue_option_names[queue]
+    if names ~= nil then return names end
+    if queue_option_names == nil or queue_option_count >= 1000 then queue_option_names, queue_option_count = {}, 0 end
+    local heartbeat, concurrency = queue .. '-heartbeat', queue .. '-max-concurrency'
+    local rate, window = queue .. '-rate-limit', queue .. '-rate-window'
+    names = {
+      heartbeat = heartbeat, concurrency = concurrency, rate = rate, window = window,
+      -- (grace-period only matters when a lock has expired.)
+      for_pop = {heartbeat, 'heartbeat', concurrency, 'max-job-history', rate, window},
+      -- Those of the pop a worker usually sends next in the same call too.
+      for_complete = {'max-job-history', 'jobs-history', 'jobs-history-count', heartbeat, 'heartbeat',
+        concurrency, rate, window},
+    }
+    queue_option_names[queue] = names
+    queue_option_count = queue_option_count + 1
+    return names
   end
 
   -- Lock length for a queue: `<queue>-heartbeat`, else `heartbeat`, else 60.
@@ -556,15 +637,6 @@ local function load_history()
     redis.call('hdel', H.job_key(jid), 'history')
   end
 
-  -- Migrate if needed. `legacy` is the job's `history` field when the caller
-  -- already read it (false when absent); nil means "not read, look it up".
-  function H.ensure_history_migrated(jid, legacy)
-    if legacy == nil then
-      legacy = redis.call('hget', H.job_key(jid), 'history')
-    end
-    if legacy then H.migrate_history(jid, legacy) end
-  end
-
   -- Trim before appending, exactly as the reference does: keep the first entry
   -- and the last N-2 of the rest (N = max-job-history; N <= 0 is unlimited;
   -- N = 2 keeps everything and N = 1 keeps first + newest, as quirks). The
@@ -623,11 +695,47 @@ local function load_history()
     return encode({t, what})
   end
 
-  function H.history_append(jid, when, what, extra, legacy)
-    H.ensure_history_migrated(jid, legacy)
-    local key = H.history_key(jid)
+  -- Migrate if needed. `legacy` is the job's `history` field when the caller
+  -- already read it (false when absent); nil means "not read, look it up".
+  -- Returns the job's `hn` (see below) when it looked the fields up itself,
+  -- else `hn` as given.
+  function H.ensure_history_migrated(jid, legacy, hn)
+    if legacy == nil or hn == nil then
+      local f = redis.call('hmget', H.job_key(jid), 'history', 'hn')
+      if legacy == nil then legacy = f[1] end
+      if hn == nil then hn = f[2] end
+    end
+    if legacy then
+      -- (Its entries go after those of a hash-held history, in the list.)
+      if hn then
+        H.history_spill(jid, hn)
+        hn = false
+      end
+      H.migrate_history(jid, legacy)
+    end
+    return hn
+  end
+
+  -- The history entries as stored, from the hash or the list.
+  function H.history_raw(jid, legacy, hn)
+    hn = H.ensure_history_migrated(jid, legacy, hn)
+    if hn then return H.history_hash_entries(jid, hn) end
+    return redis.call('lrange', H.history_key(jid), '0', '-1')
+  end
+
+  -- Returns the job's `hn` afterwards (false: the history is in the list).
+  -- A job whose history is in its hash (compact layout) passes its `hn`
+  -- field and, when it has read them, its `time` and `queue` (see
+  -- load_history_hash); `hn` nil means "not read".
+  function H.history_append(jid, when, what, extra, legacy, hn, time, queue)
+    hn = H.ensure_history_migrated(jid, legacy, hn)
     local limit = H.config_number('max-job-history', 100)
+    if hn then
+      local kept = H.history_hash_append(jid, when, what, extra, hn, limit, time, queue)
+      if kept then return kept end
+    end
     local entry = history_entry(when, what, extra)
+    local key = H.history_key(jid)
     if limit <= 0 or limit == 2 then
       redis.call('rpush', key, entry)
     elseif limit < 3 or limit % 1 ~= 0 then
@@ -638,13 +746,18 @@ local function load_history()
       redis.call('ltrim', key, 1 - limit, -1)
       redis.call('lpush', key, first)
     end
+    return false
+  end
+
+  -- The same entry text, for the hash-held history (load_history_hash).
+  function H.history_entry(when, what, extra)
+    return history_entry(when, what, extra)
   end
 
   -- History as the list of objects a job object shows: the extra's fields,
   -- then `when` and `what`, which win over same-named extra fields.
-  function H.history_read(jid, legacy)
-    H.ensure_history_migrated(jid, legacy)
-    local raw = redis.call('lrange', H.history_key(jid), '0', '-1')
+  function H.history_read(jid, legacy, hn)
+    local raw = H.history_raw(jid, legacy, hn)
     local out = {}
     for i = 1, #raw do
       local entry = cjson.decode(raw[i])
@@ -662,6 +775,155 @@ local function load_history()
 end
 
 ------------------------------------------------------------------------------
+-- History kept in the job's hash (compact layout)
+------------------------------------------------------------------------------
+
+-- Loaded only by commands that meet a job whose history is in its hash.
+local function load_history_hash()
+  -- The compact layout (option job-layout, see put) keeps a short history
+  -- in the job's own hash instead of a `-history` list, a whole key that
+  -- costs more than its entries: `hn` holds the count and h1..hN the
+  -- entries, the same texts the list would hold. A hash is compact in Redis
+  -- (a listpack) only while every value fits hash-max-listpack-value (64
+  -- bytes by default) and it has at most hash-max-listpack-entries fields
+  -- (128): a longer entry, more entries than HASH_HISTORY_MAX, or a
+  -- max-job-history that trims (or is not a whole number >= 3) moves the
+  -- history to the list for good (hn goes), where the rules are the
+  -- reference's. A job without `hn` keeps its history in the list, as every
+  -- job in today's layout does; callers pass the `hn` field they read (false
+  -- when absent, nil when not read).
+  --
+  -- A job that has only been put stores no entry at all: `hn` is `p`, and
+  -- its one entry is `[floor(time), "put", {"q": queue}]`, made from its
+  -- `time` and `queue` fields, which put (or the recurring spawn) writes
+  -- with the same `now` and queue as that entry. Every command that changes
+  -- either field appends to the history first (pop, complete, put, unfail)
+  -- or runs on jobs that have more history (retry), so the entry is written
+  -- out (as h1) by the first append, while the fields still hold it.
+  local HASH_HISTORY_MAX = 32
+  local HASH_ENTRY_MAX = 64
+  local IMPLICIT_PUT = 'p'
+
+  local function hash_history_names(n)
+    local names = {}
+    for i = 1, n do names[i] = 'h' .. i end
+    return names
+  end
+
+  -- The implicit put entry of a job whose `hn` is `p`, as the list would
+  -- hold it, and as the hash stores it (coded, see below) once written out.
+  -- A caller that has read the job's `time` and `queue` passes them.
+  local function implicit_put(jid, time, queue)
+    if not time then
+      local f = redis.call('hmget', H.job_key(jid), 'time', 'queue')
+      time, queue = f[1], f[2]
+    end
+    local when, extra = tonumber(time), {q = queue}
+    return H.history_entry(when, 'put', extra), when, extra
+  end
+
+  -- The entries the core writes most are stored coded in the hash: a
+  -- letter for what happened and its one extra field, the whole time, and
+  -- after a `:` the field's value as it is (`o1700000000:worker-1` for
+  -- `[1700000000,"popped",{"worker":"worker-1"}]`). Decoding runs
+  -- history_entry on the same time, word and value, so it gives back the
+  -- very text the list would hold. Only entries history_entry writes
+  -- directly are coded (a whole time within +-1e14, not -0, a string
+  -- value); any other is stored as its JSON text, which starts with `[`.
+  local CODE_OF = { put = 'p', popped = 'o', done = 'd', failed = 'f', ['timed-out'] = 't' }
+  local EXTRA_OF = { put = 'q', popped = 'worker', failed = 'group' }
+  local WHAT_OF = { p = 'put', o = 'popped', d = 'done', f = 'failed', t = 'timed-out' }
+
+  local function coded_entry(when, what, extra, text)
+    local code = CODE_OF[what]
+    local t = math.floor(when)
+    if code == nil or not (t < 1e14 and t > -1e14 and (t ~= 0 or 1 / t > 0)) then return text end
+    local name = EXTRA_OF[what]
+    if extra == nil then
+      if name ~= nil then return text end
+      return code .. string.format('%d', t)
+    end
+    local k, v = next(extra)
+    if k ~= name or type(v) ~= 'string' or next(extra, k) ~= nil then return text end
+    return code .. string.format('%d', t) .. ':' .. v
+  end
+
+  local function decoded_entry(stored)
+    local what = WHAT_OF[string.sub(stored, 1, 1)]
+    if what == nil then return stored end
+    local colon = string.find(stored, ':', 2, true)
+    if colon == nil then return H.history_entry(tonumber(string.sub(stored, 2)), what, nil) end
+    return H.history_entry(tonumber(string.sub(stored, 2, colon - 1)), what,
+      {[EXTRA_OF[what]] = string.sub(stored, colon + 1)})
+  end
+
+  -- The entries of a hash-held history (as the list would hold them).
+  function H.history_hash_entries(jid, hn)
+    if hn == IMPLICIT_PUT then return {(implicit_put(jid))} end
+    local n = tonumber(hn) or 0
+    if n < 1 then return {} end
+    local stored = redis.call('hmget', H.job_key(jid), unpack(hash_history_names(n)))
+    for i = 1, #stored do stored[i] = decoded_entry(stored[i]) end
+    return stored
+  end
+
+  -- Move a hash-held history to the list (appended after whatever the list
+  -- holds, which for such a job is nothing).
+  function H.history_spill(jid, hn)
+    local key = H.job_key(jid)
+    local entries = H.history_hash_entries(jid, hn)
+    if #entries > 0 then H.call_chunked('rpush', H.history_key(jid), entries) end
+    redis.call('hdel', key, 'hn', unpack(hash_history_names(tonumber(hn) or 0)))
+  end
+
+  -- Write out the implicit put entry (as h1) of a job about to have its
+  -- `time` or `queue` overwritten without a history append of its own (a
+  -- recurring child taking over a job of its name). Returns the new `hn`.
+  function H.history_settle(jid, hn)
+    if hn ~= IMPLICIT_PUT then return hn end
+    local text, when, extra = implicit_put(jid)
+    redis.call('hset', H.job_key(jid), 'h1', coded_entry(when, 'put', extra, text), 'hn', '1')
+    return 1
+  end
+
+  -- Append to a hash-held history (`hn` as stored, or 0 for a new job of
+  -- the compact layout; `limit` is max-job-history). Returns the new `hn`,
+  -- or false when the history has moved to the list (the caller appends
+  -- there): see the rules above. A new job's first put is implicit (see
+  -- IMPLICIT_PUT) when `time` will read back as exactly `when`
+  -- (compact_time) and the entry is `{q = <queue>}`.
+  function H.history_hash_append(jid, when, what, extra, hn, limit, time, queue)
+    -- (Limits that are not whole numbers make the list's trim fail, or not,
+    -- by the reference's rules: those jobs take the list path.)
+    if hn == 0 and what == 'put' and extra ~= nil and type(extra.q) == 'string' and next(extra, 'q') == nil and
+        (limit <= 0 or limit % 1 == 0) and tonumber(H.compact_time(when)) == when then
+      redis.call('hset', H.job_key(jid), 'hn', IMPLICIT_PUT)
+      return IMPLICIT_PUT
+    end
+    local entry = H.history_entry(when, what, extra)
+    local coded = coded_entry(when, what, extra, entry)
+    local first = nil
+    local n = tonumber(hn) or 0
+    if hn == IMPLICIT_PUT then
+      local text, put_when, put_extra = implicit_put(jid, time, queue)
+      first, n = coded_entry(put_when, 'put', put_extra, text), 1
+    end
+    n = n + 1
+    if #coded <= HASH_ENTRY_MAX and (first == nil or #first <= HASH_ENTRY_MAX) and n <= HASH_HISTORY_MAX and
+        (limit <= 0 or (limit >= 3 and limit % 1 == 0 and n <= limit)) then
+      if first then
+        redis.call('hset', H.job_key(jid), 'h1', first, 'h2', coded, 'hn', '2')
+      else
+        redis.call('hset', H.job_key(jid), 'h' .. n, coded, 'hn', H.int_text(n))
+      end
+      return n
+    end
+    H.history_spill(jid, hn)
+    return false
+  end
+end
+
+------------------------------------------------------------------------------
 -- Job objects
 ------------------------------------------------------------------------------
 
@@ -671,7 +933,11 @@ local function load_job_read()
     'remaining', 'data', 'tags', 'failure', 'spawned_from_jid', 'history', 'throttles',
     -- Not part of the job object unless reported (see lua/progress.lua).
     'progress', 'progress-of', 'time',
+    -- The count of a history kept in the hash (compact layout, see
+    -- history_append); at JOB_HN.
+    'hn',
   }
+  local JOB_HN = 19
   -- Where those three are in JOB_FIELDS (in this order), found by name so
   -- that fields added to the list cannot shift what is read as progress.
   local PROGRESS_AT
@@ -690,11 +956,34 @@ local function load_job_read()
     return {}, {}
   end
 
+  -- A job stored in the compact layout (option job-layout, see put) has no
+  -- `jid` field (the key holds the jid) and leaves out every field that
+  -- holds its default: `priority` 0, `tags` {}, `worker` empty, `expires`
+  -- 0, `retries` 5, `remaining` equal to `retries`, `failure` {}. Its
+  -- `state` is always there. This puts those texts back into `f` (fields
+  -- of JOB_FIELDS, in order) exactly as today's layout stores them, so that
+  -- every reply is the same whichever layout the job is in. A hash with
+  -- neither `jid` nor both `klass` and `state` is no job (false: pop writes
+  -- a few fields to a jid of its work set whose hash is gone); one with
+  -- `jid` is left as it is.
+  function H.job_fill_defaults(jid, f)
+    if f[1] then return true end
+    if not f[3] or not f[2] then return false end
+    f[1] = jid
+    if not f[5] then f[5] = '' end
+    if not f[6] then f[6] = '0' end
+    if not f[7] then f[7] = '0' end
+    if not f[8] then f[8] = '5' end
+    if not f[9] then f[9] = f[8] end
+    if not f[11] then f[11] = '{}' end
+    return true
+  end
+
   -- The job as get/multiget/pop/peek/track return it (a Lua table ready for
-  -- cjson), or nil when the hash has no `jid` field. A caller that has just
-  -- read the hash may pass `f` (HMGET of JOB_FIELDS, in order, with its own
-  -- updates applied and `history` set to false once migrated) and `tracked`
-  -- when it already knows it.
+  -- cjson), or nil when the hash is no job (see job_fill_defaults). A caller
+  -- that has just read the hash may pass `f` (HMGET of JOB_FIELDS, in order,
+  -- with its own updates applied, `history` set to false once migrated and
+  -- f.hn the `hn` field after them) and `tracked` when it already knows it.
   --
   -- A job whose current run reported progress (job.progress) has `progress`
   -- besides; no other job's object changes, so qless-core's replies stay
@@ -702,14 +991,18 @@ local function load_job_read()
   -- popped has none yet.
   function H.job_object(jid, f, tracked)
     local progress = nil
+    local hn
     if f == nil then
       f = redis.call('hmget', H.job_key(jid), unpack(JOB_FIELDS))
+      hn = f[JOB_HN]
       -- Shown while the run that reported it lasts: its `time` (the pop
       -- time) is still the job's.
       local reported, of, time = f[PROGRESS_AT], f[PROGRESS_AT + 1], f[PROGRESS_AT + 2]
       if reported and of == time then progress = cjson.decode(reported) end
+    else
+      hn = f.hn
     end
-    if not f[1] then return nil end
+    if not H.job_fill_defaults(jid, f) then return nil end
     if tracked == nil then tracked = H.is_tracked(jid) end
     local tags = f[11] and cjson.decode(f[11]) or {}
     local failure = f[12] and cjson.decode(f[12]) or {}
@@ -731,7 +1024,7 @@ local function load_job_read()
       tracked = tracked,
       dependents = dependents,
       dependencies = dependencies,
-      history = H.history_read(jid, f[14]),
+      history = H.history_read(jid, f[14], hn or false),
     }
     -- Only a job that names throttles of its own shows them: any other job
     -- object stays qless-core's, byte for byte.
@@ -748,17 +1041,82 @@ local function load_job_read()
   -- trace context (f[17], see put), that context, with `false` standing in
   -- for no throttles. No JSON is decoded or encoded, which is most of what a
   -- job object costs.
+  -- A job in the compact layout gets its default texts back first (f.hn:
+  -- as for job_object).
   function H.job_record(jid, f, tracked)
     local dependents, dependencies = H.job_links(jid)
-    H.ensure_history_migrated(jid, f[14])
+    H.job_fill_defaults(jid, f)
     local record = {
       f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13],
       tracked and 1 or 0, dependents, dependencies,
-      redis.call('lrange', H.history_key(jid), '0', '-1'), f[15],
+      H.history_raw(jid, f[14], f.hn or false), f[15],
     }
     -- (A nil would end the reply's array there: `false` keeps the place.)
     if f[17] then record[18], record[19] = f[15] or false, f[17] end
     return record
+  end
+end
+
+local function load_job_write()
+  -- The `time` field of a job in the compact layout (see job_fill_defaults):
+  -- the shortest of %.15g, %.16g and %.17g that reads back as the same
+  -- double (%.17g always does), so every wait and run time computed from it
+  -- is the same as from format_time's text, in about half the bytes. `time`
+  -- is in no reply.
+  local compact_memo_number, compact_memo_text
+  function H.compact_time(t)
+    if t ~= compact_memo_number or t == 0 then
+      local text = string.format('%.15g', t)
+      if tonumber(text) ~= t then
+        text = string.format('%.16g', t)
+        if tonumber(text) ~= t then text = string.format('%.17g', t) end
+      end
+      compact_memo_number, compact_memo_text = t, text
+    end
+    return compact_memo_text
+  end
+
+  -- The texts a compact-layout job does not store (see job_fill_defaults).
+  -- `expires` '' is what a failure writes, and reads as 0 too.
+  local DEFAULT_TEXTS = {
+    priority = '0', tags = '{}', worker = '', expires = '0', retries = '5', failure = '{}',
+  }
+
+  -- Write the field/value `pairs` to the compact-layout job at `key`: each
+  -- that holds its default is left out (and deleted, when the hash
+  -- `existed`: it may hold an older value), as is a value `false` (a field
+  -- the job no longer needs), `expires` '' and a
+  -- `remaining` equal to the `retries` among the pairs (callers that write
+  -- `remaining` write `retries` too).
+  function H.job_write_compact(key, existed, pairs)
+    local retries = nil
+    for i = 1, #pairs, 2 do
+      if pairs[i] == 'retries' then retries = pairs[i + 1] end
+    end
+    local keep, drop = {}, {}
+    for i = 1, #pairs, 2 do
+      local name, value = pairs[i], pairs[i + 1]
+      if value == false or DEFAULT_TEXTS[name] == value or (name == 'expires' and value == '') or
+          (name == 'remaining' and value == retries) then
+        drop[#drop + 1] = name
+      else
+        keep[#keep + 1] = name
+        keep[#keep + 1] = value
+      end
+    end
+    if #keep > 0 then redis.call('hset', key, unpack(keep)) end
+    if existed and #drop > 0 then redis.call('hdel', key, unpack(drop)) end
+  end
+
+  -- Count one retry off `remaining` (the first write of a retry or a stall:
+  -- Redis refuses a `remaining` that is not an integer). A compact-layout
+  -- job without the field has as many left as its `retries`.
+  function H.remaining_decrement(key, compact)
+    if compact then
+      local r = redis.call('hmget', key, 'remaining', 'retries')
+      if not r[1] then redis.call('hset', key, 'remaining', r[2] or '5') end
+    end
+    return tonumber(redis.call('hincrby', key, 'remaining', -1))
   end
 end
 
@@ -770,13 +1128,48 @@ end
 -- histogram bucket per sample (s0..s59, m1..m59, h1..h23, d1...).
 --
 -- Samples for one queue and day are collected in a batch (samples_for,
--- samples_add) and written with one HMGET and one HMSET (samples_write):
+-- samples_add) and written with one HMGET and one HSET (samples_write):
 -- the values are folded in one at a time, in order, exactly as separate
 -- read-update-write rounds would (the stored text round-trips exactly), and
 -- each bucket ends up incremented once per sample. A command's batch is
 -- written when it is done (samples_done), except while `multi` defers
 -- them: then every batch of the whole call is written once at its end.
 local function load_stats()
+  -- (small_number and elapsed are here, with the samples, rather than with
+  -- the other number helpers: the calls that use them, pop, complete and
+  -- multi, load this group anyway, and a put, which does not, makes fewer
+  -- closures when it runs as the EVALSHA script.)
+  --
+  -- tonumber of a text costs two strtod calls (Lua 5.1's tonumber asks
+  -- lua_isnumber, then lua_tonumber), over a thousand instructions even for
+  -- `1`. The counts a call reads again and again (a pop's or a multi
+  -- command's count, a job's retries) are mostly small whole numbers, so the
+  -- number of their canonical text (what int_text makes) is kept once read.
+  -- Anything else is read with tonumber, and gives what tonumber gives.
+  local small_numbers = {}
+  function H.small_number(text)
+    local number = small_numbers[text]
+    if number ~= nil then return number end
+    number = tonumber(text)
+    if number ~= nil and number >= 0 and number < 1024 and number % 1 == 0 and H.int_text(number) == text then
+      small_numbers[text] = number
+    end
+    return number
+  end
+
+  -- `now` less a stored time (a job's `time` field), or 0 when the text is
+  -- not a number (as `now - (tonumber(text) or now)` reads). Arithmetic on a
+  -- text converts it with one strtod instead of tonumber's two, the same
+  -- number; a text that is no number raises, caught here.
+  local function minus(a, b) return a - b end
+  function H.elapsed(now, text)
+    if text then
+      local ok, value = pcall(minus, now, text)
+      if ok then return value end
+    end
+    return 0
+  end
+
   -- Bucket names of samples under a minute, and the day bin's text of the
   -- last day asked, are kept once made.
   local second_buckets = {}
@@ -819,15 +1212,30 @@ local function load_stats()
     return total, new_mean, vk + (val - new_mean) * (val - mean)
   end
 
+  -- The four stored texts a sample reads (total, mean, vk and its bucket's
+  -- count), as numbers, absent ones nil: what tonumber makes of each, with
+  -- one strtod each rather than two (see small_number). A text that is no
+  -- number raises: the caller then reads them with tonumber (making it nil).
+  local function stored_numbers(s)
+    local a, b, c, d = s[1], s[2], s[3], s[4]
+    if a then a = a + 0 else a = nil end
+    if b then b = b + 0 else b = nil end
+    if c then c = c + 0 else c = nil end
+    if d then d = d + 0 else d = nil end
+    return a, b, c, d
+  end
+
   function H.samples_write(batch)
     if batch.n == 0 then return end
     if batch.n == 1 then
       local val = batch[1]
       local bucket = H.sample_bucket(val)
       local s = redis.call('hmget', batch.key, 'total', 'mean', 'vk', bucket)
-      local total, mean, vk = welford(tonumber(s[1]), tonumber(s[2]), tonumber(s[3]), val)
-      redis.call('hmset', batch.key, 'total', H.int_text(total), 'mean', mean, 'vk', vk,
-        bucket, H.int_text((tonumber(s[4]) or 0) + 1))
+      local ok, total, mean, vk, count = pcall(stored_numbers, s)
+      if not ok then total, mean, vk, count = tonumber(s[1]), tonumber(s[2]), tonumber(s[3]), tonumber(s[4]) end
+      total, mean, vk = welford(total, mean, vk, val)
+      redis.call('hset', batch.key, 'total', H.int_text(total), 'mean', mean, 'vk', vk,
+        bucket, H.int_text((count or 0) + 1))
       return
     end
     local fields, buckets, counts = {'total', 'mean', 'vk'}, {}, {}
@@ -851,7 +1259,7 @@ local function load_stats()
       writes[#writes + 1] = bucket
       writes[#writes + 1] = H.int_text((tonumber(s[3 + i]) or 0) + counts[bucket])
     end
-    redis.call('hmset', batch.key, unpack(writes))
+    redis.call('hset', batch.key, unpack(writes))
   end
 
   function H.samples_for(kind, queue, now)

@@ -25,9 +25,11 @@ local function load_config_options()
       string.sub(name, -12) == '-rate-window'
   end
 
-  -- What this call read of an option that it has just changed.
+  -- What this call read of an option that it has just changed (and that it
+  -- knew the whole hash: the option is read again from Redis).
   function H.config_forget(name)
     config_cache[name] = nil
+    config_whole = false
   end
 end
 
@@ -59,6 +61,11 @@ local function config_commands(name)
       if number == nil or number - number ~= 0 then
         error('config.set(): Arg "value" for "' .. option .. '" not a number: ' .. value)
       end
+    end
+    -- job-layout decides how put stores new jobs (see H.compact_layout): a
+    -- misspelt value would silently mean today's layout.
+    if option == 'job-layout' and value ~= 'spec' and value ~= 'compact' then
+      error('config.set(): Arg "value" for "job-layout" must be spec or compact: ' .. value)
     end
     H.publish('log', H.event_config_set(option, value))
     redis.call('hset', H.key('config'), option, value)

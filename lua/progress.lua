@@ -43,6 +43,8 @@ local function progress_commands(name)
     local key = H.job_key(jid)
     local f = redis.call('hmget', key, 'queue', 'worker', 'state', 'time')
     local queue, job_worker, state = f[1], f[2], f[3]
+    -- (A compact-layout job stores no empty `worker`: its `state` tells it exists.)
+    if job_worker == false and state then job_worker = '' end
     if job_worker == false then
       error('Progress(): Job ' .. jid .. ' does not exist')
     elseif state ~= 'running' then
@@ -51,7 +53,7 @@ local function progress_commands(name)
       error('Progress(): Job ' .. jid .. ' given out to another worker: ' .. job_worker)
     end
 
-    redis.call('hmset', key, 'progress', value, 'progress-of', f[4] or '')
+    redis.call('hset', key, 'progress', value, 'progress-of', f[4] or '')
     H.publish('log', '{"jid":' .. encode(jid) .. ',"event":"progress","queue":' .. encode(queue) ..
       ',"worker":' .. encode(worker) .. ',"progress":' .. value .. '}')
     if H.is_tracked(jid) then H.publish('progress', jid) end
