@@ -5,7 +5,10 @@
  * type, encoding and MEMORY USAGE per job, then one job's hash field by
  * field and its other per-job keys entry by entry.
  *
- *   node --import tsx bench/memory-keys.ts [--jobs 50000] [--systems qless-ts,BullMQ]
+ *   node --import tsx bench/memory-keys.ts [--jobs 50000] [--systems qless-ts,BullMQ] [--layout compact]
+ *
+ * `--layout compact` stores the qless-ts jobs in the core's compact layout
+ * (option job-layout, see the README's "Configuration").
  *
  * Per-job keys (a jid or a numeric id in the name) are measured on a sample
  * and scaled up; shared keys (queues, sets, streams) are measured whole.
@@ -25,6 +28,7 @@ interface Options {
   jobs: string;
   systems: string;
   sample: string;
+  layout: string;
 }
 
 /** A key's name with its job id replaced, so that keys of the same kind group together. */
@@ -178,13 +182,16 @@ async function main(): Promise<void> {
     .description('Redis memory per job, key by key and field by field, for qless-ts and BullMQ')
     .option('--jobs <count>', 'jobs put (then completed), as in workload M', '50000')
     .option('--systems <names>', 'qless-ts, BullMQ or both', 'qless-ts,BullMQ')
-    .option('--sample <count>', 'per-job keys measured with MEMORY USAGE, per kind of key', '500');
+    .option('--sample <count>', 'per-job keys measured with MEMORY USAGE, per kind of key', '500')
+    .option('--layout <layout>', 'how qless-ts stores its jobs: spec (today\'s layout) or compact (core option job-layout)', 'spec');
   program.parse();
   const options = program.opts<Options>();
   requireRedisServer();
-  const systems: System[] = [new QlessSystem(), new BullMQSystem()];
+  if (options.layout !== 'spec' && options.layout !== 'compact') throw new Error(`unknown layout ${options.layout} (use spec or compact)`);
+  const systems: System[] = [new QlessSystem(options.layout), new BullMQSystem()];
   for (const name of options.systems.split(',').map((s) => s.trim())) {
-    const system = systems.find((candidate) => candidate.name === name);
+    // (qless-ts names the qless-ts system in either layout.)
+    const system = systems.find((candidate) => candidate.name === name || (name === 'qless-ts' && candidate instanceof QlessSystem));
     if (!system) throw new Error(`unknown system ${name} (use qless-ts or BullMQ)`);
     await inspect(system, Number(options.jobs), Number(options.sample));
   }

@@ -25,7 +25,7 @@ import { clusterBenchOptions, runClusterBench } from './cluster.js';
 import { benchContext } from './lib/context.js';
 import { canReadProcessCpu } from './lib/process-cpu.js';
 import { requireRedisServer } from './lib/redis-stats.js';
-import { figuresOf, lifecycleValues, renderTable, rowOf, runRatios, workloadRows, type Figures, type Row, type RunFigures } from './lib/report.js';
+import { compactRows, figuresOf, lifecycleValues, renderTable, rowOf, runRatios, workloadRows, type Figures, type Row, type RunFigures } from './lib/report.js';
 import { WORKLOAD_TITLES, WORKLOADS, type BenchContext, type Measurement, type System, type WorkloadId } from './lib/types.js';
 import { BullMQSystem } from './systems/bullmq.js';
 import { QlessSystem } from './systems/qless.js';
@@ -145,6 +145,9 @@ async function main(): Promise<void> {
   const server = await RedisServer.start();
   const stats = new Redis(server.url);
   const systems: System[] = [new QlessSystem(), new BullMQSystem()];
+  // M once more with qless-ts jobs stored in the compact layout (job-layout
+  // = compact), after the pair: extra rows, compared with BullMQ's figures.
+  const compact = new QlessSystem('compact');
   const figures: FigureTable = new Map();
   const retention = new Map<string, string>();
   const errors: string[] = [];
@@ -218,11 +221,28 @@ async function main(): Promise<void> {
             process.stderr.write(`error: ${message}\n`);
           }
         }
+        if (id === 'M') {
+          const key = `M/${compact.name}`;
+          progress.start(`[run ${run}/${options.runs}] ${WORKLOAD_TITLES[id]} · ${compact.name}`);
+          try {
+            const values = figuresOf(await measure(compact, id, options.n));
+            record(figures, key, run, values);
+            pair.set(compact.name, values);
+          } catch (error) {
+            record(figures, key, run, null);
+            progress.clear();
+            const message = `${key} run ${run}: ${error instanceof Error ? error.message : String(error)}`;
+            errors.push(message);
+            process.stderr.write(`error: ${message}\n`);
+          }
+        }
         const q = pair.get('qless-ts');
         const b = pair.get('BullMQ');
         if (q && b) {
           progress.clear();
           process.stderr.write(`run ${run}/${options.runs} · ${WORKLOAD_TITLES[id]} · qless-ts / BullMQ: ${runRatios(id, q, b)}\n`);
+          const c = pair.get(compact.name);
+          if (c) process.stderr.write(`run ${run}/${options.runs} · ${WORKLOAD_TITLES[id]} · ${compact.name} / BullMQ: ${runRatios(id, c, b)}\n`);
         }
       }
     }
@@ -233,6 +253,7 @@ async function main(): Promise<void> {
       const q = runsOf(figures, `${id}/qless-ts`, options.runs);
       const b = runsOf(figures, `${id}/BullMQ`, options.runs);
       rows.push(...workloadRows(id, q, b, skipped.get(`${id}/qless-ts`)));
+      if (id === 'M') rows.push(...compactRows(runsOf(figures, `M/${compact.name}`, options.runs), b));
     }
     // Per job over a whole lifecycle (put + pop + complete), per run.
     const lifecycle = (put: WorkloadId, work: WorkloadId, title: string): void => {

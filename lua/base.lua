@@ -424,6 +424,23 @@ local function load_config()
     return fallback
   end
 
+  -- Whether a NEW job is stored in the compact layout: the option
+  -- job-layout is `compact` (`spec`, or unset: today's layout, the one
+  -- qless-core's own script reads). A job already stored keeps its layout;
+  -- every command reads both (see job_fill_defaults, history_append).
+  function H.compact_layout()
+    local cached = config_cache['job-layout']
+    if cached == nil then
+      if config_whole then
+        cached = false
+      else
+        cached = redis.call('hget', H.key('config'), 'job-layout')
+      end
+      config_cache['job-layout'] = cached
+    end
+    return cached == 'compact'
+  end
+
   -- Read the listed options not read yet by this call, all in one HMGET;
   -- or, at the first read of a call, the whole hash when it holds at most a
   -- third as many options as are asked for. Each field of a reply costs a
@@ -620,15 +637,6 @@ local function load_history()
     redis.call('hdel', H.job_key(jid), 'history')
   end
 
-  -- Migrate if needed. `legacy` is the job's `history` field when the caller
-  -- already read it (false when absent); nil means "not read, look it up".
-  function H.ensure_history_migrated(jid, legacy)
-    if legacy == nil then
-      legacy = redis.call('hget', H.job_key(jid), 'history')
-    end
-    if legacy then H.migrate_history(jid, legacy) end
-  end
-
   -- Trim before appending, exactly as the reference does: keep the first entry
   -- and the last N-2 of the rest (N = max-job-history; N <= 0 is unlimited;
   -- N = 2 keeps everything and N = 1 keeps first + newest, as quirks). The
@@ -687,11 +695,47 @@ local function load_history()
     return encode({t, what})
   end
 
-  function H.history_append(jid, when, what, extra, legacy)
-    H.ensure_history_migrated(jid, legacy)
-    local key = H.history_key(jid)
+  -- Migrate if needed. `legacy` is the job's `history` field when the caller
+  -- already read it (false when absent); nil means "not read, look it up".
+  -- Returns the job's `hn` (see below) when it looked the fields up itself,
+  -- else `hn` as given.
+  function H.ensure_history_migrated(jid, legacy, hn)
+    if legacy == nil or hn == nil then
+      local f = redis.call('hmget', H.job_key(jid), 'history', 'hn')
+      if legacy == nil then legacy = f[1] end
+      if hn == nil then hn = f[2] end
+    end
+    if legacy then
+      -- (Its entries go after those of a hash-held history, in the list.)
+      if hn then
+        H.history_spill(jid, hn)
+        hn = false
+      end
+      H.migrate_history(jid, legacy)
+    end
+    return hn
+  end
+
+  -- The history entries as stored, from the hash or the list.
+  function H.history_raw(jid, legacy, hn)
+    hn = H.ensure_history_migrated(jid, legacy, hn)
+    if hn then return H.history_hash_entries(jid, hn) end
+    return redis.call('lrange', H.history_key(jid), '0', '-1')
+  end
+
+  -- Returns the job's `hn` afterwards (false: the history is in the list).
+  -- A job whose history is in its hash (compact layout) passes its `hn`
+  -- field and, when it has read them, its `time` and `queue` (see
+  -- load_history_hash); `hn` nil means "not read".
+  function H.history_append(jid, when, what, extra, legacy, hn, time, queue)
+    hn = H.ensure_history_migrated(jid, legacy, hn)
     local limit = H.config_number('max-job-history', 100)
+    if hn then
+      local kept = H.history_hash_append(jid, when, what, extra, hn, limit, time, queue)
+      if kept then return kept end
+    end
     local entry = history_entry(when, what, extra)
+    local key = H.history_key(jid)
     if limit <= 0 or limit == 2 then
       redis.call('rpush', key, entry)
     elseif limit < 3 or limit % 1 ~= 0 then
@@ -702,13 +746,18 @@ local function load_history()
       redis.call('ltrim', key, 1 - limit, -1)
       redis.call('lpush', key, first)
     end
+    return false
+  end
+
+  -- The same entry text, for the hash-held history (load_history_hash).
+  function H.history_entry(when, what, extra)
+    return history_entry(when, what, extra)
   end
 
   -- History as the list of objects a job object shows: the extra's fields,
   -- then `when` and `what`, which win over same-named extra fields.
-  function H.history_read(jid, legacy)
-    H.ensure_history_migrated(jid, legacy)
-    local raw = redis.call('lrange', H.history_key(jid), '0', '-1')
+  function H.history_read(jid, legacy, hn)
+    local raw = H.history_raw(jid, legacy, hn)
     local out = {}
     for i = 1, #raw do
       local entry = cjson.decode(raw[i])
@@ -726,6 +775,155 @@ local function load_history()
 end
 
 ------------------------------------------------------------------------------
+-- History kept in the job's hash (compact layout)
+------------------------------------------------------------------------------
+
+-- Loaded only by commands that meet a job whose history is in its hash.
+local function load_history_hash()
+  -- The compact layout (option job-layout, see put) keeps a short history
+  -- in the job's own hash instead of a `-history` list, a whole key that
+  -- costs more than its entries: `hn` holds the count and h1..hN the
+  -- entries, the same texts the list would hold. A hash is compact in Redis
+  -- (a listpack) only while every value fits hash-max-listpack-value (64
+  -- bytes by default) and it has at most hash-max-listpack-entries fields
+  -- (128): a longer entry, more entries than HASH_HISTORY_MAX, or a
+  -- max-job-history that trims (or is not a whole number >= 3) moves the
+  -- history to the list for good (hn goes), where the rules are the
+  -- reference's. A job without `hn` keeps its history in the list, as every
+  -- job in today's layout does; callers pass the `hn` field they read (false
+  -- when absent, nil when not read).
+  --
+  -- A job that has only been put stores no entry at all: `hn` is `p`, and
+  -- its one entry is `[floor(time), "put", {"q": queue}]`, made from its
+  -- `time` and `queue` fields, which put (or the recurring spawn) writes
+  -- with the same `now` and queue as that entry. Every command that changes
+  -- either field appends to the history first (pop, complete, put, unfail)
+  -- or runs on jobs that have more history (retry), so the entry is written
+  -- out (as h1) by the first append, while the fields still hold it.
+  local HASH_HISTORY_MAX = 32
+  local HASH_ENTRY_MAX = 64
+  local IMPLICIT_PUT = 'p'
+
+  local function hash_history_names(n)
+    local names = {}
+    for i = 1, n do names[i] = 'h' .. i end
+    return names
+  end
+
+  -- The implicit put entry of a job whose `hn` is `p`, as the list would
+  -- hold it, and as the hash stores it (coded, see below) once written out.
+  -- A caller that has read the job's `time` and `queue` passes them.
+  local function implicit_put(jid, time, queue)
+    if not time then
+      local f = redis.call('hmget', H.job_key(jid), 'time', 'queue')
+      time, queue = f[1], f[2]
+    end
+    local when, extra = tonumber(time), {q = queue}
+    return H.history_entry(when, 'put', extra), when, extra
+  end
+
+  -- The entries the core writes most are stored coded in the hash: a
+  -- letter for what happened and its one extra field, the whole time, and
+  -- after a `:` the field's value as it is (`o1700000000:worker-1` for
+  -- `[1700000000,"popped",{"worker":"worker-1"}]`). Decoding runs
+  -- history_entry on the same time, word and value, so it gives back the
+  -- very text the list would hold. Only entries history_entry writes
+  -- directly are coded (a whole time within +-1e14, not -0, a string
+  -- value); any other is stored as its JSON text, which starts with `[`.
+  local CODE_OF = { put = 'p', popped = 'o', done = 'd', failed = 'f', ['timed-out'] = 't' }
+  local EXTRA_OF = { put = 'q', popped = 'worker', failed = 'group' }
+  local WHAT_OF = { p = 'put', o = 'popped', d = 'done', f = 'failed', t = 'timed-out' }
+
+  local function coded_entry(when, what, extra, text)
+    local code = CODE_OF[what]
+    local t = math.floor(when)
+    if code == nil or not (t < 1e14 and t > -1e14 and (t ~= 0 or 1 / t > 0)) then return text end
+    local name = EXTRA_OF[what]
+    if extra == nil then
+      if name ~= nil then return text end
+      return code .. string.format('%d', t)
+    end
+    local k, v = next(extra)
+    if k ~= name or type(v) ~= 'string' or next(extra, k) ~= nil then return text end
+    return code .. string.format('%d', t) .. ':' .. v
+  end
+
+  local function decoded_entry(stored)
+    local what = WHAT_OF[string.sub(stored, 1, 1)]
+    if what == nil then return stored end
+    local colon = string.find(stored, ':', 2, true)
+    if colon == nil then return H.history_entry(tonumber(string.sub(stored, 2)), what, nil) end
+    return H.history_entry(tonumber(string.sub(stored, 2, colon - 1)), what,
+      {[EXTRA_OF[what]] = string.sub(stored, colon + 1)})
+  end
+
+  -- The entries of a hash-held history (as the list would hold them).
+  function H.history_hash_entries(jid, hn)
+    if hn == IMPLICIT_PUT then return {(implicit_put(jid))} end
+    local n = tonumber(hn) or 0
+    if n < 1 then return {} end
+    local stored = redis.call('hmget', H.job_key(jid), unpack(hash_history_names(n)))
+    for i = 1, #stored do stored[i] = decoded_entry(stored[i]) end
+    return stored
+  end
+
+  -- Move a hash-held history to the list (appended after whatever the list
+  -- holds, which for such a job is nothing).
+  function H.history_spill(jid, hn)
+    local key = H.job_key(jid)
+    local entries = H.history_hash_entries(jid, hn)
+    if #entries > 0 then H.call_chunked('rpush', H.history_key(jid), entries) end
+    redis.call('hdel', key, 'hn', unpack(hash_history_names(tonumber(hn) or 0)))
+  end
+
+  -- Write out the implicit put entry (as h1) of a job about to have its
+  -- `time` or `queue` overwritten without a history append of its own (a
+  -- recurring child taking over a job of its name). Returns the new `hn`.
+  function H.history_settle(jid, hn)
+    if hn ~= IMPLICIT_PUT then return hn end
+    local text, when, extra = implicit_put(jid)
+    redis.call('hset', H.job_key(jid), 'h1', coded_entry(when, 'put', extra, text), 'hn', '1')
+    return 1
+  end
+
+  -- Append to a hash-held history (`hn` as stored, or 0 for a new job of
+  -- the compact layout; `limit` is max-job-history). Returns the new `hn`,
+  -- or false when the history has moved to the list (the caller appends
+  -- there): see the rules above. A new job's first put is implicit (see
+  -- IMPLICIT_PUT) when `time` will read back as exactly `when`
+  -- (compact_time) and the entry is `{q = <queue>}`.
+  function H.history_hash_append(jid, when, what, extra, hn, limit, time, queue)
+    -- (Limits that are not whole numbers make the list's trim fail, or not,
+    -- by the reference's rules: those jobs take the list path.)
+    if hn == 0 and what == 'put' and extra ~= nil and type(extra.q) == 'string' and next(extra, 'q') == nil and
+        (limit <= 0 or limit % 1 == 0) and tonumber(H.compact_time(when)) == when then
+      redis.call('hset', H.job_key(jid), 'hn', IMPLICIT_PUT)
+      return IMPLICIT_PUT
+    end
+    local entry = H.history_entry(when, what, extra)
+    local coded = coded_entry(when, what, extra, entry)
+    local first = nil
+    local n = tonumber(hn) or 0
+    if hn == IMPLICIT_PUT then
+      local text, put_when, put_extra = implicit_put(jid, time, queue)
+      first, n = coded_entry(put_when, 'put', put_extra, text), 1
+    end
+    n = n + 1
+    if #coded <= HASH_ENTRY_MAX and (first == nil or #first <= HASH_ENTRY_MAX) and n <= HASH_HISTORY_MAX and
+        (limit <= 0 or (limit >= 3 and limit % 1 == 0 and n <= limit)) then
+      if first then
+        redis.call('hset', H.job_key(jid), 'h1', first, 'h2', coded, 'hn', '2')
+      else
+        redis.call('hset', H.job_key(jid), 'h' .. n, coded, 'hn', H.int_text(n))
+      end
+      return n
+    end
+    H.history_spill(jid, hn)
+    return false
+  end
+end
+
+------------------------------------------------------------------------------
 -- Job objects
 ------------------------------------------------------------------------------
 
@@ -735,7 +933,11 @@ local function load_job_read()
     'remaining', 'data', 'tags', 'failure', 'spawned_from_jid', 'history', 'throttles',
     -- Not part of the job object unless reported (see lua/progress.lua).
     'progress', 'progress-of', 'time',
+    -- The count of a history kept in the hash (compact layout, see
+    -- history_append); at JOB_HN.
+    'hn',
   }
+  local JOB_HN = 19
   -- Where those three are in JOB_FIELDS (in this order), found by name so
   -- that fields added to the list cannot shift what is read as progress.
   local PROGRESS_AT
@@ -754,11 +956,34 @@ local function load_job_read()
     return {}, {}
   end
 
+  -- A job stored in the compact layout (option job-layout, see put) has no
+  -- `jid` field (the key holds the jid) and leaves out every field that
+  -- holds its default: `priority` 0, `tags` {}, `worker` empty, `expires`
+  -- 0, `retries` 5, `remaining` equal to `retries`, `failure` {}. Its
+  -- `state` is always there. This puts those texts back into `f` (fields
+  -- of JOB_FIELDS, in order) exactly as today's layout stores them, so that
+  -- every reply is the same whichever layout the job is in. A hash with
+  -- neither `jid` nor both `klass` and `state` is no job (false: pop writes
+  -- a few fields to a jid of its work set whose hash is gone); one with
+  -- `jid` is left as it is.
+  function H.job_fill_defaults(jid, f)
+    if f[1] then return true end
+    if not f[3] or not f[2] then return false end
+    f[1] = jid
+    if not f[5] then f[5] = '' end
+    if not f[6] then f[6] = '0' end
+    if not f[7] then f[7] = '0' end
+    if not f[8] then f[8] = '5' end
+    if not f[9] then f[9] = f[8] end
+    if not f[11] then f[11] = '{}' end
+    return true
+  end
+
   -- The job as get/multiget/pop/peek/track return it (a Lua table ready for
-  -- cjson), or nil when the hash has no `jid` field. A caller that has just
-  -- read the hash may pass `f` (HMGET of JOB_FIELDS, in order, with its own
-  -- updates applied and `history` set to false once migrated) and `tracked`
-  -- when it already knows it.
+  -- cjson), or nil when the hash is no job (see job_fill_defaults). A caller
+  -- that has just read the hash may pass `f` (HMGET of JOB_FIELDS, in order,
+  -- with its own updates applied, `history` set to false once migrated and
+  -- f.hn the `hn` field after them) and `tracked` when it already knows it.
   --
   -- A job whose current run reported progress (job.progress) has `progress`
   -- besides; no other job's object changes, so qless-core's replies stay
@@ -766,14 +991,18 @@ local function load_job_read()
   -- popped has none yet.
   function H.job_object(jid, f, tracked)
     local progress = nil
+    local hn
     if f == nil then
       f = redis.call('hmget', H.job_key(jid), unpack(JOB_FIELDS))
+      hn = f[JOB_HN]
       -- Shown while the run that reported it lasts: its `time` (the pop
       -- time) is still the job's.
       local reported, of, time = f[PROGRESS_AT], f[PROGRESS_AT + 1], f[PROGRESS_AT + 2]
       if reported and of == time then progress = cjson.decode(reported) end
+    else
+      hn = f.hn
     end
-    if not f[1] then return nil end
+    if not H.job_fill_defaults(jid, f) then return nil end
     if tracked == nil then tracked = H.is_tracked(jid) end
     local tags = f[11] and cjson.decode(f[11]) or {}
     local failure = f[12] and cjson.decode(f[12]) or {}
@@ -795,7 +1024,7 @@ local function load_job_read()
       tracked = tracked,
       dependents = dependents,
       dependencies = dependencies,
-      history = H.history_read(jid, f[14]),
+      history = H.history_read(jid, f[14], hn or false),
     }
     -- Only a job that names throttles of its own shows them: any other job
     -- object stays qless-core's, byte for byte.
@@ -812,17 +1041,82 @@ local function load_job_read()
   -- trace context (f[17], see put), that context, with `false` standing in
   -- for no throttles. No JSON is decoded or encoded, which is most of what a
   -- job object costs.
+  -- A job in the compact layout gets its default texts back first (f.hn:
+  -- as for job_object).
   function H.job_record(jid, f, tracked)
     local dependents, dependencies = H.job_links(jid)
-    H.ensure_history_migrated(jid, f[14])
+    H.job_fill_defaults(jid, f)
     local record = {
       f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13],
       tracked and 1 or 0, dependents, dependencies,
-      redis.call('lrange', H.history_key(jid), '0', '-1'), f[15],
+      H.history_raw(jid, f[14], f.hn or false), f[15],
     }
     -- (A nil would end the reply's array there: `false` keeps the place.)
     if f[17] then record[18], record[19] = f[15] or false, f[17] end
     return record
+  end
+end
+
+local function load_job_write()
+  -- The `time` field of a job in the compact layout (see job_fill_defaults):
+  -- the shortest of %.15g, %.16g and %.17g that reads back as the same
+  -- double (%.17g always does), so every wait and run time computed from it
+  -- is the same as from format_time's text, in about half the bytes. `time`
+  -- is in no reply.
+  local compact_memo_number, compact_memo_text
+  function H.compact_time(t)
+    if t ~= compact_memo_number or t == 0 then
+      local text = string.format('%.15g', t)
+      if tonumber(text) ~= t then
+        text = string.format('%.16g', t)
+        if tonumber(text) ~= t then text = string.format('%.17g', t) end
+      end
+      compact_memo_number, compact_memo_text = t, text
+    end
+    return compact_memo_text
+  end
+
+  -- The texts a compact-layout job does not store (see job_fill_defaults).
+  -- `expires` '' is what a failure writes, and reads as 0 too.
+  local DEFAULT_TEXTS = {
+    priority = '0', tags = '{}', worker = '', expires = '0', retries = '5', failure = '{}',
+  }
+
+  -- Write the field/value `pairs` to the compact-layout job at `key`: each
+  -- that holds its default is left out (and deleted, when the hash
+  -- `existed`: it may hold an older value), as is a value `false` (a field
+  -- the job no longer needs), `expires` '' and a
+  -- `remaining` equal to the `retries` among the pairs (callers that write
+  -- `remaining` write `retries` too).
+  function H.job_write_compact(key, existed, pairs)
+    local retries = nil
+    for i = 1, #pairs, 2 do
+      if pairs[i] == 'retries' then retries = pairs[i + 1] end
+    end
+    local keep, drop = {}, {}
+    for i = 1, #pairs, 2 do
+      local name, value = pairs[i], pairs[i + 1]
+      if value == false or DEFAULT_TEXTS[name] == value or (name == 'expires' and value == '') or
+          (name == 'remaining' and value == retries) then
+        drop[#drop + 1] = name
+      else
+        keep[#keep + 1] = name
+        keep[#keep + 1] = value
+      end
+    end
+    if #keep > 0 then redis.call('hset', key, unpack(keep)) end
+    if existed and #drop > 0 then redis.call('hdel', key, unpack(drop)) end
+  end
+
+  -- Count one retry off `remaining` (the first write of a retry or a stall:
+  -- Redis refuses a `remaining` that is not an integer). A compact-layout
+  -- job without the field has as many left as its `retries`.
+  function H.remaining_decrement(key, compact)
+    if compact then
+      local r = redis.call('hmget', key, 'remaining', 'retries')
+      if not r[1] then redis.call('hset', key, 'remaining', r[2] or '5') end
+    end
+    return tonumber(redis.call('hincrby', key, 'remaining', -1))
   end
 end
 

@@ -62,6 +62,11 @@ local function config_commands(name)
         error('config.set(): Arg "value" for "' .. option .. '" not a number: ' .. value)
       end
     end
+    -- job-layout decides how put stores new jobs (see H.compact_layout): a
+    -- misspelt value would silently mean today's layout.
+    if option == 'job-layout' and value ~= 'spec' and value ~= 'compact' then
+      error('config.set(): Arg "value" for "job-layout" must be spec or compact: ' .. value)
+    end
     H.publish('log', H.event_config_set(option, value))
     redis.call('hset', H.key('config'), option, value)
     H.config_forget(option)

@@ -149,10 +149,17 @@ local function load_failures()
 
   -- The writes shared by retry- and stall-exhaustion (events are the caller's):
   -- history, state, failure record, failure group and the day's counters.
-  function H.mark_exhausted(jid, now, group, failure, stats_queue, legacy)
-    H.history_append(jid, now, 'failed', {['group'] = group}, legacy)
-    redis.call('hset', H.job_key(jid), 'state', 'failed', 'worker', '', 'expires', '',
-      'failure', failure)
+  -- `compact`: the job is in the compact layout (see job_write_compact);
+  -- `hn`: as for history_append.
+  function H.mark_exhausted(jid, now, group, failure, stats_queue, legacy, compact, hn)
+    H.history_append(jid, now, 'failed', {['group'] = group}, legacy, hn)
+    if compact then
+      H.job_write_compact(H.job_key(jid), true, {'state', 'failed', 'worker', '', 'expires', '',
+        'failure', failure})
+    else
+      redis.call('hset', H.job_key(jid), 'state', 'failed', 'worker', '', 'expires', '',
+        'failure', failure)
+    end
     redis.call('sadd', H.key('failures'), group)
     redis.call('lpush', H.failure_group_key(group), jid)
     H.stats_incr(stats_queue, now, 'failures', 1)
@@ -280,8 +287,16 @@ local function job_commands(name)
     local key = H.job_key(jid)
     -- (`priority` only matters to an advance, which reads it then: every
     -- field of a reply costs a script nearly as much as a small command.)
-    local f = redis.call('hmget', key, 'worker', 'state', 'retries', 'queue', 'time', 'history', 'throttles')
+    local f = redis.call('hmget', key, 'worker', 'state', 'retries', 'queue', 'time', 'history', 'throttles',
+      'jid', 'hn')
     local job_worker, state, current_queue = f[1], f[2], f[4]
+    -- A job in the compact layout has no `jid` field and stores no empty
+    -- `worker` or default `retries` (see job_fill_defaults).
+    local compact = state and not f[8]
+    if compact then
+      job_worker = job_worker or ''
+      f[3] = f[3] or '5'
+    end
     if job_worker == false then
       error('Complete(): Job ' .. jid .. ' does not exist')
     elseif state ~= 'running' then
@@ -309,7 +324,7 @@ local function job_commands(name)
     -- names no throttle holds a slot there only while it is in use.
     local linked = redis.call('exists', H.key('tracked'), H.dependents_key(jid), H.queue_key(queue, 'scheduled'),
       H.throttle_key(H.queue_throttle(queue), 'locks')) > 0
-    H.history_append(jid, now, 'done', nil, f[6])
+    local hn = H.history_append(jid, now, 'done', nil, f[6], f[9])
     redis.call('zrem', H.queue_key(queue, 'work'), jid)
     redis.call('zrem', H.queue_key(queue, 'locks'), jid)
     if linked then redis.call('zrem', H.queue_key(queue, 'scheduled'), jid) end
@@ -322,10 +337,16 @@ local function job_commands(name)
 
     if nextq then
       H.publish('log', H.event_advanced(jid, nextq, queue))
-      H.history_append(jid, now, 'put', {q = nextq}, false)
+      H.history_append(jid, now, 'put', {q = nextq}, false, hn)
       H.remember_queue(nextq, now)
-      redis.call('hset', key, 'data', data, 'time', H.format_time(now), 'state', 'waiting',
-        'worker', '', 'failure', '{}', 'queue', nextq, 'expires', '0', 'remaining', H.int_text(remaining))
+      if compact then
+        H.job_write_compact(key, true, {'data', data, 'time', H.compact_time(now), 'state', 'waiting',
+          'worker', '', 'failure', '{}', 'queue', nextq, 'expires', '0', 'retries', f[3],
+          'remaining', H.int_text(remaining)})
+      else
+        redis.call('hset', key, 'data', data, 'time', H.format_time(now), 'state', 'waiting',
+          'worker', '', 'failure', '{}', 'queue', nextq, 'expires', '0', 'remaining', H.int_text(remaining))
+      end
       local moved = H.throttles_moved(f[7], queue, nextq)
       if moved then redis.call('hset', key, 'throttles', moved) end
       if delay > 0 and #depends == 0 then
@@ -348,8 +369,17 @@ local function job_commands(name)
     end
 
     H.publish('log', H.event_completed(jid, queue))
-    redis.call('hset', key, 'data', data, 'time', H.format_time(now), 'state', 'complete',
-      'worker', '', 'failure', '{}', 'queue', '', 'expires', '0', 'remaining', H.int_text(remaining))
+    if compact then
+      -- `time` (the pop time, for the run sample) is read only while a job
+      -- waits or runs: a put, or a recurring child taking the jid, sets it
+      -- again, and the progress it reported shows no more either way.
+      H.job_write_compact(key, true, {'data', data, 'time', false, 'state', 'complete',
+        'worker', '', 'failure', '{}', 'queue', '', 'expires', '0', 'retries', f[3],
+        'remaining', H.int_text(remaining)})
+    else
+      redis.call('hset', key, 'data', data, 'time', H.format_time(now), 'state', 'complete',
+        'worker', '', 'failure', '{}', 'queue', '', 'expires', '0', 'remaining', H.int_text(remaining))
+    end
     H.apply_retention(jid, now)
     if linked then H.release_dependents(jid, now) end
     return 'complete'
@@ -369,8 +399,10 @@ local function job_commands(name)
     if data ~= nil then decoded = cjson.decode(data) end
 
     local key = H.job_key(jid)
-    local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'history', 'throttles')
+    local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'history', 'throttles', 'jid', 'hn')
     local queue, state, job_worker = f[1], f[2], f[3]
+    local compact = state and not f[6]
+    if compact then job_worker = job_worker or '' end
     if not state then
       error('Fail(): Job ' .. jid .. 'does not exist')
     elseif state ~= 'running' then
@@ -382,12 +414,16 @@ local function job_commands(name)
     H.publish('log', H.event_failed(message, jid, group, worker))
     if H.is_tracked(jid) then H.publish('failed', jid) end
     redis.call('zrem', H.worker_jobs_key(worker), jid)
-    H.history_append(jid, now, 'failed', {worker = worker, group = group}, f[4])
+    H.history_append(jid, now, 'failed', {worker = worker, group = group}, f[4], f[7])
     H.stats_incr(queue, now, 'failures', 1)
     H.stats_incr(queue, now, 'failed', 1)
     H.leave_queue(queue, jid, false)
     local failure = H.failure_text(group, message, math.floor(now), worker)
-    if decoded then
+    if compact then
+      local pairs = {'state', 'failed', 'worker', '', 'expires', '', 'failure', failure}
+      if decoded then pairs[#pairs + 1], pairs[#pairs + 2] = 'data', cjson.encode(decoded) end
+      H.job_write_compact(key, true, pairs)
+    elseif decoded then
       redis.call('hset', key, 'data', cjson.encode(decoded), 'state', 'failed', 'worker', '',
         'expires', '', 'failure', failure)
     else
@@ -414,8 +450,10 @@ local function job_commands(name)
     end
 
     local key = H.job_key(jid)
-    local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'priority', 'history', 'throttles')
+    local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'priority', 'history', 'throttles', 'jid', 'hn')
     local oldqueue, state, job_worker = f[1], f[2], f[3]
+    local compact = state and not f[7]
+    if compact then job_worker = job_worker or '' end
     if job_worker == false then
       error('Retry(): Job ' .. jid .. ' does not exist')
     elseif state ~= 'running' then
@@ -425,7 +463,7 @@ local function job_commands(name)
     end
 
     -- First write: Redis itself refuses a non-integer `remaining`.
-    local remaining = tonumber(redis.call('hincrby', key, 'remaining', -1))
+    local remaining = H.remaining_decrement(key, compact)
     redis.call('hdel', key, 'grace')
     redis.call('zrem', H.queue_key(oldqueue, 'locks'), jid)
     redis.call('zrem', H.worker_jobs_key(worker), jid)
@@ -442,7 +480,7 @@ local function job_commands(name)
       else
         failure = H.failure_text(group, 'Job exhausted retries in queue "' .. oldqueue .. '"', now, '')
       end
-      H.mark_exhausted(jid, now, group, failure, queue, f[5])
+      H.mark_exhausted(jid, now, group, failure, queue, f[5], compact, f[8])
       if H.is_tracked(jid) then H.publish('failed', jid) end
     else
       if delay > 0 then
@@ -471,6 +509,8 @@ local function job_commands(name)
     local key = H.job_key(jid)
     local f = redis.call('hmget', key, 'queue', 'worker', 'state')
     local queue, job_worker, state = f[1], f[2], f[3]
+    -- (A compact-layout job stores no empty `worker`: its `state` tells it exists.)
+    if job_worker == false and state then job_worker = '' end
     local expires = now + H.heartbeat_for(queue or '')
     local decoded = false
     if data ~= nil then decoded = cjson.decode(data) end
@@ -521,6 +561,8 @@ local function job_commands(name)
       local key = H.job_key(jid)
       local f = redis.call('hmget', key, 'state', 'queue', 'failure', 'worker', 'tags', 'throttles')
       local state, queue, failure, worker = f[1], f[2], f[3], f[4]
+      -- (A compact-layout job stores no empty `worker`.)
+      if worker == false and state then worker = '' end
       if state ~= 'complete' then
         local payload = H.event_canceled(jid, queue, worker)
         H.publish('log', payload)
@@ -557,14 +599,14 @@ local function job_commands(name)
     for i = 1, #args do
       local jid = args[i]
       local key = H.job_key(jid)
-      local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'history', 'throttles')
+      local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'history', 'throttles', 'hn')
       local queue, state, worker = f[1], f[2], f[3]
       if not queue then
         error('Timeout(): Job ' .. jid .. ' does not exist')
       elseif state ~= 'running' then
         error('Timeout(): Job ' .. jid .. ' not running')
       end
-      H.history_append(jid, now, 'timed-out', nil, f[4])
+      H.history_append(jid, now, 'timed-out', nil, f[4], f[6])
       redis.call('zrem', H.queue_key(queue, 'locks'), jid)
       H.throttles_release(jid, H.job_throttles(f[5], queue), now)
       redis.call('zadd', H.queue_key(queue, 'work'), '+inf', jid)

@@ -43,6 +43,8 @@ local function progress_commands(name)
     local key = H.job_key(jid)
     local f = redis.call('hmget', key, 'queue', 'worker', 'state', 'time')
     local queue, job_worker, state = f[1], f[2], f[3]
+    -- (A compact-layout job stores no empty `worker`: its `state` tells it exists.)
+    if job_worker == false and state then job_worker = '' end
     if job_worker == false then
       error('Progress(): Job ' .. jid .. ' does not exist')
     elseif state ~= 'running' then

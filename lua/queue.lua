@@ -14,12 +14,15 @@ local function load_pop()
   -- fields (base's JOB_FIELDS, in that order, so that the reply can be
   -- passed to job_object) plus `time` for the wait sample and `trace`:
   --   jid klass state queue worker priority expires retries remaining data
-  --   tags failure spawned_from_jid history throttles time trace
-  -- POP_HISTORY is where the legacy `history` blob lands.
+  --   tags failure spawned_from_jid history throttles time trace hn
+  -- POP_HISTORY is where the legacy `history` blob lands; POP_HN is the
+  -- count of a history kept in the hash (compact layout, see
+  -- history_append).
   local POP_HISTORY = 14
   local POP_THROTTLES = 15
   local POP_TIME = 16
   -- (17, `trace`, is read by job_record only: see put.)
+  local POP_HN = 18
   -- No job is tracked (read only).
   local NO_FLAGS = {}
 
@@ -30,7 +33,7 @@ local function load_pop()
   -- throttles reads its state when it is parked (select_work).
   local POP_READ = {
     'jid', 'klass', 'queue', 'priority', 'retries', 'remaining', 'data', 'tags', 'failure',
-    'spawned_from_jid', 'history', 'throttles', 'time', 'trace',
+    'spawned_from_jid', 'history', 'throttles', 'time', 'trace', 'hn',
   }
 
   -- A job's fields as pop holds them, false for the three not read.
@@ -38,7 +41,7 @@ local function load_pop()
     local r = redis.call('hmget', H.job_key(jid), unpack(POP_READ))
     return {
       r[1], r[2], false, r[3], false, r[4], false, r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
-      r[13], r[14],
+      r[13], r[14], r[15],
     }
   end
 
@@ -88,7 +91,7 @@ local function load_pop()
           blocked = H.throttles_acquire(jid, H.job_throttles(f[POP_THROTTLES], queue))
         end
         if blocked then
-          H.throttle_park(jid, queue, blocked, now, redis.call('hget', H.job_key(jid), 'state'), f[POP_HISTORY])
+          H.throttle_park(jid, queue, blocked, now, redis.call('hget', H.job_key(jid), 'state'), f[POP_HISTORY], f[POP_HN])
           parked = parked + 1
         else
           jids[#jids + 1] = jid
@@ -137,16 +140,18 @@ local function load_pop()
     for i = 1, #expired, 2 do
       local jid = expired[i]
       local key = H.job_key(jid)
-      local f = redis.call('hmget', key, 'worker', 'grace', 'queue', 'history', 'expires')
+      local f = redis.call('hmget', key, 'worker', 'grace', 'queue', 'history', 'expires', 'jid', 'hn')
       local worker = f[1]
-      local legacy = f[4]
+      local legacy, hn = f[4], f[7]
+      -- (A job in the compact layout has no `jid` field.)
+      local compact = not f[6]
       redis.call('zrem', H.worker_jobs_key(worker), jid)
       local warned = tonumber(f[2] or 0) == 1
       local tracked = nil
       if grace_period <= 0 or not warned then
         tracked = H.is_tracked(jid)
         if tracked then H.publish('stalled', jid) end
-        H.history_append(jid, now, 'timed-out', nil, legacy)
+        hn = H.history_append(jid, now, 'timed-out', nil, legacy, hn)
         legacy = false
         redis.call('hset', key, 'grace', 1)
         H.announce_lock_lost(jid, worker)
@@ -157,13 +162,13 @@ local function load_pop()
       end
       if grace_period <= 0 or warned then
         redis.call('hdel', key, 'grace')
-        local remaining = tonumber(redis.call('hincrby', key, 'remaining', -1))
+        local remaining = H.remaining_decrement(key, compact)
         if remaining < 0 then
           H.leave_queue(queue, jid, false)
           H.throttles_release(jid, H.job_throttles(redis.call('hget', key, 'throttles'), queue), now)
           local group = 'failed-retries-' .. f[3]
           local message = 'Job exhausted retries in queue "' .. queue .. '"'
-          H.mark_exhausted(jid, now, group, H.failure_text(group, message, now, ''), queue, legacy)
+          H.mark_exhausted(jid, now, group, H.failure_text(group, message, now, ''), queue, legacy, compact, hn)
           if tracked == nil then tracked = H.is_tracked(jid) end
           if tracked then H.publish('failed', jid) end
           H.publish('log', H.event_failed(message, jid, group, worker))
@@ -268,13 +273,15 @@ local function load_pop()
     for i, jid in ipairs(jids) do
       local key = H.job_key(jid)
       local f = fields[i]
-      H.history_append(jid, now, 'popped', {worker = worker}, f[POP_HISTORY])
+      f.hn = H.history_append(jid, now, 'popped', {worker = worker}, f[POP_HISTORY], f[POP_HN], f[POP_TIME], f[4])
       f[POP_HISTORY] = false
       H.samples_add(waits, H.elapsed(now, f[POP_TIME]))
-      redis.call('hset', key, 'time', time_text, 'worker', worker,
+      -- (A job in the compact layout, a `klass` without `jid`, keeps its time shorter.)
+      redis.call('hset', key, 'time', (f[1] or not f[2]) and time_text or H.compact_time(now), 'worker', worker,
         'expires', expires_text, 'state', 'running')
       if tracked[i] then H.publish('popped', jid) end
-      if f[1] then
+      -- (A compact-layout job has no `jid` field: its `klass` tells.)
+      if f[1] or f[2] then
         f[3], f[5], f[7] = 'running', worker, expires_text
         if raw then
           out[#out + 1] = H.job_record(jid, f, tracked[i] or false)
@@ -487,13 +494,28 @@ local function queue_commands(name)
       end
     end
     if existing then existing = redis.call('exists', key, dependencies_key, history_key) > 0 end
-    local f = {false, false, false, false, false, false, false, false, false}
+    local f = {false, false, false, false, false, false, false, false, false, false, false}
     if existing then
       H.require_key_type('Put()', key, 'hash')
       H.require_key_type('Put()', history_key, 'list')
       H.require_key_type('Put()', dependencies_key, 'set')
       f = redis.call('hmget', key, 'priority', 'tags', 'queue', 'state', 'failure',
-        'retries', 'worker', 'history', 'throttles')
+        'retries', 'worker', 'history', 'throttles', 'jid', 'hn')
+    end
+    -- The layout: a job that exists keeps its own (a `jid` field: today's;
+    -- a `state` without one: compact), a new one follows job-layout. A new
+    -- compact job keeps its history in its hash, unless a `-history` list
+    -- is there already (left by an older job of this jid).
+    -- (Both options in one read: history_append reads max-job-history.)
+    H.config_prefetch({'max-job-history', 'job-layout'})
+    local compact, hn = false, false
+    if f[10] then
+      hn = f[11]
+    elseif f[4] then
+      compact, hn = true, f[11]
+    elseif H.compact_layout() then
+      compact = true
+      if not existing or redis.call('exists', history_key) == 0 then hn = 0 end
     end
     local old_tags, oldqueue, state, oldworker = f[2], f[3], f[4], f[7]
     if retries == nil then retries = tonumber(f[6]) or 5 end
@@ -528,7 +550,7 @@ local function queue_commands(name)
     end
     -- 3-5. Announce, record, and take it away from wherever it was.
     H.publish('log', H.event_put(jid, queue))
-    H.history_append(jid, now, 'put', {q = queue}, f[8])
+    hn = H.history_append(jid, now, 'put', {q = queue}, f[8], hn)
     if oldqueue then
       H.leave_queue(oldqueue, jid, true)
       -- Its old slots and places in line go (reqless-core kept them: a
@@ -551,19 +573,34 @@ local function queue_commands(name)
       H.stats_incr(queue, failure['when'], 'failed', -1)
     end
     -- 8. The hash.
-    redis.call('hmset', key,
-      'jid', jid,
-      'klass', klass,
-      'data', data,
-      'priority', H.int_text(priority),
-      'tags', cjson.encode(tags),
-      'state', (delay > 0) and 'scheduled' or 'waiting',
-      'worker', '',
-      'expires', '0',
-      'queue', queue,
-      'retries', H.int_text(retries),
-      'remaining', H.int_text(retries),
-      'time', H.format_time(now))
+    if compact then
+      H.job_write_compact(key, f[4] ~= false, {
+        'klass', klass,
+        'data', data,
+        'priority', H.int_text(priority),
+        'tags', cjson.encode(tags),
+        'state', (delay > 0) and 'scheduled' or 'waiting',
+        'worker', '',
+        'expires', '0',
+        'queue', queue,
+        'retries', H.int_text(retries),
+        'remaining', H.int_text(retries),
+        'time', H.compact_time(now)})
+    else
+      redis.call('hset', key,
+        'jid', jid,
+        'klass', klass,
+        'data', data,
+        'priority', H.int_text(priority),
+        'tags', cjson.encode(tags),
+        'state', (delay > 0) and 'scheduled' or 'waiting',
+        'worker', '',
+        'expires', '0',
+        'queue', queue,
+        'retries', H.int_text(retries),
+        'remaining', H.int_text(retries),
+        'time', H.format_time(now))
+    end
     if trace ~= nil then
       redis.call('hset', key, 'trace', trace)
     elseif existing then
@@ -602,7 +639,7 @@ local function queue_commands(name)
       -- (any other job is looked at by pop).
       local full = stored_throttles and H.throttle_full(stored_throttles)
       if full then
-        H.throttle_park(jid, queue, full, now, 'waiting', false)
+        H.throttle_park(jid, queue, full, now, 'waiting', false, hn)
       else
         redis.call('zadd', H.queue_key(queue, 'work'), H.work_score(priority, now), jid)
       end
@@ -763,8 +800,10 @@ local function queue_commands(name)
     local jids = redis.call('lrange', list, -count, -1)
     local found = {}
     for i, jid in ipairs(jids) do
-      local f = redis.call('hmget', H.job_key(jid), 'jid', 'retries', 'priority', 'history', 'queue', 'throttles')
-      if not f[1] then
+      local f = redis.call('hmget', H.job_key(jid), 'jid', 'retries', 'priority', 'history', 'queue', 'throttles',
+        'state', 'hn')
+      -- (A job in the compact layout has no `jid` field: its `state` tells.)
+      if not f[1] and not f[7] then
         error('Unfail(): Job ' .. jid .. ' does not exist')
       end
       found[i] = f
@@ -772,9 +811,15 @@ local function queue_commands(name)
     local work = H.queue_key(queue, 'work')
     for i, jid in ipairs(jids) do
       local f = found[i]
-      H.history_append(jid, now, 'put', {q = queue}, f[4])
-      redis.call('hset', H.job_key(jid), 'state', 'waiting', 'worker', '', 'expires', 0,
-        'queue', queue, 'remaining', tonumber(f[2]) or 5)
+      H.history_append(jid, now, 'put', {q = queue}, f[4], f[8])
+      if f[1] then
+        redis.call('hset', H.job_key(jid), 'state', 'waiting', 'worker', '', 'expires', 0,
+          'queue', queue, 'remaining', tonumber(f[2]) or 5)
+      else
+        local retries = f[2] or '5'
+        H.job_write_compact(H.job_key(jid), true, {'state', 'waiting', 'worker', '', 'expires', '0',
+          'queue', queue, 'retries', retries, 'remaining', H.lua_text(tonumber(retries) or 5)})
+      end
       local moved = H.throttles_moved(f[6], f[5] or '', queue)
       if moved then redis.call('hset', H.job_key(jid), 'throttles', moved) end
       redis.call('zadd', work, H.work_score(tonumber(f[3]) or 0, now), jid)

@@ -269,33 +269,61 @@ local function load_recur_spawn()
           -- A child overwrites a job of its name (the numbering restarts after
           -- unrecur). If that job is running, its worker is told that the
           -- job was taken from it, and its lock goes.
-          local old = redis.call('hmget', child_key, 'state', 'worker', 'queue', 'throttles')
+          local old = redis.call('hmget', child_key, 'state', 'worker', 'queue', 'throttles', 'jid', 'hn')
           if old[1] == 'running' and old[2] and old[2] ~= '' then
             if old[3] then redis.call('zrem', H.queue_key(old[3], 'locks'), child) end
             redis.call('zrem', H.worker_jobs_key(old[2]), child)
             H.announce_lock_lost(child, old[2])
           end
-          redis.call('hset', child_key,
-            'jid', child,
-            'klass', klass,
-            'data', data,
-            'priority', priority,
-            'tags', tags_text,
-            'state', 'waiting',
-            'worker', '',
-            'expires', 0,
-            'queue', queue,
-            'retries', retries,
-            'remaining', retries,
-            'time', H.format_time(score),
-            'spawned_from_jid', jid)
+          -- The layout as for put: a job of the child's name keeps its own,
+          -- a new child follows job-layout (its history in its hash unless
+          -- a `-history` list is there already).
+          local compact, hn = false, old[6]
+          if old[1] then
+            compact = not old[5]
+            -- (Its implicit put entry is made of the fields overwritten here.)
+            if compact then hn = H.history_settle(child, hn) end
+          elseif H.compact_layout() then
+            compact = true
+            if redis.call('exists', H.history_key(child)) == 0 then hn = 0 end
+          end
+          if compact then
+            H.job_write_compact(child_key, old[1] ~= false, {
+              'klass', klass,
+              'data', data,
+              'priority', priority,
+              'tags', tags_text,
+              'state', 'waiting',
+              'worker', '',
+              'expires', '0',
+              'queue', queue,
+              'retries', retries,
+              'remaining', retries,
+              'time', H.compact_time(score),
+              'spawned_from_jid', jid})
+          else
+            redis.call('hset', child_key,
+              'jid', child,
+              'klass', klass,
+              'data', data,
+              'priority', priority,
+              'tags', tags_text,
+              'state', 'waiting',
+              'worker', '',
+              'expires', 0,
+              'queue', queue,
+              'retries', retries,
+              'remaining', retries,
+              'time', H.format_time(score),
+              'spawned_from_jid', jid)
+          end
           -- Children take the template's throttles as they are, checked at pop.
           if t[8] then
             redis.call('hset', child_key, 'throttles', t[8])
           elseif old[4] then
             redis.call('hdel', child_key, 'throttles')
           end
-          H.history_append(child, score, 'put', history_extra)
+          H.history_append(child, score, 'put', history_extra, nil, hn)
           redis.call('zadd', work_set, H.work_score(base_score, score), child)
           if cron then
             -- No run within the matcher's years: never due again.

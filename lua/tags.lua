@@ -10,11 +10,14 @@ local function load_tag_actions()
   H.tag_actions = {}
 
   -- The job's decoded tag list and its hash key; the `tags` field is what
-  -- decides that the job exists here.
+  -- decides that the job exists here (or, for a job in the compact layout,
+  -- which stores no empty list, its `state`).
   function H.tagged_job(jid)
     if jid == nil then error('Tag(): Arg "jid" missing') end
     local key = H.job_key(jid)
-    local raw = redis.call('hget', key, 'tags')
+    local f = redis.call('hmget', key, 'tags', 'state', 'jid')
+    local raw = f[1]
+    if not raw and f[2] and not f[3] then raw = '{}' end
     if not raw then error('Tag(): Job ' .. jid .. ' does not exist') end
     return cjson.decode(raw), key
   end

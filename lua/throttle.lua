@@ -65,14 +65,14 @@ local function load_throttles()
   -- Park a job that could not get `id`: out of the work set, onto id's
   -- pending set and its queue's -throttled set; state `throttled`, with a
   -- history entry when it was not throttled already.
-  function H.throttle_park(jid, queue, id, now, state, legacy)
+  function H.throttle_park(jid, queue, id, now, state, legacy, hn)
     local when = H.score_text(now)
     redis.call('zadd', H.throttle_key(id, 'pending'), when, jid)
     redis.call('zadd', H.queue_key(queue, 'throttled'), when, jid)
     redis.call('zrem', H.queue_key(queue, 'work'), jid)
     if state ~= 'throttled' then
       redis.call('hset', H.job_key(jid), 'state', 'throttled')
-      H.history_append(jid, now, 'throttled', {queue = queue}, legacy)
+      H.history_append(jid, now, 'throttled', {queue = queue}, legacy, hn)
     end
   end
 

@@ -68,7 +68,14 @@ export const QUEUE_NUMERIC_OPTIONS: Readonly<Record<string, NumericOption>> = {
 };
 
 /** Options the core knows that are not numbers. */
-const TEXT_OPTIONS: readonly string[] = ['application'];
+const TEXT_OPTIONS: readonly string[] = ['application', 'job-layout'];
+
+/**
+ * The values of `job-layout`, how put stores new jobs: `spec` (the default:
+ * the layout qless-core's own script reads) or `compact` (about half the
+ * memory per job, readable by this core only; see the README).
+ */
+export const JOB_LAYOUTS: readonly string[] = ['spec', 'compact'];
 
 /** The numeric option `option` is, per queue or global; `undefined` for any other name. */
 export function numericOption(option: string): NumericOption | undefined {
@@ -92,6 +99,10 @@ export function isKnownOption(option: string): boolean {
 export function configText(option: string, value: ConfigValue): string {
   if (typeof value !== 'string' && typeof value !== 'number') {
     throw new InvalidArgumentError(`config value of ${option} must be a string or a number`);
+  }
+  // The core refuses any other value too: checked here before anything is sent.
+  if (option === 'job-layout' && !JOB_LAYOUTS.includes(String(value))) {
+    throw new InvalidArgumentError(`job-layout must be ${JOB_LAYOUTS.join(' or ')}; got ${JSON.stringify(String(value)).slice(1, -1)}`);
   }
   const spec = numericOption(option);
   if (spec === undefined) {

@@ -146,6 +146,7 @@ export type ConfigValue = string | number;
 /** Options the core knows about; any other name is accepted too. */
 export type KnownConfigOption =
   | 'application'
+  | 'job-layout'
   | 'heartbeat'
   | 'grace-period'
   | 'stats-history'

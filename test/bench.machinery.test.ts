@@ -168,7 +168,8 @@ describe('npm run bench, end to end on a few jobs', { timeout: 240_000 }, () => 
       retention: Record<string, string>;
     };
     expect(written.options).toMatchObject({ n: 60, runs: 2, workloads: ['W1', 'W3', 'M'], memoryJobs: 300 });
-    expect(Object.keys(written.runs).sort()).toEqual(['M/BullMQ', 'M/qless-ts', 'W1/BullMQ', 'W1/qless-ts', 'W3/BullMQ', 'W3/qless-ts']);
+    // (M also measures qless-ts with jobs in the compact layout, job-layout = compact.)
+    expect(Object.keys(written.runs).sort()).toEqual(['M/BullMQ', 'M/qless-ts', 'M/qless-ts compact', 'W1/BullMQ', 'W1/qless-ts', 'W3/BullMQ', 'W3/qless-ts']);
     expect(written.rows.map((row) => `${row.workload.split(' ')[0]} ${row.figure}`)).toEqual([
       'W1 jobs/s',
       'W1 Redis CPU µs/job',
@@ -180,9 +181,12 @@ describe('npm run bench, end to end on a few jobs', { timeout: 240_000 }, () => 
       'W3 Redis commands/job',
       'M Redis bytes/job, waiting',
       'M Redis bytes/job, completed and kept',
+      'M Redis bytes/job, waiting',
+      'M Redis bytes/job, completed and kept',
       'Lifecycle, Redis CPU µs/job',
       'Lifecycle, client CPU µs/job',
     ]);
+    expect(written.rows.filter((row) => row.workload.endsWith('qless-ts job-layout = compact'))).toHaveLength(2);
     for (const row of written.rows) {
       expect(row.ratio.runs).toHaveLength(2);
       expect(row.ratio.median).toBeGreaterThan(0);

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useRedis } from './support/redis.js';
+import { useRedis, testJobLayout } from './support/redis.js';
 import { coreHarness, type CoreHarness } from './support/core.js';
 import { snapshot, zsetWithScores } from './support/raw.js';
+
+// Tests marked skipIf(compactLayout) read the raw keys of today's job
+// layout (fields holding defaults, `jid`, `time`, the -history list); in the
+// core-compact project new jobs are stored otherwise, and
+// test/core.compact.test.ts checks that layout's raw keys.
+const compactLayout = testJobLayout() === 'compact';
 
 const ctx = useRedis();
 let core: CoreHarness;
@@ -64,7 +70,7 @@ describe('complete: validation', () => {
 });
 
 describe('complete: final completion', () => {
-  it('marks the job complete, records the run time and registers it for retention', async () => {
+  it.skipIf(compactLayout)('marks the job complete, records the run time and registers it for retention', async () => {
     await running('jid', 10, 'retries', 3);
     await ctx.redis.hset('ql:j:jid', 'remaining', '1');
     expect(await core.call(17, 'complete', 'jid', 'w', 'q', '{"out": 1}')).toBe('complete');
@@ -91,7 +97,7 @@ describe('complete: final completion', () => {
     expect(await complete(1000, 'jid')).toBe('complete');
   });
 
-  it('clears a failure left by a retry with a message', async () => {
+  it.skipIf(compactLayout)('clears a failure left by a retry with a message', async () => {
     await running('jid');
     await core.call(1, 'retry', 'jid', 'q', 'w', 0, 'grp', 'msg');
     expect(await ctx.redis.hget('ql:j:jid', 'failure')).not.toBe('{}');
@@ -102,7 +108,7 @@ describe('complete: final completion', () => {
 });
 
 describe('complete: advancing with next', () => {
-  it('moves the job to the next queue as waiting', async () => {
+  it.skipIf(compactLayout)('moves the job to the next queue as waiting', async () => {
     await running('jid', 0, 'priority', 2, 'retries', 4);
     await ctx.redis.hset('ql:j:jid', 'remaining', '0');
     expect(await core.call(5, 'complete', 'jid', 'w', 'q', '{"step":2}', 'next', 'q2')).toBe('waiting');

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useRedis } from './support/redis.js';
+import { useRedis, testJobLayout } from './support/redis.js';
 import { coreHarness, type CoreHarness } from './support/core.js';
 import { snapshot, zsetWithScores } from './support/raw.js';
+
+// Tests marked skipIf(compactLayout) read the raw keys of today's job
+// layout (fields holding defaults, `jid`, `time`, the -history list); in the
+// core-compact project new jobs are stored otherwise, and
+// test/core.compact.test.ts checks that layout's raw keys.
+const compactLayout = testJobLayout() === 'compact';
 
 const ctx = useRedis();
 let core: CoreHarness;
@@ -40,7 +46,7 @@ describe('fail', () => {
     expect(await snapshot(ctx.redis)).toEqual(before);
   });
 
-  it('moves the job to failed, keeping queue, remaining and time', async () => {
+  it.skipIf(compactLayout)('moves the job to failed, keeping queue, remaining and time', async () => {
     const now = 3 * 86400 + 0.75;
     await running('jid', 10);
     await ctx.redis.hset('ql:j:jid', 'remaining', '2');
@@ -94,7 +100,7 @@ describe('retry', () => {
     expect(await snapshot(ctx.redis)).toEqual(before);
   });
 
-  it('puts the job back without history, keeping worker and expires (quirk)', async () => {
+  it.skipIf(compactLayout)('puts the job back without history, keeping worker and expires (quirk)', async () => {
     await running('jid', 0, 'priority', 3);
     await ctx.redis.hset('ql:j:jid', 'grace', '1');
     expect(await core.call(5, 'retry', 'jid', 'q', 'w')).toBe(4);
@@ -124,7 +130,7 @@ describe('retry', () => {
     expect(await ctx.redis.exists('ql:failures')).toBe(0);
   });
 
-  it('fails the job when retries run out: default group and message, unfloored when, empty worker', async () => {
+  it.skipIf(compactLayout)('fails the job when retries run out: default group and message, unfloored when, empty worker', async () => {
     await running('jid', 0, 'retries', 0);
     expect(await core.call(7.5, 'retry', 'jid', 'q', 'w')).toBe(-1);
     const job = await hash('jid');
@@ -196,7 +202,7 @@ describe('unfail', () => {
     expect(await snapshot(ctx.redis)).toEqual(before);
   });
 
-  it('moves the oldest failures to waiting in the given queue', async () => {
+  it.skipIf(compactLayout)('moves the oldest failures to waiting in the given queue', async () => {
     await failThree();
     await ctx.redis.hset('ql:j:a', 'remaining', '0');
     expect(await core.call(10, 'unfail', 'q2', 'grp', 2)).toBe(2);
@@ -214,7 +220,7 @@ describe('unfail', () => {
     expect(await core.call(12, 'unfail', 'q2', 'grp')).toBe(0);
   });
 
-  it('uses 5 remaining when the job has no retries field', async () => {
+  it.skipIf(compactLayout)('uses 5 remaining when the job has no retries field', async () => {
     await failThree();
     await ctx.redis.hdel('ql:j:a', 'retries');
     await core.call(10, 'unfail', 'q', 'grp', 3);

@@ -5,9 +5,15 @@
  * them are handled by our core.
  */
 import { describe, expect, it } from 'vitest';
-import { useRedis } from './support/redis.js';
+import { useRedis, testJobLayout } from './support/redis.js';
 import { useCoreAndEvents } from './support/core.js';
 import { writeJob, zsetWithScores } from './support/raw.js';
+
+// Tests marked skipIf(compactLayout) read the raw keys of today's job
+// layout (fields holding defaults, `jid`, `time`, the -history list); in the
+// core-compact project new jobs are stored otherwise, and
+// test/core.compact.test.ts checks that layout's raw keys.
+const compactLayout = testJobLayout() === 'compact';
 
 const ctx = useRedis();
 const { core, events } = useCoreAndEvents(ctx);
@@ -23,7 +29,7 @@ const history = async (jid: string) => (await ctx.redis.lrange(`ql:j:${jid}-hist
 
 
 describe('keys written by our core, as the spec defines them', () => {
-  it('put → pop → complete leaves exactly the spec keys and formats', async () => {
+  it.skipIf(compactLayout)('put → pop → complete leaves exactly the spec keys and formats', async () => {
     // put
     expect(await core.call(T, 'put', 'client', 'q', 'jid', 'my.Klass', '{"a": [1, 2]}', 0,
       'priority', 3, 'retries', 2, 'tags', '["t1","t/2"]')).toBe('jid');
@@ -112,7 +118,7 @@ describe('keys written by our core, as the spec defines them', () => {
     expect(await score('ql:workers', 'worker-1')).toBe(popAt);
   });
 
-  it('writes empty tags as {}, and the scheduled and depends sets with their scores', async () => {
+  it.skipIf(compactLayout)('writes empty tags as {}, and the scheduled and depends sets with their scores', async () => {
     await core.call(100, 'put', 'w', 'q', 'plain', 'k', '{}', 0);
     expect(await ctx.redis.hget('ql:j:plain', 'tags')).toBe('{}');
     expect(await ctx.redis.hget('ql:j:plain', 'time')).toBe('100.00000000000000000000');
@@ -129,7 +135,7 @@ describe('keys written by our core, as the spec defines them', () => {
     expect(await ctx.redis.smembers('ql:j:plain-dependents')).toEqual(['child']);
   });
 
-  it('writes recurring templates and their children with the spec layout', async () => {
+  it.skipIf(compactLayout)('writes recurring templates and their children with the spec layout', async () => {
     await core.call(10, 'recur', 'q', 'tmpl', 'k', '{}', 'interval', 60, 5, 'priority', 1, 'tags', '["r"]', 'retries', 4);
     expect(await ctx.redis.hgetall('ql:r:tmpl')).toEqual({
       jid: 'tmpl',
@@ -168,7 +174,7 @@ describe('keys written by our core, as the spec defines them', () => {
     expect(await ctx.redis.hget('ql:r:tmpl', 'count')).toBe('2');
   });
 
-  it('fail writes ql:failures, ql:f:<group>, the failure field and the stats counters', async () => {
+  it.skipIf(compactLayout)('fail writes ql:failures, ql:f:<group>, the failure field and the stats counters', async () => {
     await core.call(0, 'put', 'w', 'q', 'jid', 'k', '{}', 0);
     await core.call(1, 'pop', 'q', 'w', 1);
     await core.call(2.5, 'fail', 'jid', 'w', 'grp', 'boom');

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useRedis } from './support/redis.js';
+import { useRedis, testJobLayout } from './support/redis.js';
 import { coreHarness, type CoreHarness } from './support/core.js';
 import { snapshot, zsetWithScores } from './support/raw.js';
+
+// Tests marked skipIf(compactLayout) read the raw keys of today's job
+// layout (fields holding defaults, `jid`, `time`, the -history list); in the
+// core-compact project new jobs are stored otherwise, and
+// test/core.compact.test.ts checks that layout's raw keys.
+const compactLayout = testJobLayout() === 'compact';
 
 const ctx = useRedis();
 let core: CoreHarness;
@@ -21,7 +27,7 @@ const field = (jid: string, name: string) => ctx.redis.hget(`ql:j:${jid}`, name)
 const history = async (jid: string) => (await get(jid)).history.map((h) => h['what']);
 
 describe('stalled jobs: the courtesy step and the grace period', () => {
-  it('first warns, then reassigns at or after detection + grace-period', async () => {
+  it.skipIf(compactLayout)('first warns, then reassigns at or after detection + grace-period', async () => {
     await put(0, 'jid');
     await pop(0, 'w1'); // expires 60
     expect(await popJids(60, 'w2')).toEqual([]);
@@ -97,7 +103,7 @@ describe('stalled jobs: the courtesy step and the grace period', () => {
 });
 
 describe('stalled jobs: retries running out', () => {
-  it('fails the job with failed-retries-<queue> once remaining goes negative', async () => {
+  it.skipIf(compactLayout)('fails the job with failed-retries-<queue> once remaining goes negative', async () => {
     await put(0, 'jid', 'retries', 1);
     await pop(0, 'w1');                                   // lock 60
     await pop(60, 'w2', 0);                               // count 0: nothing examined
@@ -215,7 +221,7 @@ describe('timeout', () => {
     expect(await field('b', 'state')).toBe('running');
   });
 
-  it('sends the job back to the head of the work set as stalled, keeping its worker', async () => {
+  it.skipIf(compactLayout)('sends the job back to the head of the work set as stalled, keeping its worker', async () => {
     await put(0, 'jid', 'retries', 2);
     await pop(1, 'w1');
     expect(await core.call(5, 'timeout', 'jid')).toBeNull();

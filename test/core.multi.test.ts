@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useRedis } from './support/redis.js';
 import { coreHarness, type CoreHarness } from './support/core.js';
-import { snapshot } from './support/raw.js';
+import { dataKeys, flushTestDb, snapshot } from './support/raw.js';
 import { scriptMessageOf } from '../src/errors.js';
 import type { CoreReply } from '../src/gateway.js';
 
@@ -39,10 +39,10 @@ const put = (now: number, jid: string, ...rest: Array<string | number>): Call =>
 
 /** Each scenario runs on an empty database both ways; replies and the final database must be the same. */
 async function sameBothWays(calls: Call[]): Promise<unknown[]> {
-  await ctx.redis.flushdb();
+  await flushTestDb(ctx.redis);
   const single = await oneByOne(calls);
   const singleKeys = await snapshot(ctx.redis);
-  await ctx.redis.flushdb();
+  await flushTestDb(ctx.redis);
   const batched = await together(calls);
   expect(batched).toEqual(single);
   expect(await snapshot(ctx.redis)).toEqual(singleKeys);
@@ -125,7 +125,7 @@ describe('multi: a pipeline in one call', () => {
   it('refuses a malformed batch before running any of it', async () => {
     await expect(core.call(1, 'multi', 'put', 1, 'x')).rejects.toThrow(/Multi\(\): Arg "count" of put not a whole number: x/);
     await expect(core.call(1, 'multi', 'length', 1, 1, 'q', 'put', 1, 3, 'w', 'q')).rejects.toThrow(/Multi\(\): put is missing arguments/);
-    expect(await ctx.redis.keys('*')).toEqual([]);
+    expect(await dataKeys(ctx.redis)).toEqual([]);
     expect(await core.call(1, 'multi')).toEqual([]);
   });
 });

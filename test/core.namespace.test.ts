@@ -9,10 +9,16 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coreMode } from './support/core.js';
 import { snapshot } from './support/raw.js';
-import { useRedis } from './support/redis.js';
+import { useRedis, testJobLayout } from './support/redis.js';
 import { ScriptGateway } from '../src/gateway.js';
 import { KeySpace } from '../src/keys.js';
 import { coreLibrary, coreScript } from '../src/script.js';
+
+// Tests marked skipIf(compactLayout) read the raw keys of today's job
+// layout (fields holding defaults, `jid`, `time`, the -history list); in the
+// core-compact project new jobs are stored otherwise, and
+// test/core.compact.test.ts checks that layout's raw keys.
+const compactLayout = testJobLayout() === 'compact';
 
 const ctx = useRedis();
 let connection: Redis;
@@ -41,7 +47,7 @@ async function allKeys(): Promise<string[]> {
 const put = (namespace: string, now: number, jid: string, queue = 'q') => core(namespace).callAt(now, 'put', 'w', queue, jid, 'k', '{}', 0);
 
 describe('core namespaces', () => {
-  it('builds every key of a named namespace from the call\'s key, and leaves the default namespace alone', async () => {
+  it.skipIf(compactLayout)('builds every key of a named namespace from the call\'s key, and leaves the default namespace alone', async () => {
     await put('orders', 1, 'j1');
     await core('orders').callAt(2, 'pop', 'q', 'w', 1);
     await core('orders').callAt(3, 'complete', 'j1', 'w', 'q', '{}', 'next', 'q2');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useRedis } from './support/redis.js';
 import { coreHarness, type CoreHarness } from './support/core.js';
-import { snapshot } from './support/raw.js';
+import { appendRawHistory, flushTestDb, snapshot } from './support/raw.js';
 import * as wire from '../src/wire.js';
 import type { CoreReply } from '../src/gateway.js';
 
@@ -32,7 +32,7 @@ async function scenario(): Promise<void> {
   await core.call(T + 7, 'track', 'track', 'tracked');
   await put(T + 8, 'legacy');
   await ctx.redis.hset('ql:j:legacy', 'history', JSON.stringify([{ q: 'q', put: T - 100, popped: T - 50, worker: 'old' }]));
-  await ctx.redis.rpush('ql:j:plain-history', '[5,"weird",["p","q"]]');
+  await appendRawHistory(ctx.redis, 'plain', '[5,"weird",["p","q"]]');
   // A child of a recurring template.
   await core.call(T + 9, 'recur', 'q', 'tpl', 'k.K', '{"r":1}', 'interval', 60, 0, 'tags', '["t"]');
 }
@@ -44,7 +44,7 @@ describe('pop.raw', () => {
     const viaJson = wire.jsonList('pop', json).map((value) => wire.jobRecord('pop', value));
     const afterJson = await snapshot(ctx.redis);
 
-    await ctx.redis.flushdb();
+    await flushTestDb(ctx.redis);
     await scenario();
     const raw = await core.call(T + 20, 'pop.raw', 'q', 'w', 20);
     const viaRaw = wire.jobRecordsFromFields('pop', raw);

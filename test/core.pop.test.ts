@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useRedis } from './support/redis.js';
+import { useRedis, testJobLayout } from './support/redis.js';
 import { coreHarness, type CoreHarness } from './support/core.js';
 import { snapshot, zsetWithScores } from './support/raw.js';
+
+// Tests marked skipIf(compactLayout) read the raw keys of today's job
+// layout (fields holding defaults, `jid`, `time`, the -history list); in the
+// core-compact project new jobs are stored otherwise, and
+// test/core.compact.test.ts checks that layout's raw keys.
+const compactLayout = testJobLayout() === 'compact';
 
 const ctx = useRedis();
 let core: CoreHarness;
@@ -50,7 +56,7 @@ describe('pop: handing out a job', () => {
     expect(reply).toContain('"dependents":{}');
   });
 
-  it('writes the lock in the hash, the lock set and the worker set, and leaves the work set', async () => {
+  it.skipIf(compactLayout)('writes the lock in the hash, the lock set and the worker set, and leaves the work set', async () => {
     await put(0, 'jid');
     await pop(1.5, 1);
     const job = await ctx.redis.hgetall('ql:j:jid');

@@ -1,8 +1,14 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { useRedis } from './support/redis.js';
+import { useRedis, testJobLayout } from './support/redis.js';
 import { useCoreAndEvents } from './support/core.js';
 import { snapshot, writeJob, zsetWithScores } from './support/raw.js';
 import type { CoreArg } from '../src/gateway.js';
+
+// Tests marked skipIf(compactLayout) read the raw keys of today's job
+// layout (fields holding defaults, `jid`, `time`, the -history list); in the
+// core-compact project new jobs are stored otherwise, and
+// test/core.compact.test.ts checks that layout's raw keys.
+const compactLayout = testJobLayout() === 'compact';
 
 const ctx = useRedis();
 const { core, events } = useCoreAndEvents(ctx);
@@ -499,7 +505,7 @@ describe('spawning during pop and peek', () => {
     });
   });
 
-  it('writes the child hash, history, work score, count and next run (peek writes too)', async () => {
+  it.skipIf(compactLayout)('writes the child hash, history, work score, count and next run (peek writes too)', async () => {
     await core.call(0, 'recur', 'q', 'j', 'k', '{"a":1}', 'interval', 60, 0, 'priority', 3, 'retries', 2, 'tags', '["t1","t2"]');
     expect(await peekJids(125, 'q', 10)).toEqual(['j-1', 'j-2', 'j-3']);
     expect(await ctx.redis.hgetall('ql:j:j-2')).toEqual(
@@ -558,7 +564,7 @@ describe('spawning during pop and peek', () => {
     expect(await nextRun('q', 'j')).toBe('40');
   });
 
-  it('drops the fraction of the score for good', async () => {
+  it.skipIf(compactLayout)('drops the fraction of the score for good', async () => {
     await core.call(100.7, 'recur', 'q', 'j', 'k', '{}', 'interval', 60, 0.2);
     expect(await peekJids(100.8, 'q', 5)).toEqual([]);
     expect(await peekJids(100.95, 'q', 5)).toEqual(['j-1']);
@@ -567,7 +573,7 @@ describe('spawning during pop and peek', () => {
     expect(await nextRun('q', 'j')).toBe('160');
   });
 
-  it('limits catch-up with backlog (interval 60, backlog 1)', async () => {
+  it.skipIf(compactLayout)('limits catch-up with backlog (interval 60, backlog 1)', async () => {
     await core.call(0, 'recur', 'q', 'a', 'k', '{}', 'interval', 60, 0, 'backlog', 1);
     await core.call(0, 'recur', 'q2', 'b', 'k', '{}', 'interval', 60, 0, 'backlog', 1);
     expect(await popJids(600, 'q', 'w', 10)).toEqual(['a-1', 'a-2']);
@@ -633,7 +639,7 @@ describe('spawning during pop and peek', () => {
     expect(await nextRun('q', 'j')).toBe('0');
   });
 
-  it('catches up on a negative offset; never spawns when now + offset < 0', async () => {
+  it.skipIf(compactLayout)('catches up on a negative offset; never spawns when now + offset < 0', async () => {
     await core.call(1000, 'recur', 'q', 'a', 'k', '{}', 'interval', 100, -250);
     await core.call(1000, 'recur', 'q2', 'b', 'k', '{}', 'interval', 100, -250, 'backlog', 1);
     await core.call(10, 'recur', 'q3', 'c', 'k', '{}', 'interval', 100, -20);
@@ -716,7 +722,7 @@ describe('spawning during pop and peek', () => {
     expect(await ctx.redis.exists('ql:j:o-1')).toBe(0);
   });
 
-  it('uses updated priority, retries, klass and data for later children only', async () => {
+  it.skipIf(compactLayout)('uses updated priority, retries, klass and data for later children only', async () => {
     await core.call(0, 'recur', 'q', 'j', 'k', '{}', 'interval', 60, 0);
     await peekJids(0, 'q', 1);
     await core.call(0, 'recur.update', 'j', 'priority', 7, 'retries', 3, 'klass', 'K2', 'data', '[1]');
@@ -775,7 +781,7 @@ describe('spawning during pop and peek', () => {
   });
 
   describe('child name collision after unrecur + recur', () => {
-    it('overwrites a completed job, appends to its history and leaves it in ql:completed', async () => {
+    it.skipIf(compactLayout)('overwrites a completed job, appends to its history and leaves it in ql:completed', async () => {
       await core.call(0, 'recur', 'q', 'r', 'k', '{}', 'interval', 60, 0, 'tags', '["old"]');
       expect(await popJids(0, 'q', 'w', 1)).toEqual(['r-1']);
       expect(await core.call(1, 'complete', 'r-1', 'w', 'q', '{}')).toBe('complete');
@@ -799,7 +805,7 @@ describe('spawning during pop and peek', () => {
       expect(await zsetWithScores(ctx.redis, 'ql:t:new')).toEqual([['r-1', '100']]);
     });
 
-    it('overwrites a running job: its worker is told it lost it, and its lock goes', async () => {
+    it.skipIf(compactLayout)('overwrites a running job: its worker is told it lost it, and its lock goes', async () => {
       await core.call(0, 'recur', 'q', 'r', 'k', '{}', 'interval', 60, 0);
       await popJids(0, 'q', 'w', 1);
       await core.call(1, 'unrecur', 'r');
@@ -843,7 +849,7 @@ describe('spawning during pop and peek', () => {
       expect(await nextRun('q', 'bad')).toBe('0');
     });
 
-    it('keeps earlier templates’ children, resumes numbering after re-recur and restarts after unrecur', async () => {
+    it.skipIf(compactLayout)('keeps earlier templates’ children, resumes numbering after re-recur and restarts after unrecur', async () => {
       await core.call(0, 'recur', 'q', 'a', 'k', '{}', 'interval', 10, 0);
       await recurWithTags(0, 'q', 'bad', 5, '"x"');
       await expect(core.call(20, 'peek', 'q', 10)).rejects.toThrow("bad argument #1 to 'ipairs'");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useRedis } from './support/redis.js';
 import { useCoreAndEvents } from './support/core.js';
-import { snapshot, zsetWithScores } from './support/raw.js';
+import { dataKeys, snapshot, zsetWithScores } from './support/raw.js';
 
 const ctx = useRedis();
 const { core, events } = useCoreAndEvents(ctx);
@@ -148,7 +148,7 @@ describe('workers: pruning by max-worker-age', () => {
     await worker('keep', 90000);
     expect(await core.json(90000, 'workers')).toEqual([{ name: 'keep', jobs: 0, stalled: 0 }]);
     // Only ql:workers (holding `keep`) is left.
-    expect(await ctx.redis.keys('*')).toEqual(['ql:workers']);
+    expect(await dataKeys(ctx.redis)).toEqual(['ql:workers']);
   });
 });
 

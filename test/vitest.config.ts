@@ -44,6 +44,19 @@ export default defineConfig({
           env: { ...env, QLESS_TEST_NAMESPACE: 'orders' },
         },
       },
+      // And once more with new jobs stored in the compact layout (option
+      // job-layout, see test/support/redis.ts): every reply must be the same.
+      {
+        test: {
+          ...common,
+          name: 'core-compact',
+          include: ['test/core.*.test.ts'],
+          // config.get lists every stored option, the project's job-layout
+          // among them, so its replies are not today's there.
+          exclude: ['test/core.config.test.ts'],
+          env: { ...env, QLESS_TEST_JOB_LAYOUT: 'compact' },
+        },
+      },
     ],
   },
 });

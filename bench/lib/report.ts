@@ -147,6 +147,17 @@ export function workloadRows(workload: WorkloadId, qless: RunFigures, bullmq: Ru
 }
 
 /**
+ * M's rows for qless-ts with jobs stored in the compact layout (core option
+ * job-layout = compact): its figures in the qless-ts column, against
+ * BullMQ's figures of the same runs.
+ */
+export function compactRows(compact: RunFigures, bullmq: RunFigures): Row[] {
+  return figureSpecs('M').map((spec) =>
+    rowOf(`${WORKLOAD_TITLES.M}, qless-ts job-layout = compact`, spec, valuesOf(compact, spec.key), valuesOf(bullmq, spec.key)),
+  );
+}
+
+/**
  * A figure per job over a whole lifecycle, `put` workload plus `work`
  * workload, per run (both are per-job figures over the same number of jobs).
  */

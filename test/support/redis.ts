@@ -7,6 +7,18 @@ import { Redis } from 'ioredis';
 import { seeNamespaceAsDefault } from './namespace.js';
 import { RedisServer, FORBIDDEN_PORT } from './redis-server.js';
 
+/**
+ * The job layout the core tests store new jobs in: the `core-compact`
+ * project of vitest.config.ts sets QLESS_TEST_JOB_LAYOUT=compact, and every
+ * test then starts with the option `job-layout` set to `compact` in
+ * ql:config, so that each core test, unchanged, checks that a job stored in
+ * the compact layout gives the same replies and events as one in today's.
+ * Undefined: the option is left unset (today's layout).
+ */
+export function testJobLayout(): 'compact' | undefined {
+  return process.env['QLESS_TEST_JOB_LAYOUT'] === 'compact' ? 'compact' : undefined;
+}
+
 export interface TestRedis {
   /** URL of the test database. */
   url: string;
@@ -42,6 +54,7 @@ export function useRedis(): TestRedis {
     await ctx.redis.flushdb();
     await ctx.redis.script('FLUSH');
     await ctx.redis.function('FLUSH');
+    if (testJobLayout() === 'compact') await ctx.redis.hset('ql:config', 'job-layout', 'compact');
   });
   afterAll(async () => {
     ctx.redis?.disconnect();
