@@ -291,6 +291,34 @@ describe('tracking, tags, dependencies, priority, requeue, log', () => {
     expect(job.queueHandle().name).toBe('q');
   });
 
+  it('sends data back exactly as stored until code holds it, and as the object once it has', async () => {
+    const client = make();
+    // Text another client wrote, spaced and with 1.0: the same data, other text than JSON.stringify's.
+    const stored = '{ "n": 1.0, "list": [ ] }';
+    await client.call('put', 'other', 'q', 'untouched', 'a.B', stored, 0);
+    await client.call('put', 'other', 'q', 'held', 'a.B', stored, 0);
+    await client.call('put', 'other', 'q', 'changed', 'a.B', stored, 0);
+    const jobs = await client.queue('q').pop(3);
+    const byJid = new Map(jobs.map((job) => [job.jid, job]));
+    // Never read: not parsed, not encoded again.
+    await byJid.get('untouched')!.complete();
+    expect(await ctx.redis.hget('ql:j:untouched', 'data')).toBe(stored);
+    // Read (code could have changed it in place): sent as the object.
+    expect(byJid.get('held')!.data).toEqual({ n: 1, list: [] });
+    await byJid.get('held')!.complete();
+    expect(await ctx.redis.hget('ql:j:held', 'data')).toBe('{"n":1,"list":[]}');
+    const changed = byJid.get('changed')!;
+    (changed.data['list'] as number[]).push(2);
+    await changed.complete();
+    expect(await ctx.redis.hget('ql:j:changed', 'data')).toBe('{"n":1,"list":[2]}');
+    // A snapshot hands out the object too.
+    await client.call('put', 'other', 'q', 'snapshot', 'a.B', stored, 0);
+    const snapshot = (await client.queue('q').pop())!;
+    (snapshot.toJSON().data as { n: number }).n = 3;
+    await snapshot.complete();
+    expect(await ctx.redis.hget('ql:j:snapshot', 'data')).toBe('{"n":3,"list":[]}');
+  });
+
   it('keeps data that another client stored as a non-object, and refuses loudly to read it as one', async () => {
     const client = make();
     await client.call('put', 'other', 'q', 'foreign', 'a.B', '[1,2]', 0);
