@@ -171,16 +171,21 @@ export class Loader {
   /**
    * Report the files imported since the last report (also catches CommonJS
    * requires). Called after each import of a job module and, by the child,
-   * about once a second.
+   * about once a second. `imported` is the job module just imported, with
+   * the modification time it was imported at: tsx tells of imported URLs
+   * from its loader thread, so the module's own URL can arrive after the
+   * import finished, and a time read then could already be an edit's (which
+   * would never be reloaded).
    */
-  reportLoaded(): void {
+  reportLoaded(imported?: LoadedFile): void {
     const files: LoadedFile[] = [];
-    const add = (file: string | undefined): void => {
+    const add = (file: string | undefined, known?: number): void => {
       if (file === undefined || this.#reported.has(file)) return;
       this.#reported.add(file);
-      const mtimeMs = mtime(file);
+      const mtimeMs = known ?? mtime(file);
       if (mtimeMs !== undefined) files.push({ file, mtimeMs });
     };
+    if (imported) add(imported.file, imported.mtimeMs);
     for (const url of importedUrls.splice(0)) add(sourceFile(url));
     // Only look through require's cache when it grew.
     const cached = Object.keys(require.cache);
@@ -341,7 +346,7 @@ export class Loader {
       // imports or requires later on its own are reported by the child's
       // periodic call (see ChildWorker), not before every job: listing
       // require's cache costs more than a short job's own bookkeeping.
-      this.reportLoaded();
+      this.reportLoaded(mtimeMs > 0 ? { file, mtimeMs } : undefined);
     }
   }
 }
