@@ -31,17 +31,24 @@ local function load_pop()
   -- HMGET reply costs a script nearly 2,000 instructions (Redis turns it
   -- into a Lua value and grows the table it lands in). A job parked by its
   -- throttles reads its state when it is parked (select_work).
+  -- `hn` is read only for a job of the compact layout (a `klass` without
+  -- `jid`): a job with a `jid` field keeps its history in the list (put and
+  -- the recurring spawn write `hn` only to jobs without one), and asking
+  -- every job for it cost today's layout a reply field per pop.
   local POP_READ = {
     'jid', 'klass', 'queue', 'priority', 'retries', 'remaining', 'data', 'tags', 'failure',
-    'spawned_from_jid', 'history', 'throttles', 'time', 'trace', 'hn',
+    'spawned_from_jid', 'history', 'throttles', 'time', 'trace',
   }
 
   -- A job's fields as pop holds them, false for the three not read.
   local function pop_read(jid)
-    local r = redis.call('hmget', H.job_key(jid), unpack(POP_READ))
+    local key = H.job_key(jid)
+    local r = redis.call('hmget', key, unpack(POP_READ))
+    local hn = false
+    if not r[1] and r[2] then hn = redis.call('hget', key, 'hn') end
     return {
       r[1], r[2], false, r[3], false, r[4], false, r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
-      r[13], r[14], r[15],
+      r[13], r[14], hn,
     }
   end
 
