@@ -31,6 +31,8 @@ local function parse_now(text)
     if not ok then now = tonumber(text) end
     if now ~= nil and now - now ~= 0 then now = nil end
     now_memo_text, now_memo_number = text, now
+    -- (The text, for score_text to pass on as a score: see there.)
+    if now ~= nil then now_given_text, now_given_number = text, now end
   end
   return now_memo_number
 end

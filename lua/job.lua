@@ -524,7 +524,7 @@ local function job_commands(name)
     end
 
     -- (The reference also writes `worker`, which is `worker` already.)
-    local expires_text = H.score_text(expires)
+    local expires_text = H.expiry_text(expires)
     if decoded then
       redis.call('hset', key, 'expires', expires_text, 'data', cjson.encode(decoded))
     else
@@ -532,7 +532,8 @@ local function job_commands(name)
     end
     redis.call('zadd', H.worker_jobs_key(worker), expires_text, jid)
     -- (`now` is used once here: Redis prints the number itself, with the
-    -- same %.17g, for less than string.format costs.)
+    -- same %.17g, for less than string.format costs, and for about what
+    -- score_text's look at the client's text costs.)
     redis.call('zadd', H.key('workers'), now, worker)
     redis.call('zadd', H.queue_key(queue, 'locks'), expires_text, jid)
     return expires

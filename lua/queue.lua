@@ -275,7 +275,7 @@ local function load_pop()
     if exceptions then tracked = H.tracked_flags(jids) end
     local waits = H.samples_for('wait', queue, now)
     local time_text = H.format_time(now)
-    local expires_text = H.score_text(expires)
+    local expires_text = H.expiry_text(expires)
     local out = {}
     for i, jid in ipairs(jids) do
       local key = H.job_key(jid)
