@@ -412,6 +412,10 @@ end
 -- The commands of this module, made one at a time: the closure of the
 -- command `name`, or nil when the name is not one of them.
 local function queue_commands(name)
+  -- Put's constants, made at its first call (not at every call; and not
+  -- here, where every queue command's making would pay for them): a new
+  -- job's absent fields, only ever read, and the options put reads.
+  local no_fields, put_options
   ----------------------------------------------------------------------------
   -- put, requeue
   ----------------------------------------------------------------------------
@@ -501,7 +505,11 @@ local function queue_commands(name)
       end
     end
     if existing then existing = redis.call('exists', key, dependencies_key, history_key) > 0 end
-    local f = {false, false, false, false, false, false, false, false, false, false, false}
+    if no_fields == nil then
+      no_fields = {false, false, false, false, false, false, false, false, false, false, false}
+      put_options = {'max-job-history', 'job-layout'}
+    end
+    local f = no_fields
     if existing then
       H.require_key_type('Put()', key, 'hash')
       H.require_key_type('Put()', history_key, 'list')
@@ -514,7 +522,7 @@ local function queue_commands(name)
     -- compact job keeps its history in its hash, unless a `-history` list
     -- is there already (left by an older job of this jid).
     -- (Both options in one read: history_append reads max-job-history.)
-    H.config_prefetch({'max-job-history', 'job-layout'})
+    H.config_prefetch(put_options)
     local compact, hn = false, false
     if f[10] then
       hn = f[11]
