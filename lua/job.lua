@@ -524,7 +524,9 @@ local function job_commands(name)
     end
 
     -- (The reference also writes `worker`, which is `worker` already.)
-    local expires_text = H.expiry_text(expires)
+    -- (Printed here, once: a heartbeat then loads no number helpers, which
+    -- would cost the EVALSHA script their closures.)
+    local expires_text = string.format('%.17g', expires)
     if decoded then
       redis.call('hset', key, 'expires', expires_text, 'data', cjson.encode(decoded))
     else
