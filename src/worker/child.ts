@@ -34,7 +34,7 @@ import type { Client } from '../client.js';
 import { disownJob, type Job } from '../job.js';
 import type { WorkerEvent } from '../events.js';
 import { PopAhead } from './ahead.js';
-import { completeAndPop, type Completion } from './fetch.js';
+import { completeAndPop, popQueues, type Completion, type TripResult } from './fetch.js';
 import { reserver, type Reserver } from './reserver.js';
 import { HeldJobs } from './held.js';
 import { JobEvents } from './job-events.js';
@@ -42,7 +42,7 @@ import { forgetIdleWorkers } from './leftovers.js';
 import { checkLock } from './lock.js';
 import { Loader, importPreload, registerTypeScript } from './loader.js';
 import { redactUrl } from './options.js';
-import { createLogger, errorFields, setTitle, type Logger } from './logger.js';
+import { createLogger, errorFields, type Logger } from './logger.js';
 import { RunReports, sendToParent } from './parent.js';
 import { ABORT_GRACE_MS, type ChildInit, type ClaimedRun, type ParentMessage, isParentMessage } from './protocol.js';
 import { OutputCapture } from './output.js';
@@ -54,28 +54,15 @@ import { Run, runJob, type RunnerDeps } from './runner.js';
 import { Sandbox, sandboxDir } from './sandbox.js';
 import { loadTracing } from './tracing.js';
 import { EXIT } from './signals.js';
+import { ChildTitle } from './title.js';
 import { Wake } from './wake.js';
 
 type DrainReason = { exit: typeof EXIT.OK | typeof EXIT.RECYCLE; why: string };
 
-/**
- * What one trip popped: the jobs, the last error of a queue whose pop
- * failed, whether any queue answered, and whether every queue was asked (a
- * trip filled by its first queues says nothing of the others).
- */
-interface Popped {
-  jobs: Job[];
-  failure: unknown;
-  answered: boolean;
-  askedAll: boolean;
-  /** The shortest wait a queue's rate limit asked for (seconds), when one held its jobs back. */
-  rateWaitSeconds: number | undefined;
-}
-
 /** A trip in flight, and how many jobs it asked for. */
 interface Fetching {
   room: number;
-  jobs: Promise<Popped>;
+  jobs: Promise<TripResult>;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -97,6 +84,7 @@ export class ChildWorker {
   readonly #reports: RunReports;
   readonly #events: JobEvents;
   readonly #output: OutputCapture;
+  readonly #titles: ChildTitle;
   #held!: HeldJobs;
   #puts!: PutListener;
   #client!: Client;
@@ -110,7 +98,7 @@ export class ChildWorker {
   /** Runs waiting for an earlier run of the same job in this child to end (see #supersede). */
   readonly #behind = new Map<Run, Run>();
   /** Finished jobs whose completion is about to be sent. */
-  #completing: Completion[] = [];
+  readonly #completing: Completion[] = [];
   /** The round trip in flight that pops. */
   #fetching: Fetching | undefined;
   #looping = false;
@@ -146,6 +134,12 @@ export class ChildWorker {
     this.#events = new JobEvents(this.#log, init.relay);
     this.#output = new OutputCapture(this.#log);
     this.#popFailures = new PopFailures(this.#log, init.options.interval * 1000);
+    this.#titles = new ChildTitle(() => ({
+      index: this.#index,
+      queues: init.options.queues,
+      draining: this.#drain === undefined ? undefined : this.#drain.exit === EXIT.RECYCLE ? 'recycling' : 'stopping',
+      runs: this.#runs,
+    }));
     this.#draining = new Promise((resolve) => {
       this.#drained = resolve;
     });
@@ -179,7 +173,7 @@ export class ChildWorker {
   /** Set up (sandbox, preloads, Redis, events) and run the loop; exits the process at the end. */
   async run(): Promise<void> {
     const { options } = this.#init;
-    setTitle(`child ${this.#index} starting`);
+    this.#titles.set(`child ${this.#index} starting`);
     // From here on, what anything in this child prints is a log line (jobs' with their jid).
     this.#output.install();
     const typescript = registerTypeScript();
@@ -254,6 +248,8 @@ export class ChildWorker {
         this.drain({ exit: EXIT.RECYCLE, why: m.reason });
         break;
       case 'ping': {
+        // Once a second: files the jobs' code imported on its own since.
+        this.#loader.reportLoaded();
         const memory = process.memoryUsage();
         void sendToParent({ type: 'pong', seq: m.seq, rss: memory.rss, heapUsed: memory.heapUsed });
         break;
@@ -292,7 +288,7 @@ export class ChildWorker {
       this.#log.info({ reason: reason.why, running: this.#runs.size }, reason.exit === EXIT.RECYCLE ? 'child recycling: finishing its jobs, then a fresh child takes over' : 'child stopping: finishing its jobs');
       if (reason.exit === EXIT.RECYCLE) void sendToParent({ type: 'recycling', reason: reason.why });
     }
-    setTitle(`child ${this.#index} ${reason.exit === EXIT.RECYCLE ? 'recycling' : 'stopping'}, ${this.#runs.size} job(s) to finish`);
+    this.#titles.now();
     this.#wake.wake();
     void this.#maybeExit();
   }
@@ -421,7 +417,7 @@ export class ChildWorker {
             await this.#puts.subscribe();
             continue;
           }
-          this.#title();
+          this.#titles.update();
           // A job that finished meanwhile may have started the next trip.
           if (this.#fetching === undefined) await this.#wake.wait(interval * 1000);
           continue;
@@ -454,7 +450,14 @@ export class ChildWorker {
     if (this.#fetching === undefined && this.#looping && !this.#popPaused && this.#drain === undefined && this.#resumeQueue.length === 0) {
       const room = this.#room();
       if (room > 0) {
-        this.#fetching = { room, jobs: this.#fetch(room) };
+        const idle = this.#running.size === 0 && this.#held.size === 0;
+        this.#fetching = { room, jobs: popQueues(this.#client, this.#reserver(), this.#completing, this.#name, room) };
+        // The pop is written: while its reply is on the way, an idle child
+        // does now what the job it may bring would otherwise wait for.
+        if (idle) {
+          this.#sandbox.emptyAhead();
+          this.#loader.locateAhead();
+        }
         this.#wake.wake();
         return;
       }
@@ -477,32 +480,6 @@ export class ChildWorker {
     } finally {
       if (this.#fetching === fetching) this.#fetching = undefined;
     }
-  }
-
-  /**
-   * Send the completions waiting, and pop up to `count` jobs from the
-   * queues in the order the reserver gives for this trip (--reserver): the
-   * first queue's pop rides with the completions, later queues are asked
-   * only when the earlier ones had too few. A queue whose
-   * pop fails does not stop the others, nor lose the jobs they gave.
-   */
-  async #fetch(count: number): Promise<Popped> {
-    const popped: Popped = { jobs: [], failure: undefined, answered: false, askedAll: true, rateWaitSeconds: undefined };
-    for (const queue of this.#reserver()) {
-      if (popped.jobs.length >= count) {
-        popped.askedAll = false;
-        break;
-      }
-      try {
-        const got = await completeAndPop(this.#client, this.#completing.splice(0), { queue, worker: this.#name, count: count - popped.jobs.length });
-        popped.jobs.push(...got.jobs);
-        if (got.rateWaitSeconds !== undefined) popped.rateWaitSeconds = Math.min(popped.rateWaitSeconds ?? Infinity, got.rateWaitSeconds);
-        popped.answered = true;
-      } catch (error) {
-        popped.failure = error;
-      }
-    }
-    return popped;
   }
 
   /** A finished job's completion: sent at once (see #trip). */
@@ -556,7 +533,7 @@ export class ChildWorker {
       else this.#held.hold(run);
     });
     this.#fill();
-    this.#title();
+    this.#titles.update();
     const { maxJobs } = this.#init.options;
     if (maxJobs > 0 && this.#started >= maxJobs) this.drain({ exit: EXIT.RECYCLE, why: `ran --max-jobs ${maxJobs} jobs` });
   }
@@ -669,7 +646,7 @@ export class ChildWorker {
       this.#runs.delete(run.id);
       this.#releaseRun(run);
     }
-    this.#title();
+    this.#titles.update();
     this.#wake.wake();
     void this.#maybeExit();
   }
@@ -684,7 +661,7 @@ export class ChildWorker {
       this.#behind.delete(run);
       this.#afterEarlier(later);
     }
-    this.#title();
+    this.#titles.update();
     this.#wake.wake();
     void this.#maybeExit();
   }
@@ -736,17 +713,6 @@ export class ChildWorker {
       const kind = event.event === 'canceled' ? 'canceled' : 'lock_lost';
       this.#abort(run, kind, event.event === 'canceled' ? 'the job was canceled' : 'the job was moved, timed out or handed to another worker', true);
     }
-  }
-
-  #title(): void {
-    if (this.#drain) {
-      setTitle(`child ${this.#index} ${this.#drain.exit === EXIT.RECYCLE ? 'recycling' : 'stopping'}, ${this.#runs.size} job(s) to finish`);
-      return;
-    }
-    const runs = [...this.#runs.values()].filter((run) => run.started);
-    if (runs.length === 0) setTitle(`child ${this.#index} idle, polling ${this.#init.options.queues.join(', ')}`);
-    else if (runs.length === 1) setTitle(`child ${this.#index} working on ${runs[0]!.job.jid} (${runs[0]!.job.klass})`);
-    else setTitle(`child ${this.#index} working on ${runs.length} jobs: ${runs.map((run) => `${run.job.jid} (${run.job.klass})`).join(', ')}`);
   }
 
   async #maybeExit(): Promise<void> {

@@ -71,3 +71,44 @@ export async function completeAndPop(client: Client, done: readonly Completion[]
   return poppedJobs(client, popped.reply);
 }
 
+
+/**
+ * What one trip popped: the jobs, the last error of a queue whose pop
+ * failed, whether any queue answered, and whether every queue was asked (a
+ * trip filled by its first queues says nothing of the others).
+ */
+export interface TripResult {
+  jobs: Job[];
+  failure: unknown;
+  answered: boolean;
+  askedAll: boolean;
+  /** The shortest wait a queue's rate limit asked for (seconds), when one held its jobs back. */
+  rateWaitSeconds: number | undefined;
+}
+
+/**
+ * Send the completions waiting in `completing` (taken out of it), and pop
+ * up to `count` jobs as `worker` from `queues` in their order (the child's
+ * --reserver order for this trip): the first queue's pop rides with the
+ * completions, later queues are asked only when the earlier ones had too
+ * few. A queue whose pop fails does not stop the others, nor lose the jobs
+ * they gave. The first pop is written before this returns its promise.
+ */
+export async function popQueues(client: Client, queues: Iterable<string>, completing: Completion[], worker: string, count: number): Promise<TripResult> {
+  const popped: TripResult = { jobs: [], failure: undefined, answered: false, askedAll: true, rateWaitSeconds: undefined };
+  for (const queue of queues) {
+    if (popped.jobs.length >= count) {
+      popped.askedAll = false;
+      break;
+    }
+    try {
+      const got = await completeAndPop(client, completing.splice(0), { queue, worker, count: count - popped.jobs.length });
+      popped.jobs.push(...got.jobs);
+      if (got.rateWaitSeconds !== undefined) popped.rateWaitSeconds = Math.min(popped.rateWaitSeconds ?? Infinity, got.rateWaitSeconds);
+      popped.answered = true;
+    } catch (error) {
+      popped.failure = error;
+    }
+  }
+  return popped;
+}

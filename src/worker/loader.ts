@@ -49,6 +49,12 @@ interface Loaded {
 const require = createRequire(import.meta.url);
 /** How long a located klass file (and its modification time) is reused (ms). */
 const LOCATE_REUSE_MS = 1;
+/** A klass file located ahead (see locateAhead) is reused for this long (ms): a pop's round trip, with room to spare. */
+const LOCATE_AHEAD_REUSE_MS = 5;
+/** locateAhead looks up klasses located within this long (ms)… */
+const LOCATE_AHEAD_MS = 60 * 60 * 1000;
+/** …and at most this many of them. */
+const LOCATE_AHEAD_MAX = 4;
 let registering: Promise<void> | undefined;
 const importedUrls: string[] = [];
 
@@ -138,7 +144,8 @@ export class Loader {
   readonly #reported = new Set<string>();
   /** Per klass: its parts and the files that may hold it (pure, so kept). */
   readonly #klasses = new Map<string, { parts: KlassParts; candidates: string[] }>();
-  readonly #located = new Map<string, { file: string; mtimeMs: number | undefined; at: number }>();
+  /** Each klass's file as last located: when a job last asked (performance.now()), and until when it is reused. */
+  readonly #located = new Map<string, { file: string; mtimeMs: number | undefined; at: number; until: number }>();
   #cacheSize = -1;
   #reloads = 0;
 
@@ -161,17 +168,26 @@ export class Loader {
     return this.#reloads;
   }
 
-  /** Report the files imported since the last report (also catches CommonJS requires). */
-  reportLoaded(): void {
+  /**
+   * Report the files imported since the last report (also catches CommonJS
+   * requires). Called after each import of a job module and, by the child,
+   * about once a second. `imported` is the job module just imported, with
+   * the modification time it was imported at: tsx tells of imported URLs
+   * from its loader thread, so the module's own URL can arrive after the
+   * import finished, and a time read then could already be an edit's (which
+   * would never be reloaded).
+   */
+  reportLoaded(imported?: LoadedFile): void {
     const files: LoadedFile[] = [];
-    const add = (file: string | undefined): void => {
+    const add = (file: string | undefined, known?: number): void => {
       if (file === undefined || this.#reported.has(file)) return;
       this.#reported.add(file);
-      const mtimeMs = mtime(file);
+      const mtimeMs = known ?? mtime(file);
       if (mtimeMs !== undefined) files.push({ file, mtimeMs });
     };
+    if (imported) add(imported.file, imported.mtimeMs);
     for (const url of importedUrls.splice(0)) add(sourceFile(url));
-    // Called after every job: only look at require's cache when it grew.
+    // Only look through require's cache when it grew.
     const cached = Object.keys(require.cache);
     if (cached.length !== this.#cacheSize) {
       this.#cacheSize = cached.length;
@@ -205,8 +221,6 @@ export class Loader {
     } catch (error) {
       const text = error instanceof Error ? error.stack ?? error.message : String(error);
       return importError(`${file} could not be loaded:\n${text}`);
-    } finally {
-      this.reportLoaded();
     }
     const exported = klassExport(loaded.namespace, parts.exportName);
     if (!exported.found) {
@@ -238,15 +252,34 @@ export class Loader {
   }
 
   /**
+   * Look the klasses located last up again now, while a pop is on its way
+   * (the child is idle, so this costs the next job nothing): the job it
+   * brings then finds its file fresh (LOCATE_AHEAD_REUSE_MS) instead of
+   * making its stat calls between the pop and its start. Only klasses a job
+   * asked for within LOCATE_AHEAD_MS are looked up, at most LOCATE_AHEAD_MAX.
+   */
+  locateAhead(): void {
+    const now = performance.now();
+    const recent = [...this.#located].slice(-LOCATE_AHEAD_MAX);
+    for (const [klass, located] of recent) {
+      if (now - located.at > LOCATE_AHEAD_MS) continue;
+      const known = this.#klasses.get(klass);
+      if (known) this.#locate(klass, known.candidates, true);
+    }
+  }
+
+  /**
    * The first candidate file that exists (as `findKlassFile` finds it) and
    * its modification time, from one stat each. The answer is reused for
    * LOCATE_REUSE_MS: jobs of a busy child start back to back, and a file
    * changed within that moment could as well have changed just after it.
    */
-  #locate(klass: string, candidates: readonly string[]): { file: string; mtimeMs: number | undefined } | undefined {
+  #locate(klass: string, candidates: readonly string[], again = false): { file: string; mtimeMs: number | undefined } | undefined {
     const now = performance.now();
     const recent = this.#located.get(klass);
-    if (recent && now - recent.at < LOCATE_REUSE_MS) return recent;
+    if (!again && recent && now < recent.until) return recent;
+    // Most recently located last, so that locateAhead looks at those first.
+    this.#located.delete(klass);
     for (const file of candidates) {
       let stats;
       try {
@@ -255,7 +288,9 @@ export class Loader {
         stats = undefined; // unreadable, as existsSync says
       }
       if (stats === undefined) continue;
-      const found = { file, mtimeMs: stats.mtimeMs, at: now };
+      // `at` is when a job last asked (a look-up ahead keeps it), so that
+      // locateAhead stops with klasses no job has asked for a while.
+      const found = { file, mtimeMs: stats.mtimeMs, at: again ? recent?.at ?? now : now, until: now + (again ? LOCATE_AHEAD_REUSE_MS : LOCATE_REUSE_MS) };
       this.#located.set(klass, found);
       return found;
     }
@@ -305,6 +340,13 @@ export class Loader {
       this.#modules.delete(file);
       this.#failed.set(file, { mtimeMs, error });
       throw error;
+    } finally {
+      // What the import brought in (a failed one too: fixing it on disk
+      // must replace the child) is watched from now on. Files a job's code
+      // imports or requires later on its own are reported by the child's
+      // periodic call (see ChildWorker), not before every job: listing
+      // require's cache costs more than a short job's own bookkeeping.
+      this.reportLoaded(mtimeMs > 0 ? { file, mtimeMs } : undefined);
     }
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The order a child asks its queues for work in, one trip at a time: the
- * one choice of the fetch path (src/worker/fetch.ts, child.ts #fetch) that
+ * one choice of the fetch path (popQueues in src/worker/fetch.ts) that
  * an operator makes, with `--reserver`. Kept apart from fetch.ts so that
  * the command line's checks (options.ts) load no client code.
  */

@@ -22,6 +22,12 @@ export function sandboxDir(workdir: string, index: number): string {
 const SLOT = /^slot-\d+$/;
 /** How recently a directory must have been emptied to count as empty before the next job (ms). */
 const FRESH_MS = 1;
+/**
+ * How long a directory emptied ahead, while the pop that may bring its next
+ * job is on the way, counts as empty (ms): about a pop's round trip with
+ * room to spare, so that the job it brings need not list it again.
+ */
+const AHEAD_FRESH_MS = 5;
 
 /** Create `dir` if missing (an existing non-directory is an error), then empty it, keeping `keep` entries. */
 export async function emptyDir(dir: string, keep: (name: string) => boolean = () => false): Promise<void> {
@@ -53,7 +59,7 @@ export class Sandbox {
   // Taking a slot and tidying the shared directory never interleave, so a
   // tidy-up cannot delete what a job that just started wrote.
   #gate: Promise<void> = Promise.resolve();
-  /** Directories emptied after a job, with nothing running in them since (performance.now()). */
+  /** Directories emptied, with nothing running in them since: until when (performance.now()) they count as empty. */
   readonly #emptied = new Map<string, number>();
 
   constructor(root: string, concurrency: number) {
@@ -93,15 +99,38 @@ export class Sandbox {
   }
 
   /**
+   * Empty now what the next `acquire` would empty, so that a job arriving
+   * within AHEAD_FRESH_MS starts without listing its directory: for an idle child,
+   * called as its pop goes out, the listing then overlaps that round trip
+   * instead of lying between the pop's reply and the job's start. Nothing is
+   * done while a job runs (the next job's directory is then emptied when
+   * that job ends, or by acquire).
+   */
+  emptyAhead(): void {
+    if (this.#busy > 0) return;
+    void this.#exclusive(async () => {
+      const slot = this.#free.at(-1);
+      if (this.#busy > 0 || slot === undefined) return;
+      const dir = this.#slots ? join(this.root, `slot-${slot}`) : this.root;
+      if (this.#slots) {
+        await emptyDir(this.root, (name) => SLOT.test(name));
+        this.#emptied.set(this.root, performance.now() + AHEAD_FRESH_MS);
+      }
+      await emptyDir(dir);
+      this.#emptied.set(dir, performance.now() + AHEAD_FRESH_MS);
+    }).catch(() => undefined); // acquire empties it again, and reports what fails
+  }
+
+  /**
    * Empty a directory before a job. One that this sandbox emptied after the
    * previous job a moment ago (FRESH_MS: the next job of a busy child starts
    * right away) is not listed again: a file another process dropped into it
    * in between could as well have come just after a fresh listing.
    */
   async #emptyBefore(dir: string, keep?: (name: string) => boolean): Promise<void> {
-    const emptiedAt = this.#emptied.get(dir);
+    const freshUntil = this.#emptied.get(dir);
     this.#emptied.delete(dir);
-    if (emptiedAt !== undefined && performance.now() - emptiedAt < FRESH_MS) return;
+    if (freshUntil !== undefined && performance.now() < freshUntil) return;
     await emptyDir(dir, keep);
   }
 
@@ -114,10 +143,10 @@ export class Sandbox {
       this.#busy--;
       try {
         await emptyDir(slot.dir);
-        this.#emptied.set(slot.dir, performance.now());
+        this.#emptied.set(slot.dir, performance.now() + FRESH_MS);
         if (this.#slots && this.#busy === 0) {
           await emptyDir(this.root, (name) => SLOT.test(name));
-          this.#emptied.set(this.root, performance.now());
+          this.#emptied.set(this.root, performance.now() + FRESH_MS);
         }
       } finally {
         this.#free.push(slot.slot);

@@ -36,6 +36,12 @@ function producerContext(job: Job): ReturnType<typeof parseTraceparent> {
   }
 }
 
+/** The span of a run when no SDK records anything. */
+const NO_SPAN: JobSpan = {
+  run: (code) => code(),
+  end: () => undefined,
+};
+
 class OtelTracing implements Tracing {
   readonly #otel: Otel;
 
@@ -54,6 +60,11 @@ class OtelTracing implements Tracing {
       },
       ...(producer ? { links: [{ context: producer }] } : {}),
     });
+    // No SDK registered (the API alone, as when it is only installed as a
+    // dependency): the span is a no-op with an invalid context, and so would
+    // be every span the job's code starts under it. Running the code inside
+    // it would only cost time, on every job.
+    if (!otel.trace.isSpanContextValid(span.spanContext())) return NO_SPAN;
     return {
       run: (code) => otel.context.with(otel.trace.setSpan(otel.context.active(), span), code),
       end: (report) => {
