@@ -4,7 +4,7 @@
  * started under valgrind's callgrind, and for each phase the counters are
  * zeroed, the phase runs, and the instructions Redis executed are read back.
  *
- *   node --import tsx bench/profile.ts [--n 400] [--script FILE] [--only core,systems]
+ *   node --import tsx bench/profile.ts [--n 400] [--script FILE] [--only core,systems] [--layout compact]
  *
  * `core` phases call the core directly (FCALL and EVALSHA) and report
  * instructions per call; `systems` phases run the benchmark's W1–W4 loops
@@ -36,6 +36,18 @@ interface Options {
   git?: string;
   only: string;
   match?: string;
+  layout: string;
+}
+
+/**
+ * Empty the server, then (with `--layout compact`) set the core's job-layout
+ * option, so that every job the qless phases make is stored that way.
+ * BullMQ's phases empty it too; the option is a key of qless's alone.
+ */
+let layout = 'spec';
+async function reset(redis: Redis): Promise<void> {
+  await redis.flushall();
+  if (layout !== 'spec') await redis.hset(`${DEFAULT_KEYS.prefix}config`, 'job-layout', layout);
 }
 
 /**
@@ -196,7 +208,7 @@ function corePhases(redis: Redis, source: string, mode: 'eval' | 'fcall', n: num
   const each = (count: number, lanes: number, argv: (i: number) => string[]) => () => inFlight(count, lanes, (i) => call(argv(i)));
   const label = mode === 'eval' ? 'EVALSHA' : 'FCALL';
   return [
-    { name: `${label} config.get heartbeat`, units: n, unit: 'call', setup: async () => { await redis.flushall(); await ready(); }, run: each(n, 20, () => ['config.get', tick(), 'heartbeat']) },
+    { name: `${label} config.get heartbeat`, units: n, unit: 'call', setup: async () => { await reset(redis); await ready(); }, run: each(n, 20, () => ['config.get', tick(), 'heartbeat']) },
     { name: `${label} put`, units: 2 * n, unit: 'call', run: each(2 * n, 20, (i) => ['put', tick(), 'w', 'q', jid(i), 'bench.Noop', data, '0', 'priority', '0', 'tags', '[]', 'retries', '5', 'depends', '[]']) },
     { name: `${label} pop 1`, units: n, unit: 'call', run: each(n, 1, () => ['pop', tick(), 'q', 'w', '1']) },
     { name: `${label} complete (after pop 1)`, units: n, unit: 'call', run: each(n, 20, (i) => ['complete', tick(), jid(i), 'w', 'q', data]) },
@@ -219,7 +231,7 @@ function systemPhases(url: string, redis: Redis, port: number, n: number): Phase
     await redis.zadd(key, ...args);
   };
   const qlessFill = async () => {
-    await redis.flushall();
+    await reset(redis);
     await seed(DEFAULT_KEYS.completed, Date.now() / 1000 - 1000);
     await inFlight(n, 100, (i) => client.queue('bench').put('bench.Noop', payload(i)));
   };
@@ -270,11 +282,11 @@ function systemPhases(url: string, redis: Redis, port: number, n: number): Phase
         bull = new Queue('bench', { connection });
         await bull.waitUntilReady();
         await bull.add('warm', {});
-        await redis.flushall();
+        await reset(redis);
       },
       run: () => inFlight(n, 1, (i) => client.queue('bench').put('bench.Noop', payload(i))),
     },
-    { name: 'qless-ts W2 put, 50 in flight', units: n, unit: 'job', setup: () => redis.flushall(), run: () => inFlight(n, 50, (i) => client.queue('bench').put('bench.Noop', payload(i))) },
+    { name: 'qless-ts W2 put, 50 in flight', units: n, unit: 'job', setup: () => reset(redis), run: () => inFlight(n, 50, (i) => client.queue('bench').put('bench.Noop', payload(i))) },
     { name: 'qless-ts W3 pop + complete, one at a time', units: n, unit: 'job', setup: qlessFill, run: qlessDrain(1) },
     { name: 'qless-ts W4 drain, 50 at a time', units: n, unit: 'job', setup: qlessFill, run: qlessDrain(50) },
     { name: 'BullMQ W1 add, one at a time', units: n, unit: 'job', setup: () => redis.flushall(), run: () => inFlight(n, 1, (i) => bull.add('noop', payload(i))) },
@@ -328,10 +340,13 @@ async function main(): Promise<void> {
     .option('--script <file>', 'core script in EVALSHA form (default: dist/qless.lua)')
     .option('--git <revision>', 'build the core from lua/*.lua at this git revision instead')
     .option('--only <parts>', 'core, systems, or both', 'core,systems')
+    .option('--layout <layout>', 'job-layout the qless phases run with: spec (today\'s) or compact', 'spec')
     .option('--match <regex>', 'measure only the phases whose names match (the others still run their set-up)')
     .option('--keep <dir>', 'keep each phase\'s callgrind dump in this directory (read them with callgrind_annotate)');
   program.parse();
   const options = program.opts<Options>();
+  layout = options.layout;
+  if (layout !== 'spec' && layout !== 'compact') throw new Error(`--layout must be spec or compact, not ${layout}`);
   const n = Math.max(50, Math.round(Number(options.n) / 50) * 50);
   const source = options.git ? scriptAt(options.git) : options.script ? readFileSync(options.script, 'utf8') : coreScript().source;
   if (options.keep) mkdirSync(options.keep, { recursive: true });

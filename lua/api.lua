@@ -22,7 +22,7 @@
 -- (Arithmetic on the text reads it with one strtod, tonumber with two:
 -- lua_isnumber, then lua_tonumber. A text that is no number raises there,
 -- and is then nil, as tonumber has it.)
-local now_memo_text, now_memo_number
+-- (now_memo_text and now_memo_number are in base.lua: score_text reads them.)
 local function plus_zero(text) return text + 0 end
 local function parse_now(text)
   if text ~= now_memo_text then

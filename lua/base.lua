@@ -94,6 +94,11 @@ local completed_known = nil
 -- Batches held back by `multi`: by key, and in order of first use.
 local deferred_samples = false
 
+-- The last `now` text parse_now (api.lua) read, and the number it read
+-- (nil: none): score_text hands the text out for that number. (A memo,
+-- which dispatch leaves as it is: the text always reads as the number.)
+local now_memo_text, now_memo_number
+
 -- The prefix of every key and channel name of this call (see load_keys).
 local KEY_PREFIX = 'ql:'
 local prefix = KEY_PREFIX
@@ -227,9 +232,10 @@ local function load_numbers()
   -- to the same result:
   -- * int_text: a whole number below 1e15 reads the same in %d form (far
   --   cheaper to make); anything else, -0 included, is left for Redis.
-  -- * score_text: the %.17g text itself, for sorted-set scores and range
-  --   bounds, where only the number it parses to matters; a value used many
-  --   times in one call (`now`, a batch's lock expiry) is formatted once.
+  -- * score_text: for sorted-set scores and range bounds, where only the
+  --   number it parses to matters: the client's own text of `now`, else
+  --   the %.17g text itself (expiry_text), a value used many times in one
+  --   call (a batch's lock expiry) formatted once.
   -- The texts of small counts (retries, counters, histogram buckets) are
   -- kept once made.
   local small_int_texts = {}
@@ -258,10 +264,42 @@ local function load_numbers()
     return tostring(x)
   end
 
-  -- Two entries: a pop or heartbeat alternates between `now` and the lock
-  -- expiry.
+  -- expiry_text: the %.17g text of a number (what Redis itself prints for
+  -- a Lua number), for a lock expiry, which is both a score and the job's
+  -- stored `expires`. Two entries: a pop or heartbeat alternates between
+  -- `now` and the lock expiry.
   local score_memo_number, score_memo_text, score_memo_number2, score_memo_text2
+  function H.expiry_text(x)
+    if x == score_memo_number and x ~= 0 then return score_memo_text end
+    if x == score_memo_number2 and x ~= 0 then return score_memo_text2 end
+    score_memo_number2, score_memo_text2 = score_memo_number, score_memo_text
+    score_memo_number, score_memo_text = x, string.format('%.17g', x)
+    return score_memo_text
+  end
+
+  -- score_text: the same, but `now` needs no printing: the text the client
+  -- sent reads as the very same number, and only that number matters where
+  -- a score or range bound is passed. Never for a text stored as it is (a
+  -- hash field, a member): that is expiry_text's.
+  --
+  -- Redis reads a score with the same strtod that Lua read `now` with, and
+  -- takes the same texts but for spaces around it (Lua skips them, Redis
+  -- refuses) and a NUL inside (Lua stops there): any other text is passed
+  -- on. (Looked at on first use only, so that calls without scores pay
+  -- nothing; two byte looks and a plain find, as a pattern costs more.)
+  -- (The %.17g branch is expiry_text's own, written out: a shared local
+  -- function would be one more closure for the EVALSHA script to make.)
+  local checked_text, checked_ok = nil, false
   function H.score_text(x)
+    if x == now_memo_number and x ~= 0 then
+      local text = now_memo_text
+      if text ~= checked_text then
+        checked_text = text
+        checked_ok = type(text) == 'string' and string.byte(text, 1) > 32 and string.byte(text, -1) > 32 and
+          not string.find(text, '\0', 1, true)
+      end
+      if checked_ok then return text end
+    end
     if x == score_memo_number and x ~= 0 then return score_memo_text end
     if x == score_memo_number2 and x ~= 0 then return score_memo_text2 end
     score_memo_number2, score_memo_text2 = score_memo_number, score_memo_text

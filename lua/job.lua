@@ -288,10 +288,11 @@ local function job_commands(name)
     -- (`priority` only matters to an advance, which reads it then: every
     -- field of a reply costs a script nearly as much as a small command.)
     local f = redis.call('hmget', key, 'worker', 'state', 'retries', 'queue', 'time', 'history', 'throttles',
-      'jid', 'hn')
+      'jid')
     local job_worker, state, current_queue = f[1], f[2], f[4]
     -- A job in the compact layout has no `jid` field and stores no empty
-    -- `worker` or default `retries` (see job_fill_defaults).
+    -- `worker` or default `retries` (see job_fill_defaults); only such a job
+    -- may keep its history in its hash (`hn`, read for it alone: see pop).
     local compact = state and not f[8]
     if compact then
       job_worker = job_worker or ''
@@ -324,7 +325,7 @@ local function job_commands(name)
     -- names no throttle holds a slot there only while it is in use.
     local linked = redis.call('exists', H.key('tracked'), H.dependents_key(jid), H.queue_key(queue, 'scheduled'),
       H.throttle_key(H.queue_throttle(queue), 'locks')) > 0
-    local hn = H.history_append(jid, now, 'done', nil, f[6], f[9])
+    local hn = H.history_append(jid, now, 'done', nil, f[6], compact and redis.call('hget', key, 'hn'))
     redis.call('zrem', H.queue_key(queue, 'work'), jid)
     redis.call('zrem', H.queue_key(queue, 'locks'), jid)
     if linked then redis.call('zrem', H.queue_key(queue, 'scheduled'), jid) end
@@ -523,7 +524,9 @@ local function job_commands(name)
     end
 
     -- (The reference also writes `worker`, which is `worker` already.)
-    local expires_text = H.score_text(expires)
+    -- (Printed here, once: a heartbeat then loads no number helpers, which
+    -- would cost the EVALSHA script their closures.)
+    local expires_text = string.format('%.17g', expires)
     if decoded then
       redis.call('hset', key, 'expires', expires_text, 'data', cjson.encode(decoded))
     else
@@ -531,7 +534,8 @@ local function job_commands(name)
     end
     redis.call('zadd', H.worker_jobs_key(worker), expires_text, jid)
     -- (`now` is used once here: Redis prints the number itself, with the
-    -- same %.17g, for less than string.format costs.)
+    -- same %.17g, for less than string.format costs, and for about what
+    -- score_text's look at the client's text costs.)
     redis.call('zadd', H.key('workers'), now, worker)
     redis.call('zadd', H.queue_key(queue, 'locks'), expires_text, jid)
     return expires

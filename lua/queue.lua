@@ -31,17 +31,24 @@ local function load_pop()
   -- HMGET reply costs a script nearly 2,000 instructions (Redis turns it
   -- into a Lua value and grows the table it lands in). A job parked by its
   -- throttles reads its state when it is parked (select_work).
+  -- `hn` is read only for a job of the compact layout (a `klass` without
+  -- `jid`): a job with a `jid` field keeps its history in the list (put and
+  -- the recurring spawn write `hn` only to jobs without one), and asking
+  -- every job for it cost today's layout a reply field per pop.
   local POP_READ = {
     'jid', 'klass', 'queue', 'priority', 'retries', 'remaining', 'data', 'tags', 'failure',
-    'spawned_from_jid', 'history', 'throttles', 'time', 'trace', 'hn',
+    'spawned_from_jid', 'history', 'throttles', 'time', 'trace',
   }
 
   -- A job's fields as pop holds them, false for the three not read.
   local function pop_read(jid)
-    local r = redis.call('hmget', H.job_key(jid), unpack(POP_READ))
+    local key = H.job_key(jid)
+    local r = redis.call('hmget', key, unpack(POP_READ))
+    local hn = false
+    if not r[1] and r[2] then hn = redis.call('hget', key, 'hn') end
     return {
       r[1], r[2], false, r[3], false, r[4], false, r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
-      r[13], r[14], r[15],
+      r[13], r[14], hn,
     }
   end
 
@@ -268,7 +275,7 @@ local function load_pop()
     if exceptions then tracked = H.tracked_flags(jids) end
     local waits = H.samples_for('wait', queue, now)
     local time_text = H.format_time(now)
-    local expires_text = H.score_text(expires)
+    local expires_text = H.expiry_text(expires)
     local out = {}
     for i, jid in ipairs(jids) do
       local key = H.job_key(jid)
@@ -405,6 +412,10 @@ end
 -- The commands of this module, made one at a time: the closure of the
 -- command `name`, or nil when the name is not one of them.
 local function queue_commands(name)
+  -- Put's constants, made at its first call (not at every call; and not
+  -- here, where every queue command's making would pay for them): a new
+  -- job's absent fields, only ever read, and the options put reads.
+  local no_fields, put_options
   ----------------------------------------------------------------------------
   -- put, requeue
   ----------------------------------------------------------------------------
@@ -494,7 +505,11 @@ local function queue_commands(name)
       end
     end
     if existing then existing = redis.call('exists', key, dependencies_key, history_key) > 0 end
-    local f = {false, false, false, false, false, false, false, false, false, false, false}
+    if no_fields == nil then
+      no_fields = {false, false, false, false, false, false, false, false, false, false, false}
+      put_options = {'max-job-history', 'job-layout'}
+    end
+    local f = no_fields
     if existing then
       H.require_key_type('Put()', key, 'hash')
       H.require_key_type('Put()', history_key, 'list')
@@ -507,7 +522,7 @@ local function queue_commands(name)
     -- compact job keeps its history in its hash, unless a `-history` list
     -- is there already (left by an older job of this jid).
     -- (Both options in one read: history_append reads max-job-history.)
-    H.config_prefetch({'max-job-history', 'job-layout'})
+    H.config_prefetch(put_options)
     local compact, hn = false, false
     if f[10] then
       hn = f[11]

@@ -283,7 +283,9 @@ local function load_rate_limit()
   end
 
   function H.rate_record(queue, now, rate, jids)
-    local when = H.score_text(now)
+    -- (The members hold the score's %.17g text: not score_text, which may
+    -- give the client's own text of `now`.)
+    local when = string.format('%.17g', now)
     local scores = {}
     for i = 1, #jids do
       scores[2 * i - 1] = when
