@@ -203,16 +203,14 @@ async function main(): Promise<void> {
       for (const id of options.only) {
         const order = run % 2 === 1 ? systems : [...systems].reverse();
         const pair = new Map<string, Figures>();
-        for (const system of order) {
-          const key = `${id}/${system.name}`;
-          if (skipped.has(key)) continue;
-          progress.start(`[run ${run}/${options.runs}] ${WORKLOAD_TITLES[id]} · ${system.name}`);
+        // One measurement of `system` into the figures (a failure is recorded, reported and passed over).
+        const measureInto = async (system: System, key: string): Promise<void> => {
           try {
             const measurement = await measure(system, id, options.n);
             const values = figuresOf(measurement);
             record(figures, key, run, values);
             pair.set(system.name, values);
-            if (measurement.kind === 'memory') retention.set(system.name, measurement.retention);
+            if (measurement.kind === 'memory' && system !== compact) retention.set(system.name, measurement.retention);
           } catch (error) {
             record(figures, key, run, null);
             progress.clear();
@@ -220,21 +218,16 @@ async function main(): Promise<void> {
             errors.push(message);
             process.stderr.write(`error: ${message}\n`);
           }
+        };
+        for (const system of order) {
+          const key = `${id}/${system.name}`;
+          if (skipped.has(key)) continue;
+          progress.start(`[run ${run}/${options.runs}] ${WORKLOAD_TITLES[id]} · ${system.name}`);
+          await measureInto(system, key);
         }
         if (id === 'M') {
-          const key = `M/${compact.name}`;
           progress.start(`[run ${run}/${options.runs}] ${WORKLOAD_TITLES[id]} · ${compact.name}`);
-          try {
-            const values = figuresOf(await measure(compact, id, options.n));
-            record(figures, key, run, values);
-            pair.set(compact.name, values);
-          } catch (error) {
-            record(figures, key, run, null);
-            progress.clear();
-            const message = `${key} run ${run}: ${error instanceof Error ? error.message : String(error)}`;
-            errors.push(message);
-            process.stderr.write(`error: ${message}\n`);
-          }
+          await measureInto(compact, `M/${compact.name}`);
         }
         const q = pair.get('qless-ts');
         const b = pair.get('BullMQ');

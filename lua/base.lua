@@ -287,8 +287,6 @@ local function load_numbers()
   -- refuses) and a NUL inside (Lua stops there): any other text is passed
   -- on. (Looked at on first use only, so that calls without scores pay
   -- nothing; two byte looks and a plain find, as a pattern costs more.)
-  -- (The %.17g branch is expiry_text's own, written out: a shared local
-  -- function would be one more closure for the EVALSHA script to make.)
   local checked_text, checked_ok = nil, false
   function H.score_text(x)
     if x == now_memo_number and x ~= 0 then
@@ -300,11 +298,7 @@ local function load_numbers()
       end
       if checked_ok then return text end
     end
-    if x == score_memo_number and x ~= 0 then return score_memo_text end
-    if x == score_memo_number2 and x ~= 0 then return score_memo_text2 end
-    score_memo_number2, score_memo_text2 = score_memo_number, score_memo_text
-    score_memo_number, score_memo_text = x, string.format('%.17g', x)
-    return score_memo_text
+    return H.expiry_text(x)
   end
 
   -- Work-set score: higher pops first; equal priorities pop oldest first.

@@ -588,33 +588,24 @@ local function queue_commands(name)
       H.stats_incr(queue, failure['when'], 'failed', -1)
     end
     -- 8. The hash.
+    -- The same fields in both layouts; the spec layout adds `jid`, the
+    -- compact one leaves out what holds a default.
+    local fields = {
+      'klass', klass,
+      'data', data,
+      'priority', H.int_text(priority),
+      'tags', cjson.encode(tags),
+      'state', (delay > 0) and 'scheduled' or 'waiting',
+      'worker', '',
+      'expires', '0',
+      'queue', queue,
+      'retries', H.int_text(retries),
+      'remaining', H.int_text(retries),
+      'time', compact and H.compact_time(now) or H.format_time(now)}
     if compact then
-      H.job_write_compact(key, f[4] ~= false, {
-        'klass', klass,
-        'data', data,
-        'priority', H.int_text(priority),
-        'tags', cjson.encode(tags),
-        'state', (delay > 0) and 'scheduled' or 'waiting',
-        'worker', '',
-        'expires', '0',
-        'queue', queue,
-        'retries', H.int_text(retries),
-        'remaining', H.int_text(retries),
-        'time', H.compact_time(now)})
+      H.job_write_compact(key, f[4] ~= false, fields)
     else
-      redis.call('hset', key,
-        'jid', jid,
-        'klass', klass,
-        'data', data,
-        'priority', H.int_text(priority),
-        'tags', cjson.encode(tags),
-        'state', (delay > 0) and 'scheduled' or 'waiting',
-        'worker', '',
-        'expires', '0',
-        'queue', queue,
-        'retries', H.int_text(retries),
-        'remaining', H.int_text(retries),
-        'time', H.format_time(now))
+      redis.call('hset', key, 'jid', jid, unpack(fields))
     end
     if trace ~= nil then
       redis.call('hset', key, 'trace', trace)

@@ -287,35 +287,25 @@ local function load_recur_spawn()
             compact = true
             if redis.call('exists', H.history_key(child)) == 0 then hn = 0 end
           end
+          -- The same fields in both layouts; the spec layout adds `jid`,
+          -- the compact one leaves out what holds a default.
+          local fields = {
+            'klass', klass,
+            'data', data,
+            'priority', priority,
+            'tags', tags_text,
+            'state', 'waiting',
+            'worker', '',
+            'expires', '0',
+            'queue', queue,
+            'retries', retries,
+            'remaining', retries,
+            'time', compact and H.compact_time(score) or H.format_time(score),
+            'spawned_from_jid', jid}
           if compact then
-            H.job_write_compact(child_key, old[1] ~= false, {
-              'klass', klass,
-              'data', data,
-              'priority', priority,
-              'tags', tags_text,
-              'state', 'waiting',
-              'worker', '',
-              'expires', '0',
-              'queue', queue,
-              'retries', retries,
-              'remaining', retries,
-              'time', H.compact_time(score),
-              'spawned_from_jid', jid})
+            H.job_write_compact(child_key, old[1] ~= false, fields)
           else
-            redis.call('hset', child_key,
-              'jid', child,
-              'klass', klass,
-              'data', data,
-              'priority', priority,
-              'tags', tags_text,
-              'state', 'waiting',
-              'worker', '',
-              'expires', 0,
-              'queue', queue,
-              'retries', retries,
-              'remaining', retries,
-              'time', H.format_time(score),
-              'spawned_from_jid', jid)
+            redis.call('hset', child_key, 'jid', child, unpack(fields))
           end
           -- Children take the template's throttles as they are, checked at pop.
           if t[8] then
