@@ -419,7 +419,16 @@ export class ChildWorker {
           }
           this.#titles.update();
           // A job that finished meanwhile may have started the next trip.
-          if (this.#fetching === undefined) await this.#wake.wait(interval * 1000);
+          if (this.#fetching === undefined) {
+            // Going to sleep: the releases waiting go now, while this child
+            // is awake anyway. Left to their timer (RELEASE_DELAY_MS), they
+            // would wake the child and its supervisor a moment later, often
+            // just as the next put arrives — that write and the supervisor
+            // running beside Redis made many of the slowest put → start
+            // times (issue 16).
+            void this.#reports.flush();
+            await this.#wake.wait(interval * 1000);
+          }
           continue;
         }
         this.#puts.foundWork();
