@@ -30,6 +30,7 @@
 import type { Cluster, Redis, ChainableCommander } from 'ioredis';
 import { DURABLE_COMMANDS, durableJid, type Durability } from './connection/durability.js';
 import { isReplicaRefusal } from './connection/redis.js';
+import { awaitRedirection, maxRedirections, redirectionOf } from './connection/redirect.js';
 import { classifyScriptError, ConnectionError, DurabilityError, QlessError } from './errors.js';
 import { DEFAULT_KEYS, type KeySpace } from './keys.js';
 import { coreLibrary, coreScript } from './script.js';
@@ -409,6 +410,26 @@ export class ScriptGateway {
         return { replies: [[error as Error, null]], waited: undefined };
       }
     }
+    let results = await this.execPipeline(functions, argvs, wait);
+    if (!wait) return { replies: results, waited: undefined };
+    // ioredis does not resend a pipeline that ends with WAIT after a cluster
+    // redirection (see connection/redirect.ts): when none of the calls ran,
+    // it goes out again here, as ioredis would resend it.
+    if (isCluster(this.redis)) {
+      const cluster = this.redis;
+      for (let sent = 1; sent < maxRedirections(cluster); sent += 1) {
+        const word = redirectionOf(results, argvs.length);
+        if (word === undefined) break;
+        await awaitRedirection(cluster, word);
+        results = await this.execPipeline(functions, argvs, wait);
+      }
+    }
+    const [waitError, count] = results[argvs.length] ?? [new Error('no reply to WAIT'), null];
+    return { replies: results.slice(0, argvs.length), waited: waitError ?? Number(count) };
+  }
+
+  /** Send script calls (then WAIT) as one pipeline; errors are returned per command, not thrown. */
+  private async execPipeline(functions: boolean, argvs: readonly string[][], wait: boolean): Promise<Array<[Error | null, unknown]>> {
     const pipeline: ChainableCommander = this.redis.pipeline();
     const keys = this.keys.callKeys;
     for (const argv of argvs) {
@@ -416,15 +437,11 @@ export class ScriptGateway {
       else pipeline.evalsha(this.sha, keys.length, ...keys, ...argv);
     }
     if (wait) pipeline.wait(this.durability!.replicas, this.durability!.timeoutMs);
-    let results: Array<[Error | null, unknown]>;
     try {
-      results = ((await pipeline.exec()) ?? []) as Array<[Error | null, unknown]>;
+      return ((await pipeline.exec()) ?? []) as Array<[Error | null, unknown]>;
     } catch (error) {
-      results = [...argvs, ...(wait ? [null] : [])].map(() => [error as Error, null]);
+      return [...argvs, ...(wait ? [null] : [])].map(() => [error as Error, null]);
     }
-    if (!wait) return { replies: results, waited: undefined };
-    const [waitError, count] = results[argvs.length] ?? [new Error('no reply to WAIT'), null];
-    return { replies: results.slice(0, argvs.length), waited: waitError ?? Number(count) };
   }
 
   /**
