@@ -63,6 +63,7 @@ import { WAITING_REDIS_OPTIONS, watchRedis, type RedisHealth } from './redis-hea
 import { NAME_ENV, findResumable, splitAmong, withoutLiveHolders } from './resume.js';
 import { sandboxDir } from './sandbox.js';
 import { EXIT } from './signals.js';
+import { claimWorkdir, releaseWorkdir, WorkdirInUseError } from './workdir-claim.js';
 import { ZoneTableKeeper } from './zone-tables.js';
 
 /** A job a child runs, as the supervisor tracks it. */
@@ -190,6 +191,19 @@ export class Supervisor {
       this.#removeSignals();
       return EXIT.FAILURE;
     }
+    try {
+      const claim = claimWorkdir(options.workdir);
+      if (claim.replaced !== undefined) {
+        const fields = { file: claim.file, earlier: claim.replaced };
+        if (claim.unverified) this.#log.warn(fields, 'took over the work directory from a supervisor on another host that could not be checked; two supervisors must not share one --workdir');
+        else this.#log.debug(fields, 'took over the work directory from a supervisor that is gone');
+      }
+    } catch (error) {
+      const message = error instanceof WorkdirInUseError ? error.message : `cannot claim the work directory: ${error instanceof Error ? error.message : String(error)}`;
+      this.#log.fatal({ workdir: options.workdir, ...errorFields(error) }, message);
+      this.#removeSignals();
+      return EXIT.FAILURE;
+    }
 
     this.#client = qless.client(options.url, { workerName: `${options.name}-${process.pid}`, namespace: options.namespace, ...WAITING_REDIS_OPTIONS });
     this.#health = watchRedis(this.#client.redis, this.#log, redactUrl(options.url));
@@ -210,6 +224,7 @@ export class Supervisor {
         this.#log.fatal({ ...errorFields(error), port: options.metricsPort, bind: options.metricsBind }, `cannot serve metrics on ${options.metricsBind}:${options.metricsPort}`);
         this.#health.stop();
         await this.#client.close().catch(() => undefined);
+        releaseWorkdir(options.workdir);
         this.#removeSignals();
         return EXIT.FAILURE;
       }
@@ -259,6 +274,7 @@ export class Supervisor {
     await this.#metrics?.close();
     this.#health.stop();
     await Promise.race([this.#client.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    releaseWorkdir(options.workdir);
     this.#removeSignals();
     this.#log.info('supervisor exiting');
     return EXIT.OK;
