@@ -116,6 +116,21 @@ export function configText(option: string, value: ConfigValue): string {
   throw new InvalidArgumentError(`${option} must be a number of ${spec.unit}, such as ${spec.example}${note}; got ${got}`);
 }
 
+/**
+ * What people setting options by hand (the CLI, the dashboard) may not
+ * store, though the core and the library take it: a heartbeat of 0 or less
+ * makes every lock expire at once, so the next pop anywhere takes each
+ * running job again and it runs twice. (Tests of qless clients set a
+ * negative heartbeat on purpose to expire locks, through the library.)
+ */
+export function checkOperatorValue(option: string, value: ConfigValue): void {
+  if (option !== 'heartbeat' && !(option.length > '-heartbeat'.length && option.endsWith('-heartbeat'))) return;
+  const seconds = Number(configText(option, value));
+  if (seconds > 0) return;
+  const got = String(value).trim();
+  throw new InvalidArgumentError(`${option} must be more than 0 seconds, got ${got}: every lock would expire at once, and another worker would take each job while it still runs`);
+}
+
 // Optimal string alignment distance: edits, counting a swap of two
 // neighbours as one (the commonest typo).
 function distance(a: string, b: string): number {

@@ -42,6 +42,10 @@ describe('the Config form', () => {
     await press('Set');
     expect((await flash()).text).toBe('Underpants-max-concurrency must be a number of jobs, such as 4 (0 for no limit); got two. Nothing was changed.');
     expect(await tab.client.config.get('underpants-max-concurrency')).toBeNull();
+    await row.locator('input[name="value"]').fill('0');
+    await press('Save', row);
+    expect((await flash()).text).toBe('Heartbeat must be more than 0 seconds, got 0: every lock would expire at once, and another worker would take each job while it still runs. Nothing was changed.');
+    expect(await tab.client.config.get('heartbeat')).toBe(60);
     // Pops keep working.
     expect((await tab.client.queue('underpants').pop())?.jid).toBe('pair-1');
     // A number with a stray space is fine.
