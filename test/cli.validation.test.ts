@@ -4,11 +4,11 @@
  * warned about on stderr), reserved jids in `put --jid` and bulk loads, and
  * the empty queue name. Through the real binary.
  */
-import { checkOperatorValue } from '../src/config.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkOperatorValue } from '../src/config.js';
 import { assertBuilt, bindCli, runJson } from './support/cli.js';
 import { useClients } from './support/client.js';
 import { snapshot } from './support/raw.js';
