@@ -131,6 +131,25 @@ describe('workers', () => {
   });
 });
 
+describe('a Redis that may delete keys when full', () => {
+  it('the overview says so, naming the policy and the server, until it is noeviction', async () => {
+    const session = new Session(tab.served.origin);
+    expect((await session.page('/')).html).not.toContain('data-eviction');
+    await ctx.redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    try {
+      const { html } = await session.page('/');
+      expect(html).toContain('data-eviction');
+      expect(html).toContain('Redis&#39;s maxmemory-policy is allkeys-lru: once it reaches maxmemory it deletes any key, so jobs, queues and locks can vanish without a word.');
+      expect(html).toContain('set maxmemory-policy noeviction');
+      await ctx.redis.config('SET', 'maxmemory-policy', 'volatile-ttl');
+      expect((await session.page('/')).html).toContain('deletes keys that have a time to live');
+    } finally {
+      await ctx.redis.config('SET', 'maxmemory-policy', 'noeviction');
+    }
+    expect((await session.page('/')).html).not.toContain('data-eviction');
+  });
+});
+
 describe('data another client stored that is not an object', () => {
   it('the job and recurring job pages show it as stored', async () => {
     await tab.client.call('put', 'py-worker', 'q', 'from-python', 'app.Job', '[1, 2]', 0);

@@ -59,7 +59,7 @@ import {
   type ResumeJob,
 } from './protocol.js';
 import { ReloadWatcher } from './reload.js';
-import { WAITING_REDIS_OPTIONS, watchRedis, type RedisHealth } from './redis-health.js';
+import { WAITING_REDIS_OPTIONS, watchEviction, watchRedis, type RedisHealth } from './redis-health.js';
 import { NAME_ENV, findResumable, splitAmong, withoutLiveHolders } from './resume.js';
 import { sandboxDir } from './sandbox.js';
 import { EXIT } from './signals.js';
@@ -207,6 +207,7 @@ export class Supervisor {
 
     this.#client = qless.client(options.url, { workerName: `${options.name}-${process.pid}`, namespace: options.namespace, ...WAITING_REDIS_OPTIONS });
     this.#health = watchRedis(this.#client.redis, this.#log, redactUrl(options.url));
+    const stopEvictionWatch = watchEviction(this.#client.redis, this.#log);
     this.#heartbeats = new Heartbeater(this.#client, this.#log, {
       lost: (key, error) => this.#onLost(key, error),
       renewed: (key, expires) => this.#onRenewed(key, expires),
@@ -223,6 +224,7 @@ export class Supervisor {
       } catch (error) {
         this.#log.fatal({ ...errorFields(error), port: options.metricsPort, bind: options.metricsBind }, `cannot serve metrics on ${options.metricsBind}:${options.metricsPort}`);
         this.#health.stop();
+        stopEvictionWatch();
         await this.#client.close().catch(() => undefined);
         releaseWorkdir(options.workdir);
         this.#removeSignals();
@@ -273,6 +275,7 @@ export class Supervisor {
     await this.#watcher?.close();
     await this.#metrics?.close();
     this.#health.stop();
+    stopEvictionWatch();
     await Promise.race([this.#client.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     releaseWorkdir(options.workdir);
     this.#removeSignals();
