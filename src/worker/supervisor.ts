@@ -64,6 +64,7 @@ import { NAME_ENV, findResumable, splitAmong, withoutLiveHolders } from './resum
 import { sandboxDir } from './sandbox.js';
 import { EXIT } from './signals.js';
 import { claimWorkdir, releaseWorkdir, WorkdirInUseError } from './workdir-claim.js';
+import { warnUnknownQueues } from './queue-check.js';
 import { ZoneTableKeeper } from './zone-tables.js';
 
 /** A job a child runs, as the supervisor tracks it. */
@@ -260,6 +261,7 @@ export class Supervisor {
     }
 
     for (const slot of this.#slots) if (!this.#stopping) this.#fork(slot);
+    void warnUnknownQueues(this.#client, options.queues, this.#log);
     this.#pinger = setInterval(() => this.#tick(), PING_EVERY_MS);
     const zoneTables = new ZoneTableKeeper(this.#client, options.queues, this.#log);
     zoneTables.start();
