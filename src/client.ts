@@ -149,6 +149,12 @@ export class Client {
     }
     if (clock === undefined) this.#redisClock = new RedisClock(this.redis);
     this.gateway = new ScriptGateway(this.redis, clock ?? this.#redisClock!.now, core ?? 'auto', { durability: this.durability, keys: this.keys });
+    if (this.#redisClock !== undefined) {
+      const gateway = this.gateway;
+      gateway.clockPending = this.#redisClock.first.then(() => {
+        gateway.clockPending = undefined;
+      });
+    }
     this.jobs = new Jobs(this);
     this.queues = new Queues(this);
     this.workers = new Workers(this);
@@ -177,6 +183,8 @@ export class Client {
 
   set clock(clock: Clock) {
     this.gateway.clock = clock;
+    // A clock of the caller's own: nothing to wait for.
+    this.gateway.clockPending = undefined;
   }
 
   /** The clock's current time in seconds since the epoch. */

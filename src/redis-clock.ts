@@ -21,6 +21,8 @@ import type { Clock, RedisConnection } from './gateway.js';
 
 /** How often the offset is measured again (ms). */
 const REMEASURE_MS = 60_000;
+/** The longest a call waits for the first measurement (ms): a slow TIME must not hold a client up. */
+const FIRST_WAIT_MS = 2000;
 
 export class RedisClock {
   /** Redis's clock minus this machine's, in ms. */
@@ -32,10 +34,30 @@ export class RedisClock {
   readonly #onReady = (): void => {
     void this.measure();
   };
+  // A connection that fails (or ends) before it was ever ready: calls need
+  // not wait for a measurement that cannot come soon; they go out on the
+  // machine's clock, and the next ready event measures.
+  readonly #onTrouble = (): void => this.#firstDone();
+  #firstDone: () => void = () => undefined;
+  /**
+   * Settles once the first measurement has answered (or failed), or after
+   * FIRST_WAIT_MS: what calls made before it wait for (the gateway's
+   * clockPending).
+   */
+  readonly first: Promise<void>;
 
   constructor(redis: RedisConnection) {
     this.#redis = redis;
+    this.first = new Promise<void>((resolve) => {
+      const cap = setTimeout(resolve, FIRST_WAIT_MS).unref();
+      this.#firstDone = () => {
+        clearTimeout(cap);
+        resolve();
+      };
+    });
     redis.on('ready', this.#onReady);
+    redis.once('error', this.#onTrouble);
+    redis.once('end', this.#onTrouble);
     if (redis.status === 'ready') void this.measure();
     this.#timer = setInterval(() => void this.measure(), REMEASURE_MS).unref();
   }
@@ -67,18 +89,23 @@ export class RedisClock {
         const received = Date.now();
         this.#offsetMs = Number(seconds) * 1000 + Number(micros) / 1000 - (sent + received) / 2;
         this.#measuring = false;
+        this.#firstDone();
       },
       // TIME refused (an ACL without it) or the connection went away: keep
       // the last offset; the next ready event or minute tries again.
       () => {
         this.#measuring = false;
+        this.#firstDone();
       },
     );
   }
 
   /** Stop measuring (the client is closing). */
   close(): void {
+    this.#firstDone();
     clearInterval(this.#timer);
     this.#redis.off('ready', this.#onReady);
+    this.#redis.off('error', this.#onTrouble);
+    this.#redis.off('end', this.#onTrouble);
   }
 }

@@ -8,11 +8,13 @@
  * take their `now` from Redis's clock (src/redis-clock.ts), so every job
  * runs exactly once.
  */
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
 import { useRedis } from './support/redis.js';
-import { FIXTURES, until, useWorkers } from './worker.harness.js';
+import { FIXTURES, ROOT, until, useWorkers } from './worker.harness.js';
 
 const ctx = useRedis();
 const workers = useWorkers();
@@ -23,7 +25,30 @@ function shifted(offset: string): NodeJS.ProcessEnv {
   return { LD_PRELOAD: LIBFAKETIME, FAKETIME: offset, FAKETIME_DONT_FAKE_MONOTONIC: '1' };
 }
 
+/** Run a small ES module with node, in an environment; resolves with its stdout. */
+function runModule(source: string, env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', source], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 20_000 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+    );
+  });
+}
+
 describe('qless-ts-worker on machines whose clocks disagree', { timeout: 90_000 }, () => {
+  it.skipIf(!existsSync(LIBFAKETIME))('stamps even a process\'s first call with Redis\'s time, an hour off as its clock is', async () => {
+    const source = `
+      import * as qless from ${JSON.stringify(join(ROOT, 'dist', 'index.js'))};
+      const client = qless.client(${JSON.stringify(ctx.url)});
+      const jid = await client.queue('first').put('k.K', {});
+      const job = await client.jobs.get(jid);
+      console.log(JSON.stringify({ local: Date.now() / 1000, put: job.history[0].when }));
+      await client.close();`;
+    const { local, put } = JSON.parse(await runModule(source, shifted('-3600s'))) as { local: number; put: number };
+    const [seconds] = await ctx.redis.time();
+    expect(Number(seconds) - local).toBeGreaterThan(3500);
+    expect(Math.abs(put - Number(seconds))).toBeLessThan(30);
+  });
+
   it.skipIf(!existsSync(LIBFAKETIME))('runs every job once, with one clock 60 s behind and one 60 s ahead', async () => {
     const client = qless.client(ctx.url);
     await client.config.set('heartbeat', 20);
