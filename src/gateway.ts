@@ -200,19 +200,14 @@ export class ScriptGateway {
   /**
    * Set while the clock's first reading of Redis's time is on its way (see
    * redis-clock.ts): calls stamped by the clock wait for it, so that not
-   * even a process's first pop locks its job by a skewed clock. Cleared
-   * once it has answered.
+   * even a process's first pop locks its job by a skewed clock (at most a
+   * couple of seconds, see RedisClock.first). Cleared once it has answered.
    */
   clockPending: Promise<void> | undefined;
 
-  /** What a call stamped by the clock waits for first, if anything (at most a couple of seconds, see RedisClock.first). */
-  #clockWait(): Promise<void> | undefined {
-    return this.clockPending;
-  }
-
   /** Run one core command at the clock's `now`. */
   call(command: string, ...args: CoreArg[]): Promise<CoreReply> {
-    const wait = this.clockPending === undefined ? undefined : this.#clockWait();
+    const wait = this.clockPending;
     if (wait !== undefined) return wait.then(() => this.#call(this.clock(), command, args));
     return this.#call(this.clock(), command, args);
   }
@@ -235,7 +230,7 @@ export class ScriptGateway {
    * the same step (one promise less between the reply and the caller).
    */
   callAndRead<T>(command: string, args: readonly CoreArg[], read: (reply: CoreReply) => T): Promise<T> {
-    const wait = this.clockPending === undefined ? undefined : this.#clockWait();
+    const wait = this.clockPending;
     if (wait !== undefined) return wait.then(() => this.#call(this.clock(), command, args, read));
     return this.#call(this.clock(), command, args, read);
   }
@@ -273,10 +268,8 @@ export class ScriptGateway {
    */
   callMany(calls: readonly CoreCall[], at?: number): Promise<CoreOutcome[]> {
     if (calls.length === 0) return Promise.resolve([]);
-    if (at === undefined && this.clockPending !== undefined) {
-      const wait = this.#clockWait();
-      if (wait !== undefined) return wait.then(() => this.callMany(calls));
-    }
+    const wait = at === undefined ? this.clockPending : undefined;
+    if (wait !== undefined) return wait.then(() => this.callMany(calls));
     const now = at ?? this.clock();
     if (!this.answered && this.first) return this.first.then(() => this.callMany(calls, now));
     if (this.answered && this.gathering === undefined && this.durability === undefined && calls.length > 1 && calls.length <= MULTI_SIZE) {

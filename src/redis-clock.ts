@@ -14,8 +14,9 @@
  * to Redis's own `TIME`: measured when the connection becomes ready (again
  * after each reconnection or failover) and every minute, halfway through the
  * round trip. All qless-ts processes then agree with each other to within
- * a network round trip, whatever their machines' clocks say. Until the first
- * measurement answers, the offset is 0 (the machine's clock, as before).
+ * a network round trip, whatever their machines' clocks say. A client's
+ * first calls wait for the first measurement (`first`), so that not even a
+ * process's first pop goes out on a skewed clock.
  */
 import type { Clock, RedisConnection } from './gateway.js';
 
