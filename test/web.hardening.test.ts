@@ -141,12 +141,15 @@ describe('a Redis that may delete keys when full', () => {
       expect(html).toContain('data-eviction');
       expect(html).toContain('Redis&#39;s maxmemory-policy is allkeys-lru: once it reaches maxmemory it deletes any key, so jobs, queues and locks can vanish without a word.');
       expect(html).toContain('set maxmemory-policy noeviction');
+      // And to a scraper.
+      expect(await (await fetch(`${tab.served.url}metrics`)).text()).toMatch(/^qless_redis_noeviction 0$/m);
       await ctx.redis.config('SET', 'maxmemory-policy', 'volatile-ttl');
       expect((await session.page('/')).html).toContain('deletes keys that have a time to live');
     } finally {
       await ctx.redis.config('SET', 'maxmemory-policy', 'noeviction');
     }
     expect((await session.page('/')).html).not.toContain('data-eviction');
+    expect(await (await fetch(`${tab.served.url}metrics`)).text()).toMatch(/^qless_redis_noeviction 1$/m);
   });
 });
 
