@@ -59,10 +59,11 @@ import { Wake } from './wake.js';
 
 type DrainReason = { exit: typeof EXIT.OK | typeof EXIT.RECYCLE; why: string };
 
-/** A trip in flight, and how many jobs it asked for. */
+/** A trip in flight, how many jobs it asked for, and the wake-ups for news it answers (Wake.news as it went out). */
 interface Fetching {
   room: number;
   jobs: Promise<TripResult>;
+  news: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -427,6 +428,10 @@ export class ChildWorker {
             // running beside Redis made many of the slowest put → start
             // times (issue 16).
             void this.#reports.flush();
+            // Nothing new since the trip went out (a job that ended just
+            // before it, the trip's own wake-up): those are answered, an
+            // idle child does not pop again at once to find nothing.
+            if (this.#wake.news === fetching.news) this.#wake.clear();
             await this.#wake.wait(interval * 1000);
           }
           continue;
@@ -460,14 +465,14 @@ export class ChildWorker {
       const room = this.#room();
       if (room > 0) {
         const idle = this.#running.size === 0 && this.#held.size === 0;
-        this.#fetching = { room, jobs: popQueues(this.#client, this.#reserver(), this.#completing, this.#name, room) };
+        this.#fetching = { room, jobs: popQueues(this.#client, this.#reserver(), this.#completing, this.#name, room), news: this.#wake.news };
         // The pop is written: while its reply is on the way, an idle child
         // does now what the job it may bring would otherwise wait for.
         if (idle) {
           this.#sandbox.emptyAhead();
           this.#loader.locateAhead();
         }
-        this.#wake.wake();
+        this.#wake.nudge();
         return;
       }
     }
@@ -671,7 +676,8 @@ export class ChildWorker {
       this.#afterEarlier(later);
     }
     this.#titles.update();
-    this.#wake.wake();
+    // Nothing new for the loop's pops (#slotFree above tells of the slot).
+    this.#wake.nudge();
     void this.#maybeExit();
   }
 

@@ -2,12 +2,29 @@
  * A wake-up call for a loop that sleeps: `wait(ms)` resolves after `ms`, or
  * at once when `wake()` is called. A wake-up that comes while nobody waits
  * is kept for the next `wait`, so none is missed between two waits.
+ *
+ * Wake-ups come in two kinds: `wake()` for news (a put, a slot freed, a
+ * stop: something the loop has not seen yet), and `nudge()` for a loop that
+ * only has to look at what it already knows (a trip it started itself, a
+ * run it already accounted for). `news` counts the first kind, so that the
+ * loop can tell whether anything new came while a trip was in flight.
  */
 export class Wake {
   #pending = false;
   #resolve: (() => void) | undefined;
+  #news = 0;
+
+  /** How many wake-ups for news there have been. */
+  get news(): number {
+    return this.#news;
+  }
 
   wake(): void {
+    this.#news++;
+    this.nudge();
+  }
+
+  nudge(): void {
     const resolve = this.#resolve;
     if (resolve) {
       this.#resolve = undefined;
