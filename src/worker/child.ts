@@ -428,11 +428,10 @@ export class ChildWorker {
             // running beside Redis made many of the slowest put → start
             // times (issue 16).
             void this.#reports.flush();
-            // Nothing new since the trip went out (a job that ended just
-            // before it, the trip's own wake-up): those are answered, an
-            // idle child does not pop again at once to find nothing.
-            if (this.#wake.news === fetching.news) this.#wake.clear();
-            await this.#wake.wait(interval * 1000);
+            // Wake-ups from before the trip went out (the job that ended
+            // just before it, the trip's own) are answered: an idle child
+            // does not pop again at once to find nothing.
+            await this.#wake.waitForNews(fetching.news, interval * 1000);
           }
           continue;
         }
@@ -465,14 +464,16 @@ export class ChildWorker {
       const room = this.#room();
       if (room > 0) {
         const idle = this.#running.size === 0 && this.#held.size === 0;
-        this.#fetching = { room, jobs: popQueues(this.#client, this.#reserver(), this.#completing, this.#name, room), news: this.#wake.news };
+        const jobs = popQueues(this.#client, this.#reserver(), this.#completing, this.#name, room);
+        // The loop collects it; the trip answers this wake-up and those before.
+        this.#wake.wake();
+        this.#fetching = { room, jobs, news: this.#wake.news };
         // The pop is written: while its reply is on the way, an idle child
         // does now what the job it may bring would otherwise wait for.
         if (idle) {
           this.#sandbox.emptyAhead();
           this.#loader.locateAhead();
         }
-        this.#wake.nudge();
         return;
       }
     }

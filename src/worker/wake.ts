@@ -4,10 +4,11 @@
  * is kept for the next `wait`, so none is missed between two waits.
  *
  * Wake-ups come in two kinds: `wake()` for news (a put, a slot freed, a
- * stop: something the loop has not seen yet), and `nudge()` for a loop that
- * only has to look at what it already knows (a trip it started itself, a
- * run it already accounted for). `news` counts the first kind, so that the
- * loop can tell whether anything new came while a trip was in flight.
+ * trip to collect, a stop: something the loop has not seen yet), and
+ * `nudge()` for a loop that only has to look again at what it knows (a run
+ * it already accounted for). `news` counts the first kind, so that the loop
+ * can tell whether anything new came while a trip was in flight, and sleep
+ * through nudges with `waitForNews`.
  */
 export class Wake {
   #pending = false;
@@ -41,6 +42,12 @@ export class Wake {
    */
   clear(): void {
     this.#pending = false;
+  }
+
+  /** Sleep until a wake-up for news after the `since`-th, or `ms` milliseconds at most: nudges do not end it. */
+  async waitForNews(since: number, ms: number): Promise<void> {
+    const until = performance.now() + ms;
+    for (let left = ms; left > 0 && this.#news === since; left = until - performance.now()) await this.wait(left);
   }
 
   /** Sleep until woken, or `ms` milliseconds at most (forever when omitted). */
