@@ -37,6 +37,7 @@ import { PopAhead } from './ahead.js';
 import { completeAndPop, popQueues, type Completion, type TripResult } from './fetch.js';
 import { reserver, type Reserver } from './reserver.js';
 import { HeldJobs } from './held.js';
+import { collectWhileIdle } from './idle-gc.js';
 import { JobEvents } from './job-events.js';
 import { forgetIdleWorkers } from './leftovers.js';
 import { checkLock } from './lock.js';
@@ -428,6 +429,8 @@ export class ChildWorker {
             // running beside Redis made many of the slowest put → start
             // times (issue 16).
             void this.#reports.flush();
+            // So is the garbage, rather than as the next job starts.
+            collectWhileIdle();
             // Wake-ups from before the trip went out (the job that ended
             // just before it, the trip's own) are answered: an idle child
             // does not pop again at once to find nothing.
