@@ -37,7 +37,6 @@ import { PopAhead } from './ahead.js';
 import { completeAndPop, popQueues, type Completion, type TripResult } from './fetch.js';
 import { reserver, type Reserver } from './reserver.js';
 import { HeldJobs } from './held.js';
-import { collectWhileIdle } from './idle-gc.js';
 import { JobEvents } from './job-events.js';
 import { forgetIdleWorkers } from './leftovers.js';
 import { checkLock } from './lock.js';
@@ -418,14 +417,13 @@ export class ChildWorker {
           this.#titles.update();
           // A job that finished meanwhile may have started the next trip.
           if (this.#fetching === undefined) {
-            // Going to sleep: the releases waiting go now, and the garbage
-            // (src/worker/idle-gc.ts), while this child is awake anyway, not
-            // as the next put arrives (issue 16: a release's timer woke the
-            // child and its supervisor just then). Wake-ups from before the
-            // trip went out (the job that ended just before it, the trip's
-            // own) are answered: no empty pop again at once.
+            // Going to sleep: the releases waiting go now, while this child
+            // is awake anyway, not as the next put arrives (issue 16: a
+            // release's timer woke the child and its supervisor just then).
+            // Wake-ups from before the trip went out (the job that ended
+            // just before it, the trip's own) are answered: an idle child
+            // does not pop again at once to find nothing.
             void this.#reports.flush();
-            collectWhileIdle();
             await this.#wake.waitForNews(fetching.news, interval * 1000);
           }
           continue;
