@@ -210,27 +210,39 @@ describe('qless-ts-worker round trips', { timeout: 90_000 }, () => {
 
   it('with --timeout, times a job popped ahead only from its start: jobs held behind a CPU-bound one that times out are not failed', async () => {
     const client = qless.client(ctx.url);
-    const log = join(workers.tmp(), 'runs.log');
-    writeFileSync(log, '');
-    const before = await putNotes(client, 'held', 60, log);
-    const busy = await client.queue('held').put('timing.Busy', { ms: 2500 });
-    const after = await putNotes(client, 'held', 30, log);
-    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'held', '-w', '1', '-i', '0.2', '--timeout', '1']);
-    const notes = await allComplete(client, [...before, ...after]);
-    let blocker: qless.Job | undefined;
-    await until(async () => (blocker = (await client.jobs.get(busy)) as qless.Job).state === 'failed', 30_000, 'the CPU-bound job to time out');
-    expect(blocker!.failure?.group).toBe('held-timeout');
-    // Jobs popped with it waited while it blocked the child (longer than
-    // --timeout), yet none of them was failed.
-    const ended = blocker!.failure!.when;
-    expect(notes.some((job) => after.includes(job.jid) && job.history.find((h) => h.what === 'popped')!.when <= ended)).toBe(true);
-    for (const job of notes) expect(job.failure).toBeNull();
-    // Nor was a job that had finished just before it (its completion's reply
-    // waited for the event loop, but the supervisor knew its code was over).
-    expect(worker.lines('job timed out; failing and aborting it').map((line) => line.jid)).toEqual([busy]);
-    const runs = runsByJid(log);
-    expect(runs.size).toBe(before.length + after.length);
-    expect([...runs.values()].filter((n) => n !== 1)).toEqual([]);
+    // Popping ahead needs jobs that each took under 5 ms (src/worker/ahead.ts):
+    // on a loaded machine the notes can take longer, and then no job is
+    // held behind the blocker at all. The scenario is then played again, on
+    // a queue of its own, up to three times; every play checks that nothing
+    // was failed or run twice.
+    let held = false;
+    for (let attempt = 1; attempt <= 3 && !held; attempt++) {
+      const queue = `held-${attempt}`;
+      const log = join(workers.tmp(), 'runs.log');
+      writeFileSync(log, '');
+      const before = await putNotes(client, queue, 60, log);
+      const busy = await client.queue(queue).put('timing.Busy', { ms: 2500 });
+      const after = await putNotes(client, queue, 30, log);
+      const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', queue, '-w', '1', '-i', '0.2', '--timeout', '1']);
+      const notes = await allComplete(client, [...before, ...after]);
+      let blocker: qless.Job | undefined;
+      await until(async () => (blocker = (await client.jobs.get(busy)) as qless.Job).state === 'failed', 30_000, 'the CPU-bound job to time out');
+      expect(blocker!.failure?.group).toBe(`${queue}-timeout`);
+      // Jobs popped with it waited while it blocked the child (longer than
+      // --timeout), yet none of them was failed.
+      const ended = blocker!.failure!.when;
+      held = notes.some((job) => after.includes(job.jid) && job.history.find((h) => h.what === 'popped')!.when <= ended);
+      for (const job of notes) expect(job.failure).toBeNull();
+      // Nor was a job that had finished just before it (its completion's reply
+      // waited for the event loop, but the supervisor knew its code was over).
+      expect(worker.lines('job timed out; failing and aborting it').map((line) => line.jid)).toEqual([busy]);
+      const runs = runsByJid(log);
+      expect(runs.size).toBe(before.length + after.length);
+      expect([...runs.values()].filter((n) => n !== 1)).toEqual([]);
+      worker.kill();
+      await worker.exited;
+    }
+    expect(held).toBe(true);
     await client.close();
   });
 
