@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import * as args from './args.js';
 import { checkDurability, type Durability, type DurabilityOptions } from './connection/durability.js';
-import { openCluster, openRedis } from './connection/redis.js';
+import { directReplies, openCluster, openRedis } from './connection/redis.js';
 import { DEFAULT_URL } from './connection/target.js';
 import { aboutJob, InvalidArgumentError } from './errors.js';
 import { Config } from './config.js';
@@ -128,6 +128,7 @@ export class Client {
       // Errors reach the caller of each command; without a listener ioredis
       // would also print every failed reconnection attempt.
       this.redis.on('error', () => undefined);
+      directReplies(this.redis);
     }
     if (isCluster(this.redis) && this.keys.namespace === undefined) {
       // Checked after opening so that a given connection is judged too; an
