@@ -14,7 +14,7 @@ import type { Client } from './client.js';
 import type { CoreArg, CoreCall, CoreOutcome, CoreReply } from './gateway.js';
 import type { Queue } from './queue.js';
 import type { CompleteResult, Failure, HistoryEntry, JobState, JsonObject, JsonValue, ProgressValue } from './types.js';
-import type { JobRecord } from './wire.js';
+import type { JobRecord, PoppedRecord } from './wire.js';
 
 /**
  * What this object's own calls did to the job, once one of them has taken it
@@ -149,8 +149,19 @@ export class Job {
   get attempt(): number {
     return Math.max(1, this.retries - this.remaining + 1);
   }
-  /** What happened to the job, oldest first. */
-  history!: HistoryEntry[];
+  /**
+   * What happened to the job, oldest first. A popped job's history is
+   * decoded when first read (see wire.StoredHistory).
+   */
+  get history(): HistoryEntry[] {
+    let history = this.#history;
+    if (history instanceof wire.StoredHistory) this.#history = history = history.decode();
+    return history;
+  }
+
+  set history(entries: HistoryEntry[]) {
+    this.#history = entries;
+  }
   /** Jids this job waits for. */
   dependencies!: string[];
   /** Jids waiting for this job. */
@@ -204,9 +215,10 @@ export class Job {
   #outcome: JobOutcome | undefined;
   #data!: DataSlot;
   #progress: ProgressValue | null = null;
+  #history!: HistoryEntry[] | wire.StoredHistory;
 
   /** @internal Jobs come from {@link Queue.pop}, {@link Queue.peek} and {@link Jobs.get}. */
-  constructor(client: Client, record: JobRecord) {
+  constructor(client: Client, record: JobRecord | PoppedRecord) {
     this.#client = client;
     this.jid = record.jid;
     this.#apply(record);
@@ -537,7 +549,7 @@ export class Job {
   }
 
   // Every field but the jid, from what the core said.
-  #apply(record: JobRecord): void {
+  #apply(record: JobRecord | PoppedRecord): void {
     this.klass = record.klass;
     this.queue = record.queue;
     this.state = record.state;
@@ -547,7 +559,7 @@ export class Job {
     this.expires = record.expires;
     this.retries = record.retries;
     this.remaining = record.remaining;
-    this.history = record.history;
+    this.#history = record.history;
     this.dependencies = record.dependencies;
     this.dependents = record.dependents;
     this.failure = record.failure;
