@@ -27,7 +27,9 @@
  * (see connection/durability.ts); a shortfall turns their outcome into a
  * {@link DurabilityError}.
  */
+import { nextTick } from 'node:process';
 import type { Cluster, Redis, ChainableCommander } from 'ioredis';
+import { coreSender, type CoreSender } from './connection/core-command.js';
 import { DURABLE_COMMANDS, durableJid, type Durability } from './connection/durability.js';
 import { isReplicaRefusal } from './connection/redis.js';
 import { classifyScriptError, ConnectionError, DurabilityError, QlessError } from './errors.js';
@@ -177,6 +179,8 @@ export class ScriptGateway {
   private answered = false;
   // Calls made while one is already going out in this tick; sent on the next.
   private gathering: Array<TimedCall & { resolve: (outcome: CoreOutcome) => void }> | undefined;
+  // How a script call goes out on this connection (see connection/core-command.ts).
+  readonly #sender: CoreSender;
 
   constructor(redis: RedisConnection, clock: Clock = systemClock, mode: CoreMode = 'auto', options: GatewayOptions = {}) {
     this.redis = redis;
@@ -189,6 +193,7 @@ export class ScriptGateway {
     this.sha = script.sha;
     this.library = coreLibrary();
     this.functions = mode !== 'script';
+    this.#sender = coreSender(redis);
   }
 
   /** How calls currently go out: `function` (FCALL) or `script` (EVALSHA). */
@@ -228,9 +233,12 @@ export class ScriptGateway {
       // or async frames between the caller and ioredis: nothing waiting,
       // so send it now and gather what follows in this tick.
       this.gathering = [];
-      process.nextTick(this.#flushTick);
+      nextTick(this.#flushTick);
       const functions = this.functions;
-      return this.#sendArgv(functions, [command, String(now)], args).then(read, (error: unknown) =>
+      const argv = this.#argv(functions);
+      argv.push(command, String(now));
+      for (const item of args) argv.push(typeof item === 'string' ? item : String(item));
+      return this.#send(functions, argv).then(read, (error: unknown) =>
         this.#afterFailure(functions, { now, command, args }, error).then(read),
       ) as Promise<T>;
     }
@@ -260,16 +268,16 @@ export class ScriptGateway {
       // The usual case (a worker's completions and its next pop), as below
       // but with the one `multi` argv built straight from the calls.
       this.gathering = [];
-      process.nextTick(this.#flushTick);
+      nextTick(this.#flushTick);
       const functions = this.functions;
       const text = String(now);
-      const head = ['multi', text];
-      const rest: CoreArg[] = [];
+      const argv = this.#argv(functions);
+      argv.push('multi', text);
       for (const call of calls) {
-        rest.push(call.command, text, call.args.length);
-        for (const item of call.args) rest.push(item);
+        argv.push(call.command, text, String(call.args.length));
+        for (const item of call.args) argv.push(typeof item === 'string' ? item : String(item));
       }
-      return this.#sendArgv(functions, head, rest).then(
+      return this.#send(functions, argv).then(
         (reply) => multiOutcomes(calls, reply),
         async (error: unknown) => {
           const timed = calls.map((call) => ({ now, command: call.command, args: call.args }));
@@ -290,7 +298,7 @@ export class ScriptGateway {
       return Promise.all(timed.map((call) => new Promise<CoreOutcome>((resolve) => gathering.push({ ...call, resolve }))));
     }
     this.gathering = [];
-    process.nextTick(this.#flushTick);
+    nextTick(this.#flushTick);
     return this.sendBatch(timed);
   }
 
@@ -307,7 +315,7 @@ export class ScriptGateway {
     if (!this.gathering) {
       // Nothing waiting: send it now, and gather what follows in this tick.
       this.gathering = [];
-      process.nextTick(this.#flushTick);
+      nextTick(this.#flushTick);
       return this.sendOne(call);
     }
     return new Promise((resolve) => this.gathering!.push({ ...call, resolve }));
@@ -541,19 +549,21 @@ export class ScriptGateway {
   }
 
   private send(functions: boolean, argv: readonly string[]): Promise<CoreReply> {
-    return this.#sendArgv(functions, argv, []);
+    const full = this.#argv(functions);
+    for (const item of argv) full.push(item);
+    return this.#send(functions, full);
   }
 
-  /**
-   * FCALL (or EVALSHA) of `head` then `rest` as text, built as the one
-   * array ioredis takes (no spreading into rest parameters and back).
-   */
-  #sendArgv(functions: boolean, head: readonly string[], rest: readonly CoreArg[]): Promise<CoreReply> {
+  /** The start of an FCALL (or EVALSHA) argument list: the library (or script) and the namespace's keys; the caller adds the rest. */
+  #argv(functions: boolean): string[] {
     const keys = this.keys.callKeys;
-    const full: string[] = [functions ? this.library.name : this.sha, String(keys.length)];
-    for (const key of keys) full.push(key);
-    for (const item of head) full.push(item);
-    for (const item of rest) full.push(typeof item === 'string' ? item : String(item));
-    return this.redis.call(functions ? 'fcall' : 'evalsha', full) as Promise<CoreReply>;
+    const argv: string[] = [functions ? this.library.name : this.sha, String(keys.length)];
+    for (const key of keys) argv.push(key);
+    return argv;
+  }
+
+  /** FCALL (or EVALSHA) of an argument list from {@link #argv}, as the one list ioredis sends. */
+  #send(functions: boolean, argv: string[]): Promise<CoreReply> {
+    return this.#sender(functions ? 'fcall' : 'evalsha', argv) as Promise<CoreReply>;
   }
 }
