@@ -200,6 +200,11 @@ export class Client {
     return this.gateway.callMany(calls, now);
   }
 
+  /** @internal {@link Client.callMany} with the outcomes read by `read` (see ScriptGateway.callManyAndRead). */
+  callManyAndRead<T>(calls: readonly CoreCall[], read: (outcomes: CoreOutcome[]) => T): Promise<T> {
+    return this.gateway.callManyAndRead(calls, read);
+  }
+
   /** A handle on a queue; no I/O. */
   queue(name: string): Queue {
     if (typeof name !== 'string') throw new InvalidArgumentError('queue name must be a string');

@@ -262,11 +262,23 @@ export class ScriptGateway {
    * pays the cost of entering the core once per batch instead of once per call.
    */
   callMany(calls: readonly CoreCall[], now: number = this.clock()): Promise<CoreOutcome[]> {
-    if (calls.length === 0) return Promise.resolve([]);
-    if (!this.answered && this.first) return this.first.then(() => this.callMany(calls, now));
+    return this.#callMany(calls, now, undefined) as Promise<CoreOutcome[]>;
+  }
+
+  /**
+   * @internal {@link ScriptGateway.callMany} with the outcomes read by
+   * `read` in the same step (no promise between the reply and the caller's
+   * reading of it).
+   */
+  callManyAndRead<T>(calls: readonly CoreCall[], read: (outcomes: CoreOutcome[]) => T, now: number = this.clock()): Promise<T> {
+    return this.#callMany(calls, now, read) as Promise<T>;
+  }
+
+  #callMany<T>(calls: readonly CoreCall[], now: number, read: ((outcomes: CoreOutcome[]) => T) | undefined): Promise<CoreOutcome[] | T> {
     if (this.answered && this.gathering === undefined && this.durability === undefined && calls.length > 1 && calls.length <= MULTI_SIZE) {
-      // The usual case (a worker's completions and its next pop), as below
-      // but with the one `multi` argv built straight from the calls.
+      // The usual case (a worker's completions and its next pop), as
+      // sendBatch would do it but with the one `multi` argv built straight
+      // from the calls, and the reply read in one step.
       this.gathering = [];
       nextTick(this.#flushTick);
       const functions = this.functions;
@@ -277,15 +289,26 @@ export class ScriptGateway {
         argv.push(call.command, text, String(call.args.length));
         for (const item of call.args) argv.push(typeof item === 'string' ? item : String(item));
       }
-      return this.#send(functions, argv).then(
-        (reply) => multiOutcomes(calls, reply),
-        async (error: unknown) => {
-          const timed = calls.map((call) => ({ now, command: call.command, args: call.args }));
-          if (await this.recover(functions, error)) return this.sendBatch(timed);
-          return timed.map((call): CoreOutcome => ({ ok: false, error: toQlessError(call.command, error) }));
-        },
+      const failed = async (error: unknown): Promise<CoreOutcome[]> => {
+        const timed = calls.map((call) => ({ now, command: call.command, args: call.args }));
+        if (await this.recover(functions, error)) return this.sendBatch(timed);
+        return timed.map((call): CoreOutcome => ({ ok: false, error: toQlessError(call.command, error) }));
+      };
+      const sent = this.#send(functions, argv);
+      if (read === undefined) return sent.then((reply) => multiOutcomes(calls, reply), failed);
+      return sent.then(
+        (reply) => read(multiOutcomes(calls, reply)),
+        (error: unknown) => failed(error).then(read),
       );
     }
+    const outcomes = this.#callManyOtherwise(calls, now);
+    return read === undefined ? outcomes : outcomes.then(read);
+  }
+
+  /** {@link ScriptGateway.callMany} outside the usual case: before the first answer, while calls gather, with durability, one call or many. */
+  #callManyOtherwise(calls: readonly CoreCall[], now: number): Promise<CoreOutcome[]> {
+    if (calls.length === 0) return Promise.resolve([]);
+    if (!this.answered && this.first) return this.first.then(() => this.callMany(calls, now));
     const timed = calls.map((call) => ({ now, command: call.command, args: call.args }));
     if (!this.answered) {
       const outcomes = this.sendBatch(timed);

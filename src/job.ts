@@ -653,15 +653,27 @@ export interface CompleteBatch {
  * error) in that job's outcome, never thrown.
  */
 export function completeJobs(client: Client, jobs: readonly Job[], after: readonly CoreCall[] = []): Promise<CompleteBatch> {
+  return completeJobsThen(client, jobs, after, sameBatch);
+}
+
+function sameBatch(batch: CompleteBatch): CompleteBatch {
+  return batch;
+}
+
+/**
+ * @internal {@link completeJobs} with its batch read by `read` in the same
+ * step as the reply (as `completeJobs(…).then(read)`, one promise less).
+ */
+export function completeJobsThen<T>(client: Client, jobs: readonly Job[], after: readonly CoreCall[], read: (batch: CompleteBatch) => T): Promise<T> {
   try {
-    return sendCompletions(client, jobs, after);
+    return sendCompletions(client, jobs, after, read);
   } catch (error) {
     // As from an async function: whatever goes wrong (jobs that are not a list…) rejects.
     return Promise.reject(error as Error);
   }
 }
 
-function sendCompletions(client: Client, jobs: readonly Job[], after: readonly CoreCall[]): Promise<CompleteBatch> {
+function sendCompletions<T>(client: Client, jobs: readonly Job[], after: readonly CoreCall[], read: (batch: CompleteBatch) => T): Promise<T> {
   const completed: CompleteOutcome[] = new Array(jobs.length);
   const calls: CoreCall[] = [];
   const index: number[] = [];
@@ -674,13 +686,15 @@ function sendCompletions(client: Client, jobs: readonly Job[], after: readonly C
       completed[i] = { job, ok: false, error: error as Error };
     }
   });
-  if (calls.length + after.length === 0) return Promise.resolve({ completed, after: [] });
-  const all = after.length === 0 ? calls : calls.length === 0 ? after : [...calls, ...after];
-  // Read with then() rather than in an async function: one step less between the reply and the caller.
-  return client.callMany(all).then((results) => ({
-    completed: completedFrom(jobs, completed, index, results),
-    after: results.slice(calls.length),
-  }));
+  if (calls.length + after.length === 0) return Promise.resolve({ completed, after: [] }).then(read);
+  const all = after.length === 0 ? calls : calls.length === 0 ? after : calls.concat(after);
+  // Read in the gateway's own step rather than in an async function: nothing between the reply and the caller.
+  return client.callManyAndRead(all, (results) =>
+    read({
+      completed: completedFrom(jobs, completed, index, results),
+      after: results.slice(calls.length),
+    }),
+  );
 }
 
 /** Fill in the completions sent (`index`: which job each sent call was) from their results. */
