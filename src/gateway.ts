@@ -289,20 +289,29 @@ export class ScriptGateway {
         argv.push(call.command, text, String(call.args.length));
         for (const item of call.args) argv.push(typeof item === 'string' ? item : String(item));
       }
-      const failed = async (error: unknown): Promise<CoreOutcome[]> => {
-        const timed = calls.map((call) => ({ now, command: call.command, args: call.args }));
-        if (await this.recover(functions, error)) return this.sendBatch(timed);
-        return timed.map((call): CoreOutcome => ({ ok: false, error: toQlessError(call.command, error) }));
-      };
+      // (Inline callbacks only: under tsx, the benchmark's loader, a
+      // closure bound to a name is also given that name, per call.)
       const sent = this.#send(functions, argv);
-      if (read === undefined) return sent.then((reply) => multiOutcomes(calls, reply), failed);
+      if (read === undefined) {
+        return sent.then(
+          (reply) => multiOutcomes(calls, reply),
+          (error: unknown) => this.#afterBatchFailure(functions, calls, now, error),
+        );
+      }
       return sent.then(
         (reply) => read(multiOutcomes(calls, reply)),
-        (error: unknown) => failed(error).then(read),
+        (error: unknown) => this.#afterBatchFailure(functions, calls, now, error).then(read),
       );
     }
     const outcomes = this.#callManyOtherwise(calls, now);
     return read === undefined ? outcomes : outcomes.then(read);
+  }
+
+  /** A `multi` of the usual case that failed: sent again the long way if the code was reloaded (or FCALL gave way to EVALSHA), else its error for every call. */
+  async #afterBatchFailure(functions: boolean, calls: readonly CoreCall[], now: number, error: unknown): Promise<CoreOutcome[]> {
+    const timed = calls.map((call) => ({ now, command: call.command, args: call.args }));
+    if (await this.recover(functions, error)) return this.sendBatch(timed);
+    return timed.map((call): CoreOutcome => ({ ok: false, error: toQlessError(call.command, error) }));
   }
 
   /** {@link ScriptGateway.callMany} outside the usual case: before the first answer, while calls gather, with durability, one call or many. */
