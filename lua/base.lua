@@ -970,6 +970,8 @@ local function load_job_read()
     'hn',
   }
   local JOB_HN = 19
+  -- Where the `f` pop passes holds the job's `hn` (queue.lua's POP_HN).
+  local POPPED_HN = 18
   -- Where those three are in JOB_FIELDS (in this order), found by name so
   -- that fields added to the list cannot shift what is read as progress.
   local PROGRESS_AT
@@ -1015,7 +1017,8 @@ local function load_job_read()
   -- cjson), or nil when the hash is no job (see job_fill_defaults). A caller
   -- that has just read the hash may pass `f` (HMGET of JOB_FIELDS, in order,
   -- with its own updates applied, `history` set to false once migrated and
-  -- f.hn the `hn` field after them) and `tracked` when it already knows it.
+  -- f[POPPED_HN] the `hn` field after them) and `tracked` when it already
+  -- knows it.
   --
   -- A job whose current run reported progress (job.progress) has `progress`
   -- besides; no other job's object changes, so qless-core's replies stay
@@ -1032,7 +1035,7 @@ local function load_job_read()
       local reported, of, time = f[PROGRESS_AT], f[PROGRESS_AT + 1], f[PROGRESS_AT + 2]
       if reported and of == time then progress = cjson.decode(reported) end
     else
-      hn = f.hn
+      hn = f[POPPED_HN]
     end
     if not H.job_fill_defaults(jid, f) then return nil end
     if tracked == nil then tracked = H.is_tracked(jid) end
@@ -1073,15 +1076,15 @@ local function load_job_read()
   -- trace context (f[17], see put), that context, with `false` standing in
   -- for no throttles. No JSON is decoded or encoded, which is most of what a
   -- job object costs.
-  -- A job in the compact layout gets its default texts back first (f.hn:
-  -- as for job_object).
+  -- A job in the compact layout gets its default texts back first
+  -- (f[POPPED_HN]: as for job_object).
   function H.job_record(jid, f, tracked)
     local dependents, dependencies = H.job_links(jid)
     H.job_fill_defaults(jid, f)
     local record = {
       f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13],
       tracked and 1 or 0, dependents, dependencies,
-      H.history_raw(jid, f[14], f.hn or false), f[15],
+      H.history_raw(jid, f[14], f[POPPED_HN] or false), f[15],
     }
     -- (A nil would end the reply's array there: `false` keeps the place.)
     if f[17] then record[18], record[19] = f[15] or false, f[17] end

@@ -280,7 +280,8 @@ local function load_pop()
     for i, jid in ipairs(jids) do
       local key = H.job_key(jid)
       local f = fields[i]
-      f.hn = H.history_append(jid, now, 'popped', {worker = worker}, f[POP_HISTORY], f[POP_HN], f[POP_TIME], f[4])
+      -- (Kept in its own slot: a named key would give the table a hash part.)
+      f[POP_HN] = H.history_append(jid, now, 'popped', {worker = worker}, f[POP_HISTORY], f[POP_HN], f[POP_TIME], f[4])
       f[POP_HISTORY] = false
       H.samples_add(waits, H.elapsed(now, f[POP_TIME]))
       -- (A job in the compact layout, a `klass` without `jid`, keeps its time shorter.)

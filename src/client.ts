@@ -14,7 +14,8 @@ import { aboutJob, InvalidArgumentError } from './errors.js';
 import { Config } from './config.js';
 import { Events } from './events.js';
 import { KeySpace } from './keys.js';
-import { isCluster, ScriptGateway, systemClock, type RedisConnection, type Clock, type CoreArg, type CoreCall, type CoreMode, type CoreOutcome, type CoreReply } from './gateway.js';
+import { RedisClock } from './redis-clock.js';
+import { isCluster, ScriptGateway, type RedisConnection, type Clock, type CoreArg, type CoreCall, type CoreMode, type CoreOutcome, type CoreReply } from './gateway.js';
 import { Jobs } from './jobs.js';
 import { Queue } from './queue.js';
 import * as wire from './wire.js';
@@ -53,7 +54,13 @@ export interface ClientOptions extends RedisOptions {
   namespace?: string;
   /** The name this client pops, heartbeats and completes jobs as. Default `<hostname>-<pid>`. */
   workerName?: string;
-  /** Seconds since the epoch, sent as `now` with every call. Default the system clock. */
+  /**
+   * Seconds since the epoch, sent as `now` with every call. Default: this
+   * machine's clock corrected to Redis's `TIME` (measured at each connection
+   * and every minute), so that qless-ts processes on machines whose clocks
+   * disagree still agree on when a lock expires. `systemClock` is the
+   * machine's clock alone.
+   */
   clock?: Clock;
   /**
    * Use this ioredis connection instead of opening one. The client does not
@@ -112,6 +119,8 @@ export class Client {
   #events: Events | undefined;
   readonly #owned: boolean;
   readonly #queues = new Map<string, Queue>();
+  /** The default clock (Redis's time), when no `clock` was given. */
+  readonly #redisClock: RedisClock | undefined;
 
   /** @internal Use {@link client}. */
   constructor(options: ClientOptions) {
@@ -139,7 +148,14 @@ export class Client {
           'where the core cannot reach them together',
       );
     }
-    this.gateway = new ScriptGateway(this.redis, clock ?? systemClock, core ?? 'auto', { durability: this.durability, keys: this.keys });
+    if (clock === undefined) this.#redisClock = new RedisClock(this.redis);
+    this.gateway = new ScriptGateway(this.redis, clock ?? this.#redisClock!.now, core ?? 'auto', { durability: this.durability, keys: this.keys });
+    if (this.#redisClock !== undefined) {
+      const gateway = this.gateway;
+      gateway.clockPending = this.#redisClock.first.then(() => {
+        gateway.clockPending = undefined;
+      });
+    }
     this.jobs = new Jobs(this);
     this.queues = new Queues(this);
     this.workers = new Workers(this);
@@ -168,6 +184,8 @@ export class Client {
 
   set clock(clock: Clock) {
     this.gateway.clock = clock;
+    // A clock of the caller's own: nothing to wait for.
+    this.gateway.clockPending = undefined;
   }
 
   /** The clock's current time in seconds since the epoch. */
@@ -250,6 +268,7 @@ export class Client {
 
   /** Close the events subscriber and the connection (unless it was given). */
   async close(): Promise<void> {
+    this.#redisClock?.close();
     await this.#events?.close();
     if (!this.#owned) return;
     if (this.redis.status === 'end') return;

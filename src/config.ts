@@ -14,6 +14,7 @@
  * the core does not read is stored all the same (other qless clients keep
  * options of their own), with a warning that suggests the nearest known name.
  */
+import { closestName } from './suggest.js';
 import * as args from './args.js';
 import { InvalidArgumentError } from './errors.js';
 import * as wire from './wire.js';
@@ -116,20 +117,19 @@ export function configText(option: string, value: ConfigValue): string {
   throw new InvalidArgumentError(`${option} must be a number of ${spec.unit}, such as ${spec.example}${note}; got ${got}`);
 }
 
-// Optimal string alignment distance: edits, counting a swap of two
-// neighbours as one (the commonest typo).
-function distance(a: string, b: string): number {
-  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) rows[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, rows[i - 2]![j - 2]! + 1);
-      rows[i]![j] = best;
-    }
-  }
-  return rows[a.length]![b.length]!;
+/**
+ * What people setting options by hand (the CLI, the dashboard) may not
+ * store, though the core and the library take it: a heartbeat of 0 or less
+ * makes every lock expire at once, so the next pop anywhere takes each
+ * running job again and it runs twice. (Tests of qless clients set a
+ * negative heartbeat on purpose to expire locks, through the library.)
+ */
+export function checkOperatorValue(option: string, value: ConfigValue): void {
+  if (option !== 'heartbeat' && !(option.length > '-heartbeat'.length && option.endsWith('-heartbeat'))) return;
+  const seconds = Number(configText(option, value));
+  if (seconds > 0) return;
+  const got = String(value).trim();
+  throw new InvalidArgumentError(`${option} must be more than 0 seconds, got ${got}: every lock would expire at once, and another worker would take each job while it still runs`);
 }
 
 /** The known option an unknown name most likely meant, if one is close enough. */
@@ -139,13 +139,7 @@ export function suggestOption(option: string): string | undefined {
   for (let i = option.indexOf('-'); i > 0; i = option.indexOf('-', i + 1)) {
     for (const suffix of Object.keys(QUEUE_NUMERIC_OPTIONS)) candidates.push(option.slice(0, i) + suffix);
   }
-  const allowed = option.length < 6 ? 1 : 2;
-  let best: { name: string; d: number } | undefined;
-  for (const name of candidates) {
-    const d = distance(option.toLowerCase(), name);
-    if (d <= allowed && (best === undefined || d < best.d)) best = { name, d };
-  }
-  return best?.name;
+  return closestName(option, candidates);
 }
 
 /**

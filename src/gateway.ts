@@ -32,6 +32,7 @@ import type { Cluster, Redis, ChainableCommander } from 'ioredis';
 import { coreSender, type CoreSender } from './connection/core-command.js';
 import { DURABLE_COMMANDS, durableJid, type Durability } from './connection/durability.js';
 import { isReplicaRefusal } from './connection/redis.js';
+import { awaitRedirection, maxRedirections, redirectionOf } from './connection/redirect.js';
 import { classifyScriptError, ConnectionError, DurabilityError, QlessError } from './errors.js';
 import { DEFAULT_KEYS, type KeySpace } from './keys.js';
 import { coreLibrary, coreScript } from './script.js';
@@ -201,8 +202,18 @@ export class ScriptGateway {
     return this.functions ? 'function' : 'script';
   }
 
+  /**
+   * Set while the clock's first reading of Redis's time is on its way (see
+   * redis-clock.ts): calls stamped by the clock wait for it, so that not
+   * even a process's first pop locks its job by a skewed clock (at most a
+   * couple of seconds, see RedisClock.first). Cleared once it has answered.
+   */
+  clockPending: Promise<void> | undefined;
+
   /** Run one core command at the clock's `now`. */
   call(command: string, ...args: CoreArg[]): Promise<CoreReply> {
+    const wait = this.clockPending;
+    if (wait !== undefined) return wait.then(() => this.#call(this.clock(), command, args));
     return this.#call(this.clock(), command, args);
   }
 
@@ -224,6 +235,8 @@ export class ScriptGateway {
    * the same step (one promise less between the reply and the caller).
    */
   callAndRead<T>(command: string, args: readonly CoreArg[], read: (reply: CoreReply) => T): Promise<T> {
+    const wait = this.clockPending;
+    if (wait !== undefined) return wait.then(() => this.#call(this.clock(), command, args, read));
     return this.#call(this.clock(), command, args, read);
   }
 
@@ -261,8 +274,8 @@ export class ScriptGateway {
    * and has its own outcome, an error in one stops only that one, and Redis
    * pays the cost of entering the core once per batch instead of once per call.
    */
-  callMany(calls: readonly CoreCall[], now: number = this.clock()): Promise<CoreOutcome[]> {
-    return this.#callMany(calls, now, undefined) as Promise<CoreOutcome[]>;
+  callMany(calls: readonly CoreCall[], at?: number): Promise<CoreOutcome[]> {
+    return this.#callMany(calls, at, undefined) as Promise<CoreOutcome[]>;
   }
 
   /**
@@ -270,11 +283,18 @@ export class ScriptGateway {
    * `read` in the same step (no promise between the reply and the caller's
    * reading of it).
    */
-  callManyAndRead<T>(calls: readonly CoreCall[], read: (outcomes: CoreOutcome[]) => T, now: number = this.clock()): Promise<T> {
-    return this.#callMany(calls, now, read) as Promise<T>;
+  callManyAndRead<T>(calls: readonly CoreCall[], read: (outcomes: CoreOutcome[]) => T, at?: number): Promise<T> {
+    return this.#callMany(calls, at, read) as Promise<T>;
   }
 
-  #callMany<T>(calls: readonly CoreCall[], now: number, read: ((outcomes: CoreOutcome[]) => T) | undefined): Promise<CoreOutcome[] | T> {
+  #callMany<T>(calls: readonly CoreCall[], at: number | undefined, read: ((outcomes: CoreOutcome[]) => T) | undefined): Promise<CoreOutcome[] | T> {
+    if (calls.length === 0) {
+      const none = Promise.resolve<CoreOutcome[]>([]);
+      return read === undefined ? none : none.then(read);
+    }
+    const wait = at === undefined ? this.clockPending : undefined;
+    if (wait !== undefined) return wait.then(() => this.#callMany(calls, undefined, read));
+    const now = at ?? this.clock();
     if (this.answered && this.gathering === undefined && this.durability === undefined && calls.length > 1 && calls.length <= MULTI_SIZE) {
       // The usual case (a worker's completions and its next pop), as
       // sendBatch would do it but with the one `multi` argv built straight
@@ -316,7 +336,6 @@ export class ScriptGateway {
 
   /** {@link ScriptGateway.callMany} outside the usual case: before the first answer, while calls gather, with durability, one call or many. */
   #callManyOtherwise(calls: readonly CoreCall[], now: number): Promise<CoreOutcome[]> {
-    if (calls.length === 0) return Promise.resolve([]);
     if (!this.answered && this.first) return this.first.then(() => this.callMany(calls, now));
     const timed = calls.map((call) => ({ now, command: call.command, args: call.args }));
     if (!this.answered) {
@@ -449,6 +468,26 @@ export class ScriptGateway {
         return { replies: [[error as Error, null]], waited: undefined };
       }
     }
+    let results = await this.execPipeline(functions, argvs, wait);
+    if (!wait) return { replies: results, waited: undefined };
+    // ioredis does not resend a pipeline that ends with WAIT after a cluster
+    // redirection (see connection/redirect.ts): when none of the calls ran,
+    // it goes out again here, as ioredis would resend it.
+    if (isCluster(this.redis)) {
+      const cluster = this.redis;
+      for (let sent = 1; sent < maxRedirections(cluster); sent += 1) {
+        const word = redirectionOf(results, argvs.length);
+        if (word === undefined) break;
+        await awaitRedirection(cluster, word);
+        results = await this.execPipeline(functions, argvs, wait);
+      }
+    }
+    const [waitError, count] = results[argvs.length] ?? [new Error('no reply to WAIT'), null];
+    return { replies: results.slice(0, argvs.length), waited: waitError ?? Number(count) };
+  }
+
+  /** Send script calls (then WAIT) as one pipeline; errors are returned per command, not thrown. */
+  private async execPipeline(functions: boolean, argvs: readonly string[][], wait: boolean): Promise<Array<[Error | null, unknown]>> {
     const pipeline: ChainableCommander = this.redis.pipeline();
     const keys = this.keys.callKeys;
     for (const argv of argvs) {
@@ -456,15 +495,11 @@ export class ScriptGateway {
       else pipeline.evalsha(this.sha, keys.length, ...keys, ...argv);
     }
     if (wait) pipeline.wait(this.durability!.replicas, this.durability!.timeoutMs);
-    let results: Array<[Error | null, unknown]>;
     try {
-      results = ((await pipeline.exec()) ?? []) as Array<[Error | null, unknown]>;
+      return ((await pipeline.exec()) ?? []) as Array<[Error | null, unknown]>;
     } catch (error) {
-      results = [...argvs, ...(wait ? [null] : [])].map(() => [error as Error, null]);
+      return [...argvs, ...(wait ? [null] : [])].map(() => [error as Error, null]);
     }
-    if (!wait) return { replies: results, waited: undefined };
-    const [waitError, count] = results[argvs.length] ?? [new Error('no reply to WAIT'), null];
-    return { replies: results.slice(0, argvs.length), waited: waitError ?? Number(count) };
   }
 
   /**

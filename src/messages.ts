@@ -78,6 +78,23 @@ const CORE_MESSAGES: ReadonlyArray<readonly [RegExp, Translate]> = [
   [/^WRONGTYPE/, () => 'Redis holds a key of this job with an unexpected type (a jid ending in -history, -dependents or -dependencies collides with another job\'s keys)'],
 ];
 
+/**
+ * Redis's own refusals of a call (the server's state, not the core's
+ * verdict): the first word of the reply names the reason, the rest is
+ * written for Redis operators. Said here in terms of what to do next.
+ */
+const REDIS_REFUSALS: ReadonlyArray<readonly [RegExp, Translate]> = [
+  [/^OOM\b/, () => 'Redis is out of memory (it has reached its maxmemory setting) and refuses writes: free some memory or raise maxmemory, then try again'],
+  [/^LOADING\b/, () => 'Redis is still loading its data after a restart: try again in a moment'],
+  [/^BUSY\b/, () => 'Redis is busy running a long script or function and answers nothing else until it ends (or is stopped with FUNCTION KILL or SCRIPT KILL)'],
+  [/^READONLY\b/, () => 'this Redis is a read-only replica: point qless-ts at the primary (or at Sentinel, which finds it)'],
+  [/^MASTERDOWN\b/, () => 'this Redis replica has lost its primary and will not serve possibly stale data: point qless-ts at the primary'],
+  [/^MISCONF\b/, () => 'Redis cannot save its data to disk and refuses writes until it can (its log says why)'],
+  [/^NOREPLICAS\b/, () => 'Redis refuses writes: fewer replicas are connected than its min-replicas-to-write setting asks for'],
+  [/^CLUSTERDOWN\b/, () => 'the Redis Cluster is down (a primary failed and no replica has taken its place yet, or a slot has no node): try again once it has recovered'],
+  [/^(?:MOVED|ASK|TRYAGAIN)\b/, () => 'the Redis Cluster was moving the keys of this call while it was made: try again'],
+];
+
 // What ioredis and node say when the server is out of reach, in their words.
 const NETWORK_PROBLEM =
   /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|Connection is closed|Stream isn't writeable|max retries per request|Command timed out|connect ETIMEDOUT|Socket closed unexpectedly/i;
@@ -89,11 +106,16 @@ export function isConnectionProblem(error: unknown): boolean {
   return error instanceof Error && (error.name === 'MaxRetriesPerRequestError' || NETWORK_PROBLEM.test(error.message));
 }
 
-/** The plain sentence for one of the core's messages, or `undefined` when the table has none. */
+/**
+ * The plain sentence for one of the core's messages (or one of Redis's
+ * refusals of a call), or `undefined` when the tables have none.
+ */
 export function translateCoreMessage(message: string): string | undefined {
-  for (const [pattern, translate] of CORE_MESSAGES) {
-    const match = pattern.exec(message);
-    if (match) return translate(match);
+  for (const table of [CORE_MESSAGES, REDIS_REFUSALS]) {
+    for (const [pattern, translate] of table) {
+      const match = pattern.exec(message);
+      if (match) return translate(match);
+    }
   }
   return undefined;
 }

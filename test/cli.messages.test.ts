@@ -95,6 +95,37 @@ describe('the core refusals the CLI and the dashboard can provoke, in plain word
     expect(translateCoreMessage('something new')).toBeUndefined();
   });
 
+  it('says what Redis\'s own refusals mean, and what to do', async () => {
+    const refusals: Array<[string, string]> = [
+      ['OOM command not allowed when used memory > \'maxmemory\'.', 'Redis is out of memory'],
+      ['LOADING Redis is loading the dataset in memory', 'still loading its data after a restart'],
+      ['BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.', 'busy running a long script or function'],
+      ['READONLY You can\'t write against a read only replica.', 'read-only replica: point qless-ts at the primary'],
+      ['MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to \'no\'.', 'lost its primary'],
+      ['MISCONF Redis is configured to save RDB snapshots, but it\'s currently unable to persist to disk.', 'cannot save its data to disk'],
+      ['NOREPLICAS Not enough good replicas to write.', 'min-replicas-to-write'],
+      ['CLUSTERDOWN The cluster is down', 'the Redis Cluster is down'],
+      ['MOVED 9749 127.0.0.1:7001', 'the Redis Cluster was moving the keys of this call'],
+      ['TRYAGAIN Multiple keys request during rehashing of slot', 'the Redis Cluster was moving the keys of this call'],
+    ];
+    for (const [reply, plain] of refusals) expect(translateCoreMessage(reply), reply).toContain(plain);
+
+    // One of them for real: a Redis at its maxmemory refuses the put.
+    const client = make();
+    await client.queue('q').length();
+    await ctx.redis.config('SET', 'maxmemory', '1');
+    try {
+      const error = await refusal(() => client.queue('q').put('k.K', {}));
+      expect(error.scriptMessage).toMatch(/^OOM /);
+      expect(plainMessage(error)).toBe('Redis is out of memory (it has reached its maxmemory setting) and refuses writes: free some memory or raise maxmemory, then try again');
+      const put = await cli('put', 'q', 'k.K');
+      expect(put.code).toBe(1);
+      expect(put.stderr).toBe('error: Redis is out of memory (it has reached its maxmemory setting) and refuses writes: free some memory or raise maxmemory, then try again\n');
+    } finally {
+      await ctx.redis.config('SET', 'maxmemory', '0');
+    }
+  });
+
   it('says Redis is not answering instead of what ioredis says', async () => {
     const silent = qless.client('redis://127.0.0.1:1', { maxRetriesPerRequest: 1, retryStrategy: () => null });
     const error = await silent.queue('q').length().then(

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkOperatorValue } from '../src/config.js';
 import { assertBuilt, bindCli, runJson } from './support/cli.js';
 import { useClients } from './support/client.js';
 import { snapshot } from './support/raw.js';
@@ -41,6 +42,14 @@ describe('config set', () => {
       expect(result.code, option).toBe(2);
       expect(result.stderr).toMatch(new RegExp(`^error: ${option} must be a number of [a-z ]+, such as \\d+; got soon\\n$`));
     }
+    // A heartbeat of 0 or less is a number, but every lock would expire at once (each job run twice).
+    for (const [option, value] of [['heartbeat', '0'], ['underpants-heartbeat', '0.0']] as const) {
+      const result = await cli('config', 'set', option, value);
+      expect(result.code, option).toBe(2);
+      expect(result.stderr).toBe(`error: ${option} must be more than 0 seconds, got ${value}: every lock would expire at once, and another worker would take each job while it still runs\n`);
+    }
+    expect(() => checkOperatorValue('underpants-heartbeat', -10)).toThrow('underpants-heartbeat must be more than 0 seconds, got -10');
+    expect(() => checkOperatorValue('underpants-heartbeat', 0.5)).not.toThrow();
     expect(await snapshot(ctx.redis)).toEqual(before);
     expect((await client.queue('underpants').pop())?.jid).toBe('pair-1');
     expect((await cli('config', 'set', 'heartbeat', '90')).stdout).toBe('heartbeat = 90\n');

@@ -42,6 +42,10 @@ describe('the Config form', () => {
     await press('Set');
     expect((await flash()).text).toBe('Underpants-max-concurrency must be a number of jobs, such as 4 (0 for no limit); got two. Nothing was changed.');
     expect(await tab.client.config.get('underpants-max-concurrency')).toBeNull();
+    await row.locator('input[name="value"]').fill('0');
+    await press('Save', row);
+    expect((await flash()).text).toBe('Heartbeat must be more than 0 seconds, got 0: every lock would expire at once, and another worker would take each job while it still runs. Nothing was changed.');
+    expect(await tab.client.config.get('heartbeat')).toBe(60);
     // Pops keep working.
     expect((await tab.client.queue('underpants').pop())?.jid).toBe('pair-1');
     // A number with a stray space is fine.
@@ -124,6 +128,28 @@ describe('workers', () => {
     const view = await new Session(readOnly.origin).page('/workers');
     expect(view.html).toContain('new-box-2');
     expect(view.html).not.toContain('/forget');
+  });
+});
+
+describe('a Redis that may delete keys when full', () => {
+  it('the overview says so, naming the policy and the server, until it is noeviction', async () => {
+    const session = new Session(tab.served.origin);
+    expect((await session.page('/')).html).not.toContain('data-eviction');
+    await ctx.redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    try {
+      const { html } = await session.page('/');
+      expect(html).toContain('data-eviction');
+      expect(html).toContain('Redis&#39;s maxmemory-policy is allkeys-lru: once it reaches maxmemory it deletes any key, so jobs, queues and locks can vanish without a word.');
+      expect(html).toContain('set maxmemory-policy noeviction');
+      // And to a scraper.
+      expect(await (await fetch(`${tab.served.url}metrics`)).text()).toMatch(/^qless_redis_noeviction 0$/m);
+      await ctx.redis.config('SET', 'maxmemory-policy', 'volatile-ttl');
+      expect((await session.page('/')).html).toContain('deletes keys that have a time to live');
+    } finally {
+      await ctx.redis.config('SET', 'maxmemory-policy', 'noeviction');
+    }
+    expect((await session.page('/')).html).not.toContain('data-eviction');
+    expect(await (await fetch(`${tab.served.url}metrics`)).text()).toMatch(/^qless_redis_noeviction 1$/m);
   });
 });
 

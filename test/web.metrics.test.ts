@@ -71,6 +71,7 @@ describe('qless-ts-web /metrics', { timeout: 120_000 }, () => {
       expect(metrics.get('qless_failed_jobs{group="alpha-Boom"}')).toBe(1);
       expect(metrics.get('qless_workers')).toBe((await client.workers.counts()).length);
       expect(metrics.get('qless_workers')).toBe(1);
+      expect(metrics.get('qless_redis_noeviction')).toBe(1);
       const throttles = await client.throttles.list();
       expect(throttles.length).toBeGreaterThan(0);
       for (const t of throttles) {

@@ -11,6 +11,40 @@ import { FIXTURES, sleep, until, useWorkers } from './worker.harness.js';
 const ctx = useRedis();
 const workers = useWorkers();
 
+describe('qless-ts-worker and a Redis that may delete keys when full', { timeout: 60_000 }, () => {
+  it('warns at start when maxmemory-policy is not noeviction, and not when it is', async () => {
+    const quiet = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'evict', '-w', '1', '-i', '0.2']);
+    await quiet.started(1);
+    await sleep(300);
+    expect(quiet.logs.filter((line) => String(line.msg).includes('maxmemory-policy'))).toEqual([]);
+    await ctx.redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    try {
+      const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'evict', '-w', '1', '-i', '0.2']);
+      const line = await worker.waitFor('Redis\'s maxmemory-policy is allkeys-lru: once it reaches maxmemory it deletes any key, so jobs, queues and locks can vanish without a word. qless needs noeviction (writes are refused instead and nothing stored is lost): set maxmemory-policy noeviction');
+      expect(line).toMatchObject({ level: 40, policy: 'allkeys-lru', nodes: [ctx.url.replace('redis://', '')] });
+    } finally {
+      await ctx.redis.config('SET', 'maxmemory-policy', 'noeviction');
+    }
+  });
+});
+
+describe('qless-ts-worker and a misspelt --queue', { timeout: 60_000 }, () => {
+  it('warns about a queue no job was ever put in, with the known queue it likely meant, and pops it all the same', async () => {
+    const client = qless.client(ctx.url);
+    await client.queue('emails').put('timing.Sleep', { ms: 1 });
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'emials', '-q', 'emails', '-q', 'brand-new', '-w', '1', '-i', '0.2']);
+    const typo = await worker.waitFor('no job has ever been put in queue emials (did you mean emails?); this worker pops it all the same and runs its jobs once some are put');
+    expect(typo).toMatchObject({ level: 40, queue: 'emials', didYouMean: 'emails' });
+    await worker.waitFor('no job has ever been put in queue brand-new; this worker pops it all the same and runs its jobs once some are put');
+    expect(worker.lines('no job has ever been put in queue emails', () => true)).toEqual([]);
+    // Popped all the same: a job put in the new queue runs.
+    const jid = await client.queue('brand-new').put('timing.Sleep', { ms: 1 });
+    await until(async () => (await client.jobs.get(jid))?.state === 'complete', 20_000, 'the new queue\'s job to complete');
+    expect(worker.logs.filter((line) => String(line.msg).startsWith('no job has ever been put in queue'))).toHaveLength(2);
+    await client.close();
+  });
+});
+
 describe('qless-ts-worker and a Redis outage', { timeout: 60_000 }, () => {
   it('waits for Redis to come back, then completes every job', async (test) => {
     if (!ctx.server) test.skip();

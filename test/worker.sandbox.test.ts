@@ -3,7 +3,9 @@
  * emptied before and after every job; files a job writes land there; with
  * --concurrency > 1 each running job has a slot directory of its own.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
@@ -35,7 +37,7 @@ describe('qless-ts-worker sandboxes', { timeout: 60_000 }, () => {
     const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'box', '-w', '2', '-i', '0.2', '--workdir', workdir]);
     await worker.started(2);
     const root = join(workdir, 'qless-ts-workers');
-    expect(readdirSync(root).sort()).toEqual(['sandbox-0', 'sandbox-1']);
+    expect(readdirSync(root).sort()).toEqual(['sandbox-0', 'sandbox-1', 'supervisor.pid']);
     // Something left behind (by a crash, say) is gone before the next job.
     for (const k of [0, 1]) writeFileSync(join(root, `sandbox-${k}`, 'leftover.txt'), 'old');
 
@@ -76,5 +78,44 @@ describe('qless-ts-worker sandboxes', { timeout: 60_000 }, () => {
     }
     await until(() => tree(child).every((entry) => /^slot-\d\/$/.test(entry)), 5000, `the sandbox to be emptied: ${tree(child).join(', ')}`);
     await client.close();
+  });
+
+  it('lets one supervisor own a work directory: a second one refuses to start, the first works on', async () => {
+    const client = qless.client(ctx.url);
+    const workdir = workers.tmp();
+    const first = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'owned', '-w', '1', '-i', '0.2', '--workdir', workdir]);
+    await first.started(1);
+    const claim = join(workdir, 'qless-ts-workers', 'supervisor.pid');
+    expect(JSON.parse(readFileSync(claim, 'utf8'))).toMatchObject({ pid: first.pid, host: hostname() });
+
+    const second = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'owned', '-w', '1', '-i', '0.2', '--workdir', workdir]);
+    expect(await second.waitExit()).toEqual({ code: 1, signal: null });
+    const refusal = second.lines(`another qless-ts-worker (pid ${first.pid}) already runs jobs in ${join(workdir, 'qless-ts-workers')}; two supervisors sharing its sandboxes would delete each other's job files. Give this one its own --workdir, or stop the other one first`);
+    expect(refusal).toHaveLength(1);
+    expect(second.lines('child started')).toHaveLength(0);
+
+    // The first one still owns it, and still works.
+    expect(JSON.parse(readFileSync(claim, 'utf8'))).toMatchObject({ pid: first.pid });
+    const [job] = await complete(client, [await client.queue('owned').put('basic.Sandboxed', {})]);
+    expect(job!.state).toBe('complete');
+
+    // A clean shutdown gives the directory up.
+    first.signal('SIGTERM');
+    expect(await first.waitExit()).toEqual({ code: 0, signal: null });
+    expect(existsSync(claim)).toBe(false);
+    await client.close();
+  });
+
+  it('takes over the claim of a supervisor that is gone', async () => {
+    const workdir = workers.tmp();
+    mkdirSync(join(workdir, 'qless-ts-workers'));
+    // A pid that belonged to a process that has exited.
+    const gone = spawnSync('true').pid;
+    const claim = join(workdir, 'qless-ts-workers', 'supervisor.pid');
+    writeFileSync(claim, JSON.stringify({ pid: gone, host: hostname(), started: '1' }));
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'taken', '-w', '1', '-i', '0.2', '--workdir', workdir, '--verbose']);
+    await worker.started(1);
+    expect(JSON.parse(readFileSync(claim, 'utf8'))).toMatchObject({ pid: worker.pid });
+    expect(worker.lines('took over the work directory from a supervisor that is gone')[0]).toMatchObject({ earlier: `process ${gone} is gone` });
   });
 });

@@ -9,7 +9,7 @@
  * and retries (its history is kept and its failure stays on record until it
  * completes).
  */
-import { numericOption } from '../config.js';
+import { checkOperatorValue, numericOption } from '../config.js';
 import { QlessError } from '../errors.js';
 import { Job } from '../job.js';
 import { isConnectionProblem, plainMessage, sentence, stateWords } from '../messages.js';
@@ -227,6 +227,7 @@ export const setConfig: Action = async (r) => {
   const value = numericOption(option) === undefined ? raw : raw.trim();
   let result;
   try {
+    checkOperatorValue(option, value);
     result = await r.client.config.set(option, value);
   } catch (error) {
     if (isRefusal(error)) return refused(r.link('config'), `${sentence(plainMessage(error))} Nothing was changed.`);

@@ -11,6 +11,7 @@
  * | qless_queue_wait_seconds_count, _mean | queue | today's wait statistics (UTC day) |
  * | qless_queue_run_seconds_count, _mean | queue | today's run statistics |
  * | qless_throttle_maximum, _holders, _pending | throttle | `client.throttles.list()` |
+ * | qless_redis_noeviction | | 1 when every primary's maxmemory-policy is noeviction (connection/eviction.ts); absent when INFO is refused |
  *
  * One scrape costs Redis three core calls and one pipeline of two HMGETs
  * per queue, whatever the number of jobs: the core's own `stats` command
@@ -22,6 +23,7 @@
  */
 import { Gauge, Registry } from 'prom-client';
 import type { Client } from '../client.js';
+import { evictionPolicies } from '../connection/eviction.js';
 import * as wire from '../wire.js';
 
 const STATES = ['waiting', 'running', 'scheduled', 'stalled', 'depends', 'recurring'] as const;
@@ -36,7 +38,13 @@ function summary(reply: unknown): { count: number; mean: number } {
 /** The metrics text of one scrape, and its content type. */
 export async function queueMetrics(client: Client): Promise<{ type: string; text: string }> {
   const day = Math.floor(client.now() / DAY) * DAY;
-  const [queues, failed, workers, throttles] = await Promise.all([client.queues.counts(), client.jobs.failed(), client.call('workers'), client.throttles.list()]);
+  const [queues, failed, workers, throttles, policies] = await Promise.all([
+    client.queues.counts(),
+    client.jobs.failed(),
+    client.call('workers'),
+    client.throttles.list(),
+    evictionPolicies(client.redis).catch(() => undefined),
+  ]);
   const pipeline = client.redis.pipeline();
   for (const queue of queues) {
     const [, wait, run] = client.keys.queueStats(queue.name, day);
@@ -77,5 +85,9 @@ export async function queueMetrics(client: Client): Promise<{ type: string; text
     parked.set({ throttle: throttle.id }, throttle.pending.length);
   }
   workerCount.set(wire.jsonList('workers', workers).length);
+  if (policies !== undefined && policies.length > 0) {
+    const safe = new Gauge({ name: 'qless_redis_noeviction', help: 'Whether Redis keeps every key when full (maxmemory-policy noeviction on every primary): 1 yes, 0 it may delete jobs.', registers });
+    safe.set(policies.every(({ policy }) => policy === 'noeviction') ? 1 : 0);
+  }
   return { type: registry.contentType, text: await registry.metrics() };
 }

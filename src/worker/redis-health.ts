@@ -5,8 +5,9 @@
  * wait for it instead of failing: a pop simply returns later, a completion
  * is sent once Redis is back.
  */
+import { evictionWarnings } from '../connection/eviction.js';
 import type { RedisConnection } from '../gateway.js';
-import type { Logger } from './logger.js';
+import { errorFields, type Logger } from './logger.js';
 
 /** The ioredis options every worker connection uses: wait for Redis, never give up. */
 export const WAITING_REDIS_OPTIONS = {
@@ -65,5 +66,33 @@ export function watchRedis(redis: RedisConnection, log: Logger, url: string): Re
       redis.off('end', onDown);
       redis.off('ready', onReady);
     },
+  };
+}
+
+/**
+ * Warn when Redis may delete keys to make room (its maxmemory-policy is not
+ * noeviction, see connection/eviction.ts): read at start and again each
+ * time the connection comes back (a restarted Redis may have another
+ * configuration), and logged when what it says changes. Returns a stop
+ * function.
+ */
+export function watchEviction(redis: RedisConnection, log: Logger): () => void {
+  let said = '';
+  const check = (): void => {
+    evictionWarnings(redis).then(
+      (warnings) => {
+        const now = JSON.stringify(warnings);
+        if (now === said) return;
+        said = now;
+        for (const { policy, nodes, warning } of warnings) log.warn({ policy, nodes }, warning);
+      },
+      // INFO refused (an ACL without it) or Redis gone again: nothing to say.
+      (error: unknown) => log.debug({ ...errorFields(error) }, 'could not read Redis\'s maxmemory-policy'),
+    );
+  };
+  redis.on('ready', check);
+  if (redis.status === 'ready') check();
+  return () => {
+    redis.off('ready', check);
   };
 }

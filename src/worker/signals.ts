@@ -8,7 +8,7 @@
 export const EXIT = {
   /** Parent: shut down as asked (all children gone). Child: stopped as the parent asked. */
   OK: 0,
-  /** Parent: fatal error (a `--import` module failed, the work directory is unusable). Child: crashed. */
+  /** Parent: fatal error (a `--import` module failed, the work directory is unusable or another supervisor works in it). Child: crashed. */
   FAILURE: 1,
   /** Parent: bad command line; nothing was started. */
   USAGE: 2,
@@ -23,7 +23,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 /** What each exit status means, as the README prints it. */
 export const EXIT_TABLE: ReadonlyArray<{ code: ExitCode; meaning: string }> = [
   { code: EXIT.OK, meaning: 'supervisor: shut down as asked (after SIGTERM, SIGINT or SIGQUIT), every child gone; child: stopped as asked' },
-  { code: EXIT.FAILURE, meaning: 'supervisor: fatal error (an `--import` module failed, the work directory is unusable); child: crashed on an uncaught error (replaced with back-off)' },
+  { code: EXIT.FAILURE, meaning: 'supervisor: fatal error (an `--import` module failed, the work directory is unusable or another supervisor works in it); child: crashed on an uncaught error (replaced with back-off)' },
   { code: EXIT.USAGE, meaning: 'supervisor: bad command line, reported on stderr; nothing was started' },
   { code: EXIT.RECYCLE, meaning: 'child: asks to be replaced (hot reload, `--max-jobs`, `--max-memory`, SIGHUP, a job ignoring its abort); replaced at once' },
   { code: EXIT.CHILD_STARTUP, meaning: 'child: could not start (its `--import` modules or set-up failed); replaced with back-off' },

@@ -59,10 +59,12 @@ import {
   type ResumeJob,
 } from './protocol.js';
 import { ReloadWatcher } from './reload.js';
-import { WAITING_REDIS_OPTIONS, watchRedis, type RedisHealth } from './redis-health.js';
+import { WAITING_REDIS_OPTIONS, watchEviction, watchRedis, type RedisHealth } from './redis-health.js';
 import { NAME_ENV, findResumable, splitAmong, withoutLiveHolders } from './resume.js';
 import { sandboxDir } from './sandbox.js';
 import { EXIT } from './signals.js';
+import { claimWorkdir, releaseWorkdir, WorkdirInUseError } from './workdir-claim.js';
+import { warnUnknownQueues } from './queue-check.js';
 import { ZoneTableKeeper } from './zone-tables.js';
 
 /** A job a child runs, as the supervisor tracks it. */
@@ -190,9 +192,23 @@ export class Supervisor {
       this.#removeSignals();
       return EXIT.FAILURE;
     }
+    try {
+      const claim = claimWorkdir(options.workdir);
+      if (claim.replaced !== undefined) {
+        const fields = { file: claim.file, earlier: claim.replaced };
+        if (claim.unverified) this.#log.warn(fields, 'took over the work directory from a supervisor on another host that could not be checked; two supervisors must not share one --workdir');
+        else this.#log.debug(fields, 'took over the work directory from a supervisor that is gone');
+      }
+    } catch (error) {
+      const message = error instanceof WorkdirInUseError ? error.message : `cannot claim the work directory: ${error instanceof Error ? error.message : String(error)}`;
+      this.#log.fatal({ workdir: options.workdir, ...errorFields(error) }, message);
+      this.#removeSignals();
+      return EXIT.FAILURE;
+    }
 
     this.#client = qless.client(options.url, { workerName: `${options.name}-${process.pid}`, namespace: options.namespace, ...WAITING_REDIS_OPTIONS });
     this.#health = watchRedis(this.#client.redis, this.#log, redactUrl(options.url));
+    const stopEvictionWatch = watchEviction(this.#client.redis, this.#log);
     this.#heartbeats = new Heartbeater(this.#client, this.#log, {
       lost: (key, error) => this.#onLost(key, error),
       renewed: (key, expires) => this.#onRenewed(key, expires),
@@ -209,7 +225,9 @@ export class Supervisor {
       } catch (error) {
         this.#log.fatal({ ...errorFields(error), port: options.metricsPort, bind: options.metricsBind }, `cannot serve metrics on ${options.metricsBind}:${options.metricsPort}`);
         this.#health.stop();
+        stopEvictionWatch();
         await this.#client.close().catch(() => undefined);
+        releaseWorkdir(options.workdir);
         this.#removeSignals();
         return EXIT.FAILURE;
       }
@@ -243,6 +261,7 @@ export class Supervisor {
     }
 
     for (const slot of this.#slots) if (!this.#stopping) this.#fork(slot);
+    void warnUnknownQueues(this.#client, options.queues, this.#log);
     this.#pinger = setInterval(() => this.#tick(), PING_EVERY_MS);
     const zoneTables = new ZoneTableKeeper(this.#client, options.queues, this.#log);
     zoneTables.start();
@@ -258,7 +277,9 @@ export class Supervisor {
     await this.#watcher?.close();
     await this.#metrics?.close();
     this.#health.stop();
+    stopEvictionWatch();
     await Promise.race([this.#client.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    releaseWorkdir(options.workdir);
     this.#removeSignals();
     this.#log.info('supervisor exiting');
     return EXIT.OK;

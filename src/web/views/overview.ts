@@ -5,6 +5,7 @@
  * event, and every few seconds in case an event was missed (pops publish
  * nothing unless the job is tracked).
  */
+import { evictionWarnings } from '../../connection/eviction.js';
 import { html, type SafeHtml } from '../html.js';
 import { count, day, iso, relative, utc } from '../format.js';
 import { actionButton, badge, groupLink, jobTable, number, queueLink, section, workerLink } from './components.js';
@@ -80,15 +81,26 @@ async function today(r: PageRequest, queues: readonly QueueCounts[]): Promise<Sa
 }
 
 /** The live part of the overview (also served alone as the refresh fragment). */
+/**
+ * A Redis that may delete keys when full (connection/eviction.ts), said at
+ * the top of the overview until it is fixed. A server that will not tell
+ * (INFO refused by an ACL) shows nothing.
+ */
+async function evictionNotice(r: PageRequest): Promise<SafeHtml> {
+  const warnings = await evictionWarnings(r.client.redis).catch(() => []);
+  return html`${warnings.map(({ nodes, warning }) => html`<p class="flash flash-warning" role="alert" data-eviction>${warning} (${nodes.join(', ')}).</p>`)}`;
+}
+
 export async function overviewSections(r: PageRequest): Promise<SafeHtml> {
-  const [queues, failed, tracked, workers] = await Promise.all([
+  const [queues, failed, tracked, workers, eviction] = await Promise.all([
     r.client.queues.counts(),
     r.client.jobs.failed(),
     r.client.jobs.tracked(),
     r.client.workers.counts(),
+    evictionNotice(r),
   ]);
   const failures = Object.values(failed).reduce((a, b) => a + b, 0);
-  return html`${section(`Today (UTC, ${day(r.view.now)})`, await today(r, queues), 'today')}<div class="grid overview">
+  return html`${eviction}${section(`Today (UTC, ${day(r.view.now)})`, await today(r, queues), 'today')}<div class="grid overview">
     ${section(html`Queues <span class="muted">${queues.length}</span>`, queueTable(r.view, queues), 'queues')}
     ${section(html`Failed <span class="muted">${failures}</span>`, failureTable(r.view, failed), 'failed')}
     ${section(html`Tracked <span class="muted">${tracked.jobs.length}</span>`, jobTable(r.view, tracked.jobs, ['jid', 'state'], 'No tracked jobs.'), 'tracked')}

@@ -1,7 +1,7 @@
 /** `config` (list), `config get|set|unset`. */
 import type { Command } from 'commander';
 import type { Client } from '../../../client.js';
-import { configText, isKnownOption, numericOption, NUMERIC_OPTIONS, QUEUE_NUMERIC_OPTIONS, suggestOption } from '../../../config.js';
+import { checkOperatorValue, configText, isKnownOption, numericOption, NUMERIC_OPTIONS, QUEUE_NUMERIC_OPTIONS, suggestOption } from '../../../config.js';
 import type { ConfigValue } from '../../../types.js';
 import { action } from '../context.js';
 import { NotFoundError } from '../exit.js';
@@ -69,7 +69,8 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       `\nOptions the core reads as numbers refuse anything else (exit 2): ${Object.keys(NUMERIC_OPTIONS).join(', ')}, ` +
-        `and per queue ${Object.keys(QUEUE_NUMERIC_OPTIONS).map((suffix) => `<queue>${suffix}`).join(', ')}.\n` +
+        `and per queue ${Object.keys(QUEUE_NUMERIC_OPTIONS).map((suffix) => `<queue>${suffix}`).join(', ')};\n` +
+        'heartbeat and <queue>-heartbeat must be more than 0 (a lock that expires at once lets another worker take a running job).\n' +
         'A name the core does not read is refused (exit 1, nothing stored) as a likely typo; --force stores it anyway\n' +
         '(other qless clients keep options of their own here), with a warning on stderr.',
     )
@@ -78,6 +79,7 @@ export function register(program: Command): void {
       action(async (ctx, opts: { force?: boolean }, option: string, value: string) => {
         // Checked before connecting: a refused value or name never reaches Redis.
         configText(option, value);
+        checkOperatorValue(option, value);
         if (!opts.force && !isKnownOption(option)) {
           const hint = suggestOption(option);
           throw new NotFoundError(`${option} is not an option the core reads${hint === undefined ? '' : `; did you mean ${hint}?`} Nothing was stored (--force stores it anyway)`);
