@@ -12,7 +12,8 @@ const connection = { host, port: Number(portText) };
 const reporter = mode === 'latency' ? new Redis(connection) : undefined;
 
 async function latency(job: Job<{ sentAt: number }>): Promise<void> {
-  const started = performance.timeOrigin + performance.now();
+  // The machine's monotonic clock, as the harness's sentAt (bench/lib/types.ts).
+  const started = Number(process.hrtime.bigint()) / 1e6;
   await reporter!.rpush('bench:latency', String(started - job.data.sentAt));
 }
 

@@ -20,7 +20,7 @@ describe('examples/grafana-dashboard.json', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('### Metrics (Prometheus)'), readme.indexOf('### Traces (OpenTelemetry)'));
     const documented = new Set([...section.matchAll(/^\| `(qless_\w+)`(?:, `(qless_\w+)`)?(?:, `(qless_\w+)`)?/gm)].flatMap((m) => [m[1], m[2], m[3]].filter((n): n is string => n !== undefined)));
-    expect(documented.size).toBe(17);
+    expect(documented.size).toBe(18);
     const used = new Set<string>();
     for (const panel of dashboard.panels) {
       if (panel.type === 'row') continue;

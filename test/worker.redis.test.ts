@@ -29,18 +29,17 @@ describe('qless-ts-worker and a Redis that may delete keys when full', { timeout
 });
 
 describe('qless-ts-worker and a misspelt --queue', { timeout: 60_000 }, () => {
-  it('warns about a queue no job was ever put in, with the known queue it likely meant, and pops it all the same', async () => {
+  it('warns about a queue no job was ever put in that looks like a known one misspelt, and pops it all the same', async () => {
     const client = qless.client(ctx.url);
     await client.queue('emails').put('timing.Sleep', { ms: 1 });
     const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'emials', '-q', 'emails', '-q', 'brand-new', '-w', '1', '-i', '0.2']);
     const typo = await worker.waitFor('no job has ever been put in queue emials (did you mean emails?); this worker pops it all the same and runs its jobs once some are put');
     expect(typo).toMatchObject({ level: 40, queue: 'emials', didYouMean: 'emails' });
-    await worker.waitFor('no job has ever been put in queue brand-new; this worker pops it all the same and runs its jobs once some are put');
-    expect(worker.lines('no job has ever been put in queue emails', () => true)).toEqual([]);
-    // Popped all the same: a job put in the new queue runs.
-    const jid = await client.queue('brand-new').put('timing.Sleep', { ms: 1 });
-    await until(async () => (await client.jobs.get(jid))?.state === 'complete', 20_000, 'the new queue\'s job to complete');
-    expect(worker.logs.filter((line) => String(line.msg).startsWith('no job has ever been put in queue'))).toHaveLength(2);
+    // Popped all the same: a job put in the misspelt queue runs.
+    const jid = await client.queue('emials').put('timing.Sleep', { ms: 1 });
+    await until(async () => (await client.jobs.get(jid))?.state === 'complete', 20_000, 'the misspelt queue\'s job to complete');
+    // A queue that is merely new (no known queue is a typo away) is nothing to warn about.
+    expect(worker.logs.filter((line) => String(line.msg).startsWith('no job has ever been put in queue'))).toHaveLength(1);
     await client.close();
   });
 });

@@ -57,6 +57,27 @@ describe('qless-ts-worker sandboxes', { timeout: 60_000 }, () => {
     await client.close();
   });
 
+  it('still empties a sandbox it knows to be empty when something lands in it between jobs', async () => {
+    const client = qless.client(ctx.url);
+    const workdir = workers.tmp();
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'idlebox', '-w', '1', '-i', '60', '--workdir', workdir]);
+    await worker.started(1);
+    const sandbox = join(workdir, 'qless-ts-workers', 'sandbox-0');
+    for (let i = 0; i < 3; i++) {
+      // A job that writes nothing, once the last changes are old: its
+      // sandbox is then known empty, and checked with a stat rather than
+      // listed (src/worker/known-empty.ts).
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await complete(client, [await client.queue('idlebox').put('basic.Echo', {})]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      writeFileSync(join(sandbox, `dropped-${i}.txt`), 'from outside');
+      const [job] = await complete(client, [await client.queue('idlebox').put('basic.Sandboxed', {})]);
+      expect(job!.data['before']).toEqual([]);
+    }
+    await until(() => tree(sandbox).length === 0, 5000, `the sandbox to be emptied: ${tree(sandbox).join(', ')}`);
+    await client.close();
+  });
+
   it('gives concurrent jobs separate slot directories, so one job\'s clean-up never deletes another\'s files', async () => {
     const client = qless.client(ctx.url);
     const workdir = workers.tmp();

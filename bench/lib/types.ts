@@ -89,9 +89,16 @@ export function payload(i: number): { i: number } {
   return { i };
 }
 
-/** Wall-clock milliseconds with sub-millisecond precision, comparable across processes on one machine. */
-export function wallMs(): number {
-  return performance.timeOrigin + performance.now();
+/**
+ * Milliseconds of the machine's monotonic clock (CLOCK_MONOTONIC, which
+ * every process on the machine shares), with sub-millisecond precision. Put
+ * and start times of L are taken in different processes: the wall clock
+ * would do too, but it can be stepped mid-run (NTP), which made samples
+ * negative; each process's `performance.timeOrigin` is fixed when it starts,
+ * so a step in between is counted as latency.
+ */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
 }
 
 export function sleep(ms: number): Promise<void> {

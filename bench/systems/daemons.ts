@@ -9,7 +9,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Redis } from 'ioredis';
-import { sleep, wallMs, type BenchContext } from '../lib/types.js';
+import { monotonicMs, sleep, type BenchContext } from '../lib/types.js';
 import type { WindowResult } from '../lib/window.js';
 
 /**
@@ -29,7 +29,7 @@ export async function sampleLatency(
   const warmup = 5;
   for (let i = 0; i < ctx.latencySamples + warmup; i++) {
     await sleep(10 + Math.random() * 10);
-    await put({ sentAt: wallMs() });
+    await put({ sentAt: monotonicMs() });
     const reply = await blocking.blpop('bench:latency', 10);
     if (!reply) throw new Error(`${who} did not run the latency job within 10 s`);
     if (i >= warmup) samples.push(Number(reply[1]));

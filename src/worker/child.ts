@@ -59,11 +59,8 @@ import { Wake } from './wake.js';
 
 type DrainReason = { exit: typeof EXIT.OK | typeof EXIT.RECYCLE; why: string };
 
-/** A trip in flight, and how many jobs it asked for. */
-interface Fetching {
-  room: number;
-  jobs: Promise<TripResult>;
-}
+/** A trip in flight, how many jobs it asked for, and the wake-ups for news it answers (Wake.news as it went out). */
+interface Fetching { room: number; jobs: Promise<TripResult>; news: number }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -421,13 +418,13 @@ export class ChildWorker {
           // A job that finished meanwhile may have started the next trip.
           if (this.#fetching === undefined) {
             // Going to sleep: the releases waiting go now, while this child
-            // is awake anyway. Left to their timer (RELEASE_DELAY_MS), they
-            // would wake the child and its supervisor a moment later, often
-            // just as the next put arrives — that write and the supervisor
-            // running beside Redis made many of the slowest put → start
-            // times (issue 16).
+            // is awake anyway, not as the next put arrives (issue 16: a
+            // release's timer woke the child and its supervisor just then).
+            // Wake-ups from before the trip went out (the job that ended
+            // just before it, the trip's own) are answered: an idle child
+            // does not pop again at once to find nothing.
             void this.#reports.flush();
-            await this.#wake.wait(interval * 1000);
+            await this.#wake.waitForNews(fetching.news, interval * 1000);
           }
           continue;
         }
@@ -460,14 +457,15 @@ export class ChildWorker {
       const room = this.#room();
       if (room > 0) {
         const idle = this.#running.size === 0 && this.#held.size === 0;
-        this.#fetching = { room, jobs: popQueues(this.#client, this.#reserver(), this.#completing, this.#name, room) };
+        const jobs = popQueues(this.#client, this.#reserver(), this.#completing, this.#name, room);
+        this.#wake.wake(); // the loop collects it: the trip answers this wake-up and those before
+        this.#fetching = { room, jobs, news: this.#wake.news };
         // The pop is written: while its reply is on the way, an idle child
         // does now what the job it may bring would otherwise wait for.
         if (idle) {
           this.#sandbox.emptyAhead();
           this.#loader.locateAhead();
         }
-        this.#wake.wake();
         return;
       }
     }
@@ -671,7 +669,7 @@ export class ChildWorker {
       this.#afterEarlier(later);
     }
     this.#titles.update();
-    this.#wake.wake();
+    this.#wake.nudge(); // nothing new for the loop's pops (#slotFree above tells of the slot)
     void this.#maybeExit();
   }
 

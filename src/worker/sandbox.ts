@@ -13,6 +13,7 @@
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { KnownEmpty } from './known-empty.js';
 
 /** Where child `index` keeps its sandbox. */
 export function sandboxDir(workdir: string, index: number): string {
@@ -61,6 +62,8 @@ export class Sandbox {
   #gate: Promise<void> = Promise.resolve();
   /** Directories emptied, with nothing running in them since: until when (performance.now()) they count as empty. */
   readonly #emptied = new Map<string, number>();
+  /** Directories known to be empty still, checked with a `stat` rather than listed (src/worker/known-empty.ts). */
+  readonly #known = new KnownEmpty();
 
   constructor(root: string, concurrency: number) {
     this.root = root;
@@ -71,6 +74,14 @@ export class Sandbox {
   /** Create and empty the whole sandbox (at child start). */
   async prepare(): Promise<void> {
     await emptyDir(this.root);
+    this.#known.emptied(this.root);
+  }
+
+  /** Empty `dir` (keeping `keep` entries), unless it is known to be empty still. */
+  async #clean(dir: string, keep?: (name: string) => boolean): Promise<void> {
+    if (this.#known.unchanged(dir)) return;
+    await emptyDir(dir, keep);
+    this.#known.emptied(dir);
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -113,10 +124,10 @@ export class Sandbox {
       if (this.#busy > 0 || slot === undefined) return;
       const dir = this.#slots ? join(this.root, `slot-${slot}`) : this.root;
       if (this.#slots) {
-        await emptyDir(this.root, (name) => SLOT.test(name));
+        await this.#clean(this.root, (name) => SLOT.test(name));
         this.#emptied.set(this.root, performance.now() + AHEAD_FRESH_MS);
       }
-      await emptyDir(dir);
+      await this.#clean(dir);
       this.#emptied.set(dir, performance.now() + AHEAD_FRESH_MS);
     }).catch(() => undefined); // acquire empties it again, and reports what fails
   }
@@ -131,7 +142,7 @@ export class Sandbox {
     const freshUntil = this.#emptied.get(dir);
     this.#emptied.delete(dir);
     if (freshUntil !== undefined && performance.now() < freshUntil) return;
-    await emptyDir(dir, keep);
+    await this.#clean(dir, keep);
   }
 
   /**
@@ -142,10 +153,10 @@ export class Sandbox {
     return this.#exclusive(async () => {
       this.#busy--;
       try {
-        await emptyDir(slot.dir);
+        await this.#clean(slot.dir);
         this.#emptied.set(slot.dir, performance.now() + FRESH_MS);
         if (this.#slots && this.#busy === 0) {
-          await emptyDir(this.root, (name) => SLOT.test(name));
+          await this.#clean(this.root, (name) => SLOT.test(name));
           this.#emptied.set(this.root, performance.now() + FRESH_MS);
         }
       } finally {
