@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import * as args from './args.js';
 import { checkDurability, type Durability, type DurabilityOptions } from './connection/durability.js';
-import { openCluster, openRedis } from './connection/redis.js';
+import { directReplies, openCluster, openRedis } from './connection/redis.js';
 import { DEFAULT_URL } from './connection/target.js';
 import { aboutJob, InvalidArgumentError } from './errors.js';
 import { Config } from './config.js';
@@ -137,6 +137,7 @@ export class Client {
       // Errors reach the caller of each command; without a listener ioredis
       // would also print every failed reconnection attempt.
       this.redis.on('error', () => undefined);
+      directReplies(this.redis);
     }
     if (isCluster(this.redis) && this.keys.namespace === undefined) {
       // Checked after opening so that a given connection is judged too; an
@@ -215,6 +216,11 @@ export class Client {
   /** Several core calls in one round trip, all at the same `now`. */
   callMany(calls: readonly CoreCall[], now?: number): Promise<CoreOutcome[]> {
     return this.gateway.callMany(calls, now);
+  }
+
+  /** @internal {@link Client.callMany} with the outcomes read by `read` (see ScriptGateway.callManyAndRead). */
+  callManyAndRead<T>(calls: readonly CoreCall[], read: (outcomes: CoreOutcome[]) => T): Promise<T> {
+    return this.gateway.callManyAndRead(calls, read);
   }
 
   /** A handle on a queue; no I/O. */

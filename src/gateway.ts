@@ -27,7 +27,9 @@
  * (see connection/durability.ts); a shortfall turns their outcome into a
  * {@link DurabilityError}.
  */
+import { nextTick } from 'node:process';
 import type { Cluster, Redis, ChainableCommander } from 'ioredis';
+import { coreSender, type CoreSender } from './connection/core-command.js';
 import { DURABLE_COMMANDS, durableJid, type Durability } from './connection/durability.js';
 import { isReplicaRefusal } from './connection/redis.js';
 import { awaitRedirection, maxRedirections, redirectionOf } from './connection/redirect.js';
@@ -178,6 +180,8 @@ export class ScriptGateway {
   private answered = false;
   // Calls made while one is already going out in this tick; sent on the next.
   private gathering: Array<TimedCall & { resolve: (outcome: CoreOutcome) => void }> | undefined;
+  // How a script call goes out on this connection (see connection/core-command.ts).
+  readonly #sender: CoreSender;
 
   constructor(redis: RedisConnection, clock: Clock = systemClock, mode: CoreMode = 'auto', options: GatewayOptions = {}) {
     this.redis = redis;
@@ -190,6 +194,7 @@ export class ScriptGateway {
     this.sha = script.sha;
     this.library = coreLibrary();
     this.functions = mode !== 'script';
+    this.#sender = coreSender(redis);
   }
 
   /** How calls currently go out: `function` (FCALL) or `script` (EVALSHA). */
@@ -241,9 +246,12 @@ export class ScriptGateway {
       // or async frames between the caller and ioredis: nothing waiting,
       // so send it now and gather what follows in this tick.
       this.gathering = [];
-      process.nextTick(this.#flushTick);
+      nextTick(this.#flushTick);
       const functions = this.functions;
-      return this.#sendArgv(functions, [command, String(now)], args).then(read, (error: unknown) =>
+      const argv = this.#argv(functions);
+      argv.push(command, String(now));
+      for (const item of args) argv.push(typeof item === 'string' ? item : String(item));
+      return this.#send(functions, argv).then(read, (error: unknown) =>
         this.#afterFailure(functions, { now, command, args }, error).then(read),
       ) as Promise<T>;
     }
@@ -267,33 +275,68 @@ export class ScriptGateway {
    * pays the cost of entering the core once per batch instead of once per call.
    */
   callMany(calls: readonly CoreCall[], at?: number): Promise<CoreOutcome[]> {
-    if (calls.length === 0) return Promise.resolve([]);
+    return this.#callMany(calls, at, undefined) as Promise<CoreOutcome[]>;
+  }
+
+  /**
+   * @internal {@link ScriptGateway.callMany} with the outcomes read by
+   * `read` in the same step (no promise between the reply and the caller's
+   * reading of it).
+   */
+  callManyAndRead<T>(calls: readonly CoreCall[], read: (outcomes: CoreOutcome[]) => T, at?: number): Promise<T> {
+    return this.#callMany(calls, at, read) as Promise<T>;
+  }
+
+  #callMany<T>(calls: readonly CoreCall[], at: number | undefined, read: ((outcomes: CoreOutcome[]) => T) | undefined): Promise<CoreOutcome[] | T> {
+    if (calls.length === 0) {
+      const none = Promise.resolve<CoreOutcome[]>([]);
+      return read === undefined ? none : none.then(read);
+    }
     const wait = at === undefined ? this.clockPending : undefined;
-    if (wait !== undefined) return wait.then(() => this.callMany(calls));
+    if (wait !== undefined) return wait.then(() => this.#callMany(calls, undefined, read));
     const now = at ?? this.clock();
-    if (!this.answered && this.first) return this.first.then(() => this.callMany(calls, now));
     if (this.answered && this.gathering === undefined && this.durability === undefined && calls.length > 1 && calls.length <= MULTI_SIZE) {
-      // The usual case (a worker's completions and its next pop), as below
-      // but with the one `multi` argv built straight from the calls.
+      // The usual case (a worker's completions and its next pop), as
+      // sendBatch would do it but with the one `multi` argv built straight
+      // from the calls, and the reply read in one step.
       this.gathering = [];
-      process.nextTick(this.#flushTick);
+      nextTick(this.#flushTick);
       const functions = this.functions;
       const text = String(now);
-      const head = ['multi', text];
-      const rest: CoreArg[] = [];
+      const argv = this.#argv(functions);
+      argv.push('multi', text);
       for (const call of calls) {
-        rest.push(call.command, text, call.args.length);
-        for (const item of call.args) rest.push(item);
+        argv.push(call.command, text, String(call.args.length));
+        for (const item of call.args) argv.push(typeof item === 'string' ? item : String(item));
       }
-      return this.#sendArgv(functions, head, rest).then(
-        (reply) => multiOutcomes(calls, reply),
-        async (error: unknown) => {
-          const timed = calls.map((call) => ({ now, command: call.command, args: call.args }));
-          if (await this.recover(functions, error)) return this.sendBatch(timed);
-          return timed.map((call): CoreOutcome => ({ ok: false, error: toQlessError(call.command, error) }));
-        },
+      // (Inline callbacks only: under tsx, the benchmark's loader, a
+      // closure bound to a name is also given that name, per call.)
+      const sent = this.#send(functions, argv);
+      if (read === undefined) {
+        return sent.then(
+          (reply) => multiOutcomes(calls, reply),
+          (error: unknown) => this.#afterBatchFailure(functions, calls, now, error),
+        );
+      }
+      return sent.then(
+        (reply) => read(multiOutcomes(calls, reply)),
+        (error: unknown) => this.#afterBatchFailure(functions, calls, now, error).then(read),
       );
     }
+    const outcomes = this.#callManyOtherwise(calls, now);
+    return read === undefined ? outcomes : outcomes.then(read);
+  }
+
+  /** A `multi` of the usual case that failed: sent again the long way if the code was reloaded (or FCALL gave way to EVALSHA), else its error for every call. */
+  async #afterBatchFailure(functions: boolean, calls: readonly CoreCall[], now: number, error: unknown): Promise<CoreOutcome[]> {
+    const timed = calls.map((call) => ({ now, command: call.command, args: call.args }));
+    if (await this.recover(functions, error)) return this.sendBatch(timed);
+    return timed.map((call): CoreOutcome => ({ ok: false, error: toQlessError(call.command, error) }));
+  }
+
+  /** {@link ScriptGateway.callMany} outside the usual case: before the first answer, while calls gather, with durability, one call or many. */
+  #callManyOtherwise(calls: readonly CoreCall[], now: number): Promise<CoreOutcome[]> {
+    if (!this.answered && this.first) return this.first.then(() => this.callMany(calls, now));
     const timed = calls.map((call) => ({ now, command: call.command, args: call.args }));
     if (!this.answered) {
       const outcomes = this.sendBatch(timed);
@@ -306,7 +349,7 @@ export class ScriptGateway {
       return Promise.all(timed.map((call) => new Promise<CoreOutcome>((resolve) => gathering.push({ ...call, resolve }))));
     }
     this.gathering = [];
-    process.nextTick(this.#flushTick);
+    nextTick(this.#flushTick);
     return this.sendBatch(timed);
   }
 
@@ -323,7 +366,7 @@ export class ScriptGateway {
     if (!this.gathering) {
       // Nothing waiting: send it now, and gather what follows in this tick.
       this.gathering = [];
-      process.nextTick(this.#flushTick);
+      nextTick(this.#flushTick);
       return this.sendOne(call);
     }
     return new Promise((resolve) => this.gathering!.push({ ...call, resolve }));
@@ -573,19 +616,21 @@ export class ScriptGateway {
   }
 
   private send(functions: boolean, argv: readonly string[]): Promise<CoreReply> {
-    return this.#sendArgv(functions, argv, []);
+    const full = this.#argv(functions);
+    for (const item of argv) full.push(item);
+    return this.#send(functions, full);
   }
 
-  /**
-   * FCALL (or EVALSHA) of `head` then `rest` as text, built as the one
-   * array ioredis takes (no spreading into rest parameters and back).
-   */
-  #sendArgv(functions: boolean, head: readonly string[], rest: readonly CoreArg[]): Promise<CoreReply> {
+  /** The start of an FCALL (or EVALSHA) argument list: the library (or script) and the namespace's keys; the caller adds the rest. */
+  #argv(functions: boolean): string[] {
     const keys = this.keys.callKeys;
-    const full: string[] = [functions ? this.library.name : this.sha, String(keys.length)];
-    for (const key of keys) full.push(key);
-    for (const item of head) full.push(item);
-    for (const item of rest) full.push(typeof item === 'string' ? item : String(item));
-    return this.redis.call(functions ? 'fcall' : 'evalsha', full) as Promise<CoreReply>;
+    const argv: string[] = [functions ? this.library.name : this.sha, String(keys.length)];
+    for (const key of keys) argv.push(key);
+    return argv;
+  }
+
+  /** FCALL (or EVALSHA) of an argument list from {@link #argv}, as the one list ioredis sends. */
+  #send(functions: boolean, argv: string[]): Promise<CoreReply> {
+    return this.#sender(functions ? 'fcall' : 'evalsha', argv) as Promise<CoreReply>;
   }
 }

@@ -14,7 +14,7 @@ import type { Client } from './client.js';
 import type { CoreArg, CoreCall, CoreOutcome, CoreReply } from './gateway.js';
 import type { Queue } from './queue.js';
 import type { CompleteResult, Failure, HistoryEntry, JobState, JsonObject, JsonValue, ProgressValue } from './types.js';
-import type { JobRecord } from './wire.js';
+import type { JobRecord, PoppedRecord } from './wire.js';
 
 /**
  * What this object's own calls did to the job, once one of them has taken it
@@ -149,8 +149,19 @@ export class Job {
   get attempt(): number {
     return Math.max(1, this.retries - this.remaining + 1);
   }
-  /** What happened to the job, oldest first. */
-  history!: HistoryEntry[];
+  /**
+   * What happened to the job, oldest first. A popped job's history is
+   * decoded when first read (see wire.StoredHistory).
+   */
+  get history(): HistoryEntry[] {
+    let history = this.#history;
+    if (history instanceof wire.StoredHistory) this.#history = history = history.decode();
+    return history;
+  }
+
+  set history(entries: HistoryEntry[]) {
+    this.#history = entries;
+  }
   /** Jids this job waits for. */
   dependencies!: string[];
   /** Jids waiting for this job. */
@@ -204,9 +215,10 @@ export class Job {
   #outcome: JobOutcome | undefined;
   #data!: DataSlot;
   #progress: ProgressValue | null = null;
+  #history!: HistoryEntry[] | wire.StoredHistory;
 
   /** @internal Jobs come from {@link Queue.pop}, {@link Queue.peek} and {@link Jobs.get}. */
-  constructor(client: Client, record: JobRecord) {
+  constructor(client: Client, record: JobRecord | PoppedRecord) {
     this.#client = client;
     this.jid = record.jid;
     this.#apply(record);
@@ -537,7 +549,7 @@ export class Job {
   }
 
   // Every field but the jid, from what the core said.
-  #apply(record: JobRecord): void {
+  #apply(record: JobRecord | PoppedRecord): void {
     this.klass = record.klass;
     this.queue = record.queue;
     this.state = record.state;
@@ -547,7 +559,7 @@ export class Job {
     this.expires = record.expires;
     this.retries = record.retries;
     this.remaining = record.remaining;
-    this.history = record.history;
+    this.#history = record.history;
     this.dependencies = record.dependencies;
     this.dependents = record.dependents;
     this.failure = record.failure;
@@ -641,15 +653,27 @@ export interface CompleteBatch {
  * error) in that job's outcome, never thrown.
  */
 export function completeJobs(client: Client, jobs: readonly Job[], after: readonly CoreCall[] = []): Promise<CompleteBatch> {
+  return completeJobsThen(client, jobs, after, sameBatch);
+}
+
+function sameBatch(batch: CompleteBatch): CompleteBatch {
+  return batch;
+}
+
+/**
+ * @internal {@link completeJobs} with its batch read by `read` in the same
+ * step as the reply (as `completeJobs(…).then(read)`, one promise less).
+ */
+export function completeJobsThen<T>(client: Client, jobs: readonly Job[], after: readonly CoreCall[], read: (batch: CompleteBatch) => T): Promise<T> {
   try {
-    return sendCompletions(client, jobs, after);
+    return sendCompletions(client, jobs, after, read);
   } catch (error) {
     // As from an async function: whatever goes wrong (jobs that are not a list…) rejects.
     return Promise.reject(error as Error);
   }
 }
 
-function sendCompletions(client: Client, jobs: readonly Job[], after: readonly CoreCall[]): Promise<CompleteBatch> {
+function sendCompletions<T>(client: Client, jobs: readonly Job[], after: readonly CoreCall[], read: (batch: CompleteBatch) => T): Promise<T> {
   const completed: CompleteOutcome[] = new Array(jobs.length);
   const calls: CoreCall[] = [];
   const index: number[] = [];
@@ -662,13 +686,15 @@ function sendCompletions(client: Client, jobs: readonly Job[], after: readonly C
       completed[i] = { job, ok: false, error: error as Error };
     }
   });
-  if (calls.length + after.length === 0) return Promise.resolve({ completed, after: [] });
-  const all = after.length === 0 ? calls : calls.length === 0 ? after : [...calls, ...after];
-  // Read with then() rather than in an async function: one step less between the reply and the caller.
-  return client.callMany(all).then((results) => ({
-    completed: completedFrom(jobs, completed, index, results),
-    after: results.slice(calls.length),
-  }));
+  if (calls.length + after.length === 0) return Promise.resolve({ completed, after: [] }).then(read);
+  const all = after.length === 0 ? calls : calls.length === 0 ? after : calls.concat(after);
+  // Read in the gateway's own step rather than in an async function: nothing between the reply and the caller.
+  return client.callManyAndRead(all, (results) =>
+    read({
+      completed: completedFrom(jobs, completed, index, results),
+      after: results.slice(calls.length),
+    }),
+  );
 }
 
 /** Fill in the completions sent (`index`: which job each sent call was) from their results. */

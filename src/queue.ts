@@ -9,7 +9,7 @@ import * as args from './args.js';
 import { lockSeconds } from './config.js';
 import { InvalidArgumentError, QlessError } from './errors.js';
 import { encodeObject, encodeStrings } from './json.js';
-import { completeJobs, Job, jobFromValue, type CompleteOutcome } from './job.js';
+import { completeJobsThen, Job, jobFromValue, type CompleteOutcome } from './job.js';
 import { klassOf, type KlassRef } from './klass.js';
 import { storedCron } from './cron/stored.js';
 import { RecurringJob } from './recurring.js';
@@ -260,7 +260,7 @@ export class Queue {
       return Promise.reject(error as Error);
     }
     const pop: CoreCall = { command: 'pop.raw', args: [this.name, this.#client.workerName, n] };
-    return completeJobs(this.#client, done, [pop]).then(({ completed, after }) => {
+    return completeJobsThen(this.#client, done, [pop], ({ completed, after }) => {
       const popped = after[0]!;
       if (!popped.ok) throw popped.error;
       return { completed, jobs: this.#popped(popped.reply) };

@@ -364,15 +364,86 @@ function storedNumber(value: Json | undefined): number {
       else if (c === 46 /* . */ && !point) point = true;
       else break;
     }
-    if (i === value.length && digits > 0) return digits <= 14 ? Number(value) : cjsonNumber(Number(value));
+    if (i === value.length && digits > 0) return digits <= 14 ? Number(value) : fourteenDigits(Number(value));
   }
   return cjsonNumber(luaNumber(value) ?? 0);
+}
+
+/**
+ * {@link cjsonNumber} of a number of 1 or more read from a plain decimal of
+ * more digits than cjson writes (the core stores times such as a lock's
+ * expiry with 17): the number rounded to 14 significant digits, found
+ * without text when that rounding is not a near tie. `n·10^s` (s the digits
+ * kept after the point) is off by at most half a unit in its last place, so
+ * unless its fraction is within that of one half, rounding it gives the
+ * same integer k as rounding the exact value, and `k / 10^s` is the double
+ * nearest the 14-digit decimal, which is what reading cjson's text gives.
+ */
+function fourteenDigits(n: number): number {
+  if (n >= 1 && n < 1e14) {
+    let e = 1; // digits before the point
+    while (n >= POW10[e]!) e++;
+    const scale = POW10[14 - e]!;
+    const x = n * scale;
+    const k = Math.round(x);
+    if (Math.abs(Math.abs(x - k) - 0.5) > x * 4e-16) return k / scale;
+  }
+  return cjsonNumber(n);
+}
+
+/**
+ * `cjsonNumber(Math.floor(luaNumber(text) ?? 0))` for a stored integer
+ * field; a plain integer of at most 14 digits (what the core writes) is
+ * that number as it is.
+ */
+function storedInteger(value: Json | undefined): number {
+  if (typeof value === 'string' && value.length > 0 && value.length <= 14) {
+    let i = value.charCodeAt(0) === 45 /* - */ ? 1 : 0;
+    const digitsFrom = i;
+    for (; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+    }
+    if (i === value.length && i > digitsFrom) return Number(value);
+  }
+  return cjsonNumber(Math.floor(luaNumber(value) ?? 0));
 }
 
 /** A list field as Redis hands it over (jids): strings are taken as they are, anything else as a job object would show it. */
 function storedJids(command: string, value: Json | undefined): string[] {
   if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value.slice() as string[];
   return stringList(command, cjsonValue(list(value)));
+}
+
+/**
+ * A job's history as `pop.raw` hands it over (the stored entries), decoded
+ * when first read: a worker that never looks at a popped job's history
+ * pays no JSON.parse for it. A stored entry that is not a list is reported
+ * then, as an {@link UnexpectedReplyError} of the pop.
+ */
+export class StoredHistory {
+  readonly #command: string;
+  readonly #texts: Json | undefined;
+
+  constructor(command: string, texts: Json | undefined) {
+    this.#command = command;
+    this.#texts = texts;
+  }
+
+  /** The entries as a job object shows them (see historyEntries). */
+  decode(): HistoryEntry[] {
+    return historyEntries(this.#command, this.#texts);
+  }
+}
+
+/** A job record from `pop.raw`: its history still in the stored form (see {@link StoredHistory}). */
+export interface PoppedRecord extends Omit<JobRecord, 'history'> {
+  history: StoredHistory;
+}
+
+/** A popped record with its history decoded: the JobRecord `get` would have given. */
+export function decodedRecord(record: PoppedRecord): JobRecord {
+  return { ...record, history: record.history.decode() };
 }
 
 /**
@@ -383,7 +454,7 @@ function storedJids(command: string, value: Json | undefined): string[] {
  * fetched. The record is built straight from the fields, with the common
  * cases (no tags, no failure, plain numbers) taken without parsing.
  */
-export function jobRecordFromFields(command: string, value: unknown): JobRecord {
+export function jobRecordFromFields(command: string, value: unknown): PoppedRecord {
   if (!Array.isArray(value) || value.length < 17) {
     throw new UnexpectedReplyError(command, `expected the fields of a job, got ${describe(value)}`);
   }
@@ -396,7 +467,7 @@ export function jobRecordFromFields(command: string, value: unknown): JobRecord 
   const storedFailure = f[11];
   const spawned = f[12];
   const data = f[9];
-  const record: JobRecord = {
+  const record: PoppedRecord = {
     jid,
     klass: typeof f[1] === 'string' ? f[1] : '',
     queue: typeof f[3] === 'string' ? f[3] : '',
@@ -406,8 +477,8 @@ export function jobRecordFromFields(command: string, value: unknown): JobRecord 
     worker: typeof f[4] === 'string' ? f[4] : '',
     expires: storedNumber(f[6]),
     retries: storedNumber(f[7]),
-    remaining: cjsonNumber(Math.floor(luaNumber(f[8]) ?? 0)),
-    history: historyEntries(command, f[16]),
+    remaining: storedInteger(f[8]),
+    history: new StoredHistory(command, f[16]),
     dependencies: storedJids(command, f[15]),
     dependents: storedJids(command, f[14]),
     failure: isEmptyJson(storedFailure) ? null : failure(storedObject(command, storedFailure)),
@@ -430,7 +501,7 @@ function storedObject(command: string, stored: Json | undefined): Json {
 
 /** What a `pop.raw` reply says: the jobs, or how long a rate limit holds them back. */
 export interface PopReply {
-  records: JobRecord[];
+  records: PoppedRecord[];
   /**
    * Set when the queue's rate limit allowed no start now while jobs wait:
    * seconds until the next start may be made (the core's `wait` reply).
@@ -450,7 +521,7 @@ export function popReply(command: string, reply: CoreReply): PopReply {
 }
 
 /** The jobs of a `pop.raw` reply (none when a rate limit held them back). */
-export function jobRecordsFromFields(command: string, reply: CoreReply): JobRecord[] {
+export function jobRecordsFromFields(command: string, reply: CoreReply): PoppedRecord[] {
   return popReply(command, reply).records;
 }
 

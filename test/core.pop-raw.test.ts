@@ -47,7 +47,8 @@ describe('pop.raw', () => {
     await flushTestDb(ctx.redis);
     await scenario();
     const raw = await core.call(T + 20, 'pop.raw', 'q', 'w', 20);
-    const viaRaw = wire.jobRecordsFromFields('pop', raw);
+    // (Each popped record's history is decoded when first read.)
+    const viaRaw = wire.jobRecordsFromFields('pop', raw).map(wire.decodedRecord);
     const afterRaw = await snapshot(ctx.redis);
 
     expect(afterRaw).toEqual(afterJson);
@@ -82,5 +83,18 @@ describe('jobRecordFromFields', () => {
   it('rejects what is not a job', () => {
     expect(() => wire.jobRecordsFromFields('pop', 'nope' as CoreReply)).toThrow(/expected a list of jobs/);
     expect(() => wire.jobRecordFromFields('pop', ['a'])).toThrow(/expected the fields of a job/);
+  });
+
+  it('decodes the history when it is first read, and says then what is wrong with it', () => {
+    const fields = (history: unknown[]): unknown[] =>
+      ['j', 'k.K', 'running', 'q', 'w', '0', '1796531508.5469999', '5', '5', '{}', '{}', null, null, 0, [], [], history, null];
+    const record = wire.jobRecordFromFields('pop', fields(['[1796531448,"put",{"q":"q"}]', '[1796531448.25,"popped",{"worker":"w"}]']));
+    expect(record.expires).toBe(1796531508.547);
+    expect(record.history.decode()).toEqual([
+      { q: 'q', when: 1796531448, what: 'put' },
+      { worker: 'w', when: 1796531448.25, what: 'popped' },
+    ]);
+    const odd = wire.jobRecordFromFields('pop', fields(['{"not":"a list"}']));
+    expect(() => odd.history.decode()).toThrow(/history entry is not a list/);
   });
 });

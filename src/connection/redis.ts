@@ -82,6 +82,36 @@ export function openRedis(url: string | undefined, options: RedisOptions, source
   return new Redis(withFailoverDefaults({ ...sentinelOptions(target), ...options }));
 }
 
+/** The listener {@link directReplies} adds: the data itself goes to ioredis's own listener. */
+function ignoreData(): void {}
+
+function listenDirectly(stream: NodeJS.ReadableStream | undefined): void {
+  if (stream !== undefined && !stream.listeners('data').includes(ignoreData)) stream.on('data', ignoreData);
+}
+
+/**
+ * Have each reply handed to ioredis's parser as soon as its bytes are read,
+ * rather than one tick later. ioredis reads its socket through a listener
+ * added with `prependListener('data')`, which (unlike `on('data')`) does not
+ * tell a Node stream that someone listens to `data`: every chunk read is then
+ * buffered and handed over by a `nextTick` (`emitReadable`, `flow`, `read`),
+ * about 7 µs of CPU per reply. A second, empty `on('data')` listener on each
+ * socket (ioredis opens a new one on every reconnection, and announces it
+ * with `connect`) lets Node emit the chunk straight from the read; ioredis's
+ * listener still runs first and sees the same bytes in the same order.
+ * For a cluster, every node's connection gets it.
+ */
+export function directReplies(redis: Redis | Cluster): void {
+  if (redis instanceof Cluster) {
+    redis.on('+node', (node: Redis) => directReplies(node));
+    return;
+  }
+  // `stream` is unset until the first connection is made.
+  const current = (): NodeJS.ReadableStream | undefined => redis.stream as NodeJS.ReadableStream | undefined;
+  listenDirectly(current());
+  redis.on('connect', () => listenDirectly(current()));
+}
+
 /** The per-node ioredis options of a parsed `redis+cluster://` URL. */
 export function clusterNodeOptions(target: ClusterTarget): RedisOptions {
   const options: RedisOptions = {};
