@@ -50,12 +50,17 @@ export class RedisClock {
   constructor(redis: RedisConnection) {
     this.#redis = redis;
     this.first = new Promise<void>((resolve) => {
-      const cap = setTimeout(resolve, FIRST_WAIT_MS).unref();
+      // Not unref'd: a call waiting on it must not let the process end
+      // with the call unsent (close() clears it).
+      const cap = setTimeout(resolve, FIRST_WAIT_MS);
       this.#firstDone = () => {
         clearTimeout(cap);
         resolve();
       };
     });
+    // A lazy connection (`lazyConnect`) connects for its first command:
+    // waiting for a measurement before that command would wait for nothing.
+    if (redis.status === 'wait') this.#firstDone();
     redis.on('ready', this.#onReady);
     redis.once('error', this.#onTrouble);
     redis.once('end', this.#onTrouble);

@@ -34,6 +34,20 @@ function runModule(source: string, env: NodeJS.ProcessEnv): Promise<string> {
   });
 }
 
+describe('the Redis clock of a lazy connection', () => {
+  it('lets the first call connect instead of waiting for a measurement that needs the connection', async () => {
+    // With lazyConnect the connection opens for its first command; a process
+    // with nothing else to do once used to end with that command unsent.
+    const source = `
+      import * as qless from ${JSON.stringify(join(ROOT, 'dist', 'index.js'))};
+      const client = qless.client(${JSON.stringify(ctx.url)}, { lazyConnect: true });
+      const jid = await client.queue('lazy').put('k.K', {});
+      console.log(JSON.stringify({ jid, state: (await client.jobs.get(jid)).state }));
+      await client.close();`;
+    expect(JSON.parse(await runModule(source, {}))).toMatchObject({ state: 'waiting' });
+  });
+});
+
 describe('qless-ts-worker on machines whose clocks disagree', { timeout: 90_000 }, () => {
   it.skipIf(!existsSync(LIBFAKETIME))('stamps even a process\'s first call with Redis\'s time, an hour off as its clock is', async () => {
     const source = `
