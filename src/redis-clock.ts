@@ -58,9 +58,10 @@ export class RedisClock {
         resolve();
       };
     });
-    // A lazy connection (`lazyConnect`) connects for its first command:
-    // waiting for a measurement before that command would wait for nothing.
-    if (redis.status === 'wait') this.#firstDone();
+    // A lazy connection (`lazyConnect`) connects for its first command, and
+    // an ended one never will: waiting for a measurement before that command
+    // would wait for nothing.
+    if (redis.status === 'wait' || redis.status === 'end') this.#firstDone();
     redis.on('ready', this.#onReady);
     redis.once('error', this.#onTrouble);
     redis.once('end', this.#onTrouble);
