@@ -13,8 +13,10 @@
  * So every qless-ts client sends its machine's time corrected by the offset
  * to Redis's own `TIME`: measured when the connection becomes ready (again
  * after each reconnection or failover) and every minute, halfway through the
- * round trip. All qless-ts processes then agree with each other to within
- * a network round trip, whatever their machines' clocks say. A client's
+ * round trip, and applied once it is half a second or more (a machine that
+ * NTP keeps in step keeps its own clock). All qless-ts processes then agree
+ * with each other to well within a second, whatever their machines' clocks
+ * say. A client's
  * first calls wait for the first measurement (`first`), so that not even a
  * process's first pop goes out on a skewed clock.
  */
@@ -22,6 +24,16 @@ import type { Clock, RedisConnection } from './gateway.js';
 
 /** How often the offset is measured again (ms). */
 const REMEASURE_MS = 60_000;
+/**
+ * An offset smaller than this (ms) is taken as none. A measurement is only
+ * good to half a round trip, which differs from process to process (more so
+ * on a busy machine): processes on one machine, which share its clock
+ * exactly, would otherwise each add an error of their own and disagree by
+ * milliseconds (enough to let a rate limit's window take one start too
+ * many). A clock that far off, on the other hand, is far from what a lock's
+ * slack or a rate window can absorb.
+ */
+const SIGNIFICANT_MS = 500;
 /** The longest a call waits for the first measurement (ms): a slow TIME must not hold a client up. */
 const FIRST_WAIT_MS = 2000;
 
@@ -69,7 +81,7 @@ export class RedisClock {
     this.#timer = setInterval(() => void this.measure(), REMEASURE_MS).unref();
   }
 
-  /** The offset last measured (Redis's clock minus this machine's), in ms. */
+  /** The offset in use (Redis's clock minus this machine's, in ms; 0 when the last one measured was under SIGNIFICANT_MS). */
   get offsetMs(): number {
     return this.#offsetMs;
   }
@@ -94,7 +106,8 @@ export class RedisClock {
     return this.#redis.time().then(
       ([seconds, micros]) => {
         const received = Date.now();
-        this.#offsetMs = Number(seconds) * 1000 + Number(micros) / 1000 - (sent + received) / 2;
+        const offset = Number(seconds) * 1000 + Number(micros) / 1000 - (sent + received) / 2;
+        this.#offsetMs = Math.abs(offset) < SIGNIFICANT_MS ? 0 : offset;
         this.#measuring = false;
         this.#firstDone();
       },
