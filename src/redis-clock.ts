@@ -16,9 +16,8 @@
  * round trip, and applied once it is half a second or more (a machine that
  * NTP keeps in step keeps its own clock). All qless-ts processes then agree
  * with each other to well within a second, whatever their machines' clocks
- * say. A client's
- * first calls wait for the first measurement (`first`), so that not even a
- * process's first pop goes out on a skewed clock.
+ * say. A client's first calls wait for the first measurement (`first`), so
+ * that not even a process's first pop goes out on a skewed clock.
  */
 import type { Clock, RedisConnection } from './gateway.js';
 
@@ -38,7 +37,7 @@ const SIGNIFICANT_MS = 500;
 const FIRST_WAIT_MS = 2000;
 
 export class RedisClock {
-  /** Redis's clock minus this machine's, in ms. */
+  /** Redis's clock minus this machine's, in ms (0 while under SIGNIFICANT_MS). */
   #offsetMs = 0;
   #lastTick = 0;
   #measuring = false;
@@ -79,11 +78,6 @@ export class RedisClock {
     redis.once('end', this.#onTrouble);
     if (redis.status === 'ready') void this.measure();
     this.#timer = setInterval(() => void this.measure(), REMEASURE_MS).unref();
-  }
-
-  /** The offset in use (Redis's clock minus this machine's, in ms; 0 when the last one measured was under SIGNIFICANT_MS). */
-  get offsetMs(): number {
-    return this.#offsetMs;
   }
 
   /**

@@ -15,9 +15,14 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KnownEmpty } from './known-empty.js';
 
+/** The directory of a work directory that holds the sandboxes (and the supervisor's claim, see workdir-claim.ts). */
+export function workersDir(workdir: string): string {
+  return join(workdir, 'qless-ts-workers');
+}
+
 /** Where child `index` keeps its sandbox. */
 export function sandboxDir(workdir: string, index: number): string {
-  return join(workdir, 'qless-ts-workers', `sandbox-${index}`);
+  return join(workersDir(workdir), `sandbox-${index}`);
 }
 
 const SLOT = /^slot-\d+$/;

@@ -17,10 +17,11 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { workersDir } from './sandbox.js';
 
 /** The claim file, next to the sandboxes. */
 export function claimFile(workdir: string): string {
-  return join(workdir, 'qless-ts-workers', 'supervisor.pid');
+  return join(workersDir(workdir), 'supervisor.pid');
 }
 
 /** What a claim file holds. */
@@ -121,11 +122,12 @@ function create(file: string): boolean {
  */
 export function claimWorkdir(workdir: string): ClaimOutcome {
   const file = claimFile(workdir);
-  mkdirSync(join(workdir, 'qless-ts-workers'), { recursive: true });
+  const dir = workersDir(workdir);
+  mkdirSync(dir, { recursive: true });
   if (create(file)) return { file };
   const claim = readClaim(file);
   const reason = staleReason(claim);
-  if (reason === undefined) throw new WorkdirInUseError(join(workdir, 'qless-ts-workers'), claim!.pid);
+  if (reason === undefined) throw new WorkdirInUseError(dir, claim!.pid);
   // Two supervisors finding the same stale claim both remove it; only one of
   // them then creates the file, and the other finds that live claim.
   try {
@@ -135,7 +137,7 @@ export function claimWorkdir(workdir: string): ClaimOutcome {
   }
   if (create(file)) return { file, replaced: reason, ...(claim !== undefined && claim.host !== hostname() ? { unverified: true } : {}) };
   const winner = readClaim(file);
-  throw new WorkdirInUseError(join(workdir, 'qless-ts-workers'), winner?.pid ?? 0);
+  throw new WorkdirInUseError(dir, winner?.pid ?? 0);
 }
 
 /** Remove our claim on the way out (only if it is still ours). */
