@@ -81,6 +81,23 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * The instructions of Redis's timer (serverCron, inclusive) in a dump: once
+ * a second even at --hz 1, so a dump of a single call holds it or not by
+ * chance, which would make a per-call phase's figure depend on how long the
+ * dumps take. (callgrind's format: the callee's id, named at first use, then
+ * `calls=` and the line with the inclusive cost.)
+ */
+function timerCost(text: string): number {
+  const ids = new Set<string>();
+  for (const m of text.matchAll(/^c?fn=\((\d+)\) serverCron$/gm)) ids.add(m[1]!);
+  let total = 0;
+  for (const m of text.matchAll(/^cfn=\((\d+)\).*\ncalls=.*\n(.*)$/gm)) {
+    if (ids.has(m[1]!)) total += Number(m[2]!.trim().split(/\s+/).at(-1));
+  }
+  return total;
+}
+
 class CallgrindRedis {
   readonly port: number;
   readonly dir: string;
@@ -134,7 +151,7 @@ class CallgrindRedis {
    * zero; with `keepAs`, the dump is kept under that file name (for
    * callgrind_annotate).
    */
-  dump(keepAs?: string): number {
+  dump(keepAs?: string, withoutTimer = false): number {
     this.#dumps++;
     execFileSync('callgrind_control', [`--dump=phase${this.#dumps}`, String(this.pid)], { stdio: 'ignore' });
     const files = readdirSync(this.dir)
@@ -146,7 +163,7 @@ class CallgrindRedis {
     if (!match) throw new Error('no totals in the callgrind dump');
     if (keepAs !== undefined) copyFileSync(files[0]!, keepAs);
     for (const file of files) rmSync(file);
-    return Number(match[1]);
+    return Number(match[1]) - (withoutTimer ? timerCost(text) : 0);
   }
 
   async stop(redis: Redis): Promise<void> {
@@ -161,7 +178,20 @@ class CallgrindRedis {
   }
 }
 
-type Phase = { name: string; units: number; unit: string; run: () => Promise<unknown>; setup?: () => Promise<unknown> };
+/**
+ * A phase runs `run` as a whole between two counter readings; or, with
+ * `each`, measures `each.call(i)` alone for i = 0 … units - 1, with
+ * `each.before(i)` run unmeasured before each (what a call finds when it
+ * comes alone: one job put into an empty queue, then its pop).
+ */
+type Phase = {
+  name: string;
+  units: number;
+  unit: string;
+  run: () => Promise<unknown>;
+  setup?: () => Promise<unknown>;
+  each?: { before: (i: number) => Promise<unknown>; call: (i: number) => Promise<unknown> };
+};
 
 /** Run the phases; print and return the instructions per unit of each (in thousands). */
 async function measure(server: CallgrindRedis, redis: Redis, phases: Phase[], keep?: string, match?: RegExp, runSkipped = false): Promise<Map<string, number>> {
@@ -177,12 +207,25 @@ async function measure(server: CallgrindRedis, redis: Redis, phases: Phase[], ke
       if (runSkipped) await phase.run();
       continue;
     }
-    await redis.ping();
-    server.zero();
-    await phase.run();
-    await redis.ping();
     const keepAs = keep === undefined ? undefined : join(keep, `${phase.name.replace(/[^\w.+-]+/g, '_')}.callgrind`);
-    const thousands = server.dump(keepAs) / phase.units / 1000;
+    let total = 0;
+    if (phase.each) {
+      for (let i = 0; i < phase.units; i++) {
+        await phase.each.before(i);
+        await redis.ping();
+        server.zero();
+        await phase.each.call(i);
+        // (Only the last call's dump is kept for callgrind_annotate.)
+        total += server.dump(i === phase.units - 1 ? keepAs : undefined, true);
+      }
+    } else {
+      await redis.ping();
+      server.zero();
+      await phase.run();
+      await redis.ping();
+      total = server.dump(keepAs);
+    }
+    const thousands = total / phase.units / 1000;
     results.set(phase.name, thousands);
     console.log(`| ${phase.name} | ${thousands.toFixed(1)} k per ${phase.unit} |`);
   }
@@ -215,6 +258,24 @@ function corePhases(redis: Redis, source: string, mode: 'eval' | 'fcall', n: num
     { name: `${label} pop 50, per job`, units: n, unit: 'job', run: each(n / 50, 1, () => ['pop', tick(), 'q', 'w', '50']) },
     { name: `${label} heartbeat`, units: n, unit: 'call', run: each(n, 20, (i) => ['heartbeat', tick(), jid(n + i), 'w', data]) },
     { name: `${label} complete (after pop 50)`, units: n, unit: 'call', run: each(n, 20, (i) => ['complete', tick(), jid(n + i), 'w', 'q', data]) },
+    // What an idle worker's pop finds (bench L): one job, just put into an
+    // empty queue. Each pop is measured alone (a quarter as many: every one
+    // is a dump of the counters), by a worker of its own.
+    {
+      name: `${label} pop.raw 1 of 1 (L)`,
+      units: n / 4,
+      unit: 'call',
+      run: async () => undefined,
+      each: {
+        // (The job popped before is completed first, as the worker would,
+        // so that its lock and worker sets stay as small as the worker's.)
+        before: async (i) => {
+          if (i > 0) await call(['complete', tick(), `lone-${i - 1}`, 'idle', 'lone', data]);
+          await call(['put', tick(), 'w', 'lone', `lone-${i}`, 'bench.Noop', data, '0']);
+        },
+        call: () => call(['pop.raw', tick(), 'lone', 'idle', '1']),
+      },
+    },
   ];
 }
 
@@ -265,6 +326,7 @@ function systemPhases(url: string, redis: Redis, port: number, n: number): Phase
   // (Job.moveToCompleted without fetching the next job) for each of them.
   const token = 'bench-token';
   let active: Job[] = [];
+  let lone: Job | undefined;
   const bullCommands = async () => {
     await bullFill();
     worker = new Worker('bench', null, { connection, autorun: false });
@@ -307,6 +369,21 @@ function systemPhases(url: string, redis: Redis, port: number, n: number): Phase
       unit: 'call',
       run: () => inFlight(n, 20, (i) => active[i]!.moveToCompleted('done', token, false)),
     },
+    {
+      name: 'BullMQ moveToActive 1 of 1 (L)',
+      units: n / 4,
+      unit: 'call',
+      setup: () => redis.flushall(),
+      run: async () => undefined,
+      each: {
+        // (As for qless: the job taken before is completed first.)
+        before: async (i) => {
+          if (lone !== undefined) await lone.moveToCompleted('done', token, false);
+          await bull.add('noop', payload(i));
+        },
+        call: async () => (lone = await worker!.getNextJob(token, { block: false })),
+      },
+    },
     { name: '(closing)', units: 1, unit: 'call', run: async () => { await worker?.close(); await bull.close(); await client.close(); } },
   ];
 }
@@ -321,6 +398,8 @@ function printLifecycles(results: Map<string, number>): void {
     ['one at a time, command by command: put + pop 1 + complete / add + moveToActive + moveToFinished',
       sum('qless-ts W1 put, one at a time', 'FCALL pop 1', 'FCALL complete (after pop 1)'),
       sum('BullMQ W1 add, one at a time', 'BullMQ moveToActive (Worker.getNextJob)', 'BullMQ moveToFinished (Job.moveToCompleted, no fetch)')],
+    ['L, the pop of an idle worker: pop.raw of the one job of a queue / moveToActive of the one waiting job',
+      sum('FCALL pop.raw 1 of 1 (L)'), sum('BullMQ moveToActive 1 of 1 (L)')],
     ['batched: W2 put + W4 drain',
       sum('qless-ts W2 put, 50 in flight', 'qless-ts W4 drain, 50 at a time'),
       sum('BullMQ W2 add, 50 in flight', 'BullMQ W4 worker, concurrency 50')],
