@@ -610,7 +610,8 @@ local function queue_commands(name)
         'klass', klass,
         'data', data,
         'priority', H.int_text(priority),
-        'tags', cjson.encode(tags),
+        -- (cjson writes an empty table, what most puts have, as `{}`.)
+        'tags', next(tags) == nil and '{}' or cjson.encode(tags),
         'state', (delay > 0) and 'scheduled' or 'waiting',
         'worker', '',
         'expires', '0',

@@ -212,6 +212,41 @@ describe('put: a new job', () => {
     expect(await zsetWithScores(ctx.redis, 'ql:q:q-work')).toEqual([['jid', '-1e-08']]);
   });
 
+  // The core prints most times itself (two 10-digit halves of the fraction)
+  // rather than with printf's %.20f: the texts must be printf's, exact
+  // halves rounded to the even digit (JavaScript's toFixed rounds them up),
+  // and times outside 2^23 .. 2^53 still printf's own.
+  it.skipIf(compactLayout)('writes time as printf\'s %.20f, exact halves rounded to even', async () => {
+    const cases: Array<[number, string]> = [
+      [2147483648 + 1 / 2097152, '2147483648.00000047683715820312'],
+      [2147483648 + 3 / 2097152, '2147483648.00000143051147460938'],
+      [1700000000.123, '1700000000.12299990653991699219'],
+      [8388608 + 1 / 536870912, '8388608.00000000186264514923'],
+      [16777216 - 1 / 268435456, '16777215.99999999627470970154'],
+      [8388607.5, '8388607.50000000000000000000'],
+      [1234.5678, '1234.56780000000003383320'],
+      [4503599627370495.5, '4503599627370495.50000000000000000000'],
+    ];
+    for (const [i, [now, text]] of cases.entries()) {
+      await put(now, `jid-${i}`);
+      expect([now, (await hash(`jid-${i}`)).time]).toEqual([now, text]);
+    }
+  });
+
+  it('reads a number argument the same when its text comes again, also after a thousand others', async () => {
+    // (Number arguments' texts are remembered across calls, a thousand at most.)
+    await put(1, 'a', 'priority', '7', 'retries', '3');
+    await put(2, 'b', 'priority', '7', 'retries', '3');
+    for (let i = 0; i < 1001; i++) await put(3, `other-${i}`, 'priority', `${i}.5`);
+    await put(4, 'c', 'priority', '7', 'retries', '3');
+    for (const jid of ['a', 'b', 'c']) {
+      const job = JSON.parse((await core.call(5, 'get', jid)) as string) as { priority: number; retries: number };
+      expect([jid, job.priority, job.retries]).toEqual([jid, 7, 3]);
+    }
+    await rejects(() => put(6, 'd', 'priority', 'inf'), 'Put(): Arg "priority" not a number');
+    await rejects(() => put(6, 'd', 'priority', '7x'), 'Put(): Arg "priority" not a number');
+  });
+
   it('accepts any JSON data except false and stores it verbatim', async () => {
     for (const [jid, data] of [['a', 'null'], ['b', '5'], ['c', '"s"'], ['d', '[]'], ['e', '{ "x" : [ 1 ] }']] as const) {
       await core.call(0, 'put', 'w', 'q', jid, 'k', data, 0);
