@@ -20,6 +20,7 @@ import type { RedisConnection } from './gateway.js';
 import { InvalidArgumentError, QlessError } from './errors.js';
 import type { Client } from './client.js';
 import type { ProgressValue } from './types.js';
+import { stageMark } from './worker/stage-marks.js';
 
 /** Channels that carry the jid of a tracked job. */
 export type TrackedEventName = 'canceled' | 'completed' | 'failed' | 'popped' | 'stalled' | 'put' | 'track' | 'untrack' | 'progress';
@@ -283,6 +284,7 @@ export class Events {
   }
 
   #dispatch(channel: string, message: string): void {
+    stageMark('event dispatched');
     const parsed = this.#client.keys.parseChannel(channel);
     if (parsed === undefined) return;
     if ('worker' in parsed) {

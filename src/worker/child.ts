@@ -52,6 +52,7 @@ import { WAITING_REDIS_OPTIONS, watchRedis, type RedisHealth } from './redis-hea
 import { takeBackShare, type ResumedJob } from './resume.js';
 import { Run, runJob, type RunnerDeps } from './runner.js';
 import { Sandbox, sandboxDir } from './sandbox.js';
+import { stageMark } from './stage-marks.js';
 import { loadTracing } from './tracing.js';
 import { EXIT } from './signals.js';
 import { ChildTitle } from './title.js';
@@ -425,9 +426,11 @@ export class ChildWorker {
             // does not pop again at once to find nothing.
             void this.#reports.flush();
             await this.#wake.waitForNews(fetching.news, interval * 1000);
+            stageMark('loop woken');
           }
           continue;
         }
+        stageMark('jobs collected');
         this.#puts.foundWork();
         await this.#launch(jobs.map((job) => ({ job, worker: this.#name })));
       }
@@ -458,6 +461,7 @@ export class ChildWorker {
       if (room > 0) {
         const idle = this.#running.size === 0 && this.#held.size === 0;
         const jobs = popQueues(this.#client, this.#reserver(), this.#completing, this.#name, room);
+        stageMark('pop written');
         this.#wake.wake(); // the loop collects it: the trip answers this wake-up and those before
         this.#fetching = { room, jobs, news: this.#wake.news };
         // The pop is written: while its reply is on the way, an idle child
@@ -465,6 +469,7 @@ export class ChildWorker {
         if (idle) {
           this.#sandbox.emptyAhead();
           this.#loader.locateAhead();
+          stageMark('ahead done');
         }
         return;
       }
@@ -523,6 +528,7 @@ export class ChildWorker {
       ...(startNow[i] ? {} : { waiting: true as const }),
     }));
     await sendToParent({ type: 'claim', runs: claimed, released: this.#reports.takeReleased(), ...this.#reports.takeCodeDone() });
+    stageMark('claim callback');
     if (this.#stopNow) {
       for (const [i, before] of earlier.entries()) if (before) this.#forget([runs[i]!]);
       this.#held.handBack(runs.filter((_, i) => !earlier[i]), 'the worker is stopping now');
@@ -617,6 +623,7 @@ export class ChildWorker {
     // with it, or be lost (and those jobs run again).
     this.#client.gateway.flushNow();
     for (const holder of this.#holders.values()) holder.gateway.flushNow();
+    stageMark('start');
     run.started = true;
     run.startedAt = Date.now();
     run.startedTick = performance.now();

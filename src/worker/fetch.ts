@@ -9,6 +9,7 @@ import type { Client } from '../client.js';
 import type { CoreCall } from '../gateway.js';
 import { completeJobs, Job } from '../job.js';
 import * as wire from '../wire.js';
+import { stageMark } from './stage-marks.js';
 
 /** A finished job whose completion waits to be sent. */
 export interface Completion {
@@ -40,8 +41,11 @@ export interface Popped {
 
 /** Jobs from a `pop.raw` reply. */
 export function poppedJobs(client: Client, reply: unknown): Popped {
+  stageMark('pop reply read');
   const { records, rateWaitSeconds } = wire.popReply('pop', reply as never);
-  return { jobs: records.map((record) => new Job(client, record)), rateWaitSeconds };
+  const jobs = records.map((record) => new Job(client, record));
+  stageMark('jobs made');
+  return { jobs, rateWaitSeconds };
 }
 
 /**

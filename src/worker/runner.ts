@@ -46,6 +46,7 @@ import { OutputCapture, type OutputSink } from './output.js';
 import { classPolicy, decide, type RetryPolicy } from './retry.js';
 import type { Sandbox } from './sandbox.js';
 import type { JobSpan, Tracing } from './tracing.js';
+import { stageMark } from './stage-marks.js';
 
 /** One run of a job in this child. */
 export class Run {
@@ -341,6 +342,7 @@ async function execute(run: Run, deps: RunnerDeps, jl: JobLog, span: JobSpan | u
   try {
     try {
       slot = await deps.sandbox.acquire();
+      stageMark('sandbox acquired');
     } catch (error) {
       jl.log.error({ ...errorFields(error) }, 'could not prepare the sandbox');
       return failed(`${job.queue}-sandbox-error`, `The worker could not prepare the job's sandbox:\n${errorText(error)}`);
@@ -356,6 +358,7 @@ async function execute(run: Run, deps: RunnerDeps, jl: JobLog, span: JobSpan | u
     const sink = jl.sink;
     try {
       const code = await deps.loader.resolve(job);
+      stageMark('code resolved');
       if (!code.ok) {
         jl.log.debug({ group: code.group, message: code.message }, 'no code to run the job');
         return failed(code.group, code.message);
@@ -363,6 +366,7 @@ async function execute(run: Run, deps: RunnerDeps, jl: JobLog, span: JobSpan | u
       policy = classPolicy(code.target) ?? deps.retry;
       deps.events.emit('job:start', { job });
       const call = (): Promise<void> => hooks.run(job, async () => {
+        stageMark('method called');
         await code.method.call(code.target, job as never);
       });
       try {
@@ -419,6 +423,7 @@ async function execute(run: Run, deps: RunnerDeps, jl: JobLog, span: JobSpan | u
 
 /** Run one job to the end. Never throws. */
 export async function runJob(run: Run, deps: RunnerDeps): Promise<RunOutcome> {
+  stageMark('runJob');
   const jl = new JobLog(deps.log, run.job);
   const span = deps.tracing?.start(run.job);
   const attempt = run.job.attempt;
