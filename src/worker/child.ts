@@ -196,7 +196,7 @@ export class ChildWorker {
       forget: (runs) => this.#forget(runs),
       stranded: () => this.#ahead.stranded(),
     });
-    this.#puts = new PutListener(this.#client, this.#queues, () => this.#wake.wake());
+    this.#puts = new PutListener(this.#client, this.#queues, () => this.#onPut());
     const events = this.#client.events;
     events.on('error', (error) => this.#log.warn({ ...errorFields(error) }, 'could not handle an event'));
     events.onWorker(this.#name, (event) => void this.#onWorkerEvent(event));
@@ -331,6 +331,22 @@ export class ChildWorker {
     setTimeout(() => this.#wake.wake(), Math.ceil(delay * 1000) + 10).unref();
   }
 
+  /**
+   * A put (or another event that may mean work) in one of this child's
+   * queues: the pop goes out now, from the event's own read, when one is due
+   * (#trip decides, as for a job finishing); the loop, woken by the trip,
+   * collects it, and that trip answers this event. Otherwise (a trip
+   * already in flight may have missed the put, or none is due now) the loop
+   * is woken to look again.
+   */
+  #onPut(): void {
+    if (this.#fetching === undefined) {
+      this.#trip();
+      if (this.#fetching !== undefined) return;
+    }
+    this.#wake.wake();
+  }
+
   /** Free slots (within --max-jobs). */
   #free(): number {
     const { maxJobs } = this.#init.options;
@@ -457,6 +473,7 @@ export class ChildWorker {
    */
   #trip(): void {
     if (this.#fetching === undefined && this.#looping && !this.#popPaused && this.#drain === undefined && this.#resumeQueue.length === 0) {
+      stageMark('X trip');
       const room = this.#room();
       if (room > 0) {
         const idle = this.#running.size === 0 && this.#held.size === 0;
@@ -523,10 +540,12 @@ export class ChildWorker {
     const earlier = runs.map((run) => this.#supersede(run));
     let free = this.#idleSlots() - this.#held.size;
     const startNow = runs.map((_, i) => earlier[i] === undefined && free-- > 0);
+    stageMark('X runs made');
     const claimed: ClaimedRun[] = runs.map((run, i) => ({
       runId: run.id, jid: run.job.jid, queue: run.job.queue, klass: run.job.klass, worker: run.worker, expires: run.job.expires,
       ...(startNow[i] ? {} : { waiting: true as const }),
     }));
+    stageMark('X claim sending');
     await sendToParent({ type: 'claim', runs: claimed, released: this.#reports.takeReleased(), ...this.#reports.takeCodeDone() });
     stageMark('claim callback');
     if (this.#stopNow) {

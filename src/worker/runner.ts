@@ -337,11 +337,12 @@ function abortedReport(run: Run, ms: number): RunReport {
 /** Run the job's code in its sandbox; the sandbox is emptied again before this returns. */
 async function execute(run: Run, deps: RunnerDeps, jl: JobLog, span: JobSpan | undefined): Promise<Verdict> {
   const { job } = run;
+  stageMark('X execute');
   let slot: { slot: number; dir: string } | undefined;
   const failed = (group: string, message: string): Verdict => ({ kind: 'fail', group, message, ms: 0, error: described(group.slice(job.queue.length + 1), message) });
   try {
     try {
-      slot = await deps.sandbox.acquire();
+      slot = deps.sandbox.acquireNow() ?? (await deps.sandbox.acquire());
       stageMark('sandbox acquired');
     } catch (error) {
       jl.log.error({ ...errorFields(error) }, 'could not prepare the sandbox');
@@ -357,7 +358,7 @@ async function execute(run: Run, deps: RunnerDeps, jl: JobLog, span: JobSpan | u
     run.codeSince = ownTime.now();
     const sink = jl.sink;
     try {
-      const code = await deps.loader.resolve(job);
+      const code = deps.loader.resolveNow(job) ?? (await deps.loader.resolve(job));
       stageMark('code resolved');
       if (!code.ok) {
         jl.log.debug({ group: code.group, message: code.message }, 'no code to run the job');
@@ -426,6 +427,7 @@ export async function runJob(run: Run, deps: RunnerDeps): Promise<RunOutcome> {
   stageMark('runJob');
   const jl = new JobLog(deps.log, run.job);
   const span = deps.tracing?.start(run.job);
+  stageMark('X span');
   const attempt = run.job.attempt;
   const { outcome, report } = await runToVerdict(run, deps, jl, span);
   report.attempt = attempt;
@@ -474,6 +476,7 @@ async function runToVerdict(run: Run, deps: RunnerDeps, jl: JobLog, span: JobSpa
   let verdict: Verdict;
   try {
     const confirming = deps.confirm(run);
+    stageMark('X confirm');
     verdict = confirming && !(await confirming)
       ? { kind: 'none', outcome: 'lost', report: { outcome: 'lost', durationMs: 0, reason: 'its lock was lost before it started' } }
       : await execute(run, deps, jl, span);
