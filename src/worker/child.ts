@@ -50,7 +50,7 @@ import { PopFailures } from './pop-failures.js';
 import { PutListener } from './put-listener.js';
 import { WAITING_REDIS_OPTIONS, watchRedis, type RedisHealth } from './redis-health.js';
 import { takeBackShare, type ResumedJob } from './resume.js';
-import { Run, runJob, type RunnerDeps } from './runner.js';
+import { prepareRun, Run, runJob, type RunnerDeps } from './runner.js';
 import { Sandbox, sandboxDir } from './sandbox.js';
 import { stageMark } from './stage-marks.js';
 import { loadTracing } from './tracing.js';
@@ -486,6 +486,7 @@ export class ChildWorker {
         if (idle) {
           this.#sandbox.emptyAhead();
           this.#loader.locateAhead();
+          prepareRun();
           stageMark('ahead done');
         }
         return;

@@ -48,6 +48,23 @@ import type { Sandbox } from './sandbox.js';
 import type { JobSpan, Tracing } from './tracing.js';
 import { stageMark } from './stage-marks.js';
 
+/** A controller made ahead of the next run (see prepareRun). */
+let spareController: AbortController | undefined;
+
+/**
+ * Make what the next run needs before its job is known (an idle child, its
+ * pop on the way): its AbortController. Nothing about a job is in it.
+ */
+export function prepareRun(): void {
+  spareController ??= new AbortController();
+}
+
+function takeAbortController(): AbortController {
+  const controller = spareController ?? new AbortController();
+  spareController = undefined;
+  return controller;
+}
+
 /** One run of a job in this child. */
 export class Run {
   readonly id: number;
@@ -74,7 +91,7 @@ export class Run {
   codeSince: number | undefined;
   /** How the run ended, once it did. */
   outcome: RunOutcome | undefined;
-  readonly #controller = new AbortController();
+  readonly #controller = takeAbortController();
   #kind: AbortKind | undefined;
   /** The job kept running past the abort grace; the child is being replaced. */
   abandoned = false;
