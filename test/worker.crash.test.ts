@@ -1,12 +1,14 @@
 /**
- * Children that die: killed with SIGKILL mid-job, crashing on an uncaught
- * error, or unable to start at all. The supervisor replaces them (with a
+ * Children that die: killed with SIGKILL mid-job, stopped by SIGSTOP (the
+ * supervisor kills them), crashing on an uncaught error, or unable to start
+ * at all. The supervisor replaces them (with a
  * back-off), gives their jobs back to their queues at once (each using up a
  * retry), and drops their names from the worker list.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
+import { STOPPED_KILL_MS } from '../src/worker/protocol.js';
 import { useRedis } from './support/redis.js';
 import { alive, FIXTURES, ROOT, state, until, useWorkers } from './worker.harness.js';
 
@@ -40,6 +42,39 @@ describe('qless-ts-worker children that die', { timeout: 60_000 }, () => {
     expect(names.some((name) => name.endsWith(`-${pid}`))).toBe(false);
     expect(names.some((name) => name.endsWith(`-${replacement}`))).toBe(true);
     expect(alive(worker.pid)).toBe(true);
+    await client.close();
+  });
+
+  it('kills and replaces a child stopped by SIGSTOP mid-job, after STOPPED_KILL_MS; its job goes back to its queue and completes', async () => {
+    const client = qless.client(ctx.url);
+    await client.config.set('frozen-heartbeat', 600);
+    const jid = await client.queue('frozen').put('timing.FirstRunHangs', {}, { retries: 3 });
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'frozen', '-w', '1', '-i', '0.2']);
+    await until(async () => (await client.redis.llen('fixture:runs')) === 1, 30_000, 'the first run');
+    const [, pid] = (await client.redis.lindex('fixture:runs', 0))!.split(' ');
+    process.kill(Number(pid), 'SIGSTOP');
+    const stoppedAt = Date.now();
+
+    const killed = await worker.waitFor('killing child', () => true, STOPPED_KILL_MS + 15_000);
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(STOPPED_KILL_MS);
+    expect(killed).toMatchObject({ childPid: Number(pid), reason: expect.stringContaining('stopped by a signal') });
+    expect(await worker.waitFor('child died; replacing it')).toMatchObject({ childPid: Number(pid), signal: 'SIGKILL' });
+    const [, replacement] = await worker.started(2);
+    await until(async () => (await state(client, jid)).state === 'complete', 30_000, 'the retried job to complete');
+    const job = await state(client, jid);
+    expect(job.history.filter((h) => h.what === 'popped').map((h) => h['worker'])).toEqual([expect.stringMatching(`-${pid}$`), expect.stringMatching(`-${replacement}$`)]);
+    expect(alive(Number(pid))).toBe(false);
+    await client.close();
+  });
+
+  it('does not kill a child whose job keeps its event loop busy (it answers no pings, but it is running)', async () => {
+    const client = qless.client(ctx.url);
+    const jid = await client.queue('busy').put('timing.Busy', { ms: STOPPED_KILL_MS + 3000 });
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'busy', '-w', '1', '-i', '0.2']);
+    await until(async () => (await state(client, jid)).state === 'complete', STOPPED_KILL_MS + 30_000, 'the busy job to complete');
+    expect(worker.lines('killing child')).toEqual([]);
+    expect(worker.lines('child started')).toHaveLength(1);
+    expect(await client.redis.lrange('fixture:runs', 0, -1)).toHaveLength(1);
     await client.close();
   });
 

@@ -1,5 +1,6 @@
 /**
- * Locks: long jobs (also CPU-bound ones) keep theirs; cancelled or moved
+ * Locks: long jobs (also CPU-bound ones, also while the supervisor is
+ * stopped) keep theirs; cancelled or moved
  * jobs see their AbortSignal fire and their late completion refused
  * cleanly; `--timeout` fails and stops a job, even one that ignores its
  * signal or blocks its child.
@@ -34,6 +35,37 @@ describe('qless-ts-worker locks', { timeout: 60_000 }, () => {
     expect(runs.filter((r) => r.startsWith(busy))).toHaveLength(1);
     expect(runs.filter((r) => r.startsWith(sleepy))).toHaveLength(1);
     expect((await state(client, busy)).data['busy']).toBe(true);
+    await client.close();
+  });
+
+  it('keeps the locks of running jobs while the supervisor is stopped (SIGSTOP): the child heartbeats them itself, so no other worker gets them', async () => {
+    const client = qless.client(ctx.url);
+    await shortLocks(client, 'frozen-parent', 6);
+    const jid = await client.queue('frozen-parent').put('timing.Sleep', { ms: 16_000 });
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'frozen-parent', '-w', '1', '-i', '0.2']);
+    await until(async () => (await client.redis.llen('fixture:runs')) === 1, 20_000, 'the job to start');
+    worker.signal('SIGSTOP');
+    try {
+      // Another worker pops all along: with nobody renewing the 6-s lock it
+      // would get the job (grace-period 0) long before the job ends.
+      const intruder = qless.client(ctx.url, { workerName: 'intruder' });
+      const taken: string[] = [];
+      while ((await state(client, jid)).state === 'running') {
+        const job = await intruder.queue('frozen-parent').pop();
+        if (job) taken.push(job.jid);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      await intruder.close();
+      expect(taken).toEqual([]);
+    } finally {
+      worker.signal('SIGCONT');
+    }
+    const job = await state(client, jid);
+    expect(job.state).toBe('complete');
+    expect(job.history.map((h) => h.what)).toEqual(['put', 'popped', 'done']);
+    expect(await client.redis.lrange('fixture:runs', 0, -1)).toHaveLength(1);
+    expect(worker.lines('the supervisor has not pinged this child for a while (stopped or blocked): the child heartbeats its own jobs meanwhile')).toHaveLength(1);
+    await worker.waitFor('the supervisor answers again; it heartbeats this child\'s jobs again', () => true, 10_000);
     await client.close();
   });
 

@@ -102,8 +102,9 @@ describe('qless-ts-worker and lost locks', { timeout: 60_000 }, () => {
     const jid = await client.queue('reclaim').put('timing.Holdout', {});
     const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'reclaim', '-w', '1', '-i', '0.2']);
     await until(async () => (await notes(client)).length === 1, 30_000, 'the job to start');
-    // Nobody heartbeats while the supervisor is stopped.
-    worker.signal('SIGSTOP');
+    // Nobody heartbeats while the whole worker is stopped (a supervisor
+    // stopped alone is covered by its child's own heartbeats).
+    worker.signalGroup('SIGSTOP');
     const thief = qless.client(ctx.url, { workerName: 'thief' });
     try {
       await sleep(1500);
@@ -115,7 +116,7 @@ describe('qless-ts-worker and lost locks', { timeout: 60_000 }, () => {
       const stolen = await thief.queue('reclaim').pop();
       expect(stolen?.jid).toBe(jid);
     } finally {
-      worker.signal('SIGCONT');
+      worker.signalGroup('SIGCONT');
     }
     await until(async () => (await aborts(client)).length === 1, 20_000, 'the old run to be aborted');
     expect(await aborts(client)).toEqual([{ jid, name: 'AbortError', kind: 'lock_lost' }]);

@@ -32,6 +32,7 @@
 import * as qless from '../index.js';
 import type { Client } from '../client.js';
 import { disownJob, type Job } from '../job.js';
+import { ScriptError } from '../errors.js';
 import type { WorkerEvent } from '../events.js';
 import { PopAhead } from './ahead.js';
 import { completeAndPop, popQueues, type Completion, type TripResult } from './fetch.js';
@@ -53,6 +54,7 @@ import { takeBackShare, type ResumedJob } from './resume.js';
 import { prepareRun, Run, runJob, type RunnerDeps } from './runner.js';
 import { Sandbox, sandboxDir } from './sandbox.js';
 import { stageMark } from './stage-marks.js';
+import { StandInHeartbeats } from './stand-in.js';
 import { loadTracing } from './tracing.js';
 import { EXIT } from './signals.js';
 import { ChildTitle } from './title.js';
@@ -87,6 +89,8 @@ export class ChildWorker {
   #puts!: PutListener;
   #client!: Client;
   #health: RedisHealth | undefined;
+  /** Heartbeats this child sends itself while the supervisor is silent. */
+  #standIn: StandInHeartbeats | undefined;
   #holders = new Map<string, Client>();
   #resumeQueue: ResumedJob[] = [];
   #nextRunId = 1;
@@ -197,6 +201,16 @@ export class ChildWorker {
       stranded: () => this.#ahead.stranded(),
     });
     this.#puts = new PutListener(this.#client, this.#queues, () => this.#onPut());
+    this.#standIn = new StandInHeartbeats({
+      client: this.#client,
+      log: this.#log,
+      runs: () => this.#runs.values(),
+      lost: (run, error) => {
+        const message = error instanceof ScriptError ? error.scriptMessage : error.message;
+        this.#log.info({ jid: run.job.jid, klass: run.job.klass, error: message }, 'heartbeat refused: the job is not this worker\'s any more; aborting it');
+        this.#abort(run, 'lock_lost', message, true);
+      },
+    });
     const events = this.#client.events;
     events.on('error', (error) => this.#log.warn({ ...errorFields(error) }, 'could not handle an event'));
     events.onWorker(this.#name, (event) => void this.#onWorkerEvent(event));
@@ -220,6 +234,7 @@ export class ChildWorker {
     this.#deps.tracing = await loadTracing();
     this.#log.info({ queues: options.queues, concurrency: options.concurrency, sandbox: this.#sandbox.root }, 'child started');
     await sendToParent({ type: 'ready', worker: this.#name });
+    this.#standIn.start();
     await this.#loop();
   }
 
@@ -246,6 +261,7 @@ export class ChildWorker {
         this.drain({ exit: EXIT.RECYCLE, why: m.reason });
         break;
       case 'ping': {
+        this.#standIn?.pinged();
         // Once a second: files the jobs' code imported on its own since.
         this.#loader.reportLoaded();
         const memory = process.memoryUsage();
@@ -765,6 +781,7 @@ export class ChildWorker {
   async #exit(code: number): Promise<void> {
     if (this.#exiting) return;
     this.#exiting = true;
+    this.#standIn?.close();
     const memory = process.memoryUsage();
     this.#log.info({ code, reason: this.#drain?.why, rss: memory.rss, heapUsed: memory.heapUsed, reloads: this.#loader.reloads }, 'child exiting');
     await this.#events.flush();

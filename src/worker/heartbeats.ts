@@ -9,7 +9,8 @@
  * the job's code keeps it. All jobs due are sent in one pipeline, together
  * with `config.get` to compute each new expiry exactly (the core's reply is
  * truncated to whole seconds). Each job is renewed after a third of its
- * lock length.
+ * lock length. While the supervisor is silent (stopped, blocked), each child
+ * heartbeats its own jobs with this same class (src/worker/stand-in.ts).
  *
  * A refusal means the lock is gone (moved, canceled, timed out, given to
  * another worker): `lost` is called and the job is no longer tracked. A

@@ -137,5 +137,11 @@ export const ABORT_GRACE_MS = 3000;
  * blocked by a job that will not stop.
  */
 export const UNRESPONSIVE_KILL_MS = 5000;
+/**
+ * How long a child may stay stopped by a signal (SIGSTOP, or a SIGTSTP that
+ * reached it alone) before the supervisor kills and replaces it: meanwhile
+ * its jobs are heartbeated but nothing runs them.
+ */
+export const STOPPED_KILL_MS = 10_000;
 /** The supervisor pings every child this often. */
 export const PING_EVERY_MS = 1000;

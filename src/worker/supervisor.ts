@@ -16,6 +16,9 @@
  *   and aborted;
  * - kills a child whose job was aborted but keeps its event loop blocked
  *   (no answer to pings), and replaces it;
+ * - kills a child that stays stopped by a signal (SIGSTOP) for
+ *   STOPPED_KILL_MS, and replaces it: its jobs would otherwise stay locked
+ *   and heartbeated while nothing runs them;
  * - recycles children whose job modules changed on disk (src/worker/reload.ts);
  * - with `--resume`, hands the jobs still held under this worker's name to
  *   its first children, once their holders are gone (src/worker/resume.ts);
@@ -46,8 +49,10 @@ import { importPreload } from './loader.js';
 import { createLogger, errorFields, setTitle, type Logger } from './logger.js';
 import type { WorkerMetrics } from './metrics.js';
 import { redactUrl, type WorkerOptions } from './options.js';
+import { stoppedBySignal } from './process-state.js';
 import {
   PING_EVERY_MS,
+  STOPPED_KILL_MS,
   UNRESPONSIVE_KILL_MS,
   isChildMessage,
   type AbortKind,
@@ -89,6 +94,8 @@ interface Slot {
   recycling: string | undefined;
   lastPong: number;
   lastPing: number;
+  /** Since when the child has been seen stopped by a signal (undefined: it was not, last time it was silent). */
+  stoppedSince: number | undefined;
   rss: number | undefined;
   stopNowAt: number | undefined;
   backoff: Backoff;
@@ -155,6 +162,7 @@ export class Supervisor {
       recycling: undefined,
       lastPong: 0,
       lastPing: 0,
+      stoppedSince: undefined,
       rss: undefined,
       stopNowAt: undefined,
       backoff: new Backoff(),
@@ -430,6 +438,7 @@ export class Supervisor {
     slot.recycling = undefined;
     slot.lastPong = Date.now();
     slot.lastPing = 0;
+    slot.stoppedSince = undefined;
     slot.rss = undefined;
     slot.stopNowAt = undefined;
     this.#log.info({ child: slot.index, childPid: child.pid }, 'child forked');
@@ -633,6 +642,7 @@ export class Supervisor {
         this.#send(slot, { type: 'ping', seq });
       }
       const silent = now - slot.lastPong;
+      if (this.#stoppedTooLong(slot, now, silent)) continue;
       for (const run of slot.runs.values()) {
         if (run.abortedAt !== undefined && now - run.abortedAt > UNRESPONSIVE_KILL_MS && silent > 2.5 * PING_EVERY_MS) {
           this.#kill(slot, `job ${run.jid} was aborted ${Math.round((now - run.abortedAt) / 1000)} s ago but its child has not answered for ${Math.round(silent / 1000)} s (event loop blocked)`);
@@ -640,6 +650,26 @@ export class Supervisor {
         }
       }
     }
+  }
+
+  /**
+   * A child that has not answered pings is either busy (a job blocks its
+   * event loop: it keeps its jobs, heartbeated) or stopped by a signal: then
+   * nothing runs its jobs, so after STOPPED_KILL_MS it is killed, and its jobs
+   * go back to their queues like those of any child that died. /proc is read
+   * only for a silent child, at most once a tick. When the whole process
+   * group is stopped (Ctrl-Z), the supervisor is stopped too and sees nothing.
+   */
+  #stoppedTooLong(slot: Slot, now: number, silent: number): boolean {
+    if (silent <= 2.5 * PING_EVERY_MS || slot.pid === undefined || !stoppedBySignal(slot.pid)) {
+      slot.stoppedSince = undefined;
+      return false;
+    }
+    slot.stoppedSince ??= now;
+    const stopped = now - slot.stoppedSince;
+    if (stopped < STOPPED_KILL_MS) return false;
+    this.#kill(slot, `it has been stopped by a signal (SIGSTOP or SIGTSTP) for ${Math.round(stopped / 1000)} s while holding ${slot.runs.size} job(s) that nothing runs`);
+    return true;
   }
 
   #kill(slot: Slot, why: string): void {
