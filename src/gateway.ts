@@ -28,7 +28,6 @@
  * {@link DurabilityError}.
  */
 import { nextTick } from 'node:process';
-import { stageMark } from './worker/stage-marks.js';
 import type { Cluster, Redis, ChainableCommander } from 'ioredis';
 import { coreSender, type CoreSender } from './connection/core-command.js';
 import { DURABLE_COMMANDS, durableJid, type Durability } from './connection/durability.js';
@@ -312,7 +311,6 @@ export class ScriptGateway {
       }
       // (Inline callbacks only: under tsx, the benchmark's loader, a
       // closure bound to a name is also given that name, per call.)
-      stageMark('X multi sending');
       const sent = this.#send(functions, argv);
       if (read === undefined) {
         return sent.then(

@@ -489,7 +489,6 @@ export class ChildWorker {
    */
   #trip(): void {
     if (this.#fetching === undefined && this.#looping && !this.#popPaused && this.#drain === undefined && this.#resumeQueue.length === 0) {
-      stageMark('X trip');
       const room = this.#room();
       if (room > 0) {
         const idle = this.#running.size === 0 && this.#held.size === 0;
@@ -557,12 +556,11 @@ export class ChildWorker {
     const earlier = runs.map((run) => this.#supersede(run));
     let free = this.#idleSlots() - this.#held.size;
     const startNow = runs.map((_, i) => earlier[i] === undefined && free-- > 0);
-    stageMark('X runs made');
     const claimed: ClaimedRun[] = runs.map((run, i) => ({
       runId: run.id, jid: run.job.jid, queue: run.job.queue, klass: run.job.klass, worker: run.worker, expires: run.job.expires,
       ...(startNow[i] ? {} : { waiting: true as const }),
     }));
-    stageMark('X claim sending');
+    stageMark('claim sending');
     await sendToParent({ type: 'claim', runs: claimed, released: this.#reports.takeReleased(), ...this.#reports.takeCodeDone() });
     stageMark('claim callback');
     if (this.#stopNow) {

@@ -354,7 +354,6 @@ function abortedReport(run: Run, ms: number): RunReport {
 /** Run the job's code in its sandbox; the sandbox is emptied again before this returns. */
 async function execute(run: Run, deps: RunnerDeps, jl: JobLog, span: JobSpan | undefined): Promise<Verdict> {
   const { job } = run;
-  stageMark('X execute');
   let slot: { slot: number; dir: string } | undefined;
   const failed = (group: string, message: string): Verdict => ({ kind: 'fail', group, message, ms: 0, error: described(group.slice(job.queue.length + 1), message) });
   try {
@@ -444,7 +443,6 @@ export async function runJob(run: Run, deps: RunnerDeps): Promise<RunOutcome> {
   stageMark('runJob');
   const jl = new JobLog(deps.log, run.job);
   const span = deps.tracing?.start(run.job);
-  stageMark('X span');
   const attempt = run.job.attempt;
   const { outcome, report } = await runToVerdict(run, deps, jl, span);
   report.attempt = attempt;
@@ -493,7 +491,6 @@ async function runToVerdict(run: Run, deps: RunnerDeps, jl: JobLog, span: JobSpa
   let verdict: Verdict;
   try {
     const confirming = deps.confirm(run);
-    stageMark('X confirm');
     verdict = confirming && !(await confirming)
       ? { kind: 'none', outcome: 'lost', report: { outcome: 'lost', durationMs: 0, reason: 'its lock was lost before it started' } }
       : await execute(run, deps, jl, span);
