@@ -117,16 +117,18 @@ describe('qless-ts-worker round trips', { timeout: 90_000 }, () => {
     // Idle: its first pop (which lists it as a worker) found nothing.
     await until(async () => (await ctx.redis.zscore(WORKERS, `woken-${pid}`)) !== null, 30_000, 'the child to pop once');
     const watch = await watchTrips(ctx.redis);
+    const mine = (call: SentCall): boolean => call.args[1] === `woken-${pid}`;
+    const completions = (): number => watch.trips.filter((trip) => trip.some((call) => mine(call) && call.command === 'complete')).length;
     const jids: string[] = [];
     for (let i = 0; i < 4; i++) {
       jids.push(...(await putNotes(client, 'woken', 1, log)));
       await allComplete(client, jids);
-      // The completion's trip (with the pop that finds the queue empty) is on its way.
-      await sleep(200);
+      // The next put only once the completion's trip (with the pop that
+      // finds the queue empty) has run: that pop cannot take the next job.
+      await until(() => completions() === i + 1, 30_000, 'the completion to be sent');
     }
     await watch.stop();
 
-    const mine = (call: SentCall): boolean => call.args[1] === `woken-${pid}`;
     const trips = watch.trips
       .map((trip) => trip.filter(mine).map((call) => call.command))
       .filter((trip) => trip.includes('pop.raw') || trip.includes('complete'));
