@@ -21,7 +21,7 @@ import { directReplies } from './connection/redis.js';
 import { InvalidArgumentError, QlessError } from './errors.js';
 import type { Client } from './client.js';
 import type { ProgressValue } from './types.js';
-import { stageMark } from './worker/stage-marks.js';
+import { stageMark } from './stage-marks.js';
 
 /** Channels that carry the jid of a tracked job. */
 export type TrackedEventName = 'canceled' | 'completed' | 'failed' | 'popped' | 'stalled' | 'put' | 'track' | 'untrack' | 'progress';

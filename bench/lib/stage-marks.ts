@@ -11,7 +11,7 @@
  *   the last command written on that connection (`read:sub` on a
  *   subscriber);
  * - `process.send` marks each IPC message (`ipc:<type>`) once written;
- * - qless-ts's own code adds its marks (src/worker/stage-marks.ts).
+ * - qless-ts's own code adds its marks (src/stage-marks.ts).
  * The job's first line takes the marks made since the put (takeStageMarks)
  * and pushes them to `bench:marks`; the harness prints, per stage, the
  * median time since the put (stageTable).

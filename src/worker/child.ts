@@ -53,7 +53,7 @@ import { WAITING_REDIS_OPTIONS, watchRedis, type RedisHealth } from './redis-hea
 import { takeBackShare, type ResumedJob } from './resume.js';
 import { prepareRun, Run, runJob, type RunnerDeps } from './runner.js';
 import { Sandbox, sandboxDir } from './sandbox.js';
-import { stageMark } from './stage-marks.js';
+import { stageMark } from '../stage-marks.js';
 import { StandInHeartbeats } from './stand-in.js';
 import { loadTracing } from './tracing.js';
 import { EXIT } from './signals.js';

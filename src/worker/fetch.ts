@@ -9,7 +9,7 @@ import type { Client } from '../client.js';
 import type { CoreCall } from '../gateway.js';
 import { completeJobs, Job } from '../job.js';
 import * as wire from '../wire.js';
-import { stageMark } from './stage-marks.js';
+import { stageMark } from '../stage-marks.js';
 
 /** A finished job whose completion waits to be sent. */
 export interface Completion {

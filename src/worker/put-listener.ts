@@ -16,7 +16,7 @@
  */
 import type { Client } from '../client.js';
 import type { LogEvent } from '../events.js';
-import { stageMark } from './stage-marks.js';
+import { stageMark } from '../stage-marks.js';
 
 /** A child that has found work on every pop for this long drops its `ql:log` subscription. */
 const BUSY_UNSUBSCRIBE_MS = 250;

@@ -46,7 +46,7 @@ import { OutputCapture, type OutputSink } from './output.js';
 import { classPolicy, decide, type RetryPolicy } from './retry.js';
 import type { Sandbox } from './sandbox.js';
 import type { JobSpan, Tracing } from './tracing.js';
-import { stageMark } from './stage-marks.js';
+import { stageMark } from '../stage-marks.js';
 
 /** A controller made ahead of the next run (see prepareRun). */
 let spareController: AbortController | undefined;
