@@ -17,9 +17,11 @@
  * subscriptions are renewed by the connection itself.
  */
 import type { RedisConnection } from './gateway.js';
+import { directReplies } from './connection/redis.js';
 import { InvalidArgumentError, QlessError } from './errors.js';
 import type { Client } from './client.js';
 import type { ProgressValue } from './types.js';
+import { stageMark } from './stage-marks.js';
 
 /** Channels that carry the jid of a tracked job. */
 export type TrackedEventName = 'canceled' | 'completed' | 'failed' | 'popped' | 'stalled' | 'put' | 'track' | 'untrack' | 'progress';
@@ -277,12 +279,16 @@ export class Events {
     if (this.#subscriber) return this.#subscriber;
     const subscriber = this.#client.redis.duplicate();
     subscriber.on('error', () => undefined);
+    // Each event handled as soon as its bytes are read, not a tick later
+    // (see directReplies): an idle worker wakes on a put's event.
+    directReplies(subscriber);
     subscriber.on('message', (channel: string, message: string) => this.#dispatch(channel, message));
     this.#subscriber = subscriber;
     return subscriber;
   }
 
   #dispatch(channel: string, message: string): void {
+    stageMark('event dispatched');
     const parsed = this.#client.keys.parseChannel(channel);
     if (parsed === undefined) return;
     if ('worker' in parsed) {

@@ -189,8 +189,9 @@ export function klassExport(namespace: Readonly<Record<string, unknown>>, export
   const whole = namespace['default'];
   const compiled = isObjectLike(whole) && Boolean(whole['__esModule']);
   const table: Readonly<Record<string, unknown>> = compiled ? whole : namespace;
-  const names = Object.keys(table).filter((name) => name !== '__esModule' && name !== 'module.exports');
+  // Found first: listing a module namespace's names costs more than the rest, and is only needed when it is not there.
   if (Object.hasOwn(table, exportName) && table[exportName] !== undefined) return { found: true, value: table[exportName] };
+  const names = Object.keys(table).filter((name) => name !== '__esModule' && name !== 'module.exports');
   // Plain CommonJS whose names Node did not find: the properties of module.exports.
   const hidden = !compiled && names.every((name) => name === 'default') && isObjectLike(whole) ? whole : undefined;
   if (hidden && exportName !== 'default' && hidden[exportName] !== undefined) return { found: true, value: hidden[exportName] };

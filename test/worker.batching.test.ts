@@ -13,6 +13,7 @@ import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
 import { AHEAD, PopAhead } from '../src/worker/ahead.js';
+import { WORKERS } from '../src/keys.js';
 import { useRedis } from './support/redis.js';
 import { allComplete, FIXTURES, processState, serverPid, sleep, until, useWorkers } from './worker.harness.js';
 
@@ -101,6 +102,40 @@ describe('qless-ts-worker round trips', { timeout: 90_000 }, () => {
     // …of the next job: the first pop, then one round trip per job (not two).
     expect(trips.slice(0, trips.indexOf(completing[completing.length - 1]!) + 1)).toHaveLength(jids.length + 1);
     for (const job of jobs) expect(job.history.map((h) => h.what)).toEqual(['put', 'popped', 'done']);
+    expect([...runsByJid(log).values()].every((n) => n === 1)).toBe(true);
+    expect(runsByJid(log).size).toBe(jids.length);
+    await client.close();
+  });
+
+  it('answers each put to an idle child with one pop of its own, and pops no more until the next put', async () => {
+    const client = qless.client(ctx.url);
+    const log = join(workers.tmp(), 'runs.log');
+    writeFileSync(log, '');
+    // --interval 60: every pop below is a put's doing, or a finished job's.
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'woken', '-w', '1', '-i', '60', '-n', 'woken']);
+    const [pid] = await worker.started(1);
+    // Idle: its first pop (which lists it as a worker) found nothing.
+    await until(async () => (await ctx.redis.zscore(WORKERS, `woken-${pid}`)) !== null, 30_000, 'the child to pop once');
+    const watch = await watchTrips(ctx.redis);
+    const mine = (call: SentCall): boolean => call.args[1] === `woken-${pid}`;
+    const completions = (): number => watch.trips.filter((trip) => trip.some((call) => mine(call) && call.command === 'complete')).length;
+    const jids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      jids.push(...(await putNotes(client, 'woken', 1, log)));
+      await allComplete(client, jids);
+      // The next put only once the completion's trip (with the pop that
+      // finds the queue empty) has run: that pop cannot take the next job.
+      await until(() => completions() === i + 1, 30_000, 'the completion to be sent');
+    }
+    await watch.stop();
+
+    const trips = watch.trips
+      .map((trip) => trip.filter(mine).map((call) => call.command))
+      .filter((trip) => trip.includes('pop.raw') || trip.includes('complete'));
+    // Per put: its pop on its own (an FCALL of pop.raw, not a one-call
+    // multi), then the job's completion with the pop that finds nothing;
+    // no second pop for the same put, none while idle.
+    expect(trips).toEqual(jids.flatMap(() => [['pop.raw'], ['complete', 'pop.raw']]));
     expect([...runsByJid(log).values()].every((n) => n === 1)).toBe(true);
     expect(runsByJid(log).size).toBe(jids.length);
     await client.close();

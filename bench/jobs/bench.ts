@@ -5,6 +5,7 @@
  * completes it.
  */
 import type { Job } from '../../src/index.js';
+import { mark, STAGE_MARKS_ON, takeStageMarks } from '../lib/stage-marks.js';
 
 /** Does nothing. */
 export class Noop {
@@ -20,6 +21,11 @@ export class Latency {
   static async process(job: Job): Promise<void> {
     const started = Number(process.hrtime.bigint()) / 1e6;
     const sentAt = Number(job.data['sentAt']);
+    if (STAGE_MARKS_ON) {
+      mark('method');
+      const record = takeStageMarks(sentAt);
+      await job.client.redis.rpush('bench:marks', JSON.stringify(record));
+    }
     await job.client.redis.rpush('bench:latency', String(started - sentAt));
   }
 }

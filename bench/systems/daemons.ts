@@ -8,7 +8,9 @@
  * put onto `bench:latency`, where the harness waits for it.
  */
 import type { ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { installStageMarks, STAGE_MARKS_ON, stageTable, takeStageMarks, type StageRecord } from '../lib/stage-marks.js';
 import { monotonicMs, sleep, type BenchContext } from '../lib/types.js';
 import type { WindowResult } from '../lib/window.js';
 
@@ -25,17 +27,42 @@ export async function sampleLatency(
   put: (data: { sentAt: number }) => Promise<unknown>,
 ): Promise<number[]> {
   const samples: number[] = [];
+  // With stage marks on (QLESS_TS_STAGE_MARKS=1), the harness marks its own put's write and reply.
+  installStageMarks();
+  const puts = new Map<number, StageRecord>();
   await sleep(500);
   const warmup = 5;
   for (let i = 0; i < ctx.latencySamples + warmup; i++) {
     await sleep(10 + Math.random() * 10);
-    await put({ sentAt: monotonicMs() });
+    const sentAt = monotonicMs();
+    await put({ sentAt });
+    if (STAGE_MARKS_ON) puts.set(sentAt, takeStageMarks(sentAt));
     const reply = await blocking.blpop('bench:latency', 10);
     if (!reply) throw new Error(`${who} did not run the latency job within 10 s`);
     if (i >= warmup) samples.push(Number(reply[1]));
     ctx.progress(i + 1, ctx.latencySamples + warmup);
   }
+  if (STAGE_MARKS_ON) await printStages(blocking, who, puts, warmup);
   return samples;
+}
+
+/** The stage table of the job records on `bench:marks`, with the harness's put write and reply (the first after each sentAt). */
+async function printStages(redis: Redis, who: string, puts: Map<number, StageRecord>, warmup: number): Promise<void> {
+  const texts = await redis.lrange('bench:marks', 0, -1);
+  await redis.del('bench:marks');
+  const records = texts.slice(warmup).map((text) => {
+    const record = JSON.parse(text) as StageRecord;
+    const harness = puts.get(record.sentAt)?.marks ?? [];
+    const written = harness.find(([name]) => name.startsWith('w:'));
+    const replied = harness.find(([name]) => name.startsWith('r:'));
+    if (written) record.marks.push(['put written', written[1]]);
+    if (replied) record.marks.push(['put reply (harness)', replied[1]]);
+    return record;
+  });
+  process.stderr.write(`\n${stageTable(who, records)}\n`);
+  // QLESS_TS_STAGE_MARKS_FILE: every record too, one JSON line each, to look at more than medians.
+  const file = process.env['QLESS_TS_STAGE_MARKS_FILE'];
+  if (file) appendFileSync(file, records.map((record) => `${JSON.stringify({ who, ...record })}\n`).join(''));
 }
 
 export async function watchCompletions(

@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import * as qless from '../../src/index.js';
 import { DEFAULT_KEYS } from '../../src/keys.js';
 import { measureMemory } from '../lib/memory.js';
+import { STAGE_MARKS_ON } from '../lib/stage-marks.js';
 import { inFlight, payload, sleep, type BenchContext, type Measurement, type System, type WorkloadId } from '../lib/types.js';
 import type { WindowResult } from '../lib/window.js';
 import { sampleLatency, stopProcess, watchCompletions } from './daemons.js';
@@ -24,6 +25,7 @@ const JOBS_DIR = join(ROOT, 'bench', 'jobs');
 const QUEUE = 'bench';
 const LATENCY_QUEUE = 'latency';
 const KLASS = 'bench.Noop';
+const STAGE_MARKS_INSTALL = join(ROOT, 'bench', 'lib', 'stage-marks-install.ts');
 
 async function open(ctx: BenchContext): Promise<qless.Client> {
   const client = qless.client(ctx.url, { workerName: 'bench-worker' });
@@ -134,7 +136,11 @@ async function memory(ctx: BenchContext, layout: JobLayout): Promise<Measurement
 function startDaemon(ctx: BenchContext, queue: string, workers: number, workdir: string): ChildProcess {
   const child = spawn(
     process.execPath,
-    [WORKER_BIN, '--host', ctx.url, '--queue', queue, '--workers', String(workers), '--path', JOBS_DIR, '--interval', '60', '--workdir', workdir],
+    [
+      WORKER_BIN, '--host', ctx.url, '--queue', queue, '--workers', String(workers), '--path', JOBS_DIR, '--interval', '60', '--workdir', workdir,
+      // Stage marks (bench/lib/stage-marks.ts) from the children's start.
+      ...(STAGE_MARKS_ON ? ['--import', STAGE_MARKS_INSTALL] : []),
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, QLESS_REDIS_URL: ctx.url } },
   );
   let stderr = '';

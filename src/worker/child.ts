@@ -51,8 +51,9 @@ import { PopFailures } from './pop-failures.js';
 import { PutListener } from './put-listener.js';
 import { WAITING_REDIS_OPTIONS, watchRedis, type RedisHealth } from './redis-health.js';
 import { takeBackShare, type ResumedJob } from './resume.js';
-import { Run, runJob, type RunnerDeps } from './runner.js';
+import { prepareRun, Run, runJob, type RunnerDeps } from './runner.js';
 import { Sandbox, sandboxDir } from './sandbox.js';
+import { stageMark } from '../stage-marks.js';
 import { StandInHeartbeats } from './stand-in.js';
 import { loadTracing } from './tracing.js';
 import { EXIT } from './signals.js';
@@ -199,7 +200,7 @@ export class ChildWorker {
       forget: (runs) => this.#forget(runs),
       stranded: () => this.#ahead.stranded(),
     });
-    this.#puts = new PutListener(this.#client, this.#queues, () => this.#wake.wake());
+    this.#puts = new PutListener(this.#client, this.#queues, () => this.#onPut());
     this.#standIn = new StandInHeartbeats({
       client: this.#client,
       log: this.#log,
@@ -346,6 +347,22 @@ export class ChildWorker {
     setTimeout(() => this.#wake.wake(), Math.ceil(delay * 1000) + 10).unref();
   }
 
+  /**
+   * A put (or another event that may mean work) in one of this child's
+   * queues: the pop goes out now, from the event's own read, when one is due
+   * (#trip decides, as for a job finishing); the loop, woken by the trip,
+   * collects it, and that trip answers this event. Otherwise (a trip
+   * already in flight may have missed the put, or none is due now) the loop
+   * is woken to look again.
+   */
+  #onPut(): void {
+    if (this.#fetching === undefined) {
+      this.#trip();
+      if (this.#fetching !== undefined) return;
+    }
+    this.#wake.wake();
+  }
+
   /** Free slots (within --max-jobs). */
   #free(): number {
     const { maxJobs } = this.#init.options;
@@ -441,9 +458,11 @@ export class ChildWorker {
             // does not pop again at once to find nothing.
             void this.#reports.flush();
             await this.#wake.waitForNews(fetching.news, interval * 1000);
+            stageMark('loop woken');
           }
           continue;
         }
+        stageMark('jobs collected');
         this.#puts.foundWork();
         await this.#launch(jobs.map((job) => ({ job, worker: this.#name })));
       }
@@ -474,6 +493,7 @@ export class ChildWorker {
       if (room > 0) {
         const idle = this.#running.size === 0 && this.#held.size === 0;
         const jobs = popQueues(this.#client, this.#reserver(), this.#completing, this.#name, room);
+        stageMark('pop written');
         this.#wake.wake(); // the loop collects it: the trip answers this wake-up and those before
         this.#fetching = { room, jobs, news: this.#wake.news };
         // The pop is written: while its reply is on the way, an idle child
@@ -481,6 +501,8 @@ export class ChildWorker {
         if (idle) {
           this.#sandbox.emptyAhead();
           this.#loader.locateAhead();
+          prepareRun();
+          stageMark('ahead done');
         }
         return;
       }
@@ -538,7 +560,9 @@ export class ChildWorker {
       runId: run.id, jid: run.job.jid, queue: run.job.queue, klass: run.job.klass, worker: run.worker, expires: run.job.expires,
       ...(startNow[i] ? {} : { waiting: true as const }),
     }));
+    stageMark('claim sending');
     await sendToParent({ type: 'claim', runs: claimed, released: this.#reports.takeReleased(), ...this.#reports.takeCodeDone() });
+    stageMark('claim callback');
     if (this.#stopNow) {
       for (const [i, before] of earlier.entries()) if (before) this.#forget([runs[i]!]);
       this.#held.handBack(runs.filter((_, i) => !earlier[i]), 'the worker is stopping now');
@@ -633,6 +657,7 @@ export class ChildWorker {
     // with it, or be lost (and those jobs run again).
     this.#client.gateway.flushNow();
     for (const holder of this.#holders.values()) holder.gateway.flushNow();
+    stageMark('start');
     run.started = true;
     run.startedAt = Date.now();
     run.startedTick = performance.now();

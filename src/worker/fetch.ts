@@ -9,6 +9,7 @@ import type { Client } from '../client.js';
 import type { CoreCall } from '../gateway.js';
 import { completeJobs, Job } from '../job.js';
 import * as wire from '../wire.js';
+import { stageMark } from '../stage-marks.js';
 
 /** A finished job whose completion waits to be sent. */
 export interface Completion {
@@ -40,8 +41,11 @@ export interface Popped {
 
 /** Jobs from a `pop.raw` reply. */
 export function poppedJobs(client: Client, reply: unknown): Popped {
+  stageMark('pop reply read');
   const { records, rateWaitSeconds } = wire.popReply('pop', reply as never);
-  return { jobs: records.map((record) => new Job(client, record)), rateWaitSeconds };
+  const jobs = records.map((record) => new Job(client, record));
+  stageMark('jobs made');
+  return { jobs, rateWaitSeconds };
 }
 
 /**
@@ -51,7 +55,19 @@ export function poppedJobs(client: Client, reply: unknown): Popped {
  * applied). Without a pop nothing is thrown. A queue whose rate limit
  * allows no start now gives no jobs and the seconds until it will.
  */
-export async function completeAndPop(client: Client, done: readonly Completion[], pop?: PopRequest): Promise<Popped> {
+export function completeAndPop(client: Client, done: readonly Completion[], pop?: PopRequest): Promise<Popped> {
+  if (done.length === 0 && pop !== undefined) {
+    // A pop alone (an idle child woken by a put): the gateway's lone call,
+    // read as it arrives, rather than a one-call batch and its outcome
+    // objects. Errors are the same (the pop's own, typed); fewer steps lie
+    // between the put's event and the pop's write, and between its reply
+    // and the job's start.
+    return client.gateway.callAndRead('pop.raw', [pop.queue, pop.worker, pop.count], (reply) => poppedJobs(client, reply));
+  }
+  return completeThenPop(client, done, pop);
+}
+
+async function completeThenPop(client: Client, done: readonly Completion[], pop?: PopRequest): Promise<Popped> {
   let completed;
   let after;
   try {

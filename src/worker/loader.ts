@@ -196,6 +196,22 @@ export class Loader {
     if (files.length > 0) this.#onLoaded(files);
   }
 
+  /**
+   * The code that runs `job`, or why there is none, at once when its module
+   * is loaded already and unchanged (nothing to import): undefined otherwise,
+   * then call {@link resolve}. A job of a klass the child has run before
+   * starts so, with no step between the loader and its code.
+   */
+  resolveNow(job: { klass: string; queue: string }): JobCode | MissingCode | undefined {
+    const known = this.#klasses.get(job.klass);
+    if (!known) return undefined;
+    const found = this.#locate(job.klass, known.candidates);
+    if (found === undefined) return undefined;
+    const loaded = this.#modules.get(found.file);
+    if (loaded === undefined || (this.#reload && found.mtimeMs !== undefined && found.mtimeMs !== loaded.mtimeMs)) return undefined;
+    return this.#code(job, known.parts, found.file, loaded);
+  }
+
   /** The code that runs `job`, or why there is none. */
   async resolve(job: { klass: string; queue: string }): Promise<JobCode | MissingCode> {
     const { klass, queue } = job;
@@ -222,9 +238,15 @@ export class Loader {
       const text = error instanceof Error ? error.stack ?? error.message : String(error);
       return importError(`${file} could not be loaded:\n${text}`);
     }
+    return this.#code(job, parts, file, loaded);
+  }
+
+  /** The class or object `klass` names in a loaded module, and its method for the job's queue (or why not). */
+  #code(job: { klass: string; queue: string }, parts: KlassParts, file: string, loaded: Loaded): JobCode | MissingCode {
+    const { klass, queue } = job;
     const exported = klassExport(loaded.namespace, parts.exportName);
     if (!exported.found) {
-      return importError(`${file} has no export "${parts.exportName}" (it exports: ${exported.exports.length > 0 ? exported.exports.join(', ') : 'nothing'})`);
+      return { ok: false, group: `${queue}-import-error`, message: `Failed to import ${klass}: ${file} has no export "${parts.exportName}" (it exports: ${exported.exports.length > 0 ? exported.exports.join(', ') : 'nothing'})` };
     }
     const target = exported.value;
     if ((typeof target !== 'object' && typeof target !== 'function') || target === null) {

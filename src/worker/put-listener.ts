@@ -16,6 +16,7 @@
  */
 import type { Client } from '../client.js';
 import type { LogEvent } from '../events.js';
+import { stageMark } from '../stage-marks.js';
 
 /** A child that has found work on every pop for this long drops its `ql:log` subscription. */
 const BUSY_UNSUBSCRIBE_MS = 250;
@@ -73,6 +74,7 @@ export class PutListener {
   #onLogEvent(event: LogEvent): void {
     if (this.#paused) return;
     if ((event.event === 'put' && this.#queues.has(event.queue)) || (event.event === 'advanced' && this.#queues.has(event.to)) || event.event === 'lock_lost') {
+      stageMark('put event parsed');
       this.#wake();
     }
   }

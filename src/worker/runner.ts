@@ -46,6 +46,24 @@ import { OutputCapture, type OutputSink } from './output.js';
 import { classPolicy, decide, type RetryPolicy } from './retry.js';
 import type { Sandbox } from './sandbox.js';
 import type { JobSpan, Tracing } from './tracing.js';
+import { stageMark } from '../stage-marks.js';
+
+/** A controller made ahead of the next run (see prepareRun). */
+let spareController: AbortController | undefined;
+
+/**
+ * Make what the next run needs before its job is known (an idle child, its
+ * pop on the way): its AbortController. Nothing about a job is in it.
+ */
+export function prepareRun(): void {
+  spareController ??= new AbortController();
+}
+
+function takeAbortController(): AbortController {
+  const controller = spareController ?? new AbortController();
+  spareController = undefined;
+  return controller;
+}
 
 /** One run of a job in this child. */
 export class Run {
@@ -73,7 +91,7 @@ export class Run {
   codeSince: number | undefined;
   /** How the run ended, once it did. */
   outcome: RunOutcome | undefined;
-  readonly #controller = new AbortController();
+  readonly #controller = takeAbortController();
   #kind: AbortKind | undefined;
   /** The job kept running past the abort grace; the child is being replaced. */
   abandoned = false;
@@ -340,7 +358,8 @@ async function execute(run: Run, deps: RunnerDeps, jl: JobLog, span: JobSpan | u
   const failed = (group: string, message: string): Verdict => ({ kind: 'fail', group, message, ms: 0, error: described(group.slice(job.queue.length + 1), message) });
   try {
     try {
-      slot = await deps.sandbox.acquire();
+      slot = deps.sandbox.acquireNow() ?? (await deps.sandbox.acquire());
+      stageMark('sandbox acquired');
     } catch (error) {
       jl.log.error({ ...errorFields(error) }, 'could not prepare the sandbox');
       return failed(`${job.queue}-sandbox-error`, `The worker could not prepare the job's sandbox:\n${errorText(error)}`);
@@ -355,7 +374,8 @@ async function execute(run: Run, deps: RunnerDeps, jl: JobLog, span: JobSpan | u
     run.codeSince = ownTime.now();
     const sink = jl.sink;
     try {
-      const code = await deps.loader.resolve(job);
+      const code = deps.loader.resolveNow(job) ?? (await deps.loader.resolve(job));
+      stageMark('code resolved');
       if (!code.ok) {
         jl.log.debug({ group: code.group, message: code.message }, 'no code to run the job');
         return failed(code.group, code.message);
@@ -363,6 +383,7 @@ async function execute(run: Run, deps: RunnerDeps, jl: JobLog, span: JobSpan | u
       policy = classPolicy(code.target) ?? deps.retry;
       deps.events.emit('job:start', { job });
       const call = (): Promise<void> => hooks.run(job, async () => {
+        stageMark('method called');
         await code.method.call(code.target, job as never);
       });
       try {
@@ -419,6 +440,7 @@ async function execute(run: Run, deps: RunnerDeps, jl: JobLog, span: JobSpan | u
 
 /** Run one job to the end. Never throws. */
 export async function runJob(run: Run, deps: RunnerDeps): Promise<RunOutcome> {
+  stageMark('runJob');
   const jl = new JobLog(deps.log, run.job);
   const span = deps.tracing?.start(run.job);
   const attempt = run.job.attempt;

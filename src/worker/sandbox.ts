@@ -65,6 +65,8 @@ export class Sandbox {
   // Taking a slot and tidying the shared directory never interleave, so a
   // tidy-up cannot delete what a job that just started wrote.
   #gate: Promise<void> = Promise.resolve();
+  /** Operations queued on the gate and not over yet. */
+  #queued = 0;
   /** Directories emptied, with nothing running in them since: until when (performance.now()) they count as empty. */
   readonly #emptied = new Map<string, number>();
   /** Directories known to be empty still, checked with a `stat` rather than listed (src/worker/known-empty.ts). */
@@ -90,9 +92,32 @@ export class Sandbox {
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    this.#queued++;
     const result = this.#gate.then(fn);
-    this.#gate = result.then(() => undefined, () => undefined);
+    this.#gate = result.then(() => void this.#queued--, () => void this.#queued--);
     return result;
+  }
+
+  /**
+   * Take a free slot at once, without waiting, when {@link acquire} would
+   * have nothing to do: no other operation on the gate, and the directories
+   * it would empty still fresh from being emptied (ahead, or after the last
+   * job). Undefined otherwise: then call `acquire`. An idle child's job
+   * starts so, its sandbox emptied while its pop was on the way.
+   */
+  acquireNow(): { slot: number; dir: string } | undefined {
+    if (this.#queued > 0) return undefined;
+    const slot = this.#free.at(-1);
+    if (slot === undefined) return undefined;
+    const dir = this.#slots ? join(this.root, `slot-${slot}`) : this.root;
+    const now = performance.now();
+    const fresh = (path: string): boolean => (this.#emptied.get(path) ?? -Infinity) > now;
+    if (!fresh(dir) || (this.#slots && this.#busy === 0 && !fresh(this.root))) return undefined;
+    this.#free.pop();
+    this.#busy++;
+    this.#emptied.delete(dir);
+    if (this.#slots && this.#busy === 1) this.#emptied.delete(this.root);
+    return { slot, dir };
   }
 
   /** Take a free slot; its directory is created and emptied. */

@@ -10,7 +10,7 @@
  * no Tracing and does nothing more per job.
  */
 import type { Job } from '../job.js';
-import { ATTR, loadOtel, parseTraceparent, qlessTracer, type Otel } from '../tracing.js';
+import { ATTR, loadOtel, parseTraceparent, qlessTracer, tracingIdle, type Otel } from '../tracing.js';
 import type { RunReport } from './runner.js';
 
 /** The span of one run. */
@@ -51,6 +51,11 @@ class OtelTracing implements Tracing {
 
   start(job: Job): JobSpan {
     const otel = this.#otel;
+    // No provider registered and no span active: the span below would be a
+    // no-op with an invalid context (NO_SPAN), whatever the job carries;
+    // known without making it. Checked per job, so a provider registered
+    // later is used from the next job on.
+    if (tracingIdle(otel)) return NO_SPAN;
     const producer = producerContext(job);
     const span = qlessTracer(otel).startSpan(`process ${job.queue}`, {
       kind: otel.SpanKind.CONSUMER,
