@@ -1,5 +1,6 @@
 /**
- * Locks: long jobs (also CPU-bound ones, also while the supervisor is
+ * Locks: long jobs (also CPU-bound ones, also one that blocks its child
+ * before the child told the supervisor of it, also while the supervisor is
  * stopped) keep theirs; cancelled or moved
  * jobs see their AbortSignal fire and their late completion refused
  * cleanly; `--timeout` fails and stops a job, even one that ignores its
@@ -8,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
 import { useRedis } from './support/redis.js';
+import { SILENT_CHILD_LOG } from '../src/worker/listed-jobs.js';
 import { FIXTURES, state, until, useWorkers } from './worker.harness.js';
 
 const ctx = useRedis();
@@ -35,6 +37,39 @@ describe('qless-ts-worker locks', { timeout: 60_000 }, () => {
     expect(runs.filter((r) => r.startsWith(busy))).toHaveLength(1);
     expect(runs.filter((r) => r.startsWith(sleepy))).toHaveLength(1);
     expect((await state(client, busy)).data['busy']).toBe(true);
+    await client.close();
+  });
+
+  it('keeps the lock of a job that blocks its child from its first line, before its claim went out: the supervisor finds it under the child\'s name', async () => {
+    const client = qless.client(ctx.url);
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'blocks-at-once', '-w', '1', '-i', '0.2']);
+    // A first job loads the fixture module, so that the next one's code
+    // runs in the very tick it starts (no import to wait for).
+    const warm = await client.queue('blocks-at-once').put('timing.Sleep', { ms: 0 });
+    await until(async () => (await state(client, warm)).state === 'complete', 20_000, 'the first job');
+    // 16-s locks: long enough for the claim to wait until the job started
+    // (15 s or more left), and the job blocks its child for longer.
+    await shortLocks(client, 'blocks-at-once', 16);
+    const jid = await client.queue('blocks-at-once').put('timing.BusyAtOnce', { ms: 20_000 });
+    // Another worker pops all along: were the lock not renewed, it would
+    // get the job (grace-period 0) once the 16 s are over.
+    const intruder = qless.client(ctx.url, { workerName: 'intruder' });
+    const taken: string[] = [];
+    while ((await state(client, jid)).state !== 'complete') {
+      const job = await intruder.queue('blocks-at-once').pop();
+      if (job) taken.push(job.jid);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await intruder.close();
+    expect(taken).toEqual([]);
+    const job = await state(client, jid);
+    expect(job.history.map((h) => h.what)).toEqual(['put', 'popped', 'done']);
+    expect((await client.redis.lrange('fixture:runs', 0, -1)).filter((r) => r.startsWith(jid))).toHaveLength(1);
+    // The job's claim could not go out before its code blocked: the
+    // supervisor found it in Redis.
+    const found = worker.lines(SILENT_CHILD_LOG);
+    expect(found.length).toBeGreaterThanOrEqual(1);
+    expect(found[0]).toMatchObject({ jobs: 1, jids: [jid] });
     await client.close();
   });
 

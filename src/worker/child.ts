@@ -15,7 +15,9 @@
  * are short, a child also pops ahead of its free slots (src/worker/ahead.ts);
  * those jobs wait in src/worker/held.ts, which hands them back if the jobs
  * ahead of them turn out long. What the supervisor hears about runs is
- * batched in src/worker/parent.ts.
+ * batched in src/worker/parent.ts: a job's claim (the supervisor heartbeats
+ * it from then on) goes out after its code started when the lock is long
+ * and no --timeout is set (#mayClaimLater), before it otherwise.
  *
  * It listens on its own channel `ql:w:<name>-<pid>`: a lost lock or a
  * cancellation aborts that job's AbortSignal (after checking, with a
@@ -61,6 +63,14 @@ import { ChildTitle } from './title.js';
 import { Wake } from './wake.js';
 
 type DrainReason = { exit: typeof EXIT.OK | typeof EXIT.RECYCLE; why: string };
+
+/**
+ * A claim may wait until its runs started only while their locks have this
+ * many seconds left: the supervisor's fallback for a child that blocks
+ * before its claim goes out (src/worker/listed-jobs.ts) finds the job a few
+ * seconds into the silence, well before such a lock expires.
+ */
+const LAZY_CLAIM_MIN_LOCK_S = 15;
 
 /** A trip in flight, how many jobs it asked for, and the wake-ups for news it answers (Wake.news as it went out). */
 interface Fetching { room: number; jobs: Promise<TripResult>; news: number }
@@ -265,7 +275,9 @@ export class ChildWorker {
         // Once a second: files the jobs' code imported on its own since.
         this.#loader.reportLoaded();
         const memory = process.memoryUsage();
-        void sendToParent({ type: 'pong', seq: m.seq, rss: memory.rss, heapUsed: memory.heapUsed });
+        // Lazy claims waiting go first: the supervisor stops heartbeating
+        // the jobs it found under this child's name once it hears a pong.
+        void this.#reports.send({ type: 'pong', seq: m.seq, rss: memory.rss, heapUsed: memory.heapUsed });
         break;
       }
       case 'status':
@@ -549,10 +561,9 @@ export class ChildWorker {
     const runs = jobs.map(({ job, worker }) => new Run(this.#nextRunId++, job, worker));
     for (const run of runs) this.#runs.set(run.id, run);
     this.#started += runs.length;
-    // The supervisor heartbeats these from now on. Its message is written
-    // before any job code runs, in case that code blocks the event loop.
-    // Those beyond the free slots wait (popped ahead); the supervisor times
-    // them (--timeout) only once they start.
+    // The supervisor heartbeats these from their claim on. Those beyond the
+    // free slots wait (popped ahead); the supervisor times them (--timeout)
+    // only once they start.
     const earlier = runs.map((run) => this.#supersede(run));
     let free = this.#idleSlots() - this.#held.size;
     const startNow = runs.map((_, i) => earlier[i] === undefined && free-- > 0);
@@ -560,8 +571,12 @@ export class ChildWorker {
       runId: run.id, jid: run.job.jid, queue: run.job.queue, klass: run.job.klass, worker: run.worker, expires: run.job.expires,
       ...(startNow[i] ? {} : { waiting: true as const }),
     }));
+    const lazy = this.#mayClaimLater(runs);
     stageMark('claim sending');
-    await sendToParent({ type: 'claim', runs: claimed, released: this.#reports.takeReleased(), ...this.#reports.takeCodeDone() });
+    // A synchronous claim is written before any job code runs, in case that
+    // code blocks the event loop at once.
+    if (!lazy) await this.#reports.claim(claimed, false);
+    else void this.#reports.claim(claimed, true);
     stageMark('claim callback');
     if (this.#stopNow) {
       for (const [i, before] of earlier.entries()) if (before) this.#forget([runs[i]!]);
@@ -583,6 +598,24 @@ export class ChildWorker {
     this.#titles.update();
     const { maxJobs } = this.#init.options;
     if (maxJobs > 0 && this.#started >= maxJobs) this.drain({ exit: EXIT.RECYCLE, why: `ran --max-jobs ${maxJobs} jobs` });
+  }
+
+  /**
+   * Whether these runs' claim may go out after their code started (see
+   * src/worker/parent.ts). If a job's code then blocks the event loop before
+   * the claim is written, the supervisor finds the job anyway: after
+   * 2.5 unanswered pings it heartbeats the jobs Redis lists under this
+   * child's name (src/worker/listed-jobs.ts), and if the child dies it gives
+   * them back (src/worker/leftovers.ts). Both rely on the lock lasting a
+   * while and on the child's own name holding it, hence the exceptions:
+   * `--timeout` (the supervisor times a run from its claim), a lock with
+   * less than LAZY_CLAIM_MIN_LOCK_S left, a job held under another name (a
+   * resumed job).
+   */
+  #mayClaimLater(runs: readonly Run[]): boolean {
+    if (this.#init.options.timeout > 0) return false;
+    const now = this.#client.now();
+    return runs.every((run) => run.worker === this.#name && run.job.expires - now >= LAZY_CLAIM_MIN_LOCK_S);
   }
 
   /**
@@ -664,7 +697,7 @@ export class ChildWorker {
     this.#running.add(run);
     // Popped ahead: with --timeout the supervisor starts timing it now (the
     // message is written before the job's code runs, in case that blocks).
-    if (run.heldAhead && this.#init.options.timeout > 0) void sendToParent({ type: 'started', runs: [run.id], ...this.#reports.takeCodeDone() });
+    if (run.heldAhead && this.#init.options.timeout > 0) void this.#reports.send({ type: 'started', runs: [run.id], ...this.#reports.takeCodeDone() });
     void runJob(run, this.#deps).then(() => this.#finish(run), (error: unknown) => {
       this.#log.error({ ...errorFields(error), jid: run.job.jid }, 'job runner failed');
       this.#finish(run);
@@ -734,7 +767,7 @@ export class ChildWorker {
       return;
     }
     // The lock is gone: the supervisor must stop heartbeating it.
-    if (tellParent) void sendToParent({ type: 'aborted', runId: run.id, jid: run.job.jid });
+    if (tellParent) void this.#reports.send({ type: 'aborted', runId: run.id, jid: run.job.jid });
     setTimeout(() => {
       if (run.finished || this.#stopNow) return;
       run.abandoned = true;

@@ -9,8 +9,12 @@
  * the job's code keeps it. All jobs due are sent in one pipeline, together
  * with `config.get` to compute each new expiry exactly (the core's reply is
  * truncated to whole seconds). Each job is renewed after a third of its
- * lock length. While the supervisor is silent (stopped, blocked), each child
- * heartbeats its own jobs with this same class (src/worker/stand-in.ts).
+ * lock length. The jobs are those the children claim (some claims go out
+ * only once the job started, see src/worker/parent.ts), and, while a child
+ * is silent, those Redis lists under its name that it has not claimed yet
+ * (src/worker/listed-jobs.ts). While the supervisor is silent (stopped,
+ * blocked), each child heartbeats its own jobs with this same class
+ * (src/worker/stand-in.ts).
  *
  * A refusal means the lock is gone (moved, canceled, timed out, given to
  * another worker): `lost` is called and the job is no longer tracked. A
@@ -80,9 +84,10 @@ export class Heartbeater {
     return this.#entries.size;
   }
 
-  track(beat: Beat): void {
+  /** Keep a job alive: renewed after a third of what is left of its lock, or at once with `now`. */
+  track(beat: Beat, now = false): void {
     const length = Math.max(1, beat.expires - this.#client.now());
-    const entry: Entry = { ...beat, length, due: Date.now() + length * 1000 * FRACTION };
+    const entry: Entry = { ...beat, length, due: Date.now() + (now ? 0 : length * 1000 * FRACTION) };
     this.#entries.set(beat.key, entry);
     // Jobs come and go by the thousand per second while the timer is set
     // for seconds ahead: only a job due sooner than that moves it.

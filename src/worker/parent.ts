@@ -1,17 +1,27 @@
 /**
  * The child's side of the IPC channel to its supervisor: sending a message,
- * and batching the small reports about runs that are over.
+ * and batching the reports about runs.
  *
- * A child reports each run twice — `claim` before its code starts, `release`
- * once the child is done with it — and with `--timeout` also when its code
- * ended (`done`, see src/worker/protocol.ts). For short jobs that would be
- * several messages per job, so releases and `done`s wait a moment
- * (RELEASE_DELAY_MS) for the next claim (or `started`) to carry them, and go
- * on their own only when none comes. Heartbeating a finished job in the
- * meantime is harmless: the supervisor's refusal names a run that no longer
- * exists.
+ * A child reports each run twice — `claim` once it holds it, `release` once
+ * the child is done with it — and with `--timeout` also when its code ended
+ * (`done`, see src/worker/protocol.ts). For short jobs that would be several
+ * messages per job, so:
+ *
+ * - A claim the child marks lazy (see ChildWorker#launch for when that is
+ *   safe) is not written before the job's code starts but from a
+ *   `setImmediate` once the runs started, together with the other lazy
+ *   claims of that tick: the pipe write would otherwise wake the supervisor
+ *   just as the job starts, and on a busy machine preempt the child. A run
+ *   released before its lazy claim went out needs neither message. A
+ *   synchronous claim, `started`, `aborted` and the release timer first
+ *   send the lazy claims waiting, so the supervisor never hears of a run
+ *   before its claim.
+ * - Releases and `done`s wait a moment (RELEASE_DELAY_MS) for the next claim
+ *   (or `started`) to carry them, and go on their own only when none comes.
+ *   Heartbeating a finished job in the meantime is harmless: the
+ *   supervisor's refusal names a run that no longer exists.
  */
-import type { ChildMessage } from './protocol.js';
+import type { ChildMessage, ClaimedRun } from './protocol.js';
 
 /** How long a release may wait for the next claim to carry it. */
 const RELEASE_DELAY_MS = 20;
@@ -30,23 +40,65 @@ export function sendToParent(message: ChildMessage): Promise<void> {
   });
 }
 
-/** Releases and code-done reports waiting for a message to ride with. */
+/** Claims, releases and code-done reports waiting for a message to ride with. */
 export class RunReports {
   readonly #timed: boolean;
   #released: number[] = [];
   #codeDone: number[] = [];
+  /** Lazy claims not written yet, by run id (in claim order). */
+  readonly #unclaimed = new Map<number, ClaimedRun>();
   #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
 
   /** `timed`: `--timeout` is set, so the supervisor wants to hear when a run's code ends. */
   constructor(timed: boolean) {
     this.#timed = timed;
   }
 
+  /**
+   * Claim runs. `lazy`: written from a `setImmediate` (after the runs'
+   * code started); otherwise now, and the promise resolves once written —
+   * the caller waits for it before starting any job code.
+   */
+  claim(runs: ClaimedRun[], lazy: boolean): Promise<void> {
+    if (lazy) {
+      for (const run of runs) this.#unclaimed.set(run.runId, run);
+      this.#immediate ??= setImmediate(() => {
+        this.#immediate = undefined;
+        void this.sendClaims();
+      });
+      return Promise.resolve();
+    }
+    return this.#sendClaim(runs);
+  }
+
+  /** Write the lazy claims waiting (with the releases and `done`s waiting); resolves once written. */
+  sendClaims(): Promise<void> {
+    return this.#unclaimed.size === 0 ? Promise.resolve() : this.#sendClaim([]);
+  }
+
+  /** Send a message about runs: the lazy claims waiting go first. */
+  send(message: ChildMessage): Promise<void> {
+    void this.sendClaims();
+    return sendToParent(message);
+  }
+
+  #sendClaim(runs: ClaimedRun[]): Promise<void> {
+    if (this.#immediate) clearImmediate(this.#immediate);
+    this.#immediate = undefined;
+    const claimed = [...this.#unclaimed.values(), ...runs];
+    this.#unclaimed.clear();
+    return sendToParent({ type: 'claim', runs: claimed, released: this.takeReleased(), ...this.takeCodeDone() });
+  }
+
   /** The child is done with run `runId`: the supervisor may stop heartbeating it. */
   release(runId: number): void {
+    // Never claimed: the supervisor does not know it (nothing to release).
+    if (this.#unclaimed.delete(runId)) return;
     this.#released.push(runId);
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
+      if (this.#unclaimed.size > 0) return void this.sendClaims();
       const runs = this.takeReleased();
       if (runs.length > 0) void sendToParent({ type: 'release', runs });
     }, RELEASE_DELAY_MS);
@@ -69,8 +121,9 @@ export class RunReports {
     return this.#codeDone.length > 0 ? { done: this.#codeDone.splice(0) } : {};
   }
 
-  /** Send the releases waiting now (the child is about to exit). */
+  /** Send the claims and releases waiting now (the child is about to exit). */
   async flush(): Promise<void> {
+    await this.sendClaims();
     const released = this.takeReleased();
     if (released.length > 0) await sendToParent({ type: 'release', runs: released });
   }

@@ -3,7 +3,8 @@
  * over the `child_process.fork` channel).
  *
  * A child tells the supervisor which jobs it runs (`claim` before the job's
- * code starts, `release` when the child is done with it), so that the
+ * code starts, or just after it when that is safe — see src/worker/parent.ts
+ * —, `release` when the child is done with it), so that the
  * supervisor can heartbeat them from its own event loop — which keeps locks
  * alive even while a CPU-bound job blocks the child's — enforce `--timeout`,
  * and know what a dead child left behind. Each run has a number unique

@@ -11,7 +11,11 @@
  * (popped ahead, see src/worker/ahead.ts), and it:
  *
  * - heartbeats them (src/worker/heartbeats.ts), so locks survive jobs that
- *   block their child's event loop; a refused heartbeat aborts the job;
+ *   block their child's event loop; a refused heartbeat aborts the job. Most
+ *   claims go out just after the job started (src/worker/parent.ts), so for
+ *   a child silent for 2.5 pings it also heartbeats the jobs Redis lists
+ *   under the child's name that it has not claimed yet
+ *   (src/worker/listed-jobs.ts);
  * - enforces `--timeout`: the job is failed with group `<queue>-timeout`
  *   and aborted;
  * - kills a child whose job was aborted but keeps its event loop blocked
@@ -45,6 +49,7 @@ import { hooks, type JobEventMap } from '../hooks.js';
 import { Backoff } from './backoff.js';
 import { Heartbeater } from './heartbeats.js';
 import { settleDeadChild } from './leftovers.js';
+import { ListedJobs } from './listed-jobs.js';
 import { importPreload } from './loader.js';
 import { createLogger, errorFields, setTitle, type Logger } from './logger.js';
 import type { WorkerMetrics } from './metrics.js';
@@ -132,6 +137,8 @@ export class Supervisor {
   #client!: Client;
   #health: RedisHealth | undefined;
   #heartbeats!: Heartbeater;
+  /** Heartbeats for jobs silent children have not claimed yet. */
+  #listed!: ListedJobs;
   #watcher: ReloadWatcher | undefined;
   #metrics: WorkerMetrics | undefined;
   /** What the children relay (set once the --import modules are loaded). */
@@ -221,6 +228,7 @@ export class Supervisor {
       lost: (key, error) => this.#onLost(key, error),
       renewed: (key, expires) => this.#onRenewed(key, expires),
     });
+    this.#listed = new ListedJobs(this.#client, this.#log, this.#heartbeats);
     if (options.metricsPort !== undefined) {
       // prom-client is loaded only by a supervisor that serves metrics.
       const { WorkerMetrics } = await import('./metrics.js');
@@ -349,6 +357,7 @@ export class Supervisor {
       {
         stopping: this.#stopping,
         heartbeating: this.#heartbeats?.size ?? 0,
+        heartbeatingUnclaimed: this.#listed?.size ?? 0,
         watching: this.#watcher?.size ?? 0,
         children: this.#slots.map((slot) => ({
           index: slot.index,
@@ -463,7 +472,10 @@ export class Supervisor {
       case 'claim':
         for (const runId of message.released) this.#untrack(slot, runId);
         for (const runId of message.done ?? []) this.#codeDone(slot, runId);
-        for (const claimed of message.runs) this.#track(slot, claimed);
+        for (const claimed of message.runs) {
+          this.#listed.claimed(slot.pid, claimed.jid);
+          this.#track(slot, claimed);
+        }
         break;
       case 'release':
         for (const runId of message.runs) this.#untrack(slot, runId);
@@ -491,6 +503,7 @@ export class Supervisor {
       case 'pong':
         slot.lastPong = Date.now();
         slot.rss = message.rss;
+        this.#listed.answered(slot.pid);
         break;
       case 'jobs':
         for (const event of message.events) this.#onJobEvent(event);
@@ -584,6 +597,7 @@ export class Supervisor {
   }
 
   #onLost(key: string, error: Error): void {
+    if (this.#listed.lost(key, error)) return;
     const found = this.#find(key);
     if (!found) return;
     const { slot, run } = found;
@@ -643,6 +657,13 @@ export class Supervisor {
       }
       const silent = now - slot.lastPong;
       if (this.#stoppedTooLong(slot, now, silent)) continue;
+      if (silent > 2.5 * PING_EVERY_MS && slot.worker !== undefined && slot.pid !== undefined) {
+        const runs = slot.runs;
+        this.#listed.silent({
+          index: slot.index, pid: slot.pid, worker: slot.worker, silentMs: silent,
+          tracked: (jid) => [...runs.values()].some((run) => run.jid === jid && run.abortedAt === undefined),
+        });
+      }
       for (const run of slot.runs.values()) {
         if (run.abortedAt !== undefined && now - run.abortedAt > UNRESPONSIVE_KILL_MS && silent > 2.5 * PING_EVERY_MS) {
           this.#kill(slot, `job ${run.jid} was aborted ${Math.round((now - run.abortedAt) / 1000)} s ago but its child has not answered for ${Math.round(silent / 1000)} s (event loop blocked)`);
@@ -684,6 +705,9 @@ export class Supervisor {
     slot.child = undefined;
     const lived = Date.now() - slot.startedAt;
     const left = [...slot.runs.values()];
+    // Jobs it had not claimed yet, heartbeated while it was silent: a dead
+    // child's are given back below with those Redis lists under its name.
+    const unclaimed = this.#listed.exited(child.pid);
     for (const run of left) {
       if (run.timer) clearTimeout(run.timer);
       this.#heartbeats.untrack(run.key);
@@ -697,7 +721,7 @@ export class Supervisor {
     const died = code !== EXIT.OK && code !== EXIT.RECYCLE && code !== EXIT.CHILD_STARTUP;
     // Its jobs will never be reported: count them as lost (those popped
     // ahead too: the supervisor hears of their start only with --timeout).
-    if (died) for (const run of left) this.#metrics?.lost(run.queue, run.klass);
+    if (died) for (const run of [...left, ...unclaimed]) this.#metrics?.lost(run.queue, run.klass);
     if (died && !this.#stopping && child.pid !== undefined) {
       this.#settle(settleDeadChild(this.#client, this.#log, {
         worker: `${this.#options.name}-${child.pid}`,
