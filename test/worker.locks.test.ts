@@ -73,6 +73,27 @@ describe('qless-ts-worker locks', { timeout: 60_000 }, () => {
     await client.close();
   });
 
+  it('kills a child whose job, not claimed yet, lost its lock while it blocks the event loop', async () => {
+    const client = qless.client(ctx.url);
+    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'blocks-lost', '-w', '1', '-i', '0.2']);
+    const warm = await client.queue('blocks-lost').put('timing.Sleep', { ms: 0 });
+    await until(async () => (await state(client, warm)).state === 'complete', 20_000, 'the first job');
+    const [first] = await worker.started(1);
+    await shortLocks(client, 'blocks-lost', 16);
+    const jid = await client.queue('blocks-lost').put('timing.BusyAtOnce', { ms: 120_000 });
+    await worker.waitFor(SILENT_CHILD_LOG, (line) => line['jobs'] === 1, 20_000);
+    // The lock goes while the job's code still blocks its child: the
+    // supervisor's next heartbeat is refused, and the child, still silent,
+    // is killed (the job would otherwise go on running, unstoppable).
+    await client.jobs.cancel(jid);
+    await worker.waitFor('killing child', (line) => String(line['reason']).includes(jid), 30_000);
+    const [, second] = await worker.started(2);
+    expect(second).not.toBe(first);
+    // It never got past its blocking loop.
+    expect((await client.redis.lrange('fixture:runs', 0, -1)).filter((r) => r.startsWith(jid))).toEqual([]);
+    await client.close();
+  });
+
   it('keeps the locks of running jobs while the supervisor is stopped (SIGSTOP): the child heartbeats them itself, so no other worker gets them', async () => {
     const client = qless.client(ctx.url);
     await shortLocks(client, 'frozen-parent', 6);

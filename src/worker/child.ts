@@ -571,12 +571,11 @@ export class ChildWorker {
       runId: run.id, jid: run.job.jid, queue: run.job.queue, klass: run.job.klass, worker: run.worker, expires: run.job.expires,
       ...(startNow[i] ? {} : { waiting: true as const }),
     }));
-    const lazy = this.#mayClaimLater(runs);
     stageMark('claim sending');
-    // A synchronous claim is written before any job code runs, in case that
+    // A claim sent now is written before any job code runs, in case that
     // code blocks the event loop at once.
-    if (!lazy) await this.#reports.claim(claimed, false);
-    else void this.#reports.claim(claimed, true);
+    const written = this.#reports.claim(claimed, this.#mayClaimLater(runs));
+    if (written) await written;
     stageMark('claim callback');
     if (this.#stopNow) {
       for (const [i, before] of earlier.entries()) if (before) this.#forget([runs[i]!]);
@@ -610,7 +609,8 @@ export class ChildWorker {
    * while and on the child's own name holding it, hence the exceptions:
    * `--timeout` (the supervisor times a run from its claim), a lock with
    * less than LAZY_CLAIM_MIN_LOCK_S left, a job held under another name (a
-   * resumed job).
+   * resumed job). RunReports also keeps a claim synchronous while releases
+   * are waiting to be sent.
    */
   #mayClaimLater(runs: readonly Run[]): boolean {
     if (this.#init.options.timeout > 0) return false;

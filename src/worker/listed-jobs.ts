@@ -15,8 +15,12 @@
  * (its own entry heartbeats it from then on), when the child answers again
  * (it sends the claims waiting before its pong), and when it exits (a child
  * that died has its jobs given back, see src/worker/leftovers.ts). A
- * refused heartbeat just drops its entry: the child hears of the lost lock
- * itself, on its `ql:w:<worker>` channel, once its event loop is free.
+ * refused heartbeat drops its entry: the child hears of the lost lock
+ * itself, on its `ql:w:<worker>` channel, once its event loop is free. Until
+ * then the job's code may still be running while the job is handed out
+ * again, so the supervisor treats the refusal as it does for a claimed job
+ * it aborts: if the child stays silent UNRESPONSIVE_KILL_MS longer, it is
+ * killed (see `refused`).
  *
  * Only jobs whose lock the child's own name holds are found: a child
  * therefore claims before their code starts the jobs it resumed under
@@ -55,6 +59,8 @@ interface Spell {
   looking: boolean;
   /** The spell's info line was logged. */
   logged: boolean;
+  /** The first heartbeat refused in this spell (the job's lock is gone while the child is blocked). */
+  refused: { jid: string; at: number } | undefined;
 }
 
 /** The spell's log line; `jobs` says how many were found. */
@@ -88,7 +94,7 @@ export class ListedJobs {
   silent(child: SilentChild): void {
     let spell = this.#spells.get(child.pid);
     if (spell === undefined) {
-      spell = { pid: child.pid, entries: new Map(), lookedAt: 0, looking: false, logged: false };
+      spell = { pid: child.pid, entries: new Map(), lookedAt: 0, looking: false, logged: false, refused: undefined };
       this.#spells.set(child.pid, spell);
     }
     if (spell.looking || Date.now() - spell.lookedAt < LOOK_AGAIN_MS) return;
@@ -123,10 +129,16 @@ export class ListedJobs {
     if (spell === undefined) return false;
     for (const entry of spell.entries.values()) {
       if (entry.key !== key) continue;
-      this.#log.debug({ childPid: spell.pid, jid: entry.jid, error: error.message }, 'stopped heartbeating a job of a silent child: its lock is gone');
+      this.#log.info({ childPid: spell.pid, jid: entry.jid, error: error.message }, 'heartbeat refused for a job its silent child had not claimed yet: the lock is gone (the child is killed if it stays silent)');
+      spell.refused ??= { jid: entry.jid, at: Date.now() };
       this.#drop(spell, entry);
     }
     return true;
+  }
+
+  /** The first job of a silent child whose heartbeat was refused in this spell, and when. */
+  refused(pid: number | undefined): { jid: string; at: number } | undefined {
+    return pid === undefined || this.#spells.size === 0 ? undefined : this.#spells.get(pid)?.refused;
   }
 
   async #look(spell: Spell, child: SilentChild): Promise<void> {

@@ -57,17 +57,26 @@ export class RunReports {
 
   /**
    * Claim runs. `lazy`: written from a `setImmediate` (after the runs'
-   * code started); otherwise now, and the promise resolves once written —
-   * the caller waits for it before starting any job code.
+   * code started), and undefined is returned; otherwise written now, and
+   * the promise resolves once it is — the caller waits for it before
+   * starting any job code.
+   *
+   * A claim is never lazy while releases are waiting: were the new job's
+   * code to block the event loop, the supervisor would go on heartbeating a
+   * finished job, take its refusal for a lost lock, and kill the child as
+   * one whose aborted job will not stop. So lazy claims are those of a
+   * child that was idle (it sends its releases before it sleeps); a busy
+   * child's claim carries the releases before the next job starts, as
+   * before.
    */
-  claim(runs: ClaimedRun[], lazy: boolean): Promise<void> {
-    if (lazy) {
+  claim(runs: ClaimedRun[], lazy: boolean): Promise<void> | undefined {
+    if (lazy && this.#released.length === 0 && this.#codeDone.length === 0) {
       for (const run of runs) this.#unclaimed.set(run.runId, run);
       this.#immediate ??= setImmediate(() => {
         this.#immediate = undefined;
         void this.sendClaims();
       });
-      return Promise.resolve();
+      return undefined;
     }
     return this.#sendClaim(runs);
   }

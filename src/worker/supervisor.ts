@@ -663,6 +663,11 @@ export class Supervisor {
           index: slot.index, pid: slot.pid, worker: slot.worker, silentMs: silent,
           tracked: (jid) => [...runs.values()].some((run) => run.jid === jid && run.abortedAt === undefined),
         });
+        const refused = this.#listed.refused(slot.pid);
+        if (refused !== undefined && now - refused.at > UNRESPONSIVE_KILL_MS) {
+          this.#kill(slot, `job ${refused.jid} lost its lock ${Math.round((now - refused.at) / 1000)} s ago, before its child claimed it, and the child has not answered for ${Math.round(silent / 1000)} s (event loop blocked)`);
+          continue;
+        }
       }
       for (const run of slot.runs.values()) {
         if (run.abortedAt !== undefined && now - run.abortedAt > UNRESPONSIVE_KILL_MS && silent > 2.5 * PING_EVERY_MS) {
