@@ -16,8 +16,9 @@
  * those jobs wait in src/worker/held.ts, which hands them back if the jobs
  * ahead of them turn out long. What the supervisor hears about runs is
  * batched in src/worker/parent.ts: a job's claim (the supervisor heartbeats
- * it from then on) goes out after its code started when the lock is long
- * and no --timeout is set (#mayClaimLater), before it otherwise.
+ * it from then on) goes out after its code started when the child was idle,
+ * the lock is long and no --timeout is set (#mayClaimLater), before it
+ * otherwise.
  *
  * It listens on its own channel `ql:w:<name>-<pid>`: a lost lock or a
  * cancellation aborts that job's AbortSignal (after checking, with a
@@ -609,11 +610,15 @@ export class ChildWorker {
    * while and on the child's own name holding it, hence the exceptions:
    * `--timeout` (the supervisor times a run from its claim), a lock with
    * less than LAZY_CLAIM_MIN_LOCK_S left, a job held under another name (a
-   * resumed job). RunReports also keeps a claim synchronous while releases
-   * are waiting to be sent.
+   * resumed job). And only while the child is idle (no job running or
+   * waiting): that is where the claim's pipe write delayed the job's start
+   * (a put's latency); a busy child's claim nearly always carries releases
+   * (RunReports sends a claim at once while releases wait, see there), and
+   * in W5 (`npm run bench`) making the others lazy saved no daemon CPU.
    */
   #mayClaimLater(runs: readonly Run[]): boolean {
     if (this.#init.options.timeout > 0) return false;
+    if (this.#running.size > 0 || this.#held.size > 0) return false;
     const now = this.#client.now();
     return runs.every((run) => run.worker === this.#name && run.job.expires - now >= LAZY_CLAIM_MIN_LOCK_S);
   }
