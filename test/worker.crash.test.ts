@@ -10,26 +10,35 @@ import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
 import { STOPPED_KILL_MS } from '../src/worker/protocol.js';
 import { useRedis } from './support/redis.js';
-import { alive, FIXTURES, ROOT, state, until, useWorkers } from './worker.harness.js';
+import { alive, FIXTURES, ROOT, state, until, useWorkers, type WorkerProcess } from './worker.harness.js';
 
 const ctx = useRedis();
 const workers = useWorkers();
 
+/**
+ * A one-child daemon whose job's first run hangs, with a lock far longer
+ * than the test (the job must come back without its lock expiring): the
+ * job's jid, the daemon, and the pid of the child running it.
+ */
+async function hangingFirstRun(client: qless.Client, queue: string): Promise<{ jid: string; worker: WorkerProcess; pid: number }> {
+  await client.config.set(`${queue}-heartbeat`, 600);
+  const jid = await client.queue(queue).put('timing.FirstRunHangs', {}, { retries: 3 });
+  const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', queue, '-w', '1', '-i', '0.2']);
+  await until(async () => (await client.redis.llen('fixture:runs')) === 1, 30_000, 'the first run');
+  const [, pid] = (await client.redis.lindex('fixture:runs', 0))!.split(' ');
+  return { jid, worker, pid: Number(pid) };
+}
+
 describe('qless-ts-worker children that die', { timeout: 60_000 }, () => {
   it('replaces a child killed with SIGKILL mid-job; its job goes back to its queue at once (not when its lock expires) and completes', async () => {
     const client = qless.client(ctx.url);
-    // A lock far longer than the test: the job must come back without it expiring.
-    await client.config.set('victim-heartbeat', 600);
-    const jid = await client.queue('victim').put('timing.FirstRunHangs', {}, { retries: 3 });
-    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'victim', '-w', '1', '-i', '0.2']);
-    await until(async () => (await client.redis.llen('fixture:runs')) === 1, 30_000, 'the first run');
-    const [, pid] = (await client.redis.lindex('fixture:runs', 0))!.split(' ');
-    process.kill(Number(pid), 'SIGKILL');
+    const { jid, worker, pid } = await hangingFirstRun(client, 'victim');
+    process.kill(pid, 'SIGKILL');
 
     const died = await worker.waitFor('child died; replacing it');
-    expect(died).toMatchObject({ childPid: Number(pid), signal: 'SIGKILL' });
+    expect(died).toMatchObject({ childPid: pid, signal: 'SIGKILL' });
     const [, replacement] = await worker.started(2);
-    expect(replacement).not.toBe(Number(pid));
+    expect(replacement).not.toBe(pid);
     await until(async () => (await state(client, jid)).state === 'complete', 30_000, 'the retried job to complete');
     const job = await state(client, jid);
     expect(job.data['pops']).toBe(2);
@@ -47,23 +56,19 @@ describe('qless-ts-worker children that die', { timeout: 60_000 }, () => {
 
   it('kills and replaces a child stopped by SIGSTOP mid-job, after STOPPED_KILL_MS; its job goes back to its queue and completes', async () => {
     const client = qless.client(ctx.url);
-    await client.config.set('frozen-heartbeat', 600);
-    const jid = await client.queue('frozen').put('timing.FirstRunHangs', {}, { retries: 3 });
-    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'frozen', '-w', '1', '-i', '0.2']);
-    await until(async () => (await client.redis.llen('fixture:runs')) === 1, 30_000, 'the first run');
-    const [, pid] = (await client.redis.lindex('fixture:runs', 0))!.split(' ');
-    process.kill(Number(pid), 'SIGSTOP');
+    const { jid, worker, pid } = await hangingFirstRun(client, 'frozen');
+    process.kill(pid, 'SIGSTOP');
     const stoppedAt = Date.now();
 
     const killed = await worker.waitFor('killing child', () => true, STOPPED_KILL_MS + 15_000);
     expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(STOPPED_KILL_MS);
-    expect(killed).toMatchObject({ childPid: Number(pid), reason: expect.stringContaining('stopped by a signal') });
-    expect(await worker.waitFor('child died; replacing it')).toMatchObject({ childPid: Number(pid), signal: 'SIGKILL' });
+    expect(killed).toMatchObject({ childPid: pid, reason: expect.stringContaining('stopped by a signal') });
+    expect(await worker.waitFor('child died; replacing it')).toMatchObject({ childPid: pid, signal: 'SIGKILL' });
     const [, replacement] = await worker.started(2);
     await until(async () => (await state(client, jid)).state === 'complete', 30_000, 'the retried job to complete');
     const job = await state(client, jid);
     expect(job.history.filter((h) => h.what === 'popped').map((h) => h['worker'])).toEqual([expect.stringMatching(`-${pid}$`), expect.stringMatching(`-${replacement}$`)]);
-    expect(alive(Number(pid))).toBe(false);
+    expect(alive(pid)).toBe(false);
     await client.close();
   });
 
