@@ -281,6 +281,39 @@ describe('qless-ts-worker round trips', { timeout: 90_000 }, () => {
     await client.close();
   });
 
+  it('does not kill a child whose job popped ahead blocks its event loop before the previous job\'s end is reported', async () => {
+    const client = qless.client(ctx.url);
+    // The job before the blocker finished, but its release waits behind the
+    // blocker: the supervisor's heartbeat for it (after 5 s, a third of its
+    // 15-s lock) is refused — the job is complete. That is no lost lock: the
+    // child must not be aborted and killed under the blocker. As in the test
+    // above, the blocker must be held ahead, which a loaded machine may
+    // prevent: played up to three times.
+    let triggered = false;
+    for (let attempt = 1; attempt <= 3 && !triggered; attempt++) {
+      const queue = `behind-${attempt}`;
+      await client.config.set(`${queue}-heartbeat`, 15);
+      const log = join(workers.tmp(), 'runs.log');
+      writeFileSync(log, '');
+      const before = await putNotes(client, queue, 60, log);
+      const busy = await client.queue(queue).put('timing.BusyAtOnce', { ms: 12_000 });
+      const after = await putNotes(client, queue, 10, log);
+      const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', queue, '-w', '1', '-i', '0.2']);
+      await allComplete(client, [...before, busy, ...after], 60_000);
+      triggered = worker.lines('heartbeat refused for a job this child completed; its release is on its way').length > 0;
+      expect(worker.lines('killing child')).toEqual([]);
+      expect(worker.lines('child started')).toHaveLength(1);
+      const runs = runsByJid(log);
+      expect(runs.size).toBe(before.length + after.length);
+      expect([...runs.values()].filter((n) => n !== 1)).toEqual([]);
+      expect((await client.redis.lrange('fixture:runs', 0, -1)).filter((line) => line.startsWith(busy))).toHaveLength(1);
+      worker.kill();
+      await worker.exited;
+    }
+    expect(triggered).toBe(true);
+    await client.close();
+  }, 200_000);
+
   it('still wakes at once on a put after a busy spell, with a long --interval', async () => {
     const client = qless.client(ctx.url);
     const log = join(workers.tmp(), 'runs.log');

@@ -49,3 +49,23 @@ export async function checkLock(client: Client, jid: string, holder: string): Pr
     return lockRefused(error) ? 'lost' : 'unknown';
   }
 }
+
+/**
+ * Whether a job whose heartbeat was refused was completed by `holder`
+ * itself: it is complete, and the last worker it was handed to is
+ * `holder`. Only the lock's holder may complete a job, so then the run the
+ * heartbeat was for is over, however late its child says so (a child whose
+ * next job blocks its event loop cannot report the previous one's end):
+ * nothing of it runs on that must be stopped. False when unsure (the job
+ * is gone, Redis did not answer).
+ */
+export async function completedByHolder(client: Client, jid: string, holder: string): Promise<boolean> {
+  try {
+    const job = await client.jobs.get(jid);
+    if (job === null || job.state !== 'complete') return false;
+    const popped = job.history.filter((entry) => entry.what === 'popped');
+    return popped.at(-1)?.['worker'] === holder;
+  } catch {
+    return false;
+  }
+}

@@ -18,8 +18,10 @@
  *   before its claim.
  * - Releases and `done`s wait a moment (RELEASE_DELAY_MS) for the next claim
  *   (or `started`) to carry them, and go on their own only when none comes.
- *   Heartbeating a finished job in the meantime is harmless: the
- *   supervisor's refusal names a run that no longer exists.
+ *   Heartbeating a finished job in the meantime is harmless: the core
+ *   refuses it as complete, and the supervisor checks that this child's
+ *   worker completed it before taking the refusal for a lost lock (a
+ *   release can wait long behind a next job that blocks the event loop).
  */
 import type { ChildMessage, ClaimedRun } from './protocol.js';
 

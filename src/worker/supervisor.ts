@@ -49,6 +49,7 @@ import { hooks, type JobEventMap } from '../hooks.js';
 import { Backoff } from './backoff.js';
 import { Heartbeater } from './heartbeats.js';
 import { settleDeadChild } from './leftovers.js';
+import { completedByHolder } from './lock.js';
 import { ListedJobs } from './listed-jobs.js';
 import { importPreload } from './loader.js';
 import { createLogger, errorFields, setTitle, type Logger } from './logger.js';
@@ -602,6 +603,22 @@ export class Supervisor {
     if (!found) return;
     const { slot, run } = found;
     const message = error instanceof ScriptError ? error.scriptMessage : error.message;
+    if (/ not currently running: complete$/.test(message)) {
+      // Most likely the child completed it and its release waits behind a
+      // job that blocks the child's event loop: aborting would get the
+      // child killed (#tick) under that job. Asked first.
+      this.#heartbeats.untrack(run.key);
+      void completedByHolder(this.#client, run.jid, run.worker).then((ours) => {
+        if (slot.runs.get(run.runId) !== run) return;
+        if (ours) this.#log.info({ child: slot.index, jid: run.jid }, 'heartbeat refused for a job this child completed; its release is on its way');
+        else this.#lockLost(slot, run, message);
+      });
+      return;
+    }
+    this.#lockLost(slot, run, message);
+  }
+
+  #lockLost(slot: Slot, run: RunInfo, message: string): void {
     this.#log.info({ child: slot.index, jid: run.jid, klass: run.klass, error: message }, 'heartbeat refused: the job is not this worker\'s any more; aborting it');
     this.#abort(slot, run, 'lock_lost', message);
   }
