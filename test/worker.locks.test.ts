@@ -21,6 +21,25 @@ async function shortLocks(client: qless.Client, queue: string, seconds = 2): Pro
   await client.config.set('grace-period', 0);
 }
 
+/**
+ * Another worker pops `queue` every 250 ms until the job `jid` is complete
+ * or it got the job: what it got (nothing, while the job's lock holds).
+ */
+async function intrude(client: qless.Client, queue: string, jid: string): Promise<string[]> {
+  const intruder = qless.client(ctx.url, { workerName: 'intruder' });
+  const taken: string[] = [];
+  try {
+    while (taken.length === 0 && (await state(client, jid)).state !== 'complete') {
+      const job = await intruder.queue(queue).pop();
+      if (job) taken.push(job.jid);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } finally {
+    await intruder.close();
+  }
+  return taken;
+}
+
 describe('qless-ts-worker locks', { timeout: 60_000 }, () => {
   it('keeps the lock of jobs longer than the heartbeat, also CPU-bound ones, so no other worker gets them', async () => {
     const client = qless.client(ctx.url);
@@ -51,17 +70,9 @@ describe('qless-ts-worker locks', { timeout: 60_000 }, () => {
     // (15 s or more left), and the job blocks its child for longer.
     await shortLocks(client, 'blocks-at-once', 16);
     const jid = await client.queue('blocks-at-once').put('timing.BusyAtOnce', { ms: 20_000 });
-    // Another worker pops all along: were the lock not renewed, it would
-    // get the job (grace-period 0) once the 16 s are over.
-    const intruder = qless.client(ctx.url, { workerName: 'intruder' });
-    const taken: string[] = [];
-    while (taken.length === 0 && (await state(client, jid)).state !== 'complete') {
-      const job = await intruder.queue('blocks-at-once').pop();
-      if (job) taken.push(job.jid);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    await intruder.close();
-    expect(taken).toEqual([]);
+    // Were the lock not renewed, the intruder would get the job
+    // (grace-period 0) once the 16 s are over.
+    expect(await intrude(client, 'blocks-at-once', jid)).toEqual([]);
     const job = await state(client, jid);
     expect(job.history.map((h) => h.what)).toEqual(['put', 'popped', 'done']);
     expect((await client.redis.lrange('fixture:runs', 0, -1)).filter((r) => r.startsWith(jid))).toHaveLength(1);
@@ -102,17 +113,9 @@ describe('qless-ts-worker locks', { timeout: 60_000 }, () => {
     await until(async () => (await client.redis.llen('fixture:runs')) === 1, 20_000, 'the job to start');
     worker.signal('SIGSTOP');
     try {
-      // Another worker pops all along: with nobody renewing the 6-s lock it
-      // would get the job (grace-period 0) long before the job ends.
-      const intruder = qless.client(ctx.url, { workerName: 'intruder' });
-      const taken: string[] = [];
-      while ((await state(client, jid)).state === 'running') {
-        const job = await intruder.queue('frozen-parent').pop();
-        if (job) taken.push(job.jid);
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-      await intruder.close();
-      expect(taken).toEqual([]);
+      // With nobody renewing the 6-s lock the intruder would get the job
+      // (grace-period 0) long before the job ends.
+      expect(await intrude(client, 'frozen-parent', jid)).toEqual([]);
     } finally {
       worker.signal('SIGCONT');
     }
