@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import * as qless from '../src/index.js';
 import { useRedis } from './support/redis.js';
 import { SILENT_CHILD_LOG } from '../src/worker/listed-jobs.js';
-import { FIXTURES, state, until, useWorkers } from './worker.harness.js';
+import { FIXTURES, state, until, useWorkers, type WorkerProcess } from './worker.harness.js';
 
 const ctx = useRedis();
 const workers = useWorkers();
@@ -40,6 +40,18 @@ async function intrude(client: qless.Client, queue: string, jid: string): Promis
   return taken;
 }
 
+/**
+ * A one-child daemon on `queue` that has run a first job: that loaded the
+ * fixture module, so the next job's code runs in the very tick it starts
+ * (no import to wait for).
+ */
+async function warmWorker(client: qless.Client, queue: string): Promise<WorkerProcess> {
+  const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', queue, '-w', '1', '-i', '0.2']);
+  const warm = await client.queue(queue).put('timing.Sleep', { ms: 0 });
+  await until(async () => (await state(client, warm)).state === 'complete', 20_000, 'the first job');
+  return worker;
+}
+
 describe('qless-ts-worker locks', { timeout: 60_000 }, () => {
   it('keeps the lock of jobs longer than the heartbeat, also CPU-bound ones, so no other worker gets them', async () => {
     const client = qless.client(ctx.url);
@@ -61,11 +73,7 @@ describe('qless-ts-worker locks', { timeout: 60_000 }, () => {
 
   it('keeps the lock of a job that blocks its child from its first line, before its claim went out: the supervisor finds it under the child\'s name', async () => {
     const client = qless.client(ctx.url);
-    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'blocks-at-once', '-w', '1', '-i', '0.2']);
-    // A first job loads the fixture module, so that the next one's code
-    // runs in the very tick it starts (no import to wait for).
-    const warm = await client.queue('blocks-at-once').put('timing.Sleep', { ms: 0 });
-    await until(async () => (await state(client, warm)).state === 'complete', 20_000, 'the first job');
+    const worker = await warmWorker(client, 'blocks-at-once');
     // 16-s locks: long enough for the claim to wait until the job started
     // (15 s or more left), and the job blocks its child for longer.
     await shortLocks(client, 'blocks-at-once', 16);
@@ -86,9 +94,7 @@ describe('qless-ts-worker locks', { timeout: 60_000 }, () => {
 
   it('kills a child whose job, not claimed yet, lost its lock while it blocks the event loop', async () => {
     const client = qless.client(ctx.url);
-    const worker = workers.start(['--host', ctx.url, '-p', FIXTURES, '-q', 'blocks-lost', '-w', '1', '-i', '0.2']);
-    const warm = await client.queue('blocks-lost').put('timing.Sleep', { ms: 0 });
-    await until(async () => (await state(client, warm)).state === 'complete', 20_000, 'the first job');
+    const worker = await warmWorker(client, 'blocks-lost');
     const [first] = await worker.started(1);
     await shortLocks(client, 'blocks-lost', 16);
     const jid = await client.queue('blocks-lost').put('timing.BusyAtOnce', { ms: 120_000 });
