@@ -115,6 +115,11 @@ export async function importPreload(specifier: string, from: string): Promise<vo
   await tsImport(isLocalModule(specifier) ? new URL(specifier, parent).href : specifier, parent);
 }
 
+/** A job whose code cannot be had: failed in the group `<queue>-import-error`. */
+function importError(job: { klass: string; queue: string }, why: string): MissingCode {
+  return { ok: false, group: `${job.queue}-import-error`, message: `Failed to import ${job.klass}: ${why}` };
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'function') return 'a function';
@@ -214,21 +219,20 @@ export class Loader {
 
   /** The code that runs `job`, or why there is none. */
   async resolve(job: { klass: string; queue: string }): Promise<JobCode | MissingCode> {
-    const { klass, queue } = job;
-    const importError = (why: string): MissingCode => ({ ok: false, group: `${queue}-import-error`, message: `Failed to import ${klass}: ${why}` });
+    const { klass } = job;
     let known = this.#klasses.get(klass);
     if (!known) {
       try {
         known = { parts: parseKlass(klass), candidates: klassCandidates(klass, this.#roots) };
       } catch (error) {
-        return importError((error as Error).message);
+        return importError(job, (error as Error).message);
       }
       this.#klasses.set(klass, known);
     }
     const { parts } = known;
     const found = this.#locate(klass, known.candidates);
     if (found === undefined) {
-      return importError(`no module file for it under --path ${this.#roots.join(', ')} (looked for ${known.candidates.join(', ')})`);
+      return importError(job, `no module file for it under --path ${this.#roots.join(', ')} (looked for ${known.candidates.join(', ')})`);
     }
     const { file } = found;
     let loaded: Loaded;
@@ -236,7 +240,7 @@ export class Loader {
       loaded = await this.#load(file, found.mtimeMs);
     } catch (error) {
       const text = error instanceof Error ? error.stack ?? error.message : String(error);
-      return importError(`${file} could not be loaded:\n${text}`);
+      return importError(job, `${file} could not be loaded:\n${text}`);
     }
     return this.#code(job, parts, file, loaded);
   }
@@ -246,7 +250,7 @@ export class Loader {
     const { klass, queue } = job;
     const exported = klassExport(loaded.namespace, parts.exportName);
     if (!exported.found) {
-      return { ok: false, group: `${queue}-import-error`, message: `Failed to import ${klass}: ${file} has no export "${parts.exportName}" (it exports: ${exported.exports.length > 0 ? exported.exports.join(', ') : 'nothing'})` };
+      return importError(job, `${file} has no export "${parts.exportName}" (it exports: ${exported.exports.length > 0 ? exported.exports.join(', ') : 'nothing'})`);
     }
     const target = exported.value;
     if ((typeof target !== 'object' && typeof target !== 'function') || target === null) {
