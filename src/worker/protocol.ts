@@ -146,3 +146,9 @@ export const UNRESPONSIVE_KILL_MS = 5000;
 export const STOPPED_KILL_MS = 10_000;
 /** The supervisor pings every child this often. */
 export const PING_EVERY_MS = 1000;
+/**
+ * A child that has not answered pings for this long counts as silent: its
+ * event loop is blocked (or it is stopped). Two and a half pings, so that
+ * one ping answered late is not taken for it.
+ */
+export const SILENT_CHILD_MS = 2.5 * PING_EVERY_MS;

@@ -58,6 +58,7 @@ import { redactUrl, type WorkerOptions } from './options.js';
 import { stoppedBySignal } from './process-state.js';
 import {
   PING_EVERY_MS,
+  SILENT_CHILD_MS,
   STOPPED_KILL_MS,
   UNRESPONSIVE_KILL_MS,
   isChildMessage,
@@ -674,7 +675,7 @@ export class Supervisor {
       }
       const silent = now - slot.lastPong;
       if (this.#stoppedTooLong(slot, now, silent)) continue;
-      if (silent > 2.5 * PING_EVERY_MS && slot.worker !== undefined && slot.pid !== undefined) {
+      if (silent > SILENT_CHILD_MS && slot.worker !== undefined && slot.pid !== undefined) {
         const runs = slot.runs;
         this.#listed.silent({
           index: slot.index, pid: slot.pid, worker: slot.worker, silentMs: silent,
@@ -687,7 +688,7 @@ export class Supervisor {
         }
       }
       for (const run of slot.runs.values()) {
-        if (run.abortedAt !== undefined && now - run.abortedAt > UNRESPONSIVE_KILL_MS && silent > 2.5 * PING_EVERY_MS) {
+        if (run.abortedAt !== undefined && now - run.abortedAt > UNRESPONSIVE_KILL_MS && silent > SILENT_CHILD_MS) {
           this.#kill(slot, `job ${run.jid} was aborted ${Math.round((now - run.abortedAt) / 1000)} s ago but its child has not answered for ${Math.round(silent / 1000)} s (event loop blocked)`);
           break;
         }
@@ -704,7 +705,7 @@ export class Supervisor {
    * group is stopped (Ctrl-Z), the supervisor is stopped too and sees nothing.
    */
   #stoppedTooLong(slot: Slot, now: number, silent: number): boolean {
-    if (silent <= 2.5 * PING_EVERY_MS || slot.pid === undefined || !stoppedBySignal(slot.pid)) {
+    if (silent <= SILENT_CHILD_MS || slot.pid === undefined || !stoppedBySignal(slot.pid)) {
       slot.stoppedSince = undefined;
       return false;
     }
